@@ -1,0 +1,31 @@
+"""emgame: Nash and competitive equilibria of Spear's (2003) electricity market game, played by
+AI agents who pay in bytecoins whose verification burns electricity."""
+
+from emgame.market import Outcome, Profile, evaluate
+from emgame.model import (
+    ConsumerType,
+    Economy,
+    EconomyError,
+    Market,
+    ProducerType,
+    State,
+    Utility,
+)
+from emgame.results import Certificate, Solution, SolveError, Status
+
+__all__ = [
+    "Certificate",
+    "ConsumerType",
+    "Economy",
+    "EconomyError",
+    "Market",
+    "Outcome",
+    "ProducerType",
+    "Profile",
+    "Solution",
+    "SolveError",
+    "State",
+    "Status",
+    "Utility",
+    "evaluate",
+]

@@ -1,0 +1,6 @@
+"""The market: pure functions from a strategy profile to prices, allocations, verification,
+consumption and utility (MODEL.md sections 3–5)."""
+
+from emgame.market.game import Outcome, Play, Profile, evaluate, others_totals, play, totals
+
+__all__ = ["Outcome", "Play", "Profile", "evaluate", "others_totals", "play", "totals"]

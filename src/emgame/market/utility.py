@@ -1,0 +1,122 @@
+"""Utility families (MODEL.md section 2), vectorised over types, states and periods.
+
+``E`` has shape ``(n, S, T)`` (electricity consumed per type, state and period) and ``x0`` shape
+``(n,)`` (goods consumed; ignored for ``ai`` kinds). Expected utility is ``Σ_s π_s u(E_s, x0)``.
+
+For best responses every family is written as a sum of one-good terms ``a_g h_γ(y)`` with
+``h_γ(y) = y^{1-γ}/(1-γ)``, ``h_1 = log`` and ``h_0(y) = y`` (linear), a monotone transform of the
+utility when there is one state: Cobb–Douglas is ``γ = 1``, CRRA ``γ``, CES ``γ = 1 - r``
+(maximising ``Σ a y^r / r`` is maximising ``(Σ a y^r)^{1/r}``), quasilinear ``γ = 1`` on
+electricity and ``γ = 0`` on goods. :func:`curvatures` gives these ``γ``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from emgame.model.economy import FAMILIES, Population
+
+CD, CRRA, CES, QUASILINEAR = (FAMILIES.index(f) for f in FAMILIES)
+
+
+def curvatures(pop: Population) -> tuple[np.ndarray, np.ndarray]:
+    """Curvature ``γ`` of each type's one-good terms: ``(electricity, goods)``, each ``(n,)``."""
+    fam = pop.family
+    g_el = np.ones(len(pop))
+    g_el = np.where(fam == CRRA, pop.gamma, g_el)
+    g_el = np.where(fam == CES, 1.0 - pop.r, g_el)
+    g_goods = np.where(fam == QUASILINEAR, 0.0, g_el)
+    return g_el, g_goods
+
+
+def h(y: np.ndarray, gamma: np.ndarray) -> np.ndarray:
+    """One-good term ``h_γ(y)``; ``-inf`` where ``y <= 0`` and the term is unbounded below."""
+    y = np.asarray(y, dtype=np.float64)
+    gamma = np.broadcast_to(gamma, y.shape)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        yp = np.where(y > 0, y, 0.0)
+        log = np.where(y > 0, np.log(np.where(y > 0, y, 1.0)), -np.inf)
+        power = np.where(
+            gamma < 1, yp ** (1 - gamma) / (1 - gamma),
+            np.where(y > 0, np.where(y > 0, y, 1.0) ** (1 - gamma) / (1 - gamma), -np.inf))
+        out = np.where(gamma == 1, log, np.where(gamma == 0, y, power))
+    return out
+
+
+def h_prime(y: np.ndarray, gamma: np.ndarray) -> np.ndarray:
+    """``h_γ'(y) = y^{-γ}`` (``+inf`` at ``y <= 0`` for ``γ > 0``)."""
+    y = np.asarray(y, dtype=np.float64)
+    gamma = np.broadcast_to(gamma, y.shape)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        out = np.where(y > 0, np.where(y > 0, y, 1.0) ** (-gamma), np.inf)
+    return np.where(gamma == 0, 1.0, out)
+
+
+def _weighted(a: np.ndarray, terms: np.ndarray) -> np.ndarray:
+    """``a * h`` with the convention ``0 · h = 0`` (an unvalued good never costs utility)."""
+    with np.errstate(invalid="ignore"):
+        return np.where(a > 0, a * terms, 0.0)
+
+
+def utility(pop: Population, E: np.ndarray, x0: np.ndarray, prob: np.ndarray) -> np.ndarray:
+    """Expected utility ``Σ_s π_s u_i(E_is, x0_i)`` of each type, shape ``(n,)``.
+
+    ``-inf`` where some valued good is consumed at zero under a family unbounded below.
+    """
+    n, S, T = E.shape
+    a = pop.weights[:, None, :]                        # (n, 1, T)
+    a0 = np.where(pop.classic, pop.goods_weight, 0.0)  # (n,)
+    g_el, g_goods = curvatures(pop)
+    el = _weighted(a, h(E, g_el[:, None, None])).sum(axis=2)   # (n, S)
+    goods = _weighted(a0, h(x0, g_goods))                       # (n,)
+    V = el + goods[:, None]                                     # separable form, (n, S)
+    ces = pop.family == CES
+    if np.any(ces):
+        r = pop.r[:, None]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            base = np.where(ces[:, None], r * V, 1.0)           # Σ a y^r
+            u_ces = np.where(base > 0, np.abs(base) ** (1.0 / np.where(ces[:, None], r, 1.0)),
+                             np.where(r < 0, 0.0, -np.inf))
+        V = np.where(ces[:, None], u_ces, V)
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isneginf(V).any(axis=1), -np.inf, (V * prob[None, :]).sum(axis=1))
+
+
+def marginal_utility(pop: Population, E: np.ndarray, x0: np.ndarray) -> np.ndarray:
+    """Shadow value of electricity ``λ_s^t = ∂u/∂E_s^t`` (not multiplied by ``π_s``), ``(n, S, T)``."""
+    a = pop.weights[:, None, :]
+    g_el, g_goods = curvatures(pop)
+    with np.errstate(invalid="ignore", over="ignore"):
+        mu = np.where(a > 0, a * h_prime(E, g_el[:, None, None]), 0.0)
+    ces = pop.family == CES
+    if np.any(ces):
+        # ∂/∂E (Σ a y^r)^{1/r} = a E^{r-1} (Σ a y^r)^{1/r - 1}
+        r = pop.r[:, None]
+        a0 = np.where(pop.classic, pop.goods_weight, 0.0)
+        el = _weighted(a, h(E, g_el[:, None, None])).sum(axis=2)
+        V = el + _weighted(a0, h(x0, g_goods))[:, None]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            base = np.where(ces[:, None], r * V, 1.0)
+            scale = np.where(base > 0, base ** (1.0 / np.where(ces[:, None], r, 1.0) - 1.0), 0.0)
+        mu = np.where(ces[:, None, None], mu * scale[:, :, None], mu)
+    return mu
+
+
+def goods_marginal_utility(pop: Population, E: np.ndarray, x0: np.ndarray,
+                           prob: np.ndarray) -> np.ndarray:
+    """Expected marginal utility of goods ``∂Eu/∂x0``, shape ``(n,)`` (zero for ``ai`` kinds)."""
+    a0 = np.where(pop.classic, pop.goods_weight, 0.0)
+    g_el, g_goods = curvatures(pop)
+    with np.errstate(invalid="ignore", over="ignore"):
+        m = np.where(a0 > 0, a0 * h_prime(x0, g_goods), 0.0)
+    ces = pop.family == CES
+    if np.any(ces):
+        r = pop.r[:, None]
+        a = pop.weights[:, None, :]
+        el = _weighted(a, h(E, g_el[:, None, None])).sum(axis=2)
+        V = el + _weighted(a0, h(x0, g_goods))[:, None]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            base = np.where(ces[:, None], r * V, 1.0)
+            scale = np.where(base > 0, base ** (1.0 / np.where(ces[:, None], r, 1.0) - 1.0), 0.0)
+        m = np.where(ces, m * (scale * prob[None, :]).sum(axis=1), m)
+    return m
