@@ -12,6 +12,7 @@ from emgame.model import (
     Utility,
 )
 from emgame.results import Certificate, Solution, SolveError, Status
+from emgame.solve import Options, solve, solve_both
 
 __all__ = [
     "Certificate",
@@ -19,6 +20,7 @@ __all__ = [
     "Economy",
     "EconomyError",
     "Market",
+    "Options",
     "Outcome",
     "ProducerType",
     "Profile",
@@ -28,4 +30,6 @@ __all__ = [
     "Status",
     "Utility",
     "evaluate",
+    "solve",
+    "solve_both",
 ]

@@ -194,9 +194,12 @@ def play(economy: Economy, pop: Population, bids: np.ndarray, B_minus: np.ndarra
         slack = wallet - spending
     else:
         slack = revenue - spending
-    U = utility(pop, E, np.maximum(goods, 0.0), economy.probabilities)
-    infeasible = (E < 0).any(axis=(1, 2)) | (goods < 0)
-    U = np.where(infeasible, -np.inf, U)
+    U = utility(pop, np.maximum(E, 0.0), np.maximum(goods, 0.0), economy.probabilities)
+    # Feasibility (MODEL.md §3, §5): E >= 0 and a producer's goods >= 0, up to rounding.
+    scale = 1e-10 * np.maximum(electricity.max(axis=1, initial=0.0), 1e-300)
+    short = (E < -scale[:, None, None]).any(axis=(1, 2))
+    short |= goods < -1e-10 * np.maximum(goods_received, 1e-300)
+    U = np.where(short, -np.inf, U)
     if revenue_weight is not None:
         U = U + revenue_weight * revenue
     return Play(electricity=electricity, goods_received=goods_received, goods=goods, inputs=phi,

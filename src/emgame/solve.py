@@ -1,0 +1,124 @@
+"""Solve an economy: run a solver, certify its candidate, return one :class:`Solution`.
+
+A profile is reported as an equilibrium only when its certificate passed (MODEL.md section 6).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from emgame.certificate import certify
+from emgame.market.game import evaluate
+from emgame.model.economy import Economy
+from emgame.results import Solution, SolveError, Status
+from emgame.solvers.candidate import Candidate
+from emgame.solvers.competitive import CompetitiveOptions, solve_competitive
+from emgame.solvers.nash import NashOptions, solve_nash
+
+Concept = Literal["nash", "competitive"]
+
+
+@dataclass(frozen=True)
+class Options:
+    """Settings for :func:`solve`: the certificate's tolerances and each solver's options."""
+
+    atol: float = 1e-8
+    rtol: float = 1e-8
+    nash: NashOptions = field(default_factory=NashOptions)
+    competitive: CompetitiveOptions = field(default_factory=CompetitiveOptions)
+
+
+def solve(economy: Economy, concept: Concept = "nash", *, options: Options | None = None,
+          raise_on_failure: bool = False) -> Solution:
+    """The Nash equilibrium or the competitive benchmark of ``economy``, certified.
+
+    Parameters
+    ----------
+    economy : Economy
+    concept : {"nash", "competitive"}
+    options : Options, optional
+    raise_on_failure : bool
+        Raise :class:`SolveError` (carrying the solution) instead of returning a failure.
+
+    Returns
+    -------
+    Solution
+        ``status`` is ``equilibrium`` only if the certificate passed; otherwise the reason
+        says why (no equilibrium found, infeasible), and any candidate is kept for diagnosis.
+
+    Examples
+    --------
+    >>> from emgame import Economy, ConsumerType, ProducerType, Utility, solve
+    >>> e = Economy.build(name="two producers", periods=1,
+    ...     consumers=[ConsumerType("c", 4, 1.0, Utility("cobb_douglas", (1.0,)))],
+    ...     producers=[ProducerType("p", 2, 1.0, 1.0, Utility("cobb_douglas", (1.0,)),
+    ...                             capacity=10.0)])
+    >>> s = solve(e)
+    >>> s.status.value, s.certificate.passed
+    ('equilibrium', True)
+    """
+    opts = options or Options()
+    if concept not in ("nash", "competitive"):
+        raise ValueError(f"concept must be 'nash' or 'competitive', not {concept!r}")
+    started = time.perf_counter()
+    start = None
+    seconds: dict[str, float] = {}
+    if concept == "nash":
+        # The competitive benchmark is Newton's first start (market power then moves prices).
+        comp = solve_competitive(economy, opts.competitive)
+        if comp.totals is not None and comp.converged:
+            start = comp.totals
+        seconds["start"] = time.perf_counter() - started
+        cand = solve_nash(economy, opts.nash, start=start)
+    else:
+        cand = solve_competitive(economy, opts.competitive)
+    seconds["solve"] = time.perf_counter() - started
+    solution = _certified(economy, cand, opts, seconds, started)
+    if raise_on_failure and not solution.ok:
+        raise SolveError(solution)
+    return solution
+
+
+def solve_both(economy: Economy, *, options: Options | None = None) -> tuple[Solution, Solution]:
+    """``(nash, competitive)`` for the same economy."""
+    return solve(economy, "nash", options=options), solve(economy, "competitive",
+                                                          options=options)
+
+
+def _certified(economy: Economy, cand: Candidate, opts: Options, seconds: dict[str, float],
+               started: float) -> Solution:
+    if cand.profile is None:
+        seconds["total"] = time.perf_counter() - started
+        return Solution(economy, cand.concept, cand.status if cand.status is not
+                        Status.EQUILIBRIUM else Status.NO_EQUILIBRIUM, cand.reason,
+                        iterations=cand.iterations, evaluations=cand.evaluations,
+                        seconds=seconds, diagnostics=cand.diagnostics)
+    t = time.perf_counter()
+    outcome = evaluate(economy, cand.profile)
+    cert = certify(economy, cand.profile, multipliers=cand.multipliers, outcome=outcome,
+                   atol=opts.atol, rtol=opts.rtol, price_taking=cand.concept == "competitive")
+    seconds["certificate"] = time.perf_counter() - t
+    seconds["total"] = time.perf_counter() - started
+    if cand.converged and cert.passed:
+        status, reason = Status.EQUILIBRIUM, ""
+    elif not cand.converged:
+        status = cand.status if cand.status is not Status.EQUILIBRIUM else Status.NO_EQUILIBRIUM
+        reason = cand.reason
+    else:
+        status = Status.NO_EQUILIBRIUM
+        worst = max(cert.max_regret, 0.0)
+        reason = (f"the candidate failed its certificate: an agent could gain up to "
+                  f"{worst:.3g} in utility by deviating (max relative regret "
+                  f"{cert.max_relative_regret:.3g}); it is not reported as an equilibrium")
+    diagnostics = dict(cand.diagnostics)
+    if cand.totals is not None:
+        p, _ = cand.totals
+        diagnostics["solver_prices_match_market"] = float(np.nanmax(np.abs(
+            np.where(outcome.active, outcome.prices - p, 0.0))))
+    return Solution(economy, cand.concept, status, reason, profile=cand.profile, outcome=outcome,
+                    multipliers=cand.multipliers, certificate=cert, iterations=cand.iterations,
+                    evaluations=cand.evaluations, seconds=seconds, diagnostics=diagnostics)

@@ -1,0 +1,171 @@
+"""The aggregate system both solvers share: post totals ``(p^t, Q^t)`` → every type's response →
+market-clearing residuals and their Jacobian.
+
+Unknowns ``y`` are logarithms of the prices and supplies of the posts that trade (and of
+``p^0`` when exogenous wallets fix the nominal level; otherwise ``p^0 = 1``). Residuals, all
+relative: for each trading post ``t``
+
+    demand   Σ_i n_i x_i^t / Q^t - 1 = 0     (what agents receive adds up to what is offered)
+    supply   Σ_j n_j q_j^t / Q^t - 1 = 0     (the offers add up to the total)
+
+and, with exogenous wallets, goods ``Σ_i n_i x_i^0 / Ω - 1 = 0``. Under revenue-financed
+budgets goods clear by Walras' law.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from emgame.agents.arrays import Kernel, Types
+from emgame.model.economy import Economy
+from emgame.solvers._responses import consumer_responses, producer_responses
+
+
+def valued_posts(economy: Economy) -> np.ndarray:
+    """Posts ``0..T`` that some agent values (the goods post always trades)."""
+    T = economy.periods
+    valued = np.zeros(T + 1, dtype=bool)
+    valued[0] = True
+    for pop in (economy.consumers, economy.producers):
+        if len(pop):
+            valued[1:] |= (pop.weights > 0).any(axis=0)
+    return valued
+
+
+def default_participation(economy: Economy, types: Types, producers: bool) -> np.ndarray:
+    """Pay on every valued post (and on the goods post if goods are valued or are inputs)."""
+    T = economy.periods
+    n = len(types)
+    part = np.zeros((n, T + 1), dtype=bool)
+    part[:, 1:] = types.a > 0
+    part[:, 0] = True if producers else (types.a0 > 0)
+    v = economy.fixed_costs
+    t0 = economy.market.goods_settlement_period
+    if np.any(v[:, 0] > 0):
+        # A goods payment is verified with electricity of period t0: it must be bought.
+        part[:, t0] |= part[:, 0]
+    return part
+
+
+@dataclass(eq=False)
+class Aggregate:
+    """Evaluates the aggregate system; keeps each type's last response as the next start."""
+
+    economy: Economy
+    tau: float
+    consumer_part: np.ndarray
+    producer_part: np.ndarray
+    kernel: Kernel = field(init=False)
+    C: Types = field(init=False)
+    P: Types = field(init=False)
+    evaluations: int = 0
+
+    def __post_init__(self) -> None:
+        e = self.economy
+        self.kernel = Kernel.of(e)
+        self.C = Types.of(e.consumers)
+        self.P = Types.of(e.producers)
+        T = e.periods
+        self.T = T
+        self.active = valued_posts(e)
+        self.posts = np.flatnonzero(self.active[1:]) + 1
+        nc, npr = len(self.C), len(self.P)
+        # Warm starts and outputs.
+        self.lam_c = np.maximum(self.C.a.sum(axis=1) + self.C.a0, 1e-3) / np.maximum(
+            self.C.omega, 1e-300)
+        self.x_c = np.zeros((nc, T + 1))
+        self.dx_dp = np.zeros((nc, T + 1))
+        self.dx_dQ = np.zeros((nc, T + 1))
+        self.dx_dl = np.zeros((nc, T + 1))
+        self.dl_dY = np.zeros((nc, 2 * T + 1))
+        self.status_c = np.zeros(nc, dtype=np.int64)
+        self.z_p = np.zeros((npr, 3))
+        self.z_p[:, 2] = np.where(np.isnan(self.P.Kbar), 1.0, self.P.Kbar)
+        self.xh_p = np.zeros((npr, T + 1))
+        self.qh_p = np.zeros((npr, T + 1))
+        self.x_p = np.zeros((npr, T + 1))
+        self.q_p = np.zeros((npr, T + 1))
+        self.mu_p = np.zeros((npr, T + 1))
+        self.dx_dY_p = np.zeros((npr, T + 1, 2 * T + 1))
+        self.dq_dY_p = np.zeros((npr, T + 1, 2 * T + 1))
+        self.status_p = np.zeros(npr, dtype=np.int64)
+        self.Kbar = np.where(np.isnan(self.P.Kbar), 0.0, self.P.Kbar)
+
+    # ------------------------------------------------------------------------------------
+    @property
+    def size(self) -> int:
+        return 2 * len(self.posts) + (1 if self.kernel.exogenous else 0)
+
+    def totals(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(p, Q)`` over posts ``0..T`` from the unknowns (non-trading posts: ``p = 0``)."""
+        T = self.T
+        m = len(self.posts)
+        p = np.zeros(T + 1)
+        Q = np.ones(T + 1)
+        p[0] = np.exp(y[2 * m]) if self.kernel.exogenous else 1.0
+        Q[0] = self.kernel.Omega
+        p[self.posts] = np.exp(y[:m])
+        Q[self.posts] = np.exp(y[m:2 * m])
+        return p, Q
+
+    def unknowns(self, p: np.ndarray, Q: np.ndarray) -> np.ndarray:
+        y = [np.log(p[self.posts]), np.log(Q[self.posts])]
+        if self.kernel.exogenous:
+            y.append([np.log(p[0])])
+        return np.concatenate(y)
+
+    def respond(self, p: np.ndarray, Q: np.ndarray) -> None:
+        """Every type's response to ``(p, Q)``, with derivatives."""
+        k, C, P = self.kernel, self.C, self.P
+        if len(C):
+            consumer_responses(p, Q, self.tau, k.beta, C.wallet, C.a, C.a0, C.ge, C.gg, C.omega,
+                               self.consumer_part, k.pi, k.kappa, k.v, k.t0, self.lam_c, self.x_c,
+                               self.dx_dp, self.dx_dQ, self.dx_dl, self.dl_dY, self.status_c)
+        if len(P):
+            producer_responses(p, Q, self.tau, k.beta, k.exogenous, P.wallet, P.a, P.a0, P.ge,
+                               P.gg, P.classic, P.theta, P.c, self.Kbar, P.rho, k.long_run,
+                               self.producer_part, k.pi, k.kappa, k.v, k.t0, self.z_p, self.xh_p,
+                               self.qh_p, self.x_p, self.q_p, self.mu_p, self.dx_dY_p,
+                               self.dq_dY_p, self.status_p)
+        self.evaluations += 1
+
+    def __call__(self, y: np.ndarray, want_jac: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        p, Q = self.totals(y)
+        self.respond(p, Q)
+        C, P = self.C, self.P
+        posts = self.posts
+        X = C.n @ self.x_c + P.n @ self.x_p          # (T+1,) demand, goods first
+        Z = P.n @ self.q_p                            # (T+1,) supply
+        F = [X[posts] / Q[posts] - 1.0, Z[posts] / Q[posts] - 1.0]
+        if self.kernel.exogenous:
+            F.append([X[0] / Q[0] - 1.0])
+        F = np.concatenate(F)
+        if not want_jac:
+            return F, None
+        T = self.T
+        # dX/dY and dZ/dY over Y = (p^0..p^T, Q^1..Q^T).
+        JX = (self.dx_dl * C.n[:, None]).T @ self.dl_dY
+        idx = np.arange(T + 1)
+        JX[idx, idx] += C.n @ self.dx_dp
+        JX[idx[1:], T + idx[1:]] += (C.n @ self.dx_dQ)[1:]
+        if len(P):
+            JX += np.tensordot(P.n, self.dx_dY_p, axes=1)
+            JZ = np.tensordot(P.n, self.dq_dY_p, axes=1)
+        else:
+            JZ = np.zeros_like(JX)
+        cols = list(posts) + list(T + posts) + ([0] if self.kernel.exogenous else [])
+        Y = np.concatenate([p, Q[1:]])
+        scale = Y[cols]                               # d/dlog Y = Y d/dY
+        rows_q = Q[posts][:, None]
+        JD = JX[posts][:, cols] * scale / rows_q
+        JS = JZ[posts][:, cols] * scale / rows_q
+        m = len(posts)
+        # ∂(X/Q)/∂log Q_t has the extra term -X_t/Q_t on its own post.
+        JD[np.arange(m), m + np.arange(m)] -= X[posts] / Q[posts]
+        JS[np.arange(m), m + np.arange(m)] -= Z[posts] / Q[posts]
+        blocks = [JD, JS]
+        if self.kernel.exogenous:
+            blocks.append(JX[[0]][:, cols] * scale / Q[0])
+        return F, np.vstack(blocks)

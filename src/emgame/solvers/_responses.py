@@ -1,0 +1,695 @@
+"""Each type's response to post totals, with its derivatives (numba).
+
+The game is aggregative: an agent meets the others only through each post's totals. Given the
+totals ``(p^t, Q^t)`` of every post (``p^t = B^t/Q^t``, ``Q^0 = Ω``), the *replacement* response
+of a type is the strategy that is a best response to the others **and** consistent with those
+totals (Cornes and Hartley's replacement function). Writing ``s = x/Q`` for the agent's share of
+what it buys and ``σ = q/Q`` for its share of what is offered, the first-order conditions
+(10)–(15) become, with market power scaled by ``τ`` (``τ = 1`` Nash, ``τ = 0`` price taking):
+
+    purchase  (10), (12):  MU_t(x) (1 - τ s) = λ p^t (1 - τ β σ)
+    output    (14), (15):  τ s MU_t(x) + β λ p^t (1 - τ σ) = ν φ'(q) + μ^t,   0 <= q <= K
+    goods     (11), (13):  MU_0(x0) (1 - τ s^0) = λ p^0 (1 - τ β ω/Ω)    (consumers)
+                           ν (1 - τ G/Ω) = λ p^0                          (producers)
+    capacity  (16):        Σ_t μ^t = ν ρ                                  (long run)
+    budget    (1)–(4):     Σ_t p^t x^t + p^0 x^0 = income
+
+``MU_t(x) = a_t Σ_s π_s (1-κ_s) h'((1-κ_s) x - F_s)`` is the expected marginal utility of
+electricity bought on post ``t`` net of verification (MODEL.md section 5); ``β`` is 1 under
+simultaneous settlement and the discount under prepaid (the own revenue valued at ``βλ``).
+
+The kernels solve these exactly for one type at given totals (nested safeguarded Newton) and
+return, by the implicit function theorem, the derivatives of the type's demand and supply with
+respect to the totals, from which the Nash solver assembles its Jacobian.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from emgame.agents._kernels import INF, h1, h2, phi, phi1, x_floor
+
+_MAXIT = 100
+
+
+@njit(cache=True)
+def phi2(q, theta, c):
+    if c == 1.0 or q <= 0.0:
+        return 0.0
+    return (1.0 / (c * theta * theta)) * (1.0 / c - 1.0) * (q / theta) ** (1.0 / c - 2.0)
+
+
+@njit(cache=True)
+def mu_el(x, a, g, pi, kappa, F):
+    """``MU_t(x)`` and its derivative."""
+    m = 0.0
+    d = 0.0
+    for s in range(pi.size):
+        k = 1.0 - kappa[s]
+        E = k * x - F[s]
+        m += pi[s] * a * k * h1(E, g)
+        d += pi[s] * a * k * k * h2(E, g)
+    return m, d
+
+
+@njit(cache=True)
+def solve_x(R, a, g, pi, kappa, F, tau, Q, hint):
+    """Solve ``MU(x)(1 - τx/Q) = R`` for ``x`` in ``(x_floor, Q/τ)``; returns ``(x, f'(x))``.
+
+    The left side falls from ``+inf`` to ``0``: one root, found by Newton safeguarded by
+    bisection. ``f' = MU'(1-τx/Q) - τ MU/Q`` is returned for the implicit derivatives.
+    """
+    xlo = x_floor(kappa, F)
+    if a <= 0.0:
+        return xlo, -INF
+    hi = Q / tau if tau > 0.0 else INF
+    simple = True
+    for s in range(pi.size):
+        if F[s] != 0.0 or kappa[s] != 0.0:
+            simple = False
+    if simple and g == 1.0:
+        # Cobb–Douglas without verification: a (1 - τx/Q)/x = R.
+        x = a / (R + a * tau / Q) if tau > 0.0 else a / R
+        m = a / x
+        return x, -a / (x * x) * (1.0 - tau * x / Q) - tau * m / Q
+    lo = xlo
+    if hi == INF:
+        hi = max(2.0 * xlo, 1.0)
+        for _ in range(3000):
+            m, _ = mu_el(hi, a, g, pi, kappa, F)
+            if m < R:
+                break
+            lo = hi
+            hi *= 2.0
+    x = hint if (hint > lo and hint < hi) else (lo + 0.5 * (hi - lo))
+    fp = -1.0
+    for _ in range(_MAXIT * 2):
+        m, d = mu_el(x, a, g, pi, kappa, F)
+        f = m * (1.0 - tau * x / Q) - R
+        fp = d * (1.0 - tau * x / Q) - tau * m / Q
+        if f > 0.0:
+            lo = x
+        else:
+            hi = x
+        xn = x - f / fp if fp < 0.0 else -1.0
+        if not (xn > lo and xn < hi):
+            if lo > xlo and hi > 8.0 * (lo - xlo) + xlo:
+                xn = xlo + math.sqrt((lo - xlo) * (hi - xlo))
+            elif lo == xlo and x - xlo > 1e-6 * (hi - xlo):
+                xn = xlo + 0.25 * (x - xlo)
+            else:
+                xn = 0.5 * (lo + hi)
+        if abs(xn - x) <= 4e-16 * abs(x) or hi - lo <= 4e-16 * hi:
+            x = xn
+            break
+        x = xn
+    m, d = mu_el(x, a, g, pi, kappa, F)
+    fp = d * (1.0 - tau * x / Q) - tau * m / Q
+    return x, fp
+
+
+# --------------------------------------------------------------------------------------------
+# Consumers
+# --------------------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _consumer_at(lam, p, Q, tau, beta, a, a0, ge, gg, omega, part, pi, kappa, v, t0, xhint,
+                 x, fx):
+    """Given ``λ``: each post's purchase ``x`` (and ``f'``); returns spending."""
+    T = a.size
+    S = pi.size
+    F = np.zeros(S)
+    Omega = Q[0]
+    spend = 0.0
+    # Goods post (classic consumers who value goods).
+    x[0] = 0.0
+    fx[0] = -INF
+    if part[0] and a0 > 0.0:
+        R = lam * p[0] * (1.0 - tau * beta * omega / Omega)
+        if gg == 0.0:
+            # Quasilinear goods: a0 (1 - τ x0/Ω) = R.
+            if tau > 0.0:
+                x[0] = max(0.0, Omega / tau * (1.0 - R / a0))
+                fx[0] = -a0 * tau / Omega
+            else:
+                x[0] = 0.0  # handled by the caller (λ pinned at a0/p0)
+        else:
+            xg, fg = solve_x(R, a0, gg, np.ones(1), np.zeros(1), np.zeros(1), tau, Omega,
+                             xhint[0])
+            x[0] = xg
+            fx[0] = fg
+        spend += p[0] * x[0]
+    for t in range(1, T + 1):
+        x[t] = 0.0
+        fx[t] = -INF
+        if not part[t]:
+            continue
+        for s in range(S):
+            F[s] = v[s, t] + (v[s, 0] if (t == t0 and part[0]) else 0.0)
+        xt, ft = solve_x(lam * p[t], a[t - 1], ge, pi, kappa, F, tau, Q[t], xhint[t])
+        x[t] = xt
+        fx[t] = ft
+        spend += p[t] * xt
+    return spend
+
+
+@njit(cache=True)
+def consumer_response(p, Q, tau, beta, wallet, a, a0, ge, gg, omega, part, pi, kappa, v, t0,
+                      lam0, xhint, x, dx_dp, dx_dQ, dx_dl, dl_dY):
+    """One consumer type's replacement response; returns ``(λ, status)``.
+
+    Income is the wallet ``W`` when ``wallet`` is a number, else the revenue ``p^0 ω``
+    (simultaneous settlement, or stationary wallets);
+    ``dl_dY`` receives ``dλ/d(p^0..p^T, Q^1..Q^T)``. Status 0 ok, 1 unaffordable
+    (income below the verification its posts need), 2 not converged.
+    """
+    T = a.size
+    S = pi.size
+    exog = wallet == wallet
+    income = wallet if exog else p[0] * omega
+    fx = np.zeros(T + 1)
+    # The least spending that buys the verification of every post paid on.
+    need = 0.0
+    F = np.zeros(S)
+    for t in range(1, T + 1):
+        if part[t]:
+            for s in range(S):
+                F[s] = v[s, t] + (v[s, 0] if (t == t0 and part[0]) else 0.0)
+            need += p[t] * x_floor(kappa, F)
+    if need >= income:
+        return lam0, 1
+    Omega = Q[0]
+    quasilinear = part[0] and a0 > 0.0 and gg == 0.0
+    if quasilinear and tau == 0.0:
+        # Price taker with linear goods: λ = a0/p0 if that leaves income for goods.
+        lam = a0 / p[0]
+        spend = _consumer_at(lam, p, Q, tau, beta, a, a0, ge, gg, omega, part, pi, kappa, v, t0,
+                             xhint, x, fx)
+        if spend <= income:
+            x[0] = (income - spend) / p[0]
+            _derivs_consumer(lam, p, Q, tau, beta, omega, part, x, fx, a, ge, pi, kappa, v, t0,
+                             exog, True, dx_dp, dx_dQ, dx_dl, dl_dY)
+            return lam, 0
+        part0 = part.copy()
+        part0[0] = False
+        return consumer_response(p, Q, tau, beta, wallet, a, a0, ge, gg, omega, part0, pi, kappa,
+                                 v, t0, lam0, xhint, x, dx_dp, dx_dQ, dx_dl, dl_dY)
+    # Newton on y = log λ for spend(λ) = income (spend falls with λ), safeguarded by a bracket.
+    y = math.log(lam0) if lam0 > 0.0 else 0.0
+    lo = -INF
+    hi = INF
+    status = 2
+    for it in range(_MAXIT):
+        lam = math.exp(y)
+        spend = _consumer_at(lam, p, Q, tau, beta, a, a0, ge, gg, omega, part, pi, kappa, v, t0,
+                             xhint, x, fx)
+        r = spend - income
+        if r > 0.0:
+            lo = y
+        else:
+            hi = y
+        # d spend / d y = λ Σ p_t dx_t/dλ,  dx_t/dλ = p_t (1 - ...)/f'
+        ds = 0.0
+        for t in range(T + 1):
+            if fx[t] > -INF and fx[t] < 0.0:
+                rhs = p[t] * (1.0 - tau * beta * omega / Omega) if t == 0 else p[t]
+                ds += p[t] * rhs / fx[t]
+        ds *= lam
+        if abs(r) <= 1e-14 * income:
+            status = 0
+            break
+        yn = y - r / ds if ds < 0.0 else INF
+        if not (yn > lo and yn < hi):
+            if lo == -INF:
+                yn = y - 2.0 if hi == INF else hi - 2.0
+            elif hi == INF:
+                yn = lo + 2.0
+            else:
+                yn = 0.5 * (lo + hi)
+        if abs(yn - y) <= 1e-15:
+            y = yn
+            status = 0
+            break
+        y = yn
+    lam = math.exp(y)
+    _consumer_at(lam, p, Q, tau, beta, a, a0, ge, gg, omega, part, pi, kappa, v, t0, x, x, fx)
+    _derivs_consumer(lam, p, Q, tau, beta, omega, part, x, fx, a, ge, pi, kappa, v, t0, exog,
+                     False, dx_dp, dx_dQ, dx_dl, dl_dY)
+    return lam, status
+
+
+@njit(cache=True)
+def _derivs_consumer(lam, p, Q, tau, beta, omega, part, x, fx, a, ge, pi, kappa, v, t0, exog,
+                     pinned, dx_dp, dx_dQ, dx_dl, dl_dY):
+    """Implicit derivatives of a consumer's response (see :func:`consumer_response`)."""
+    T = a.size
+    S = pi.size
+    Omega = Q[0]
+    F = np.zeros(S)
+    for t in range(T + 1):
+        dx_dp[t] = 0.0
+        dx_dQ[t] = 0.0
+        dx_dl[t] = 0.0
+    for k in range(dl_dY.size):
+        dl_dY[k] = 0.0
+    for t in range(T + 1):
+        if not (fx[t] > -INF and fx[t] < 0.0):
+            continue
+        w = (1.0 - tau * beta * omega / Omega) if t == 0 else 1.0
+        dx_dl[t] = p[t] * w / fx[t]
+        dx_dp[t] = lam * w / fx[t]
+        if t > 0:
+            for s in range(S):
+                F[s] = v[s, t] + (v[s, 0] if (t == t0 and part[0]) else 0.0)
+            m, _ = mu_el(x[t], a[t - 1], ge, pi, kappa, F)
+            dx_dQ[t] = -m * tau * x[t] / (Q[t] * Q[t] * fx[t])
+    if pinned:
+        # λ = a0/p0 (price taker, linear goods): goods absorb the rest of income.
+        dl_dY[0] = -lam / p[0]
+        return
+    dr_dl = 0.0
+    for t in range(T + 1):
+        dr_dl += p[t] * dx_dl[t]
+    if dr_dl == 0.0:
+        return
+    # r = Σ p_t x_t - income;  income = p0 ω under revenue-financed budgets.
+    dr0 = x[0] + p[0] * dx_dp[0] - (0.0 if exog else omega)
+    dl_dY[0] = -dr0 / dr_dl
+    for t in range(1, T + 1):
+        dl_dY[t] = -(x[t] + p[t] * dx_dp[t]) / dr_dl
+        dl_dY[T + t] = -(p[t] * dx_dQ[t]) / dr_dl
+
+
+@njit(cache=True, parallel=True)
+def consumer_responses(p, Q, tau, beta, wallet, a, a0, ge, gg, omega, part, pi, kappa, v, t0,
+                       lam, x, dx_dp, dx_dQ, dx_dl, dl_dY, status):
+    """:func:`consumer_response` for every type (``lam`` is read as the start, then written)."""
+    n = a.shape[0]
+    for i in prange(n):
+        li, st = consumer_response(p, Q, tau, beta, wallet[i], a[i], a0[i], ge[i], gg[i],
+                                   omega[i], part[i], pi, kappa, v, t0, lam[i], x[i], x[i],
+                                   dx_dp[i], dx_dQ[i], dx_dl[i], dl_dY[i])
+        lam[i] = li
+        status[i] = st
+
+
+# --------------------------------------------------------------------------------------------
+# Producers
+# --------------------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _output_residual(q, lam, nu, p, Q, tau, beta, a, g, pi, kappa, F, paying, theta, c, xh):
+    """``(F2, dF2/dq, x, f1x)`` at offer ``q``, with ``x`` solving the purchase condition F1."""
+    if paying:
+        x, f1x = solve_x(lam * p * (1.0 - tau * beta * q / Q), a, g, pi, kappa, F, tau, Q, xh)
+        if a > 0.0:
+            m, dm = mu_el(x, a, g, pi, kappa, F)
+        else:
+            m, dm = 0.0, 0.0
+    else:
+        x, f1x, m, dm = 0.0, -INF, 0.0, 0.0
+    F2 = tau * x / Q * m + beta * lam * p * (1.0 - tau * q / Q) - nu * phi1(q, theta, c)
+    dxdq = 0.0
+    if paying and f1x < 0.0 and f1x > -INF:
+        dxdq = -(lam * p * tau * beta / Q) / f1x
+    dF2 = tau / Q * (m + x * dm) * dxdq - beta * lam * p * tau / Q - nu * phi2(q, theta, c)
+    return F2, dF2, x, f1x
+
+
+@njit(cache=True)
+def _post_output(lam, nu, p, Q, tau, beta, a, g, pi, kappa, F, paying, theta, c, K, xhint,
+                 qhint):
+    """One producer post at given ``(λ, ν, K)``: ``(x, q, μ, state)``.
+
+    ``state``: 0 interior ``q``, 1 ``q = 0``, 2 ``q = K`` (capacity binds, ``μ = F2 >= 0``).
+    F2 (output) falls with ``q`` when costs are convex; it is solved by Newton safeguarded by
+    bisection, with ``x`` from F1 (purchase) at each trial ``q``.
+    """
+    F2, dF2, x, _ = _output_residual(0.0, lam, nu, p, Q, tau, beta, a, g, pi, kappa, F, paying,
+                                     theta, c, xhint)
+    if F2 <= 0.0:
+        return x, 0.0, 0.0, 1
+    # The own share of the post stays below one: q < Q/(τβ) keeps F1's right side positive.
+    qcap = K
+    if tau > 0.0:
+        qcap = min(K, Q / (tau * max(beta, 1e-300)) * (1.0 - 1e-12))
+    F2, dF2, x, _ = _output_residual(qcap, lam, nu, p, Q, tau, beta, a, g, pi, kappa, F, paying,
+                                     theta, c, xhint)
+    if F2 >= 0.0:
+        return x, qcap, F2 if qcap == K else 0.0, 2 if qcap == K else 0
+    lo = 0.0
+    hi = qcap
+    q = qhint if (qhint > 0.0 and qhint < qcap) else 0.5 * qcap
+    x = xhint
+    for _ in range(_MAXIT * 2):
+        F2, dF2, x, _ = _output_residual(q, lam, nu, p, Q, tau, beta, a, g, pi, kappa, F,
+                                         paying, theta, c, x)
+        if F2 > 0.0:
+            lo = q
+        else:
+            hi = q
+        qn = q - F2 / dF2 if dF2 < 0.0 else -1.0
+        if not (qn > lo and qn < hi):
+            if lo > 0.0 and hi > 8.0 * lo:
+                qn = math.sqrt(lo * hi)
+            elif lo == 0.0 and q > 1e-12 * qcap:
+                qn = 0.25 * q
+            else:
+                qn = 0.5 * (lo + hi)
+        if abs(qn - q) <= 4e-16 * q or hi - lo <= 4e-16 * hi:
+            q = qn
+            break
+        q = qn
+    F2, dF2, x, _ = _output_residual(q, lam, nu, p, Q, tau, beta, a, g, pi, kappa, F, paying,
+                                     theta, c, x)
+    return x, q, 0.0, 0
+
+
+@njit(cache=True)
+def _post_jac(lam, nu, p, Q, tau, beta, a, g, pi, kappa, F, paying, theta, c, x, q, state,
+              long_run, out):
+    """Implicit derivatives of one producer post's ``(x, q)`` and ``μ``.
+
+    Fills ``out[k, m]``: rows ``k`` = x, q, μ; columns ``m`` = λ, ν, K, p^t, Q^t.
+    """
+    for k in range(3):
+        for m in range(5):
+            out[k, m] = 0.0
+    if paying and a > 0.0:
+        mu, dmu = mu_el(x, a, g, pi, kappa, F)
+    else:
+        mu, dmu = 0.0, 0.0
+    # F1 = MU(1-τx/Q) - λp(1-τβq/Q);  F2 = τ(x/Q)MU + βλp(1-τq/Q) - νφ'(q) - μ
+    F1x = dmu * (1.0 - tau * x / Q) - tau * mu / Q
+    F1q = lam * p * tau * beta / Q
+    F1_par = np.array([-p * (1.0 - tau * beta * q / Q), 0.0, 0.0,
+                       -lam * (1.0 - tau * beta * q / Q),
+                       mu * tau * x / (Q * Q) - lam * p * tau * beta * q / (Q * Q)])
+    F2x = tau / Q * (mu + x * dmu)
+    F2q = -beta * lam * p * tau / Q - nu * phi2(q, theta, c)
+    F2_par = np.array([beta * p * (1.0 - tau * q / Q), -phi1(q, theta, c), 0.0,
+                       beta * lam * (1.0 - tau * q / Q),
+                       -tau * x * mu / (Q * Q) + beta * lam * p * tau * q / (Q * Q)])
+    if state == 0:
+        # Both F1 and F2 hold (x free if paying).
+        if paying and a > 0.0:
+            det = F1x * F2q - F1q * F2x
+            for m in range(5):
+                out[0, m] = -(F2q * F1_par[m] - F1q * F2_par[m]) / det
+                out[1, m] = -(-F2x * F1_par[m] + F1x * F2_par[m]) / det
+        else:
+            for m in range(5):
+                out[1, m] = -F2_par[m] / F2q if F2q != 0.0 else 0.0
+        return
+    # q pinned: at 0, or at K (which moves with the chosen capacity in the long run).
+    if state == 2 and long_run:
+        out[1, 2] = 1.0
+    if paying and a > 0.0:
+        for m in range(5):
+            out[0, m] = -(F1_par[m] + F1q * out[1, m]) / F1x
+    if state == 2:
+        # μ = F2 at (x, K)
+        for m in range(5):
+            out[2, m] = F2_par[m] + F2x * out[0, m] + F2q * out[1, m]
+
+
+@njit(cache=True)
+def _producer_eval(lam, nu, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c, rho,
+                   long_run, part, pi, kappa, v, t0, xh, qh, x, q, mu, state, jac, want_jac):
+    """Per-post outputs at ``(λ, ν, K)`` and the type's residuals ``(G1, G2, G3)``.
+
+    G1 budget, G2 goods-post condition, G3 capacity (long run). With ``want_jac``, ``jac``
+    receives ``d(G1, G2, G3)/d(log λ, log ν, K)`` in its first three columns and
+    ``d/d(p^0..p^T, Q^1..Q^T)`` after.
+    """
+    T = a.size
+    S = pi.size
+    F = np.zeros(S)
+    Omega = Q[0]
+    need = rho * K if long_run else 0.0
+    x0 = 0.0
+    dx0_dnu = 0.0
+    if classic and a0 > 0.0:
+        x0 = (a0 / nu) ** (1.0 / gg)
+        dx0_dnu = -x0 / (gg * nu)
+    G1 = 0.0
+    G3 = -nu * rho if long_run else 0.0
+    pj = np.zeros((3, 5))
+    if want_jac:
+        for r in range(3):
+            for k in range(jac.shape[1]):
+                jac[r, k] = 0.0
+    dG_dz = np.zeros(3)      # dG(goods)/d(log λ, log ν, K)
+    dG_dY = np.zeros(2 * T + 1)
+    for t in range(1, T + 1):
+        paying = part[t]
+        for s in range(S):
+            F[s] = v[s, t] + (v[s, 0] if t == t0 else 0.0)
+        xt, qt, mt, st = _post_output(lam, nu, p[t], Q[t], tau, beta, a[t - 1], ge, pi, kappa, F,
+                                      paying, theta, c, K, xh[t], qh[t])
+        x[t] = xt
+        q[t] = qt
+        mu[t] = mt
+        state[t] = st
+        need += phi(qt, theta, c)
+        G1 += p[t] * xt - (0.0 if exog else p[t] * qt)
+        if long_run and st == 2:
+            G3 += mt
+        if want_jac:
+            _post_jac(lam, nu, p[t], Q[t], tau, beta, a[t - 1], ge, pi, kappa, F, paying, theta,
+                      c, xt, qt, st, long_run, pj)
+            dphi = phi1(qt, theta, c)
+            # chain: columns of pj are (λ, ν, K, p_t, Q_t); z uses log λ, log ν.
+            zs = (lam, nu, 1.0)
+            for k in range(3):
+                dxk = pj[0, k] * zs[k]
+                dqk = pj[1, k] * zs[k]
+                jac[0, k] += p[t] * dxk - (0.0 if exog else p[t] * dqk)
+                dG_dz[k] += dphi * dqk
+                if long_run and st == 2:
+                    jac[2, k] += pj[2, k] * zs[k]
+            # Y columns: p_t at index t, Q_t at index T + t (offset 3 in jac).
+            jac[0, 3 + t] += xt - (0.0 if exog else qt) + p[t] * pj[0, 3] - (
+                0.0 if exog else p[t] * pj[1, 3])
+            jac[0, 3 + T + t] += p[t] * pj[0, 4] - (0.0 if exog else p[t] * pj[1, 4])
+            dG_dY[t] += dphi * pj[1, 3]
+            dG_dY[T + t] += dphi * pj[1, 4]
+            if long_run and st == 2:
+                jac[2, 3 + t] += pj[2, 3]
+                jac[2, 3 + T + t] += pj[2, 4]
+    G = need + x0
+    x[0] = G
+    q[0] = 0.0
+    G1 += p[0] * G - (W if exog else 0.0)
+    G2 = nu * (1.0 - tau * G / Omega) - lam * p[0]
+    if want_jac:
+        if long_run:
+            dG_dz[2] += rho
+        dG_dz[1] += dx0_dnu * nu
+        for k in range(3):
+            jac[0, k] += p[0] * dG_dz[k]
+            jac[1, k] += -nu * tau / Omega * dG_dz[k]
+        jac[1, 0] += -lam * p[0]
+        jac[1, 1] += nu * (1.0 - tau * G / Omega)
+        if long_run:
+            jac[2, 1] += -nu * rho
+        jac[0, 3] += G
+        jac[1, 3] += -lam
+        for k in range(2 * T + 1):
+            jac[0, 3 + k] += p[0] * dG_dY[k]
+            jac[1, 3 + k] += -nu * tau / Omega * dG_dY[k]
+    return G1, G2, G3
+
+
+@njit(cache=True)
+def _producer_newton(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c, Kbar, rho,
+                     long_run, part, pi, kappa, v, t0, z, xh, qh, x, q, mu, state, jac):
+    """Newton on ``(log λ, log r, K)`` with ``r = ν/λ``, the goods price in money including
+    market power; residuals scaled to be dimensionless: budget over turnover, goods condition
+    ``r (1 - τG/Ω) - p^0``, capacity over ``ν``. Returns ``True`` on convergence."""
+    T = a.size
+    nz = 3 if long_run else 2
+    lam = math.exp(z[0])
+    nu = math.exp(z[1])
+    K = z[2] if long_run else Kbar
+    for it in range(_MAXIT):
+        G1, G2, G3 = _producer_eval(lam, nu, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic,
+                                    theta, c, rho, long_run, part, pi, kappa, v, t0, xh, qh, x, q,
+                                    mu, state, jac, True)
+        for t in range(T + 1):
+            xh[t] = x[t]
+            qh[t] = q[t]
+        sc = p[0] * x[0]
+        for t in range(1, T + 1):
+            sc += p[t] * (x[t] + q[t])
+        sc = max(sc, 1e-300)
+        R = np.zeros(nz)
+        R[0] = G1 / sc
+        R[1] = G2 / lam
+        if nz == 3:
+            R[2] = G3 / nu
+        res = np.max(np.abs(R))
+        if res <= 1e-13:
+            z[0] = math.log(lam)
+            z[1] = math.log(nu)
+            if long_run:
+                z[2] = K
+            return True
+        # Jacobian in (log λ, log r, K): ∂/∂log λ|r = ∂/∂log λ|ν + ∂/∂log ν.
+        H = np.zeros((nz, nz))
+        Gs = (G1, G2, G3)
+        divs = (sc, lam, nu)
+        for r_ in range(nz):
+            dl = jac[r_, 0] + jac[r_, 1]
+            dr = jac[r_, 1]
+            H[r_, 0] = dl / divs[r_]
+            H[r_, 1] = dr / divs[r_]
+            if nz == 3:
+                H[r_, 2] = jac[r_, 2] / divs[r_]
+        H[1, 0] -= G2 / lam          # d(G2/λ)/d log λ
+        if nz == 3:
+            H[2, 0] -= G3 / nu       # ν = r λ moves with both logs
+            H[2, 1] -= G3 / nu
+        step = np.zeros(nz)
+        if abs(np.linalg.det(H)) > 0.0:
+            step = np.linalg.solve(H, -R)
+        if not np.all(np.isfinite(step)) or np.all(step == 0.0):
+            return False
+        for k in range(min(nz, 2)):
+            step[k] = min(max(step[k], -2.0), 2.0)
+        t_ = 1.0
+        accepted = False
+        lr = math.log(nu / lam)
+        for _ in range(50):
+            lam_n = lam * math.exp(t_ * step[0])
+            nu_n = lam_n * math.exp(lr + t_ * step[1])
+            K_n = max(K + t_ * step[2], 0.25 * K) if nz == 3 else K
+            g1, g2, g3 = _producer_eval(lam_n, nu_n, K_n, p, Q, tau, beta, exog, W, a, a0, ge,
+                                        gg, classic, theta, c, rho, long_run, part, pi, kappa, v,
+                                        t0, xh, qh, x, q, mu, state, jac, False)
+            s2 = p[0] * x[0]
+            for t in range(1, T + 1):
+                s2 += p[t] * (x[t] + q[t])
+            s2 = max(s2, 1e-300)
+            rn = max(abs(g1 / s2), abs(g2 / lam_n))
+            if nz == 3:
+                rn = max(rn, abs(g3 / nu_n))
+            if rn < (1.0 - 1e-4 * t_) * res or rn <= 1e-13:
+                accepted = True
+                break
+            t_ *= 0.5
+        if not accepted:
+            return False
+        lam, nu, K = lam_n, nu_n, K_n
+    return False
+
+
+@njit(cache=True)
+def producer_response(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c, Kbar, rho,
+                      long_run, part, pi, kappa, v, t0, z, xh, qh, x, q, mu, dx_dY, dq_dY):
+    """One producer type's replacement response, by Newton on its multipliers.
+
+    ``z = (log λ, log ν, K)`` is read as the start and written. Fills ``x`` (``x[0] = G`` goods
+    bought), ``q``, ``μ`` and the derivatives ``dx_dY``, ``dq_dY`` (rows posts ``0..T``,
+    columns ``p^0..p^T, Q^1..Q^T``). A failed warm start is retried from cold starts. Returns
+    status 0 ok, 2 not converged.
+    """
+    T = a.size
+    nY = 2 * T + 1
+    nz = 3 if long_run else 2
+    state = np.zeros(T + 1, dtype=np.int64)
+    jac = np.zeros((3, 3 + nY))
+    z_in = z.copy()
+    status = 0
+    if not _producer_newton(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c, Kbar,
+                            rho, long_run, part, pi, kappa, v, t0, z, xh, qh, x, q, mu, state,
+                            jac):
+        status = 2
+        # Cold starts: money worth its goods price, at several scales of λ.
+        for s0 in (0.0, -2.0, 2.0, -5.0, 5.0):
+            z[0] = s0
+            z[1] = s0 + math.log(p[0])
+            if long_run:
+                z[2] = z_in[2] if z_in[2] > 0.0 else 1.0
+            for t in range(T + 1):
+                xh[t] = 0.0
+                qh[t] = 0.0
+            if _producer_newton(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c,
+                                Kbar, rho, long_run, part, pi, kappa, v, t0, z, xh, qh, x, q, mu,
+                                state, jac):
+                status = 0
+                break
+    lam = math.exp(z[0])
+    nu = math.exp(z[1])
+    K = z[2] if long_run else Kbar
+    # Derivatives with respect to the totals: dz/dY = -H^{-1} ∂G/∂Y, then each post.
+    _producer_eval(lam, nu, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c, rho,
+                   long_run, part, pi, kappa, v, t0, xh, qh, x, q, mu, state, jac, True)
+    H = np.zeros((nz, nz))
+    for r in range(nz):
+        for k in range(nz):
+            H[r, k] = jac[r, k]
+    GY = np.zeros((nz, nY))
+    for r in range(nz):
+        for k in range(nY):
+            GY[r, k] = jac[r, 3 + k]
+    dz = np.zeros((3, nY))
+    if abs(np.linalg.det(H)) > 0.0:
+        sol = np.linalg.solve(H, -GY)
+        for r in range(nz):
+            dz[r, :] = sol[r, :]
+    S = pi.size
+    F = np.zeros(S)
+    pj = np.zeros((3, 5))
+    zs = (lam, nu, 1.0)
+    for t in range(T + 1):
+        for k in range(nY):
+            dx_dY[t, k] = 0.0
+            dq_dY[t, k] = 0.0
+    for t in range(1, T + 1):
+        for s in range(S):
+            F[s] = v[s, t] + (v[s, 0] if t == t0 else 0.0)
+        _post_jac(lam, nu, p[t], Q[t], tau, beta, a[t - 1], ge, pi, kappa, F, part[t], theta, c,
+                  x[t], q[t], state[t], long_run, pj)
+        for k in range(nY):
+            sx = 0.0
+            sq = 0.0
+            for r in range(3):
+                sx += pj[0, r] * zs[r] * dz[r, k]
+                sq += pj[1, r] * zs[r] * dz[r, k]
+            dx_dY[t, k] = sx
+            dq_dY[t, k] = sq
+        dx_dY[t, t] += pj[0, 3]
+        dq_dY[t, t] += pj[1, 3]
+        dx_dY[t, T + t] += pj[0, 4]
+        dq_dY[t, T + t] += pj[1, 4]
+    # Goods bought G = Σ φ(q) + ρK + x0(ν).
+    for k in range(nY):
+        d = 0.0
+        for t in range(1, T + 1):
+            d += phi1(q[t], theta, c) * dq_dY[t, k]
+        if long_run:
+            d += rho * dz[2, k]
+        if classic and a0 > 0.0:
+            x0 = (a0 / nu) ** (1.0 / gg)
+            d += -x0 / (gg * nu) * nu * dz[1, k]
+        dx_dY[0, k] = d
+    return status
+
+
+@njit(cache=True, parallel=True)
+def producer_responses(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c, Kbar, rho,
+                       long_run, part, pi, kappa, v, t0, z, xh, qh, x, q, mu, dx_dY, dq_dY,
+                       status):
+    """:func:`producer_response` for every producer type."""
+    n = a.shape[0]
+    for j in prange(n):
+        status[j] = producer_response(p, Q, tau, beta, exog, W[j], a[j], a0[j], ge[j], gg[j],
+                                      classic[j], theta[j], c[j], Kbar[j], rho[j], long_run,
+                                      part[j], pi, kappa, v, t0, z[j], xh[j], qh[j], x[j], q[j],
+                                      mu[j], dx_dY[j], dq_dY[j])

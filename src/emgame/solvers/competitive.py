@@ -1,0 +1,371 @@
+"""Competitive (Walrasian) equilibrium, the benchmark (MODEL.md section 6).
+
+Prices ``p^0 = 1, p^1..p^T`` that every agent takes as given; consumers and producers optimise
+(producers: profit-maximising supply at the effective price ``βp^t``, then consumption out of
+profit); every market clears.
+
+Producers with constant or increasing returns (``c >= 1``) have a supply *correspondence*: a
+step at their marginal (``c = 1``) or average (``c > 1``) cost. Each post's unknown is therefore
+a coordinate ``u^t`` that runs along the graph of the step supply (Minty's parametrisation): on
+a rise, ``log p = u - offset``; along a step, ``p`` stays at the cost and the steps' output grows
+with ``u``. Price and step output are then continuous functions of ``u`` and Newton's method
+applies. Types sharing a constant marginal cost split their output in proportion to capacity
+(equal utilisation, MODEL.md section 6). In the long run the capacity of each constant-returns
+type is an unknown with the complementarity ``K >= 0 ⊥ ρ p^0 - Σ_t (βp^t - p^0/θ)^+ >= 0``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from emgame.agents.arrays import Kernel, Types
+from emgame.market.game import Profile, inputs
+from emgame.model.economy import Economy
+from emgame.results import Multipliers, Status
+from emgame.solvers import checks
+from emgame.solvers._aggregate import default_participation, valued_posts
+from emgame.solvers._newton import newton
+from emgame.solvers._responses import consumer_responses
+from emgame.solvers.candidate import Candidate
+from emgame.solvers.nash import rough_start
+
+
+@dataclass(frozen=True)
+class CompetitiveOptions:
+    """Newton stops when every market's excess demand is below ``atol`` relative to its size."""
+
+    atol: float = 1e-12
+    max_iter: int = 100
+
+
+class _Benchmark:
+    """Excess demand as a function of the unknowns ``(u^t, [log p^0], [K of c = 1 types])``."""
+
+    def __init__(self, economy: Economy) -> None:
+        self.economy = economy
+        self.k = Kernel.of(economy)
+        self.C = Types.of(economy.consumers)
+        self.P = Types.of(economy.producers)
+        T = economy.periods
+        self.T = T
+        self.posts = np.flatnonzero(valued_posts(economy)[1:]) + 1
+        self.part_c = default_participation(economy, self.C, producers=False)
+        self.part_p = default_participation(economy, self.P, producers=False)
+        self.part_p[:, 0] = True  # producers pay for inputs on the goods post
+        if np.any(economy.fixed_costs[:, 0] > 0):
+            self.part_p[:, economy.market.goods_settlement_period] = True
+        P = self.P
+        self.flat = P.c >= 1.0
+        self.long_flat = np.flatnonzero(self.flat & self.k.long_run)
+        self.lam_c = np.maximum(self.C.a.sum(axis=1) + self.C.a0, 1e-3) / np.maximum(
+            self.C.omega, 1e-300)
+        self.lam_p = np.ones(len(P))
+        nc, npr = len(self.C), len(P)
+        self.buf_c = [np.zeros((nc, T + 1)) for _ in range(4)] + [np.zeros((nc, 2 * T + 1))]
+        self.buf_p = [np.zeros((npr, T + 1)) for _ in range(4)] + [np.zeros((npr, 2 * T + 1))]
+        self.st_c = np.zeros(nc, dtype=np.int64)
+        self.st_p = np.zeros(npr, dtype=np.int64)
+        # Quantity scale of the steps (Minty's coordinate mixes log-price and quantity).
+        K = np.where(np.isnan(P.Kbar), 0.0, P.Kbar)
+        self.S_hat = max(float(P.n @ np.where(self.flat, K, 0.0)), 1e-3 * self.k.Omega, 1e-12)
+        self.evaluations = 0
+        self.q_ref = np.ones(len(self.posts))
+
+    @property
+    def size(self) -> int:
+        return len(self.posts) + (1 if self.k.exogenous else 0) + len(self.long_flat)
+
+    # ---------------------------------------------------------------------------------------
+    def _steps(self, p0: float, K: np.ndarray) -> tuple[np.ndarray, np.ndarray, list]:
+        """Step prices and heights of the ``c >= 1`` types, merged where prices tie."""
+        P, beta = self.P, self.k.beta
+        idx = np.flatnonzero(self.flat)
+        if idx.size == 0:
+            return np.zeros(0), np.zeros(0), []
+        with np.errstate(divide="ignore", invalid="ignore"):
+            avg = np.where(P.c[idx] == 1.0, 1.0 / P.theta[idx],
+                           inputs_avg(K[idx], P.theta[idx], P.c[idx]))
+        m = p0 * avg / beta
+        order = np.argsort(m, kind="stable")
+        prices, heights, members = [], [], []
+        for i in order:
+            j = idx[i]
+            if prices and abs(m[i] - prices[-1]) <= 1e-14 * prices[-1]:
+                heights[-1] += P.n[j] * K[j]
+                members[-1].append(j)
+            else:
+                prices.append(m[i])
+                heights.append(P.n[j] * K[j])
+                members.append([j])
+        return np.array(prices), np.array(heights), members
+
+    def prices_and_steps(self, u: np.ndarray, p0: float, K: np.ndarray):
+        """Minty's map for every trading post: ``u^t -> (p^t, dp/du, step fills)``."""
+        prices, heights, members = self._steps(p0, K)
+        m = len(self.posts)
+        p = np.zeros(m)
+        dp = np.zeros(m)
+        fill = np.zeros((m, len(prices)))
+        dfill = np.zeros((m, len(prices)))
+        logm = np.log(prices) if prices.size else prices
+        H = heights / self.S_hat
+        for i in range(m):
+            off = 0.0
+            ui = u[i]
+            p[i] = np.exp(ui)
+            dp[i] = p[i]
+            for k in range(len(prices)):
+                start = logm[k] + off
+                if ui <= start:
+                    break
+                if H[k] > 0 and ui <= start + H[k]:
+                    fill[i, k] = (ui - start) / H[k]
+                    dfill[i, k] = 1.0 / H[k]
+                    p[i] = prices[k]
+                    dp[i] = 0.0
+                    break
+                fill[i, k] = 1.0
+                off += H[k]
+                p[i] = np.exp(ui - off)
+                dp[i] = p[i]
+        return p, dp, fill, dfill, members
+
+    def initial(self) -> np.ndarray:
+        p, Q = rough_start(self.economy)
+        self.q_ref = np.maximum(Q[self.posts], 1e-300)
+        K = self._capacities(np.ones(len(self.long_flat)))
+        prices, heights, _ = self._steps(1.0, K)
+        u = []
+        for t in self.posts:
+            if prices.size and heights[0] > 0:
+                # Constant returns: start on the cheapest step, part used.
+                fill = float(np.clip(Q[t] / heights[0], 0.01, 0.99))
+                u.append(np.log(prices[0]) + fill * heights[0] / self.S_hat)
+            else:
+                u.append(np.log(max(p[t], 1e-300)))
+        y = list(u)
+        if self.k.exogenous:
+            y.append(0.0)
+        y += [1.0] * len(self.long_flat)
+        return np.array(y)
+
+    def _capacities(self, kvars: np.ndarray) -> np.ndarray:
+        K = np.where(np.isnan(self.P.Kbar), 0.0, self.P.Kbar).copy()
+        if self.long_flat.size:
+            K[self.long_flat] = np.maximum(kvars, 0.0) * self._K_scale()
+        return K
+
+    def _K_scale(self) -> float:
+        return max(self.k.Omega, 1e-12)
+
+    # ---------------------------------------------------------------------------------------
+    def unpack(self, y: np.ndarray):
+        m = len(self.posts)
+        u = y[:m]
+        p0 = float(np.exp(y[m])) if self.k.exogenous else 1.0
+        kvars = y[m + (1 if self.k.exogenous else 0):]
+        return u, p0, kvars
+
+    def supply(self, p: np.ndarray, K: np.ndarray, fills: np.ndarray, members: list):
+        """Each producer type's output ``q (np, T+1)`` and capacity at full prices ``p``."""
+        P, beta = self.P, self.k.beta
+        T = self.T
+        npr = len(P)
+        q = np.zeros((npr, T + 1))
+        Kout = K.copy()
+        smooth = np.flatnonzero(~self.flat)
+        if smooth.size:
+            th, c = P.theta[smooth, None], P.c[smooth, None]
+            mgoods = beta * p[None, 1:] / p[0]             # goods per unit of electricity
+            q_unc = th * (mgoods * c * th) ** (c / (1.0 - c))
+            if self.k.long_run:
+                Ks = _long_run_capacity(beta * p[1:] / p[0], P.theta[smooth], P.c[smooth],
+                                        P.rho[smooth])
+                Kout[smooth] = Ks
+            q[smooth, 1:] = np.minimum(q_unc, Kout[smooth, None])
+        for i, t in enumerate(self.posts):
+            for k, group in enumerate(members):
+                for j in group:
+                    q[j, t] = fills[i, k] * Kout[j]
+        return q, Kout
+
+    def producer_income(self, p: np.ndarray, q: np.ndarray, K: np.ndarray) -> np.ndarray:
+        """Profit (revenue-financed budgets) or wallet net of inputs (exogenous wallets)."""
+        P = self.P
+        cost = p[0] * (inputs(self.economy.producers, q[:, 1:]).sum(axis=1)
+                       + (P.rho * K if self.k.long_run else 0.0))
+        if self.k.exogenous:
+            return P.wallet - cost
+        return q[:, 1:] @ p[1:] - cost
+
+    def consume(self, p: np.ndarray, types: Types, part, lam, buf, st, wallet, omega):
+        Q = np.ones(self.T + 1)
+        Q[0] = self.k.Omega
+        x, dxdp, dxdQ, dxdl, dldY = buf
+        k = self.k
+        consumer_responses(p, Q, 0.0, k.beta, wallet, types.a, types.a0, types.ge, types.gg,
+                           omega, part, k.pi, k.kappa, k.v, k.t0, lam, x, dxdp, dxdQ, dxdl,
+                           dldY, st)
+        return x
+
+    def evaluate(self, y: np.ndarray):
+        u, p0, kvars = self.unpack(y)
+        K = self._capacities(kvars)
+        pa, dp, fills, dfills, members = self.prices_and_steps(u, p0, K)
+        T = self.T
+        p = np.zeros(T + 1)
+        p[0] = p0
+        p[self.posts] = pa
+        q, Kout = self.supply(p, K, fills, members)
+        income = self.producer_income(p, q, Kout)
+        C, P = self.C, self.P
+        xc = self.consume(p, C, self.part_c, self.lam_c, self.buf_c, self.st_c, C.wallet,
+                          C.omega) if len(C) else np.zeros((0, T + 1))
+        broke = income <= 0
+        xp = np.zeros((len(P), T + 1))
+        if len(P):
+            safe_income = np.where(broke, 1.0, income)
+            xp = self.consume(p, P, self.part_p, self.lam_p, self.buf_p, self.st_p,
+                              safe_income, np.zeros(len(P))).copy()
+            xp[broke] = 0.0
+        self.evaluations += 1
+        return p, q, Kout, xc, xp, income, dp, dfills
+
+    def residual(self, y: np.ndarray) -> np.ndarray:
+        p, q, K, xc, xp, income, _, _ = self.evaluate(y)
+        C, P = self.C, self.P
+        D = C.n @ xc + P.n @ xp
+        S = P.n @ q
+        posts = self.posts
+        # Excess demand over a fixed quantity scale per post (a ratio such as (D - S)/(D + S)
+        # goes flat where S = 0; a value p(D - S) goes flat under unit-elastic demand). The goods
+        # market is always included: by Walras' law it is redundant at a solution, but without it
+        # quantities can nearly clear at ever higher prices while goods do not.
+        F = [(D[posts] - S[posts]) / self.q_ref]
+        goods = (C.n @ xc[:, 0] + P.n @ xp[:, 0]
+                 + P.n @ (inputs(self.economy.producers, q[:, 1:]).sum(axis=1)
+                          + (P.rho * K if self.k.long_run else 0.0)))
+        F.append([(goods - self.k.Omega) / self.k.Omega])
+        if self.long_flat.size:
+            _, p0, kvars = self.unpack(y)
+            rows = []
+            for idx, j in enumerate(self.long_flat):
+                rent = np.sum(np.maximum(self.k.beta * p[1:] - p0 / P.theta[j], 0.0))
+                cost = P.rho[j] * p0
+                rows.append(min(kvars[idx], (cost - rent) / max(cost, 1e-300)))
+            F.append(rows)
+        return np.concatenate(F)
+
+    def __call__(self, y: np.ndarray, want_jac: bool):
+        F = self.residual(y)
+        if not want_jac:
+            return F, None
+        # Finite differences (the unknowns are few: one per trading post).
+        J = np.zeros((F.size, y.size))
+        for k in range(y.size):
+            h = 1e-7 * max(1.0, abs(y[k]))
+            yp = y.copy()
+            yp[k] += h
+            ym = y.copy()
+            ym[k] -= h
+            J[:, k] = (self.residual(yp) - self.residual(ym)) / (2 * h)
+        self.residual(y)  # leave warm starts at y
+        return F, J
+
+
+def inputs_avg(K: np.ndarray, theta: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Average input per unit of output at capacity, ``φ(K)/K``."""
+    return (K / theta) ** (1.0 / c) / K
+
+
+def _long_run_capacity(m: np.ndarray, theta: np.ndarray, c: np.ndarray,
+                       rho: np.ndarray) -> np.ndarray:
+    """``K`` solving ``Σ_t (m_t - φ'(K))^+ = ρ`` for ``c < 1`` (prices in goods per unit)."""
+    n = theta.size
+    K = np.zeros(n)
+    for j in range(n):
+        def excess(k: float, j: int = j) -> float:
+            mc = (1.0 / (c[j] * theta[j])) * (k / theta[j]) ** (1.0 / c[j] - 1.0)
+            return float(np.sum(np.maximum(m - mc, 0.0)) - rho[j])
+        if excess(1e-300) <= 0:
+            continue
+        lo, hi = 1e-300, 1.0
+        while excess(hi) > 0:
+            lo, hi = hi, hi * 4.0
+        for _ in range(200):
+            mid = np.sqrt(lo * hi) if hi / max(lo, 1e-300) > 4 else 0.5 * (lo + hi)
+            if excess(mid) > 0:
+                lo = mid
+            else:
+                hi = mid
+            if hi - lo <= 1e-15 * hi:
+                break
+        K[j] = 0.5 * (lo + hi)
+    return K
+
+
+def solve_competitive(economy: Economy, options: CompetitiveOptions | None = None) -> Candidate:
+    """Find the competitive benchmark; see the module notes."""
+    opts = options or CompetitiveOptions()
+    reason = checks.before_competitive(economy)
+    if reason:
+        return Candidate("competitive", False, Status.NO_EQUILIBRIUM, reason)
+    if economy.market.long_run and np.any(economy.producers.returns > 1.0):
+        return Candidate("competitive", False, Status.NO_EQUILIBRIUM,
+                         "long run with increasing returns (c > 1): average cost falls without "
+                         "bound as capacity grows, so price takers have no profit-maximising "
+                         "plan and there is no competitive equilibrium")
+    bench = _Benchmark(economy)
+    r = newton(bench, bench.initial(), atol=opts.atol, max_iter=opts.max_iter, max_step=0.5)
+    if not r.converged:
+        return Candidate("competitive", False, Status.NO_EQUILIBRIUM,
+                         f"Newton's method on excess demand: {r.message} "
+                         f"(largest relative excess demand {r.residual:.2e})",
+                         iterations=r.iterations, evaluations=bench.evaluations)
+    p, q, K, xc, xp, income, _, _ = bench.evaluate(r.y)
+    return _candidate(economy, bench, r, p, q, K, xc, xp, income)
+
+
+def _candidate(economy: Economy, bench: _Benchmark, r, p, q, K, xc, xp, income) -> Candidate:
+    P = bench.P
+    T = economy.periods
+    reasons = []
+    if np.any(bench.st_c == 1):
+        bad = [economy.consumers.names[i] for i in np.flatnonzero(bench.st_c == 1)]
+        reasons.append(f"consumer type(s) {bad} cannot afford verification at these prices")
+    broke = income <= 0
+    verifying = economy.costly_verification and np.any(economy.fixed_costs > 0)
+    if np.any(broke & (P.a.sum(axis=1) > 0)) and verifying:
+        bad = [economy.producers.names[j] for j in np.flatnonzero(broke)]
+        reasons.append(f"producer type(s) {bad} earn no profit (constant returns) and cannot pay "
+                       "the fixed verification of a payment: no competitive equilibrium")
+    flat_big = (P.c > 1.0)
+    for j in np.flatnonzero(flat_big):
+        used = q[j, 1:][bench.posts - 1] / max(K[j], 1e-300)
+        if np.any((used > 1e-9) & (used < 1 - 1e-9)):
+            reasons.append(f"producer type '{economy.producers.names[j]}' has increasing returns "
+                           "and the market needs only part of its capacity at a price equal to "
+                           "its average cost: no type-symmetric competitive equilibrium")
+    goods_bid = p[0] * (xp[:, 0] + inputs(economy.producers, q[:, 1:]).sum(axis=1)
+                        + (P.rho * K if economy.market.long_run else 0.0))
+    producer_bids = p[None, :] * xp
+    producer_bids[:, 0] = goods_bid
+    profile = Profile(p[None, :] * xc, producer_bids, q[:, 1:].copy(), K.copy())
+    with np.errstate(divide="ignore"):
+        lam_p = np.where(broke, np.inf, bench.lam_p)
+    mu = np.zeros((len(P), T))
+    full = q[:, 1:] >= K[:, None] * (1 - 1e-12)
+    mc = np.where(P.c[:, None] == 1.0, 1.0 / P.theta[:, None],
+                  (1.0 / (P.c[:, None] * P.theta[:, None]))
+                  * (q[:, 1:] / P.theta[:, None]) ** (1.0 / P.c[:, None] - 1.0))
+    mu = np.where(full, np.maximum(bench.k.beta * p[None, 1:] - p[0] * mc, 0.0), 0.0)
+    mult = Multipliers(consumer_budget=bench.lam_c.copy(), producer_budget=lam_p,
+                       producer_goods=lam_p * p[0], producer_capacity=mu * lam_p[:, None])
+    ok = not reasons
+    return Candidate("competitive", ok, Status.EQUILIBRIUM if ok else Status.NO_EQUILIBRIUM,
+                     "; ".join(reasons), profile=profile, multipliers=mult,
+                     iterations=r.iterations, evaluations=bench.evaluations,
+                     diagnostics={"residual": r.residual, "producer_income": income},
+                     totals=(p, np.concatenate([[economy.goods_supply], P.n @ q[:, 1:]])))
