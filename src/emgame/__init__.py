@@ -6,10 +6,15 @@ from emgame.model import (
     ConsumerType,
     Economy,
     EconomyError,
+    EconomyFileError,
     Market,
     ProducerType,
     State,
     Utility,
+    economy_from_dict,
+    economy_to_dict,
+    load_economy,
+    validate_economy,
 )
 from emgame.results import Certificate, Solution, SolveError, Status
 from emgame.solve import Options, solve, solve_both
@@ -19,6 +24,7 @@ __all__ = [
     "ConsumerType",
     "Economy",
     "EconomyError",
+    "EconomyFileError",
     "Market",
     "Options",
     "Outcome",
@@ -29,7 +35,11 @@ __all__ = [
     "State",
     "Status",
     "Utility",
+    "economy_from_dict",
+    "economy_to_dict",
     "evaluate",
+    "load_economy",
     "solve",
     "solve_both",
+    "validate_economy",
 ]

@@ -83,12 +83,12 @@ def certify(economy: Economy, profile: Profile, *, multipliers: Multipliers | No
             regret = np.where(np.isfinite(U), dev.bound - U, np.inf)
         # Utility -inf now and at every deviation (e.g. a price taker with no profit that values
         # only electricity): nothing to gain.
-        hopeless = np.isneginf(U) & np.isneginf(dev.bound)
+        hopeless = np.isneginf(dev.bound)
         if np.any(hopeless):
             regret = np.where(hopeless, 0.0, regret)
             names = [pop.names[i] for i in np.flatnonzero(hopeless)]
-            notes.append(f"{role} {names}: utility is -inf at the solution and at every "
-                         "deviation (no income to buy electricity with)")
+            notes.append(f"{role} {names}: utility is -inf at every deviation (no income to "
+                         "buy what it values): nothing to gain")
         regrets.append(regret)
         utilities.append(U)
         details[role] = {"bound": dev.bound, "lam": dev.lam}

@@ -98,7 +98,9 @@ def _certified(economy: Economy, cand: Candidate, opts: Options, seconds: dict[s
                         iterations=cand.iterations, evaluations=cand.evaluations,
                         seconds=seconds, diagnostics=cand.diagnostics)
     t = time.perf_counter()
-    outcome = evaluate(economy, cand.profile)
+    # The benchmark's agents take the solver's prices; the game's prices come from the bids.
+    outcome = evaluate(economy, cand.profile, cand.totals[0] if cand.concept == "competitive"
+                       and cand.totals is not None else None)
     cert = certify(economy, cand.profile, multipliers=cand.multipliers, outcome=outcome,
                    atol=opts.atol, rtol=opts.rtol, price_taking=cand.concept == "competitive")
     seconds["certificate"] = time.perf_counter() - t

@@ -138,9 +138,10 @@ def others_totals(economy: Economy, profile: Profile) -> tuple[np.ndarray, ...]:
     return Bc, Qc, Bp, Qp
 
 
-def play(economy: Economy, pop: Population, bids: np.ndarray, B_minus: np.ndarray,
-         Q_minus: np.ndarray, *, offers: np.ndarray | None = None,
-         capacity: np.ndarray | None = None, revenue_weight: np.ndarray | None = None) -> Play:
+def play(economy: Economy, pop: Population, bids: np.ndarray, B_minus: np.ndarray | None,
+         Q_minus: np.ndarray | None, *, offers: np.ndarray | None = None,
+         capacity: np.ndarray | None = None, revenue_weight: np.ndarray | None = None,
+         prices: np.ndarray | None = None) -> Play:
     """One agent of each type of ``pop`` plays ``bids`` (and ``offers``, ``capacity``) against
     the others' totals ``B_minus``, ``Q_minus`` (each ``(n, T+1)``).
 
@@ -148,6 +149,9 @@ def play(economy: Economy, pop: Population, bids: np.ndarray, B_minus: np.ndarra
     Allocations follow (5)–(8); a post with no bids or no offers does not trade: bids are
     refunded and offers stay with their owner (Shapley–Shubik). Verification follows MODEL.md
     section 5: every positive bid is verified, also on a post that does not trade.
+
+    With ``prices`` given instead of the others' totals, the agent is a price taker (the
+    competitive benchmark): it receives ``b/p`` and earns ``p q``.
     """
     n = len(pop)
     T = economy.periods
@@ -157,12 +161,19 @@ def play(economy: Economy, pop: Population, bids: np.ndarray, B_minus: np.ndarra
         own_q[:, 1:] = offers
     else:
         own_q[:, 0] = pop.endowment
-    B = B_minus + bids
-    Q = Q_minus + own_q
-    active = (B > 0) & (Q > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        x = np.where(active, bids * (Q / np.where(active, B, 1.0)), 0.0)
-        prices = np.where(active, B / np.where(active, Q, 1.0), 0.0)
+    if prices is not None:
+        active = np.broadcast_to(np.isfinite(prices) & (prices > 0), (n, T + 1))
+        post_prices = np.where(active, prices[None, :], 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x = np.where(active, bids / np.where(active, post_prices, 1.0), 0.0)
+        prices = post_prices
+    else:
+        B = B_minus + bids
+        Q = Q_minus + own_q
+        active = (B > 0) & (Q > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x = np.where(active, bids * (Q / np.where(active, B, 1.0)), 0.0)
+            prices = np.where(active, B / np.where(active, Q, 1.0), 0.0)
     revenue = (prices * own_q).sum(axis=1)
     spending = np.where(active, bids, 0.0).sum(axis=1)
 
@@ -207,15 +218,26 @@ def play(economy: Economy, pop: Population, bids: np.ndarray, B_minus: np.ndarra
                 utility=U, shadow_values=marginal_utility(pop, E, np.maximum(goods, 0.0)))
 
 
-def evaluate(economy: Economy, profile: Profile) -> Outcome:
-    """The outcome of ``profile``: prices and what one agent of each type gets."""
+def evaluate(economy: Economy, profile: Profile, prices: np.ndarray | None = None) -> Outcome:
+    """The outcome of ``profile``: prices and what one agent of each type gets.
+
+    By default the market game's rules set prices ``B/Q``; with ``prices`` given, agents are
+    price takers at those prices (the competitive benchmark's outcome).
+    """
     B, Q = totals(economy, profile)
-    active = (B > 0) & (Q > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        prices = np.where(active, B / np.where(active, Q, 1.0), np.nan)
-    Bc, Qc, Bp, Qp = others_totals(economy, profile)
-    consumers = play(economy, economy.consumers, profile.consumer_bids, Bc, Qc)
+    if prices is None:
+        active = (B > 0) & (Q > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            prices = np.where(active, B / np.where(active, Q, 1.0), np.nan)
+        Bc, Qc, Bp, Qp = others_totals(economy, profile)
+        taking = None
+    else:
+        active = np.isfinite(prices) & (prices > 0)
+        prices = np.where(active, prices, np.nan)
+        Bc = Qc = Bp = Qp = None
+        taking = prices
+    consumers = play(economy, economy.consumers, profile.consumer_bids, Bc, Qc, prices=taking)
     producers = play(economy, economy.producers, profile.producer_bids, Bp, Qp,
-                     offers=profile.offers, capacity=profile.capacity)
+                     offers=profile.offers, capacity=profile.capacity, prices=taking)
     return Outcome(bids_total=B, offers_total=Q, prices=prices, active=active,
                    consumers=consumers, producers=producers)

@@ -11,15 +11,27 @@ from emgame.model.economy import (
     State,
     Utility,
 )
+from emgame.model.schema import (
+    EconomyFileError,
+    economy_from_dict,
+    economy_to_dict,
+    load_economy,
+    validate_economy,
+)
 
 __all__ = [
     "FAMILIES",
     "ConsumerType",
     "Economy",
     "EconomyError",
+    "EconomyFileError",
     "Market",
     "Population",
     "ProducerType",
     "State",
     "Utility",
+    "economy_from_dict",
+    "economy_to_dict",
+    "load_economy",
+    "validate_economy",
 ]

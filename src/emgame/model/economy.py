@@ -328,7 +328,8 @@ class Economy:
             object.__setattr__(self, "states", (State(1.0, (0.0,) * (T + 1), 0.0),))
         for k, s in enumerate(self.states):
             if len(s.fixed) != T + 1:
-                raise EconomyError(f"states[{k}].fixed: expected {T + 1} entries (post 0, then 1..T)")
+                raise EconomyError(
+                    f"states[{k}].fixed: expected {T + 1} entries (post 0, then 1..T)")
         names = list(self.consumers.names) + list(self.producers.names)
         if len(set(names)) != len(names):
             dup = sorted({n for n in names if names.count(n) > 1})
@@ -418,9 +419,20 @@ class Economy:
 
     @property
     def stationary_wallets(self) -> bool:
-        """Prepaid with wallets equal to revenue (or simultaneous: income is this round's revenue)."""
+        """Prepaid with wallets equal to revenue (or simultaneous: income is this round's
+        revenue)."""
         return not self.market.prepaid or bool(
             np.all(np.isnan(self.consumers.wallet)) and np.all(np.isnan(self.producers.wallet)))
+
+    def validate(self) -> Economy:
+        """Check this economy by the rules of economy files (MODEL.md section 8); return it.
+
+        The same rules as :func:`emgame.model.schema.load_economy` (one set, not two); raises
+        :class:`emgame.model.schema.EconomyFileError` naming the key.
+        """
+        from emgame.model.schema import validate_economy
+
+        return validate_economy(self)
 
     def replace(self, **changes) -> Economy:  # noqa: ANN003
         """A copy with some fields replaced (as :func:`dataclasses.replace`)."""

@@ -29,11 +29,13 @@ class NewtonResult:
 
 def newton(fun: Callable[[np.ndarray, bool], tuple[np.ndarray, np.ndarray | None]],
            y0: np.ndarray, *, atol: float = 1e-12, max_iter: int = 60,
-           max_step: float = 2.0) -> NewtonResult:
+           max_step: float = 2.0, stall_tol: float = 1e-9) -> NewtonResult:
     """Damped Newton on ``fun(y, want_jacobian) -> (F, J)``.
 
     Steps are capped at ``max_step`` in the sup norm (the unknowns are logarithms, so a cap of 2
     moves a price by at most a factor e²) and halved until ``½‖F‖²`` falls (Armijo, 1e-4).
+    When rounding in ``F`` stops progress below ``stall_tol``, the iterate is returned as
+    converged (the certificate, not this loop, decides whether it is an equilibrium).
     """
     y = np.array(y0, dtype=np.float64)
     F, J = fun(y, True)
@@ -72,6 +74,9 @@ def newton(fun: Callable[[np.ndarray, bool], tuple[np.ndarray, np.ndarray | None
                 break
             t *= 0.5
             if t < 1e-12:
+                if res <= stall_tol:
+                    return NewtonResult(y, res, True, it, evaluations,
+                                        "converged to rounding error")
                 return NewtonResult(y, res, False, it, evaluations,
                                     "line search failed to reduce the residual")
         y = y_new

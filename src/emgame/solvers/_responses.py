@@ -556,7 +556,7 @@ def _producer_newton(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c,
             H[2, 0] -= G3 / nu       # ν = r λ moves with both logs
             H[2, 1] -= G3 / nu
         step = np.zeros(nz)
-        if abs(np.linalg.det(H)) > 0.0:
+        if np.all(np.isfinite(H)) and np.all(np.isfinite(R)) and abs(np.linalg.det(H)) > 0.0:
             step = np.linalg.solve(H, -R)
         if not np.all(np.isfinite(step)) or np.all(step == 0.0):
             return False
@@ -590,6 +590,137 @@ def _producer_newton(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c,
 
 
 @njit(cache=True)
+def _nested_eval(lam, r, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c, rho,
+                 long_run, part, pi, kappa, v, t0, xh, qh, x, q, mu, state, jac):
+    """Residuals at ``(λ, ν = rλ)``, solving the capacity condition for ``K`` in the long run."""
+    if not long_run:
+        return _producer_eval(lam, r * lam, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic,
+                              theta, c, rho, long_run, part, pi, kappa, v, t0, xh, qh, x, q, mu,
+                              state, jac, False), K
+    # Σ_t μ_t(K) - νρ falls with K: bisect (geometrically) on [0, Khi].
+    nu = r * lam
+    lo = 0.0
+    hi = max(K, 1e-12)
+    g = _producer_eval(lam, nu, hi, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c,
+                       rho, long_run, part, pi, kappa, v, t0, xh, qh, x, q, mu, state, jac, False)
+    for _ in range(200):
+        if g[2] <= 0.0:
+            break
+        lo = hi
+        hi *= 2.0
+        g = _producer_eval(lam, nu, hi, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta,
+                           c, rho, long_run, part, pi, kappa, v, t0, xh, qh, x, q, mu, state, jac,
+                           False)
+    for _ in range(200):
+        mid = math.sqrt(lo * hi) if lo > 0.0 and hi > 4.0 * lo else 0.5 * (lo + hi)
+        g = _producer_eval(lam, nu, mid, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta,
+                           c, rho, long_run, part, pi, kappa, v, t0, xh, qh, x, q, mu, state, jac,
+                           False)
+        if g[2] > 0.0:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo <= 1e-14 * hi:
+            break
+    K = 0.5 * (lo + hi)
+    return _producer_eval(lam, nu, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c,
+                          rho, long_run, part, pi, kappa, v, t0, xh, qh, x, q, mu, state, jac,
+                          False), K
+
+
+@njit(cache=True)
+def _r_of_lambda(lam, r0, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c, rho,
+                 long_run, part, pi, kappa, v, t0, xh, qh, x, q, mu, state, jac):
+    """The goods price ``r = ν/λ`` solving the goods condition ``r(1 - τG/Ω) = p^0`` at ``λ``.
+
+    Its left side rises with ``r`` (dearer goods: less output, less goods consumed), so the
+    root is bracketed from ``r = p^0`` upwards and closed by bisection in ``log r``.
+    """
+    Omega = Q[0]
+    lo = math.log(p[0])
+    if tau == 0.0:
+        g, K = _nested_eval(lam, p[0], K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta,
+                            c, rho, long_run, part, pi, kappa, v, t0, xh, qh, x, q, mu, state,
+                            jac)
+        return p[0], K, g[0]
+    hi = max(math.log(r0), lo + 1e-3) if r0 > 0.0 else lo + 1.0
+    step = 1.0
+    for _ in range(12):
+        g, K = _nested_eval(lam, math.exp(hi), K, p, Q, tau, beta, exog, W, a, a0, ge, gg,
+                            classic, theta, c, rho, long_run, part, pi, kappa, v, t0, xh, qh, x,
+                            q, mu, state, jac)
+        if g[1] >= 0.0:
+            break
+        lo = hi
+        hi = hi + step
+        step *= 2.0
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        g, K = _nested_eval(lam, math.exp(mid), K, p, Q, tau, beta, exog, W, a, a0, ge, gg,
+                            classic, theta, c, rho, long_run, part, pi, kappa, v, t0, xh, qh, x,
+                            q, mu, state, jac)
+        if g[1] > 0.0:
+            hi = mid
+        else:
+            lo = mid
+        if hi - lo <= 1e-15 * max(1.0, abs(hi)):
+            break
+    r = math.exp(0.5 * (lo + hi))
+    g, K = _nested_eval(lam, r, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c,
+                        rho, long_run, part, pi, kappa, v, t0, xh, qh, x, q, mu, state, jac)
+    return r, K, g[0]
+
+
+@njit(cache=True)
+def _producer_nested(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c, Kbar, rho,
+                     long_run, part, pi, kappa, v, t0, z, xh, qh, x, q, mu, state, jac):
+    """Robust fallback: bisection on ``log λ`` for the budget (spending falls as money grows
+    dearer), with the goods price ``r(λ)`` and, in the long run, ``K`` solved inside.
+    Returns ``True`` when the budget balances."""
+    K = z[2] if long_run else Kbar
+    r = p[0]
+    ylo = -INF
+    yhi = INF
+    y = z[0]
+    glo = 0.0
+    ghi = 0.0
+    step = 1.0
+    for _ in range(12):
+        r, K, G1 = _r_of_lambda(math.exp(y), r, K, p, Q, tau, beta, exog, W, a, a0, ge, gg,
+                                classic, theta, c, rho, long_run, part, pi, kappa, v, t0, xh, qh,
+                                x, q, mu, state, jac)
+        if G1 > 0.0:
+            ylo, glo = y, G1
+        else:
+            yhi, ghi = y, G1
+        if ylo > -INF and yhi < INF:
+            break
+        y = y + step if yhi == INF else y - step
+        step *= 2.0
+    if not (ylo > -INF and yhi < INF):
+        return False  # no λ balances the budget: no response at these totals
+    for _ in range(100):
+        y = 0.5 * (ylo + yhi)
+        r, K, G1 = _r_of_lambda(math.exp(y), r, K, p, Q, tau, beta, exog, W, a, a0, ge, gg,
+                                classic, theta, c, rho, long_run, part, pi, kappa, v, t0, xh, qh,
+                                x, q, mu, state, jac)
+        if G1 > 0.0:
+            ylo = y
+        else:
+            yhi = y
+        if yhi - ylo <= 1e-15 * max(1.0, abs(y)):
+            break
+    if not (abs(y) < 700.0 and r > 0.0 and r < INF):
+        return False
+    lam = math.exp(y)
+    z[0] = y
+    z[1] = math.log(r * lam)
+    if long_run:
+        z[2] = K
+    return True
+
+
+@njit(cache=True)
 def producer_response(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c, Kbar, rho,
                       long_run, part, pi, kappa, v, t0, z, xh, qh, x, q, mu, dx_dY, dq_dY):
     """One producer type's replacement response, by Newton on its multipliers.
@@ -610,20 +741,17 @@ def producer_response(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c
                             rho, long_run, part, pi, kappa, v, t0, z, xh, qh, x, q, mu, state,
                             jac):
         status = 2
-        # Cold starts: money worth its goods price, at several scales of λ.
-        for s0 in (0.0, -2.0, 2.0, -5.0, 5.0):
-            z[0] = s0
-            z[1] = s0 + math.log(p[0])
-            if long_run:
-                z[2] = z_in[2] if z_in[2] > 0.0 else 1.0
-            for t in range(T + 1):
-                xh[t] = 0.0
-                qh[t] = 0.0
+        # Bracketing fallback, then a final Newton polish from its answer.
+        z[:] = z_in
+        if _producer_nested(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c, Kbar,
+                            rho, long_run, part, pi, kappa, v, t0, z, xh, qh, x, q, mu, state,
+                            jac):
             if _producer_newton(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c,
                                 Kbar, rho, long_run, part, pi, kappa, v, t0, z, xh, qh, x, q, mu,
                                 state, jac):
                 status = 0
-                break
+    if status != 0:
+        z[:] = z_in  # keep the caller's warm start usable
     lam = math.exp(z[0])
     nu = math.exp(z[1])
     K = z[2] if long_run else Kbar
@@ -639,7 +767,7 @@ def producer_response(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c
         for k in range(nY):
             GY[r, k] = jac[r, 3 + k]
     dz = np.zeros((3, nY))
-    if abs(np.linalg.det(H)) > 0.0:
+    if np.all(np.isfinite(H)) and np.all(np.isfinite(GY)) and abs(np.linalg.det(H)) > 0.0:
         sol = np.linalg.solve(H, -GY)
         for r in range(nz):
             dz[r, :] = sol[r, :]

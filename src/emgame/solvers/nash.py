@@ -74,20 +74,34 @@ def solve_nash(economy: Economy, options: NashOptions | None = None,
     reason = checks.before_nash(economy)
     if reason:
         return Candidate("nash", False, Status.NO_EQUILIBRIUM, reason)
-    agg = Aggregate(economy, 1.0, np.zeros(0), np.zeros(0))
-    agg.consumer_part = default_participation(economy, agg.C, producers=False)
-    agg.producer_part = default_participation(economy, agg.P, producers=True)
+    # Market power raises prices above the benchmark's: where producers earn nothing at the
+    # benchmark (constant returns), responses exist only above it. Try plain and marked-up
+    # starts; the markup is the Cournot one for N sellers, (N/(N-1))².
+    N = economy.producers.agents
+    markup = float(np.clip((N / (N - 1)) ** 2, 1.05, 4.0)) if N > 1 else 2.0
     starts = []
-    if start is not None:
-        starts.append(("competitive", start))
-    starts.append(("rough", rough_start(economy)))
+    base = [("competitive", start)] if start is not None else []
+    base.append(("rough", rough_start(economy)))
+    for name, (p, Q) in base:
+        starts.append((name, (p, Q)))
+        up = p.copy()
+        up[1:] *= markup
+        starts.append((f"{name} x{markup:.3g}", (up, Q)))
     tried = []
+    evaluations = 0
     for name, (p0, Q0) in starts:
-        agg.tau = 1.0
+        agg = _fresh(economy)  # no warm starts left over from a failed attempt
+        y0 = agg.unknowns(p0, Q0)
+        agg(y0, False)
+        if np.any(agg.status_p != 0) or np.any(agg.status_c == 2):
+            tried.append(f"{name} start: some type has no response at these totals; skipped")
+            evaluations += agg.evaluations
+            continue
         r = newton(agg, agg.unknowns(p0, Q0), atol=opts.atol, max_iter=opts.max_iter)
         tried.append(f"{name} start: {r.message} (residual {r.residual:.2e})")
         if not r.converged:
             r = _continuation(agg, agg.unknowns(p0, Q0), opts, tried, name)
+        evaluations += agg.evaluations
         if r is not None and r.converged:
             return _candidate(economy, agg, r.y, r, tried)
     infeasible = _unaffordable(economy, agg)
@@ -96,7 +110,14 @@ def solve_nash(economy: Economy, options: NashOptions | None = None,
                          diagnostics={"starts": tried})
     return Candidate("nash", False, Status.NO_EQUILIBRIUM,
                      "Newton's method did not converge from any start; " + "; ".join(tried),
-                     diagnostics={"starts": tried}, evaluations=agg.evaluations)
+                     diagnostics={"starts": tried}, evaluations=evaluations)
+
+
+def _fresh(economy: Economy) -> Aggregate:
+    agg = Aggregate(economy, 1.0, np.zeros(0), np.zeros(0))
+    agg.consumer_part = default_participation(economy, agg.C, producers=False)
+    agg.producer_part = default_participation(economy, agg.P, producers=True)
+    return agg
 
 
 def _continuation(agg: Aggregate, y0: np.ndarray, opts: NashOptions, tried: list[str],

@@ -1,0 +1,679 @@
+"""Economy files: the TOML schema and its rules (MODEL.md section 8).
+
+An economy file is read in two passes, so that every problem is reported against the key that
+causes it:
+
+1. the pydantic models below check the *shape* of the file: known keys only, strict types (a
+   string or a boolean is never a number; an integer is a number), and the bounds that need no
+   context (``endowment > 0``, ``share`` in ``[0, 1)``, ...);
+2. :func:`_rules` checks what depends on other keys: lengths that depend on ``periods``,
+   settlement- and horizon-dependent keys, family-dependent parameters, unique names, the
+   probabilities of the states.
+
+Python-built economies are checked by the same rules: :func:`validate_economy` writes the economy
+out with :func:`economy_to_dict` and reads it back with :func:`economy_from_dict`. There is one set
+of rules, not two.
+
+Every failure is an :class:`EconomyFileError` whose message has one line per problem,
+``<file>: <key path>: <problem>``, e.g.
+``econ.toml: consumers[1].utility.weights: expected 2 weights (one per period), got 3``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import tomllib
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
+
+from emgame.model.economy import (
+    ConsumerType,
+    Economy,
+    EconomyError,
+    Market,
+    Population,
+    ProducerType,
+    State,
+    Utility,
+)
+
+PROBABILITY_TOLERANCE = 1e-9
+"""How far the states' probabilities may sum from one."""
+
+MAX_REPORTED = 12
+"""At most this many problems are listed in one message; the rest are counted."""
+
+Loc = tuple[str | int, ...]
+
+
+class EconomyFileError(EconomyError):
+    """An economy file (or dictionary) that breaks the rules of MODEL.md section 8.
+
+    The message has one line per problem, ``<source>: <key path>: <problem>``.
+
+    Attributes
+    ----------
+    source : str
+        The file (as given), or ``"<dict>"`` / ``"<economy>"`` for in-memory data.
+    problems : tuple of (str, str)
+        ``(key path, problem)`` pairs; the key path is empty for problems of the whole file.
+    """
+
+    def __init__(self, source: str, problems: Sequence[tuple[str, str]]) -> None:
+        self.source = source
+        self.problems = tuple((str(k), str(p)) for k, p in problems)
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        lines = [f"{self.source}: {k}: {p}" if k else f"{self.source}: {p}"
+                 for k, p in self.problems[:MAX_REPORTED]]
+        extra = len(self.problems) - MAX_REPORTED
+        if extra > 0:
+            lines.append(f"{self.source}: ... and {extra} more problem{'s' * (extra > 1)}")
+        return "\n".join(lines)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Picklable (errors cross process boundaries under dask).
+        return (type(self), (self.source, self.problems))
+
+
+# --------------------------------------------------------------------------------------------
+# Pass 1: the shape of the file (pydantic).
+# --------------------------------------------------------------------------------------------
+
+
+def _is_number(v: object) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+Positive = Annotated[float, Field(gt=0)]
+NonNegative = Annotated[float, Field(ge=0)]
+Count = Annotated[int, Field(ge=1)]
+
+
+def _fixed_tag(v: object) -> str | None:
+    if _is_number(v):
+        return "number"
+    return "list" if isinstance(v, list) else None
+
+
+def _wallet_tag(v: object) -> str | None:
+    if _is_number(v):
+        return "number"
+    return "keyword" if isinstance(v, str) else None
+
+
+Fixed = Annotated[
+    Annotated[NonNegative, Tag("number")] | Annotated[list[NonNegative], Tag("list")],
+    Discriminator(_fixed_tag, custom_error_type="fixed_type",
+                  custom_error_message="expected a number >= 0 or a list of T+1 numbers >= 0"),
+]
+"""Fixed verification cost: one number for every post, or ``[post 0, post 1..T]``."""
+
+Wallet = Annotated[
+    Annotated[NonNegative, Tag("number")] | Annotated[Literal["stationary"], Tag("keyword")],
+    Discriminator(_wallet_tag, custom_error_type="wallet_type",
+                  custom_error_message='expected a number >= 0 or "stationary"'),
+]
+"""A bytecoin wallet: an exogenous amount, or ``"stationary"`` (wallet = revenue)."""
+
+_UNION_FIELDS = {"fixed": {"number", "list"}, "wallet": {"number", "keyword"}}
+
+
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+
+class MarketTable(_Table):
+    """``[market]``: settlement, horizon, ``t0`` and the discount ``β`` (MODEL.md sections 4, 5)."""
+
+    settlement: Literal["simultaneous", "prepaid"] = "simultaneous"
+    horizon: Literal["short-run", "long-run"] = "short-run"
+    goods_settlement_period: Count = 1
+    discount: Annotated[float, Field(gt=0, le=1)] | None = None
+
+
+class VerificationTable(_Table):
+    """``[verification]`` (or a state's ``verification``): fixed cost ``v`` and share ``κ``."""
+
+    fixed: Fixed = 0.0
+    share: Annotated[float, Field(ge=0, lt=1)] = 0.0
+
+
+class StateTable(_Table):
+    """One ``[[states]]`` entry: a probability and its verification costs."""
+
+    probability: Positive
+    verification: VerificationTable = VerificationTable()
+
+
+class UtilityTable(_Table):
+    """A type's ``utility``: family, electricity weights and the family's parameter."""
+
+    family: Literal["cobb_douglas", "crra", "ces", "quasilinear"]
+    weights: list[NonNegative]
+    goods_weight: NonNegative | None = None
+    gamma: Positive | None = None
+    r: Annotated[float, Field(lt=1)] | None = None
+
+
+class ConsumerTable(_Table):
+    """One ``[[consumers]]`` entry (MODEL.md section 2)."""
+
+    name: str
+    count: Count
+    kind: Literal["ai", "classic"] = "ai"
+    endowment: Positive
+    wallet: Wallet | None = None
+    utility: UtilityTable
+
+
+class ProducerTable(_Table):
+    """One ``[[producers]]`` entry (MODEL.md section 2)."""
+
+    name: str
+    count: Count
+    kind: Literal["ai", "classic"] = "ai"
+    productivity: Positive
+    returns: Positive
+    capacity: Positive | None = None
+    capacity_cost: NonNegative | None = None
+    wallet: Wallet | None = None
+    utility: UtilityTable
+
+
+class EconomyFile(_Table):
+    """A whole economy file (MODEL.md section 8)."""
+
+    name: str | None = None
+    periods: Count
+    period_labels: list[str] | None = None
+    market: MarketTable = MarketTable()
+    verification: VerificationTable | None = None
+    states: Annotated[list[StateTable], Field(min_length=1)] | None = None
+    consumers: list[ConsumerTable] = Field(default_factory=list)
+    producers: list[ProducerTable] = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------------------------------
+# Pass 2: rules that depend on other keys.
+# --------------------------------------------------------------------------------------------
+
+
+def _quote(s: str) -> str:
+    """A string as TOML writes it (double quotes)."""
+    return json.dumps(s, ensure_ascii=False)
+
+
+def _num(x: float) -> str:
+    """A number as a reader would write it (``1`` not ``1.0``)."""
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else repr(float(x))
+
+
+def _rules(f: EconomyFile) -> Iterator[tuple[Loc, str]]:
+    """Yield ``(key location, problem)`` for every rule that ``f`` breaks."""
+    T = f.periods
+    if f.name is not None and not f.name.strip():
+        yield ("name",), "must not be empty"
+    if f.period_labels is not None:
+        labels = f.period_labels
+        if len(labels) != T:
+            yield ("period_labels",), f"expected {T} labels (one per period), got {len(labels)}"
+        for k, lab in enumerate(labels):
+            if not lab.strip():
+                yield ("period_labels", k), "must not be empty"
+        dup = sorted({lab for lab in labels if labels.count(lab) > 1})
+        if dup:
+            yield (("period_labels",),
+                   f"labels must be distinct; repeated: {', '.join(map(_quote, dup))}")
+
+    m = f.market
+    prepaid = m.settlement == "prepaid"
+    if m.goods_settlement_period > T:
+        yield (("market", "goods_settlement_period"),
+               f"must be a period in 1..{T}, got {m.goods_settlement_period}")
+    if m.discount is not None and not prepaid:
+        yield ("market", "discount"), 'only allowed with settlement = "prepaid"'
+
+    if f.verification is not None and f.states is not None:
+        yield ("states",), "give either [verification] or [[states]], not both"
+    tables: list[tuple[Loc, VerificationTable]] = []
+    if f.verification is not None:
+        tables.append((("verification",), f.verification))
+    for s, st in enumerate(f.states or ()):
+        tables.append((("states", s, "verification"), st.verification))
+    for loc, v in tables:
+        if isinstance(v.fixed, list) and len(v.fixed) != T + 1:
+            yield (loc + ("fixed",),
+                   f"expected a number or a list of {T + 1} numbers (post 0, then periods 1..{T}),"
+                   f" got a list of {len(v.fixed)}")
+    if f.states is not None:
+        total = math.fsum(st.probability for st in f.states)
+        if abs(total - 1.0) > PROBABILITY_TOLERANCE:
+            yield ("states",), f"probabilities must sum to 1, got {total:.12g}"
+
+    if not f.consumers:
+        yield ("consumers",), "at least one consumer type ([[consumers]]) is required"
+    if not f.producers:
+        yield ("producers",), "at least one producer type ([[producers]]) is required"
+
+    seen: dict[str, Loc] = {}
+    roles: list[tuple[str, Sequence[ConsumerTable] | Sequence[ProducerTable]]] = [
+        ("consumers", f.consumers), ("producers", f.producers)]
+    for role, types in roles:
+        for i, t in enumerate(types):
+            if not t.name.strip():
+                yield (role, i, "name"), "must not be empty"
+            elif t.name in seen:
+                yield ((role, i, "name"),
+                       f"duplicate name {_quote(t.name)} (also {_format_loc(seen[t.name])});"
+                       " names are unique across consumers and producers")
+            else:
+                seen[t.name] = (role, i)
+            yield from _utility_rules((role, i, "utility"), t.utility, t.kind, T)
+
+    for j, p in enumerate(f.producers):
+        if m.horizon == "short-run" and p.capacity is None:
+            yield (("producers", j, "capacity"),
+                   'missing: horizon = "short-run" needs capacity (K > 0) on every producer')
+        if m.horizon == "long-run":
+            if p.capacity is not None:
+                yield (("producers", j, "capacity"),
+                       'not allowed with horizon = "long-run" (capacity is chosen; give'
+                       " capacity_cost)")
+            if p.capacity_cost is None:
+                yield (("producers", j, "capacity_cost"),
+                       'missing: horizon = "long-run" needs capacity_cost (rho >= 0)')
+
+    all_types: list[tuple[Loc, ConsumerTable | ProducerTable]] = [
+        (("consumers", i), c) for i, c in enumerate(f.consumers)]
+    all_types += [(("producers", j), p) for j, p in enumerate(f.producers)]
+    first: tuple[Loc, bool] | None = None  # (where, stationary?) of the first wallet seen
+    for loc, t in all_types:
+        if not prepaid:
+            if t.wallet is not None:
+                yield loc + ("wallet",), 'only allowed with settlement = "prepaid"'
+            continue
+        if t.wallet is None:
+            yield (loc + ("wallet",),
+                   'missing: settlement = "prepaid" needs a wallet on every type'
+                   ' (a number >= 0 or "stationary")')
+            continue
+        stationary = t.wallet == "stationary"
+        if first is None:
+            first = (loc, stationary)
+        elif stationary != first[1]:
+            what = '"stationary"' if first[1] else "a number"
+            yield (loc + ("wallet",),
+                   f'wallets must be all "stationary" or all numbers (no mixing);'
+                   f" {_format_loc(first[0] + ('wallet',))} is {what}")
+
+
+def _utility_rules(loc: Loc, u: UtilityTable, kind: str, T: int) -> Iterator[tuple[Loc, str]]:
+    classic = kind == "classic"
+    if len(u.weights) != T:
+        yield loc + ("weights",), f"expected {T} weights (one per period), got {len(u.weights)}"
+    elif not any(a > 0 for a in u.weights) and not (classic and (u.goods_weight or 0) > 0):
+        yield (loc + ("weights",),
+               "at least one weight must be positive" + (" (or goods_weight)" if classic else ""))
+    if u.goods_weight is not None and not classic:
+        yield (loc + ("goods_weight",),
+               'only allowed for kind = "classic" (ai agents value electricity only)')
+    if u.family == "quasilinear":
+        if not classic:
+            yield loc + ("family",), 'quasilinear is for kind = "classic" only'
+        elif u.goods_weight is None or u.goods_weight <= 0:
+            yield loc + ("goods_weight",), "quasilinear needs goods_weight > 0"
+    if u.family == "crra":
+        if u.gamma is None:
+            yield loc + ("gamma",), 'missing: family = "crra" needs gamma (> 0, != 1)'
+        elif u.gamma == 1:
+            yield loc + ("gamma",), 'must not be 1 (gamma = 1 is family = "cobb_douglas")'
+    elif u.gamma is not None:
+        yield loc + ("gamma",), 'only allowed with family = "crra"'
+    if u.family == "ces":
+        if u.r is None:
+            yield loc + ("r",), 'missing: family = "ces" needs r (< 1, != 0)'
+        elif u.r == 0:
+            yield loc + ("r",), 'must not be 0 (the limit r -> 0 is family = "cobb_douglas")'
+    elif u.r is not None:
+        yield loc + ("r",), 'only allowed with family = "ces"'
+
+
+# --------------------------------------------------------------------------------------------
+# Messages.
+# --------------------------------------------------------------------------------------------
+
+
+def _format_loc(loc: Loc) -> str:
+    out = ""
+    for k in loc:
+        out += f"[{k}]" if isinstance(k, int) else (f".{k}" if out else str(k))
+    return out
+
+
+def _describe(v: object) -> str:
+    """What a TOML value is, for 'expected X, got Y' messages."""
+    if isinstance(v, bool):
+        return f"boolean {str(v).lower()}"
+    if isinstance(v, str):
+        return f"string {json.dumps(v, ensure_ascii=False)}"
+    if isinstance(v, int):
+        return f"integer {v}"
+    if isinstance(v, float):
+        return f"number {v!r}"
+    if isinstance(v, list | tuple):
+        return f"a {type(v).__name__}"
+    if isinstance(v, Mapping):
+        return "a table"
+    if isinstance(v, datetime | date | time):
+        return "a date/time"
+    return f"a {type(v).__name__}"
+
+
+def _model_at(loc: Loc) -> type[BaseModel] | None:
+    """The pydantic model that holds the keys at ``loc`` (for 'did you mean' hints)."""
+    cls: type[BaseModel] = EconomyFile
+    for k in loc:
+        if isinstance(k, int):
+            continue
+        field = cls.model_fields.get(k)
+        if field is None:
+            return None
+        nxt = _find_model(field.annotation)
+        if nxt is None:
+            return None
+        cls = nxt
+    return cls
+
+
+def _find_model(ann: object) -> type[BaseModel] | None:
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return ann
+    for arg in getattr(ann, "__args__", ()):
+        found = _find_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _pydantic_problem(err: Mapping[str, Any], loc: Loc) -> str:
+    kind, ctx, inp = err["type"], err.get("ctx") or {}, err.get("input")
+    if kind == "extra_forbidden":
+        model = _model_at(loc[:-1])
+        hint = ""
+        if model is not None:
+            close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return f"unknown key{hint}"
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "float_type":
+        return f"expected a number, got {_describe(inp)}"
+    if kind == "int_type":
+        return f"expected an integer, got {_describe(inp)}"
+    if kind == "string_type":
+        return f"expected a string, got {_describe(inp)}"
+    if kind == "list_type":
+        return f"expected a list, got {_describe(inp)}"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return f"expected a table, got {_describe(inp)}"
+    bounds = {"greater_than": ("gt", ">"), "greater_than_equal": ("ge", ">="),
+              "less_than": ("lt", "<"), "less_than_equal": ("le", "<=")}
+    if kind in bounds:
+        key, op = bounds[kind]
+        got = _num(inp) if _is_number(inp) else repr(inp)
+        return f"must be {op} {_num(ctx[key])}, got {got}"
+    if kind == "finite_number":
+        return f"must be a finite number, got {inp!r}"
+    if kind == "literal_error" and err["loc"][-1:] == ("keyword",):  # a wallet's string
+        return f'expected a number >= 0 or "stationary", got {_describe(inp)}'
+    if kind == "literal_error":
+        return f"expected {str(ctx['expected']).replace(chr(39), chr(34))}, got {_describe(inp)}"
+    if kind == "too_short":
+        return f"expected at least {ctx['min_length']} entries, got {ctx['actual_length']}"
+    if kind in ("fixed_type", "wallet_type"):
+        return f"{err['msg']}, got {_describe(inp)}"
+    return str(err["msg"])
+
+
+def _clean_loc(loc: Sequence[str | int]) -> Loc:
+    """Drop the union tags pydantic puts in locations (``fixed.list[2]`` → ``fixed[2]``)."""
+    out: list[str | int] = []
+    for k in loc:
+        if out and isinstance(out[-1], str) and k in _UNION_FIELDS.get(out[-1], ()):
+            continue
+        out.append(k)
+    return tuple(out)
+
+
+def _with_name(loc: Loc, problem: str, data: object) -> tuple[str, str]:
+    """``(key path, problem)``, the problem naming the type when the path is inside one."""
+    key = _format_loc(loc)
+    if len(loc) >= 2 and loc[0] in ("consumers", "producers") and isinstance(loc[1], int) \
+            and loc[2:] != ("name",) and isinstance(data, Mapping):
+        types = data.get(loc[0])
+        if isinstance(types, list) and loc[1] < len(types) and isinstance(types[loc[1]], Mapping):
+            name = types[loc[1]].get("name")
+            if isinstance(name, str) and name.strip():
+                problem += f" ({loc[0][:-1]} {_quote(name)})"
+    return key, problem
+
+
+# --------------------------------------------------------------------------------------------
+# Public API.
+# --------------------------------------------------------------------------------------------
+
+
+def parse_economy_file(data: object, source: str = "<dict>") -> EconomyFile:
+    """Check ``data`` against the schema and the rules; the parsed file, or raise.
+
+    Raises
+    ------
+    EconomyFileError
+        Listing every problem found (shape problems first; the cross-key rules are checked
+        once the shape is right).
+    """
+    try:
+        f = EconomyFile.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = _clean_loc(err["loc"])
+            problems.append(_with_name(loc, _pydantic_problem(err, loc), data))
+        raise EconomyFileError(source, problems) from None
+    problems = [_with_name(loc, msg, data) for loc, msg in _rules(f)]
+    if problems:
+        raise EconomyFileError(source, problems)
+    return f
+
+
+def _default_name(source: str) -> str:
+    return "economy" if source.startswith("<") else Path(source).stem
+
+
+def _fixed_tuple(fixed: float | list[float], T: int) -> tuple[float, ...]:
+    return (float(fixed),) * (T + 1) if not isinstance(fixed, list) else tuple(map(float, fixed))
+
+
+def _utility(u: UtilityTable) -> Utility:
+    return Utility(family=u.family, weights=tuple(float(a) for a in u.weights),
+                   goods_weight=float(u.goods_weight or 0.0), gamma=u.gamma, r=u.r)
+
+
+def _to_economy(f: EconomyFile, source: str) -> Economy:
+    T = f.periods
+    market = Market(settlement=f.market.settlement, horizon=f.market.horizon,
+                    goods_settlement_period=f.market.goods_settlement_period,
+                    discount=1.0 if f.market.discount is None else float(f.market.discount))
+    if f.states is not None:
+        states = tuple(State(float(s.probability), _fixed_tuple(s.verification.fixed, T),
+                             float(s.verification.share)) for s in f.states)
+    elif f.verification is not None:
+        states = (State(1.0, _fixed_tuple(f.verification.fixed, T), float(f.verification.share)),)
+    else:
+        states = ()
+    consumers = [ConsumerType(name=c.name, count=c.count, endowment=float(c.endowment),
+                              utility=_utility(c.utility), kind=c.kind, wallet=c.wallet)
+                 for c in f.consumers]
+    producers = [ProducerType(name=p.name, count=p.count, productivity=float(p.productivity),
+                              returns=float(p.returns), utility=_utility(p.utility), kind=p.kind,
+                              capacity=None if p.capacity is None else float(p.capacity),
+                              capacity_cost=None if p.capacity_cost is None
+                              else float(p.capacity_cost), wallet=p.wallet)
+                 for p in f.producers]
+    economy = Economy.build(name=f.name if f.name is not None else _default_name(source),
+                            periods=T, consumers=consumers, producers=producers, market=market,
+                            states=states, period_labels=f.period_labels)
+    return economy.replace(source=source)
+
+
+def economy_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> Economy:
+    """Build an :class:`Economy` from a dictionary shaped like an economy file.
+
+    Parameters
+    ----------
+    data : mapping
+        As ``tomllib`` would return it: tables are dicts, arrays are lists.
+    source : str
+        Named in error messages and kept as ``Economy.source``. When the dictionary has no
+        ``name``, the economy is named after ``source``'s file stem (``"economy"`` for a source
+        in angle brackets such as ``"<dict>"``).
+
+    Raises
+    ------
+    EconomyFileError
+        If any rule of MODEL.md section 8 is broken.
+    """
+    f = parse_economy_file(data, source)
+    try:
+        return _to_economy(f, source)
+    except EconomyError as exc:  # the data model's own checks; the rules should catch these first
+        raise EconomyFileError(source, [("", str(exc))]) from None
+
+
+def load_economy(path: str | Path) -> Economy:
+    """Read an economy from a TOML file (MODEL.md section 8).
+
+    Raises
+    ------
+    EconomyFileError
+        If the file cannot be read, is not valid TOML, or breaks a rule; the message names the
+        file and the key.
+    """
+    source = str(path)
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as exc:
+        raise EconomyFileError(source, [("", f"cannot read file: {exc.strerror or exc}")]) from None
+    except UnicodeDecodeError as exc:
+        raise EconomyFileError(source, [("", f"not UTF-8 text: {exc.reason}")]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise EconomyFileError(source, [("", f"invalid TOML: {exc}")]) from None
+    return economy_from_dict(data, source)
+
+
+def _plain(x: float) -> int | float:
+    """A float as the file would hold it: an integer when whole (counts), else a float."""
+    x = float(x)
+    return int(x) if x.is_integer() else x
+
+
+def _utility_dict(pop: Population, i: int) -> dict[str, Any]:
+    u = pop.utility(i)
+    out: dict[str, Any] = {"family": u.family, "weights": list(u.weights)}
+    if pop.classic[i] or u.goods_weight != 0:
+        out["goods_weight"] = u.goods_weight
+    if u.gamma is not None:
+        out["gamma"] = u.gamma
+    if u.r is not None:
+        out["r"] = u.r
+    return out
+
+
+def _wallet_value(economy: Economy, pop: Population, i: int) -> float | str | None:
+    w = float(pop.wallet[i])
+    if not np.isnan(w):
+        return w
+    return "stationary" if economy.market.prepaid else None
+
+
+def economy_to_dict(economy: Economy) -> dict[str, Any]:
+    """The economy as a dictionary shaped like its file (the inverse of :func:`economy_from_dict`).
+
+    Everything the economy holds is written out, also what the rules refuse (a wallet under
+    simultaneous settlement, say), so that reading the dictionary back checks the economy.
+    """
+    T = economy.periods
+    m = economy.market
+    out: dict[str, Any] = {"name": economy.name, "periods": T}
+    if economy.period_labels is not None:
+        out["period_labels"] = list(economy.period_labels)
+    market: dict[str, Any] = {"settlement": m.settlement, "horizon": m.horizon,
+                              "goods_settlement_period": m.goods_settlement_period}
+    if m.prepaid or m.discount != 1.0:
+        market["discount"] = float(m.discount)
+    out["market"] = market
+
+    def verification(s: State) -> dict[str, Any]:
+        fixed = [float(v) for v in s.fixed]
+        same = len(fixed) == T + 1 and all(v == fixed[0] for v in fixed)
+        return {"fixed": fixed[0] if same else fixed, "share": float(s.share)}
+
+    if len(economy.states) == 1 and economy.states[0].probability == 1.0:
+        out["verification"] = verification(economy.states[0])
+    else:
+        out["states"] = [{"probability": float(s.probability), "verification": verification(s)}
+                         for s in economy.states]
+
+    consumers = []
+    c = economy.consumers
+    for i in range(len(c)):
+        row: dict[str, Any] = {"name": c.names[i], "count": _plain(c.count[i]),
+                               "kind": c.kind(i), "endowment": float(c.endowment[i])}
+        wallet = _wallet_value(economy, c, i)
+        if wallet is not None:
+            row["wallet"] = wallet
+        row["utility"] = _utility_dict(c, i)
+        consumers.append(row)
+    producers = []
+    p = economy.producers
+    for j in range(len(p)):
+        row = {"name": p.names[j], "count": _plain(p.count[j]), "kind": p.kind(j),
+               "productivity": float(p.productivity[j]), "returns": float(p.returns[j])}
+        if not np.isnan(p.capacity[j]):
+            row["capacity"] = float(p.capacity[j])
+        if not np.isnan(p.capacity_cost[j]):
+            row["capacity_cost"] = float(p.capacity_cost[j])
+        wallet = _wallet_value(economy, p, j)
+        if wallet is not None:
+            row["wallet"] = wallet
+        row["utility"] = _utility_dict(p, j)
+        producers.append(row)
+    out["consumers"] = consumers
+    out["producers"] = producers
+    return out
+
+
+def validate_economy(economy: Economy) -> Economy:
+    """Check a (Python-built) economy by the rules of economy files; return it unchanged.
+
+    The economy is written out with :func:`economy_to_dict` and read back, so that files and
+    Python share one set of rules.
+
+    Raises
+    ------
+    EconomyFileError
+        Naming the key as it would appear in the economy's file; the source is
+        ``economy.source`` or ``"<economy>"``.
+    """
+    economy_from_dict(economy_to_dict(economy), economy.source or "<economy>")
+    return economy

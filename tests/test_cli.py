@@ -1,0 +1,387 @@
+"""The ``emgame`` command line (typer's CliRunner): exit codes, messages, JSON, examples.
+
+The ``solve`` tests against the real solver are skipped until ``emgame.solve`` exists; the
+mapping from a solution's status to exit code and output is tested now with a stand-in solver
+that returns hand-built solutions.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import emgame
+from emgame import Certificate, Economy, Profile, Solution, Status, evaluate
+from emgame.cli import _examples, app
+
+runner = CliRunner()
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted(_examples())
+SOLAR_DAY = str(ROOT / "examples" / "ai_solar_day.toml")
+solver_landed = pytest.mark.skipif(not hasattr(emgame, "solve"),
+                                   reason="solver not landed yet")
+
+CONTRACT_KEYS = {"status", "concept", "prices", "relative_prices", "consumers", "producers",
+                 "totals", "certificate"}
+CONSUMER_KEYS = {"name", "count", "bids", "electricity", "goods", "verification", "consumption",
+                 "utility", "regret"}
+PRODUCER_KEYS = CONSUMER_KEYS | {"offers", "inputs", "capacity"}
+
+GOOD = """\
+# A small economy for the CLI tests.
+name = "cli test economy"
+periods = 2
+period_labels = ["night", "day"]
+
+[verification]
+fixed = 0.01
+share = 0.0
+
+[[consumers]]
+name = "data-centres"
+count = 10
+endowment = 1.0
+utility = { family = "cobb_douglas", weights = [0.4, 0.6] }
+
+[[producers]]
+name = "solar-farms"
+count = 3
+productivity = 2.0
+returns = 0.8
+capacity = 5.0
+utility = { family = "cobb_douglas", weights = [0.5, 0.5] }
+"""
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _no_traceback(result) -> None:  # noqa: ANN001
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+# --------------------------------------------------------------------------------------------
+# check
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_check_bundled_example(name):
+    result = runner.invoke(app, ["check", str(ROOT / "examples" / f"{name}.toml")])
+    assert result.exit_code == 0, result.output
+    assert "valid" in result.stdout
+    assert "Consumers" in result.stdout or "Producers" in result.stdout
+
+
+def test_check_good_file(tmp_path):
+    path = _write(tmp_path, "good.toml", GOOD)
+    result = runner.invoke(app, ["check", str(path)])
+    assert result.exit_code == 0, result.output
+    for s in ("cli test economy", "data-centres", "solar-farms", "night", "valid"):
+        assert s in result.stdout
+
+
+def test_check_bad_key(tmp_path):
+    path = _write(tmp_path, "bad.toml", GOOD.replace("productivity = 2.0",
+                                                     "productivity = -2.0"))
+    result = runner.invoke(app, ["check", str(path)])
+    assert result.exit_code == 2
+    _no_traceback(result)
+    assert "bad.toml" in result.stderr
+    assert "productivity" in result.stderr
+    assert result.stdout == ""
+
+
+def test_check_unknown_key(tmp_path):
+    path = _write(tmp_path, "typo.toml", GOOD.replace("count = 3", "count = 3\ncapacty = 1.0"))
+    result = runner.invoke(app, ["check", str(path)])
+    assert result.exit_code == 2
+    _no_traceback(result)
+    assert "typo.toml" in result.stderr and "capacty" in result.stderr
+
+
+def test_check_toml_syntax(tmp_path):
+    path = _write(tmp_path, "syntax.toml", 'name = "x"\nperiods = [\n')
+    result = runner.invoke(app, ["check", str(path)])
+    assert result.exit_code == 2
+    _no_traceback(result)
+    assert "syntax.toml" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_check_missing_file(tmp_path):
+    path = tmp_path / "nope.toml"
+    result = runner.invoke(app, ["check", str(path)])
+    assert result.exit_code == 2
+    _no_traceback(result)
+    assert "nope.toml" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_solve_missing_file(tmp_path):
+    result = runner.invoke(app, ["solve", str(tmp_path / "nope.toml")])
+    assert result.exit_code == 2
+    _no_traceback(result)
+    assert "nope.toml" in result.stderr
+
+
+def test_bad_concept(tmp_path):
+    path = _write(tmp_path, "good.toml", GOOD)
+    result = runner.invoke(app, ["solve", str(path), "--concept", "walras"])
+    assert result.exit_code == 2
+
+
+# --------------------------------------------------------------------------------------------
+# examples
+# --------------------------------------------------------------------------------------------
+
+
+def test_examples_lists_bundled():
+    result = runner.invoke(app, ["examples"])
+    assert result.exit_code == 0, result.output
+    assert len(EXAMPLES) >= 4, EXAMPLES
+    for name in EXAMPLES:
+        assert name in result.stdout
+    assert "ai_solar_day" in EXAMPLES
+
+
+def test_examples_have_a_description():
+    from emgame.cli import _describe
+
+    for name, f in _examples().items():
+        assert _describe(f.read_text(encoding="utf-8")), f"{name}: no comment header"
+
+
+def test_examples_write_and_refuse_overwrite(tmp_path):
+    name = EXAMPLES[0] if EXAMPLES else pytest.skip("no bundled examples")
+    target = tmp_path / "sub" / "copy.toml"
+    result = runner.invoke(app, ["examples", name, "--out", str(target)])
+    assert result.exit_code == 0, result.output
+    original = _examples()[name].read_text(encoding="utf-8")
+    assert target.read_text(encoding="utf-8") == original
+
+    target.write_text("# mine\n", encoding="utf-8")
+    result = runner.invoke(app, ["examples", name, "--out", str(target)])
+    assert result.exit_code == 1
+    assert "--force" in result.stderr
+    assert target.read_text(encoding="utf-8") == "# mine\n"
+
+    result = runner.invoke(app, ["examples", f"{name}.toml", "--out", str(target), "--force"])
+    assert result.exit_code == 0, result.output
+    assert target.read_text(encoding="utf-8") == original
+
+
+def test_examples_default_target(tmp_path, monkeypatch):
+    name = EXAMPLES[0] if EXAMPLES else pytest.skip("no bundled examples")
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["examples", name])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / f"{name}.toml").is_file()
+
+
+def test_examples_into_a_folder(tmp_path):
+    name = EXAMPLES[0] if EXAMPLES else pytest.skip("no bundled examples")
+    result = runner.invoke(app, ["examples", name, "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / f"{name}.toml").is_file()
+
+
+def test_examples_unknown_name():
+    result = runner.invoke(app, ["examples", "no-such-example"])
+    assert result.exit_code == 2
+    assert "no-such-example" in result.stderr
+
+
+def test_examples_from_another_folder(tmp_path, monkeypatch):
+    """Listing reads each file's first comment line, wherever the package data lives."""
+    _write(tmp_path, "first.toml", "# The first one.\n#\n# More words.\nname = 'a'\n")
+    _write(tmp_path, "second.toml", "\n# Second: with [brackets].\nname = 'b'\n")
+    _write(tmp_path, "notes.txt", "not an example")
+    monkeypatch.setattr("emgame.cli._examples_dir", lambda: tmp_path)
+    result = runner.invoke(app, ["examples"])
+    assert result.exit_code == 0, result.output
+    assert "The first one." in result.stdout
+    assert "Second: with [brackets]." in result.stdout
+    assert "notes" not in result.stdout
+
+
+# --------------------------------------------------------------------------------------------
+# solve: the CLI's mapping of solutions to output and exit codes (stand-in solver)
+# --------------------------------------------------------------------------------------------
+
+
+def _hand_solution(economy: Economy, concept: str, *, ok: bool = True) -> Solution:
+    if not ok:
+        return Solution(economy, concept, Status.NO_EQUILIBRIUM,
+                        reason="sole seller on post [1]: solar-farms bids without bound")
+    T, nc, npr = economy.periods, len(economy.consumers), len(economy.producers)
+    K = np.nan_to_num(economy.producers.capacity, nan=1.0)
+    profile = Profile(np.full((nc, T + 1), 0.1), np.full((npr, T + 1), 0.1),
+                      np.tile(0.01 * K[:, None], (1, T)), K)
+    out = evaluate(economy, profile)
+    cert = Certificate(np.zeros(nc), np.zeros(npr), out.consumers.utility,
+                       out.producers.utility, method="stand-in")
+    return Solution(economy, concept, Status.EQUILIBRIUM, profile=profile, outcome=out,
+                    certificate=cert)
+
+
+@pytest.fixture
+def stand_in(monkeypatch):
+    """Replace emgame.solve / solve_both; ``fail`` names the concepts that fail."""
+    fail: set[str] = set()
+
+    def solve(economy, concept="nash", *, options=None, raise_on_failure=False):  # noqa: ANN001
+        return _hand_solution(economy, concept, ok=concept not in fail)
+
+    def solve_both(economy):  # noqa: ANN001
+        return solve(economy, "nash"), solve(economy, "competitive")
+
+    monkeypatch.setattr(emgame, "solve", solve, raising=False)
+    monkeypatch.setattr(emgame, "solve_both", solve_both, raising=False)
+    return fail
+
+
+def test_stand_in_tables(tmp_path, stand_in):
+    path = _write(tmp_path, "good.toml", GOOD)
+    result = runner.invoke(app, ["solve", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "Nash equilibrium found" in result.stdout
+    assert "Market" in result.stdout and "Certificate" in result.stdout
+
+
+def test_stand_in_json_and_out(tmp_path, stand_in):
+    path = _write(tmp_path, "good.toml", GOOD)
+    out = tmp_path / "deep" / "er" / "result.json"
+    result = runner.invoke(app, ["solve", str(path), "--json", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert CONTRACT_KEYS <= set(doc)
+    assert json.loads(out.read_text(encoding="utf-8")) == doc
+    assert str(out) in result.stderr  # the note stays off standard output
+
+
+def test_stand_in_both(tmp_path, stand_in):
+    path = _write(tmp_path, "good.toml", GOOD)
+    result = runner.invoke(app, ["solve", str(path), "--concept", "both", "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert {"nash", "competitive", "comparison"} <= set(doc)
+    assert doc["nash"]["concept"] == "nash"
+    assert doc["competitive"]["concept"] == "competitive"
+    assert set(doc["comparison"]["relative_prices"]) >= {"nash", "competitive", "gap"}
+    result = runner.invoke(app, ["solve", str(path), "-c", "both"])
+    assert result.exit_code == 0, result.output
+    assert "Nash vs competitive" in result.stdout
+
+
+@pytest.mark.parametrize("concept", ["nash", "both"])
+def test_stand_in_failure_exits_1(tmp_path, stand_in, concept):
+    stand_in.add("nash")
+    path = _write(tmp_path, "good.toml", GOOD)
+    result = runner.invoke(app, ["solve", str(path), "--concept", concept])
+    assert result.exit_code == 1
+    _no_traceback(result)
+    assert "NOT an equilibrium: sole seller on post [1]" in result.stdout
+    assert "no-equilibrium-found" in result.stderr and "sole seller" in result.stderr
+
+    result = runner.invoke(app, ["solve", str(path), "--concept", concept, "--json"])
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    nash = doc if concept == "nash" else doc["nash"]
+    assert nash["status"] == "no-equilibrium-found"
+    assert "sole seller" in nash["reason"]
+    if concept == "both":
+        assert doc["status"] == "no-equilibrium-found"
+        assert doc["competitive"]["status"] == "equilibrium"
+
+
+def test_stand_in_quiet(tmp_path, stand_in):
+    path = _write(tmp_path, "good.toml", GOOD)
+    out = tmp_path / "q.json"
+    result = runner.invoke(app, ["solve", str(path), "--quiet", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.output == ""
+    assert out.is_file()
+
+
+# --------------------------------------------------------------------------------------------
+# solve: the real solver
+# --------------------------------------------------------------------------------------------
+
+
+@solver_landed
+def test_solve_bundled_example_json(tmp_path):
+    out = tmp_path / "out" / "ai_solar_day.json"
+    result = runner.invoke(app, ["solve", SOLAR_DAY, "--json",
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert CONTRACT_KEYS <= set(doc)
+    assert doc["status"] == "equilibrium" and doc["concept"] == "nash"
+    assert set(doc["prices"]) >= {"goods", "electricity"}
+    assert len(doc["prices"]["electricity"]) == len(doc["relative_prices"]) == 24
+    assert all(CONSUMER_KEYS <= set(c) for c in doc["consumers"])
+    assert all(PRODUCER_KEYS <= set(p) for p in doc["producers"])
+    assert set(doc["totals"]) >= {"production", "verification", "consumption"}
+    assert set(doc["certificate"]) >= {"max_regret", "max_relative_regret", "passed"}
+    assert doc["certificate"]["passed"] is True
+    assert json.loads(out.read_text(encoding="utf-8")) == doc
+
+
+@solver_landed
+def test_solve_bundled_example_both_tables(tmp_path):
+    out = tmp_path / "both.json"
+    result = runner.invoke(app, ["solve", SOLAR_DAY, "--concept", "both",
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Nash vs competitive" in result.stdout
+    assert f"JSON written to {out}" in result.stdout
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert {"nash", "competitive", "comparison"} <= set(doc)
+    assert CONTRACT_KEYS <= set(doc["nash"]) and CONTRACT_KEYS <= set(doc["competitive"])
+
+
+@solver_landed
+def test_solve_no_equilibrium_exits_1(tmp_path):
+    """A lone producer valuing electricity bids without bound: no Nash equilibrium (MODEL.md
+    section 6, sole sellers)."""
+    path = _write(tmp_path, "sole.toml", GOOD.replace("count = 3", "count = 1"))
+    result = runner.invoke(app, ["solve", str(path), "--json"])
+    assert result.exit_code == 1, result.output
+    _no_traceback(result)
+    doc = json.loads(result.stdout)
+    assert doc["status"] != "equilibrium"
+    assert doc["reason"]
+    assert doc["status"] in result.stderr
+
+
+def test_readme_example_is_valid(tmp_path):
+    readme = ROOT / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    block = text.split("```toml\n", 1)[1].split("```", 1)[0]
+    path = _write(tmp_path, "readme.toml", block)
+    result = runner.invoke(app, ["check", str(path)])
+    assert result.exit_code == 0, result.output
+
+
+def test_readme_starts_with_the_two_commands():
+    readme = ROOT / "README.md"
+    first = readme.read_text(encoding="utf-8").splitlines()[:2]
+    assert first[0].startswith("`make demo`") and first[1].startswith("`make test`")
+
+
+def test_json_is_strict():
+    from emgame.cli import _dumps
+
+    doc = json.loads(_dumps({"a": float("nan"), "b": np.float64(2.0), "c": [float("inf")],
+                             "d": np.array([np.nan, 1.0]), "e": np.int64(3)}))
+    assert doc == {"a": None, "b": 2.0, "c": [None], "d": [None, 1.0], "e": 3}
