@@ -33,7 +33,7 @@ class Options:
 
 
 def solve(economy: Economy, concept: Concept = "nash", *, options: Options | None = None,
-          raise_on_failure: bool = False) -> Solution:
+          start: Solution | None = None, raise_on_failure: bool = False) -> Solution:
     """The Nash equilibrium or the competitive benchmark of ``economy``, certified.
 
     Parameters
@@ -41,6 +41,9 @@ def solve(economy: Economy, concept: Concept = "nash", *, options: Options | Non
     economy : Economy
     concept : {"nash", "competitive"}
     options : Options, optional
+    start : Solution, optional
+        A solution of a neighbouring economy (same periods) to start from (warm start); the
+        usual starts are still tried if it fails.
     raise_on_failure : bool
         Raise :class:`SolveError` (carrying the solution) instead of returning a failure.
 
@@ -65,17 +68,25 @@ def solve(economy: Economy, concept: Concept = "nash", *, options: Options | Non
     if concept not in ("nash", "competitive"):
         raise ValueError(f"concept must be 'nash' or 'competitive', not {concept!r}")
     started = time.perf_counter()
-    start = None
     seconds: dict[str, float] = {}
+    warm = None
+    if start is not None and start.outcome is not None and \
+            start.economy.periods == economy.periods:
+        p = np.where(np.isfinite(start.outcome.prices), start.outcome.prices, 0.0)
+        Q = start.outcome.offers_total.copy()
+        Q[0] = economy.goods_supply
+        warm = (p, Q)
     if concept == "nash":
-        # The competitive benchmark is Newton's first start (market power then moves prices).
-        comp = solve_competitive(economy, opts.competitive)
-        if comp.totals is not None and comp.converged:
-            start = comp.totals
+        starts = [("given", warm)] if warm is not None else []
+        if warm is None or start is None or start.concept != "nash":
+            # The competitive benchmark is a natural start: market power then moves prices.
+            comp = solve_competitive(economy, opts.competitive)
+            if comp.totals is not None and comp.converged:
+                starts.append(("competitive", comp.totals))
         seconds["start"] = time.perf_counter() - started
-        cand = solve_nash(economy, opts.nash, start=start)
+        cand = solve_nash(economy, opts.nash, starts=starts)
     else:
-        cand = solve_competitive(economy, opts.competitive)
+        cand = solve_competitive(economy, opts.competitive, start=warm)
     seconds["solve"] = time.perf_counter() - started
     solution = _certified(economy, cand, opts, seconds, started)
     if raise_on_failure and not solution.ok:

@@ -132,8 +132,8 @@ class _Benchmark:
                 dp[i] = p[i]
         return p, dp, fill, dfill, members
 
-    def initial(self) -> np.ndarray:
-        p, Q = rough_start(self.economy)
+    def initial(self, start: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+        p, Q = start if start is not None else rough_start(self.economy)
         self.q_ref = np.maximum(Q[self.posts], 1e-300)
         K = self._capacities(np.ones(len(self.long_flat)))
         prices, heights, _ = self._steps(1.0, K)
@@ -306,8 +306,9 @@ def _long_run_capacity(m: np.ndarray, theta: np.ndarray, c: np.ndarray,
     return K
 
 
-def solve_competitive(economy: Economy, options: CompetitiveOptions | None = None) -> Candidate:
-    """Find the competitive benchmark; see the module notes."""
+def solve_competitive(economy: Economy, options: CompetitiveOptions | None = None,
+                      start: tuple[np.ndarray, np.ndarray] | None = None) -> Candidate:
+    """Find the competitive benchmark; see the module notes. ``start`` is a ``(p, Q)`` guess."""
     opts = options or CompetitiveOptions()
     reason = checks.before_competitive(economy)
     if reason:
@@ -318,7 +319,12 @@ def solve_competitive(economy: Economy, options: CompetitiveOptions | None = Non
                          "bound as capacity grows, so price takers have no profit-maximising "
                          "plan and there is no competitive equilibrium")
     bench = _Benchmark(economy)
-    r = newton(bench, bench.initial(), atol=opts.atol, max_iter=opts.max_iter, max_step=0.5)
+    r = None
+    if start is not None:
+        r = newton(bench, bench.initial(start), atol=opts.atol, max_iter=opts.max_iter,
+                   max_step=0.5)
+    if r is None or not r.converged:
+        r = newton(bench, bench.initial(), atol=opts.atol, max_iter=opts.max_iter, max_step=0.5)
     if not r.converged:
         return Candidate("competitive", False, Status.NO_EQUILIBRIUM,
                          f"Newton's method on excess demand: {r.message} "

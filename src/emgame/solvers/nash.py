@@ -68,8 +68,13 @@ def rough_start(economy: Economy) -> tuple[np.ndarray, np.ndarray]:
 
 
 def solve_nash(economy: Economy, options: NashOptions | None = None,
-               start: tuple[np.ndarray, np.ndarray] | None = None) -> Candidate:
-    """Find a Nash equilibrium candidate; see the module notes for the method."""
+               starts: list[tuple[str, tuple[np.ndarray, np.ndarray]]] | None = None
+               ) -> Candidate:
+    """Find a Nash equilibrium candidate; see the module notes for the method.
+
+    ``starts`` are named ``(p, Q)`` guesses tried first (e.g. a neighbour's solution, the
+    competitive benchmark); a rough guess follows, and each is also tried marked up.
+    """
     opts = options or NashOptions()
     reason = checks.before_nash(economy)
     if reason:
@@ -79,9 +84,9 @@ def solve_nash(economy: Economy, options: NashOptions | None = None,
     # starts; the markup is the Cournot one for N sellers, (N/(N-1))².
     N = economy.producers.agents
     markup = float(np.clip((N / (N - 1)) ** 2, 1.05, 4.0)) if N > 1 else 2.0
-    starts = []
-    base = [("competitive", start)] if start is not None else []
+    base = list(starts or [])
     base.append(("rough", rough_start(economy)))
+    starts = []
     for name, (p, Q) in base:
         starts.append((name, (p, Q)))
         up = p.copy()
