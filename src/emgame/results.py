@@ -70,7 +70,7 @@ class Certificate:
     def _passes(self, regret: np.ndarray, U: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore"):
             bound = np.maximum(self.atol, self.rtol * np.abs(np.where(np.isfinite(U), U, 0.0)))
-            return np.isfinite(regret) & (regret <= bound) & np.isfinite(U)
+            return np.isfinite(regret) & (regret <= bound)
 
     @property
     def consumer_passed(self) -> np.ndarray:

@@ -27,8 +27,9 @@ _ONE = np.ones(1)
 _ZERO = np.zeros(1)
 
 
-@njit(cache=True)
-def _goods_consumer(paid_choice, a0, gg, lin, w0, B0, Omega, omega, thR, lam, pt, p0, hint):
+@njit(cache=True, error_model="numpy")
+def _goods_consumer(paid_choice, a0, gg, lin, w0, B0, Omega, omega, thR, lam, pt, p0, hint,
+                    force):
     """Consumer's goods post: ``(value, x0, paid)``; ``paid_choice`` -1 free, 0 no, 1 yes."""
     w = np.array([w0])
     if paid_choice == 1:
@@ -41,12 +42,12 @@ def _goods_consumer(paid_choice, a0, gg, lin, w0, B0, Omega, omega, thR, lam, pt
             return e + thR * p0 * omega, 0.0, False
         return e + thR * omega * B0 / Omega, 0.0, False
     return best_x(a0, gg, _ONE, _ZERO, _ZERO, _ZERO, lin, w, B0, Omega, omega, thR, lam, pt, p0,
-                  hint)
+                  hint, force)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def consumer_dual(lam, simult, thR_fixed, a, a0, ge, gg, omega, Omega, pi, kappa, v, t0, Bm, Qo,
-                  pt, p, income, lin, w, w0, xhint, x_out, paid_out):
+                  pt, p, income, lin, w, w0, xhint, force, x_out, paid_out):
     """``(D(λ), dD/dλ)`` for one consumer; the maximiser goes to ``x_out``, ``paid_out``.
 
     ``Bm[t]`` others' bids, ``Qo[t]`` the post's supply (``Qo[0] = Ω``); ``income`` is the
@@ -60,15 +61,15 @@ def consumer_dual(lam, simult, thR_fixed, a, a0, ge, gg, omega, Omega, pi, kappa
         if v[s, 0] > 0.0:
             couple = True
     best = -INF
-    ch_lo = 0 if couple else -1
-    ch_hi = 1 if couple else -1
+    ch_lo = (1 if force[0] == 1 else 0) if couple else -1
+    ch_hi = (0 if force[0] == 0 else 1) if couple else -1
     xt = np.zeros(T + 1)
     pd = np.zeros(T + 1, dtype=np.bool_)
     extra = np.zeros(S)
     noextra = np.zeros(S)
     for ch in range(ch_lo, ch_hi + 1):
         gv, x0, paid0 = _goods_consumer(ch, a0, gg, lin, w0, Bm[0], Omega, omega, thR, lam, pt,
-                                        p[0], xhint[0])
+                                        p[0], xhint[0], force[0])
         total = gv + lam * income
         xt[0] = x0
         pd[0] = paid0
@@ -77,7 +78,7 @@ def consumer_dual(lam, simult, thR_fixed, a, a0, ge, gg, omega, Omega, pi, kappa
         for t in range(1, T + 1):
             ext = extra if t == t0 else noextra
             val, x, paid = best_x(a[t - 1], ge, pi, kappa, v[:, t], ext, lin, w[:, t - 1], Bm[t],
-                                  Qo[t], 0.0, thR, lam, pt, p[t], xhint[t])
+                                  Qo[t], 0.0, thR, lam, pt, p[t], xhint[t], force[t])
             total += val
             xt[t] = x
             pd[t] = paid
@@ -103,9 +104,10 @@ def consumer_dual(lam, simult, thR_fixed, a, a0, ge, gg, omega, Omega, pi, kappa
     return best, income - spend
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _capacity_value(K, nu, rho, qstar, pstar, vstar, concave, a, ge, pi, kappa, v, t0, extra,
-                    lin, w, Bm, Qm, thR, lam, theta, c, pt, p, xhint, q_out, x_out, paid_out):
+                    lin, w, Bm, Qm, thR, lam, theta, c, pt, p, xhint, force, q_out, x_out,
+                    paid_out):
     """``Σ_t max_{q <= K} V_t(q) - ν ρ K`` given each post's unconstrained best ``qstar``."""
     T = a.size
     S = pi.size
@@ -121,7 +123,7 @@ def _capacity_value(K, nu, rho, qstar, pstar, vstar, concave, a, ge, pi, kappa, 
         else:
             val, q, x, paid = best_offer(K, concave, a[t - 1], ge, pi, kappa, v[:, t], ext, lin,
                                          w[:, t - 1], Bm[t], Qm[t], thR, lam, nu, theta, c, pt,
-                                         p[t], K, xhint[t])
+                                         p[t], K, xhint[t], force[t])
             total += val
             q_out[t] = q
             x_out[t] = x
@@ -129,10 +131,10 @@ def _capacity_value(K, nu, rho, qstar, pstar, vstar, concave, a, ge, pi, kappa, 
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def producer_dual(lam, nu, simult, thR_fixed, K_fixed, Khi, rho, theta, c, classic, a, a0, ge,
                   gg, pi, kappa, v, t0, Bm, Qm, Omega, pt, p, income, lin, w, w0, concave, qhint,
-                  xhint, x_out, q_out, paid_out):
+                  xhint, force, x_out, q_out, paid_out):
     """``(D(λ, ν), dD/dλ, dD/dν, K)`` for one producer; maximiser in ``x_out``, ``q_out``.
 
     ``x_out[0]`` is the goods bought ``G``; ``K_fixed`` is ``K̄`` (NaN in the long run, where
@@ -160,8 +162,8 @@ def producer_dual(lam, nu, simult, thR_fixed, K_fixed, Khi, rho, theta, c, class
             v_x0 = a0 * h(x0, gg) - nu * x0
     best = -INF
     best_K = 0.0
-    ch_lo = 0 if couple else -1
-    ch_hi = 1 if couple else -1
+    ch_lo = (1 if force[0] == 1 else 0) if couple else -1
+    ch_hi = (0 if force[0] == 0 else 1) if couple else -1
     xt = np.zeros(T + 1)
     qt = np.zeros(T + 1)
     pd = np.zeros(T + 1, dtype=np.bool_)
@@ -183,7 +185,7 @@ def producer_dual(lam, nu, simult, thR_fixed, K_fixed, Khi, rho, theta, c, class
             gv, G, paid0 = 0.0, 0.0, False
         else:
             gv, G, paid0 = best_x(nu, 0.0, _ONE, _ZERO, _ZERO, _ZERO, False, _ONE, Bm[0], Omega,
-                                  0.0, thR, lam, pt, p[0], xhint[0])
+                                  0.0, thR, lam, pt, p[0], xhint[0], force[0])
         for s in range(S):
             extra[s] = v[s, 0] if paid0 else 0.0
         total = gv + v_x0 + lam * income
@@ -193,7 +195,7 @@ def producer_dual(lam, nu, simult, thR_fixed, K_fixed, Khi, rho, theta, c, class
                 ext = extra if t == t0 else noextra
                 val, q, x, paid = best_offer(Kc, concave, a[t - 1], ge, pi, kappa, v[:, t], ext,
                                              lin, w[:, t - 1], Bm[t], Qm[t], thR, lam, nu, theta,
-                                             c, pt, p[t], qhint[t], xhint[t])
+                                             c, pt, p[t], qhint[t], xhint[t], force[t])
                 total += val
                 xt[t] = x
                 qt[t] = q
@@ -204,7 +206,7 @@ def producer_dual(lam, nu, simult, thR_fixed, K_fixed, Khi, rho, theta, c, class
                 ext = extra if t == t0 else noextra
                 val, q, x, paid = best_offer(Khi, concave, a[t - 1], ge, pi, kappa, v[:, t], ext,
                                              lin, w[:, t - 1], Bm[t], Qm[t], thR, lam, nu, theta,
-                                             c, pt, p[t], qhint[t], xhint[t])
+                                             c, pt, p[t], qhint[t], xhint[t], force[t])
                 qstar[t] = q
                 vstar[t] = val
                 pstar[t] = paid
@@ -214,7 +216,7 @@ def producer_dual(lam, nu, simult, thR_fixed, K_fixed, Khi, rho, theta, c, class
             for k in range(bps.size):
                 vals[k] = _capacity_value(bps[k], nu, rho, qstar, pstar, vstar, concave, a, ge,
                                           pi, kappa, v, t0, extra, lin, w, Bm, Qm, thR, lam,
-                                          theta, c, pt, p, xstar, qt, xt, pd)
+                                          theta, c, pt, p, xstar, force, qt, xt, pd)
             k = np.argmax(vals)
             Kbest = bps[k]
             vbest = vals[k]
@@ -230,10 +232,10 @@ def producer_dual(lam, nu, simult, thR_fixed, K_fixed, Khi, rho, theta, c, class
                 bb = l2 + r * (h2_ - l2)
                 fa = _capacity_value(aa, nu, rho, qstar, pstar, vstar, concave, a, ge, pi, kappa,
                                      v, t0, extra, lin, w, Bm, Qm, thR, lam, theta, c, pt, p,
-                                     xstar, qt, xt, pd)
+                                     xstar, force, qt, xt, pd)
                 fb = _capacity_value(bb, nu, rho, qstar, pstar, vstar, concave, a, ge, pi, kappa,
                                      v, t0, extra, lin, w, Bm, Qm, thR, lam, theta, c, pt, p,
-                                     xstar, qt, xt, pd)
+                                     xstar, force, qt, xt, pd)
                 for _ in range(100):
                     if fa > fb:
                         h2_ = bb
@@ -242,7 +244,7 @@ def producer_dual(lam, nu, simult, thR_fixed, K_fixed, Khi, rho, theta, c, class
                         aa = h2_ - r * (h2_ - l2)
                         fa = _capacity_value(aa, nu, rho, qstar, pstar, vstar, concave, a, ge,
                                              pi, kappa, v, t0, extra, lin, w, Bm, Qm, thR, lam,
-                                             theta, c, pt, p, xstar, qt, xt, pd)
+                                             theta, c, pt, p, xstar, force, qt, xt, pd)
                     else:
                         l2 = aa
                         aa = bb
@@ -250,7 +252,7 @@ def producer_dual(lam, nu, simult, thR_fixed, K_fixed, Khi, rho, theta, c, class
                         bb = l2 + r * (h2_ - l2)
                         fb = _capacity_value(bb, nu, rho, qstar, pstar, vstar, concave, a, ge,
                                              pi, kappa, v, t0, extra, lin, w, Bm, Qm, thR, lam,
-                                             theta, c, pt, p, xstar, qt, xt, pd)
+                                             theta, c, pt, p, xstar, force, qt, xt, pd)
                     if h2_ - l2 <= 1e-13 * max(h2_, 1e-300):
                         break
                 if fa > vbest:
@@ -260,7 +262,7 @@ def producer_dual(lam, nu, simult, thR_fixed, K_fixed, Khi, rho, theta, c, class
             Kc = Kbest
             total += _capacity_value(Kc, nu, rho, qstar, pstar, vstar, concave, a, ge, pi, kappa,
                                      v, t0, extra, lin, w, Bm, Qm, thR, lam, theta, c, pt, p,
-                                     xstar, qt, xt, pd)
+                                     xstar, force, qt, xt, pd)
         xt[0] = G
         pd[0] = paid0
         if total > best or best == -INF:
@@ -307,17 +309,18 @@ def producer_dual(lam, nu, simult, thR_fixed, K_fixed, Khi, rho, theta, c, class
 # --------------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _consumer_D(y, i, simult, thR, a, a0, ge, gg, omega, Omega, pi, kappa, v, t0, Bm, Qo, pt,
-                p, income, lin, w, w0, xhint, x_out, paid_out):
+                p, income, lin, w, w0, xhint, force, x_out, paid_out):
     return consumer_dual(math.exp(y), simult, thR[i], a[i], a0[i], ge[i], gg[i], omega[i], Omega,
                          pi, kappa, v, t0, Bm[i], Qo[i], pt, p, income[i], lin[i], w[i], w0[i],
-                         xhint[i], x_out, paid_out)
+                         xhint[i], force[i], x_out, paid_out)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, error_model="numpy")
 def consumer_bounds(lam0, target, simult, thR, a, a0, ge, gg, omega, Omega, pi, kappa, v, t0, Bm,
-                    Qo, pt, p, income, lin, w, w0, xhint, D_out, lam_out, x_out, paid_out):
+                    Qo, pt, p, income, lin, w, w0, xhint, force, D_out, lam_out, x_out,
+                    paid_out):
     """For every consumer type, ``min_λ D(λ)`` (stopping early once ``D <= target``).
 
     Search in ``y = log λ`` from ``lam0``: bracket the sign change of ``dD/dλ`` and close it by
@@ -330,7 +333,7 @@ def consumer_bounds(lam0, target, simult, thR, a, a0, ge, gg, omega, Omega, pi, 
         pb = np.zeros(T + 1, dtype=np.bool_)
         y = math.log(lam0[i])
         D, g = _consumer_D(y, i, simult, thR, a, a0, ge, gg, omega, Omega, pi, kappa, v, t0, Bm,
-                           Qo, pt, p, income, lin, w, w0, xhint, xb, pb)
+                           Qo, pt, p, income, lin, w, w0, xhint, force, xb, pb)
         bestD = D
         besty = y
         x_out[i, :] = xb
@@ -352,7 +355,7 @@ def consumer_bounds(lam0, target, simult, thR, a, a0, ge, gg, omega, Omega, pi, 
                         bestD = -INF
                     break
                 Db, gb = _consumer_D(yb, i, simult, thR, a, a0, ge, gg, omega, Omega, pi, kappa,
-                                     v, t0, Bm, Qo, pt, p, income, lin, w, w0, xhint, xb, pb)
+                                     v, t0, Bm, Qo, pt, p, income, lin, w, w0, xhint, force, xb, pb)
                 if Db < bestD:
                     bestD = Db
                     besty = yb
@@ -381,7 +384,7 @@ def consumer_bounds(lam0, target, simult, thR, a, a0, ge, gg, omega, Omega, pi, 
                             ym = 0.5 * (lo + hi)
                     Dm, gm = _consumer_D(ym, i, simult, thR, a, a0, ge, gg, omega, Omega, pi,
                                          kappa, v, t0, Bm, Qo, pt, p, income, lin, w, w0, xhint,
-                                         xb, pb)
+                                         force, xb, pb)
                     if Dm < bestD:
                         bestD = Dm
                         besty = ym
@@ -406,10 +409,10 @@ def consumer_bounds(lam0, target, simult, thR, a, a0, ge, gg, omega, Omega, pi, 
         lam_out[i] = math.exp(besty)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _producer_inner(y, z0, j, target, simult, thR, K_fixed, Khi, rho, theta, c, classic, a, a0,
                     ge, gg, pi, kappa, v, t0, Bm, Qm, Omega, pt, p, income, lin, w, w0, concave,
-                    qhint, xhint, xb, qb, pb):
+                    qhint, xhint, force, xb, qb, pb):
     """``min_ν D(e^y, ν)`` by the same bracket-and-Illinois search in ``z = log ν``.
 
     Returns ``(D, dD/dλ at the minimiser, z)``; for a price taker ``ν = λ p0``.
@@ -420,13 +423,13 @@ def _producer_inner(y, z0, j, target, simult, thR, K_fixed, Khi, rho, theta, c, 
         D, gl, gn, K = producer_dual(lam, nu, simult, thR[j], K_fixed[j], Khi[j], rho[j],
                                      theta[j], c[j], classic[j], a[j], a0[j], ge[j], gg[j], pi,
                                      kappa, v, t0, Bm[j], Qm[j], Omega, pt, p, income[j], lin[j],
-                                     w[j], w0[j], concave[j], qhint[j], xhint[j], xb, qb, pb)
+                                     w[j], w0[j], concave[j], qhint[j], xhint[j], force[j], xb, qb, pb)
         return D, gl, math.log(nu), K
     z = z0
     D, gl, gn, K = producer_dual(lam, math.exp(z), simult, thR[j], K_fixed[j], Khi[j], rho[j],
                                  theta[j], c[j], classic[j], a[j], a0[j], ge[j], gg[j], pi, kappa,
                                  v, t0, Bm[j], Qm[j], Omega, pt, p, income[j], lin[j], w[j], w0[j],
-                                 concave[j], qhint[j], xhint[j], xb, qb, pb)
+                                 concave[j], qhint[j], xhint[j], force[j], xb, qb, pb)
     bestD, bestz, bestgl, bestK = D, z, gl, K
     if D <= target:
         return bestD, bestgl, bestz, bestK
@@ -449,7 +452,7 @@ def _producer_inner(y, z0, j, target, simult, thR, K_fixed, Khi, rho, theta, c, 
                                         rho[j], theta[j], c[j], classic[j], a[j], a0[j], ge[j],
                                         gg[j], pi, kappa, v, t0, Bm[j], Qm[j], Omega, pt, p,
                                         income[j], lin[j], w[j], w0[j], concave[j], qhint[j],
-                                        xhint[j], xt, qt, pt_)
+                                        xhint[j], force[j], xt, qt, pt_)
         if Db == INF:
             gb = -1.0
         if Db < bestD:
@@ -475,7 +478,7 @@ def _producer_inner(y, z0, j, target, simult, thR, K_fixed, Khi, rho, theta, c, 
                                             rho[j], theta[j], c[j], classic[j], a[j], a0[j],
                                             ge[j], gg[j], pi, kappa, v, t0, Bm[j], Qm[j], Omega,
                                             pt, p, income[j], lin[j], w[j], w0[j], concave[j],
-                                            qhint[j], xhint[j], xt, qt, pt_)
+                                            qhint[j], xhint[j], force[j], xt, qt, pt_)
             if Dm == INF:
                 gm = -1.0
             if Dm < bestD:
@@ -498,10 +501,10 @@ def _producer_inner(y, z0, j, target, simult, thR, K_fixed, Khi, rho, theta, c, 
     return bestD, bestgl, bestz, bestK
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, error_model="numpy")
 def producer_bounds(lam0, nu0, target, simult, thR, K_fixed, Khi, rho, theta, c, classic, a, a0,
                     ge, gg, pi, kappa, v, t0, Bm, Qm, Omega, pt, p, income, lin, w, w0, concave,
-                    qhint, xhint, D_out, lam_out, nu_out, K_out, x_out, q_out, paid_out):
+                    qhint, xhint, force, D_out, lam_out, nu_out, K_out, x_out, q_out, paid_out):
     """For every producer type, ``min_{λ,ν} D(λ, ν)`` (stopping once ``D <= target``)."""
     n = a.shape[0]
     T = a.shape[1]
@@ -513,7 +516,7 @@ def producer_bounds(lam0, nu0, target, simult, thR, K_fixed, Khi, rho, theta, c,
         y = math.log(lam0[j])
         D, g, z, K = _producer_inner(y, z0, j, target[j], simult, thR, K_fixed, Khi, rho, theta,
                                      c, classic, a, a0, ge, gg, pi, kappa, v, t0, Bm, Qm, Omega,
-                                     pt, p, income, lin, w, w0, concave, qhint, xhint, xb, qb, pb)
+                                     pt, p, income, lin, w, w0, concave, qhint, xhint, force, xb, qb, pb)
         bestD, besty, bestz, bestK = D, y, z, K
         x_out[j, :] = xb
         q_out[j, :] = qb
@@ -534,7 +537,7 @@ def producer_bounds(lam0, nu0, target, simult, thR, K_fixed, Khi, rho, theta, c,
                 Db, gb, zb, Kb = _producer_inner(yb, bestz, j, target[j], simult, thR, K_fixed,
                                                  Khi, rho, theta, c, classic, a, a0, ge, gg, pi,
                                                  kappa, v, t0, Bm, Qm, Omega, pt, p, income, lin,
-                                                 w, w0, concave, qhint, xhint, xb, qb, pb)
+                                                 w, w0, concave, qhint, xhint, force, xb, qb, pb)
                 if Db == INF:
                     gb = -1.0
                 if Db < bestD:
@@ -560,7 +563,7 @@ def producer_bounds(lam0, nu0, target, simult, thR, K_fixed, Khi, rho, theta, c,
                                                      K_fixed, Khi, rho, theta, c, classic, a, a0,
                                                      ge, gg, pi, kappa, v, t0, Bm, Qm, Omega, pt,
                                                      p, income, lin, w, w0, concave, qhint, xhint,
-                                                     xb, qb, pb)
+                                                     force, xb, qb, pb)
                     if Dm == INF:
                         gm = -1.0
                     if Dm < bestD:

@@ -33,7 +33,7 @@ INF = np.inf
 _MAXIT = 200
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def h(y: float, g: float) -> float:
     """``h_γ(y)``: ``y^{1-γ}/(1-γ)``, ``log y`` (γ = 1), ``y`` (γ = 0)."""
     if g == 0.0:
@@ -47,7 +47,7 @@ def h(y: float, g: float) -> float:
     return y ** (1.0 - g) / (1.0 - g)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def h1(y: float, g: float) -> float:
     if g == 0.0:
         return 1.0
@@ -56,7 +56,7 @@ def h1(y: float, g: float) -> float:
     return y ** (-g)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def h2(y: float, g: float) -> float:
     if g == 0.0:
         return 0.0
@@ -65,7 +65,7 @@ def h2(y: float, g: float) -> float:
     return -g * y ** (-g - 1.0)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def el_terms(x, a, g, pi, kappa, F, lin, w):
     """Electricity term on one post and its first two derivatives in ``x``."""
     val = 0.0
@@ -84,7 +84,7 @@ def el_terms(x, a, g, pi, kappa, F, lin, w):
     return val, d1, d2
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def x_floor(kappa, F):
     """Least ``x`` with ``E_s = (1-κ_s) x - F_s >= 0`` in every state."""
     lo = 0.0
@@ -94,7 +94,7 @@ def x_floor(kappa, F):
     return lo
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def money(x, B, Qo, o, thR, lam, pt, p):
     """Money term ``m(x)`` of a post and its first two derivatives (see the module notes)."""
     if pt:
@@ -104,7 +104,7 @@ def money(x, B, Qo, o, thR, lam, pt, p):
     return (thR * o - lam * x) * B / W, B * num / (W * W), 2.0 * B * num / (W * W * W)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def money_dq(x, B, Qm, q, thR, lam, pt, p):
     """``∂m/∂q`` on a producer's own post (``Q_o = Q_- + q``, ``o = q``)."""
     if pt:
@@ -113,7 +113,7 @@ def money_dq(x, B, Qm, q, thR, lam, pt, p):
     return B * (thR * Qm + (lam - thR) * x) / (W * W)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def best_x_in(a, g, pi, kappa, F, lin, w, B, Qo, o, thR, lam, pt, p, hint):
     """Best ``x`` among strictly positive bids (the agent pays on the post).
 
@@ -180,12 +180,13 @@ def best_x_in(a, g, pi, kappa, F, lin, w, B, Qo, o, thR, lam, pt, p, hint):
     return e + m, x
 
 
-@njit(cache=True)
-def best_x(a, g, pi, kappa, vpost, extra, lin, w, B, Qo, o, thR, lam, pt, p, hint):
+@njit(cache=True, error_model="numpy")
+def best_x(a, g, pi, kappa, vpost, extra, lin, w, B, Qo, o, thR, lam, pt, p, hint, force):
     """Best choice on one post, paying or not: ``(value, x, paid)``.
 
     ``vpost[s]`` is the fixed verification of a payment on this post, ``extra[s]`` energy burnt in
-    this period whatever the agent does here (a goods payment verified in ``t0``).
+    this period whatever the agent does here (a goods payment verified in ``t0``). ``force`` is
+    -1 (free), 0 (must not pay) or 1 (must pay).
     """
     # Not paying: nothing received, no verification of this post.
     e0, _, _ = el_terms(0.0, a, g, pi, kappa, extra, lin, w)
@@ -194,6 +195,10 @@ def best_x(a, g, pi, kappa, vpost, extra, lin, w, B, Qo, o, thR, lam, pt, p, hin
     for s in range(extra.size):
         if extra[s] > 0.0:
             v_out = -INF  # E = -extra < 0: infeasible
+    if force == 0:
+        return v_out, 0.0, False
+    if force == 1:
+        v_out = -INF
     F = vpost + extra
     v_in, x_in = best_x_in(a, g, pi, kappa, F, lin, w, B, Qo, o, thR, lam, pt, p, hint)
     if v_in > v_out:
@@ -206,12 +211,12 @@ def best_x(a, g, pi, kappa, vpost, extra, lin, w, B, Qo, o, thR, lam, pt, p, hin
 # --------------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def phi(q, theta, c):
     return (q / theta) ** (1.0 / c) if q > 0.0 else 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def phi1(q, theta, c):
     if c == 1.0:
         return 1.0 / theta
@@ -220,7 +225,7 @@ def phi1(q, theta, c):
     return (1.0 / (c * theta)) * (q / theta) ** (1.0 / c - 1.0)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _offer_value(q, paying, a, g, pi, kappa, vpost, extra, lin, w, B, Qm, thR, lam, nu, theta,
                  c, pt, p, hint):
     """Value of offering ``q`` on a post, given whether the producer also pays there:
@@ -243,7 +248,7 @@ def _offer_value(q, paying, a, g, pi, kappa, vpost, extra, lin, w, B, Qm, thR, l
     return v - nu * phi(q, theta, c), x, dv
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _best_offer_piece(paying, qmax, concave, a, g, pi, kappa, vpost, extra, lin, w, B, Qm, thR,
                       lam, nu, theta, c, pt, p, qhint, xhint):
     """Best ``q`` in ``[0, qmax]`` for one participation choice: ``(value, q, x)``.
@@ -342,14 +347,22 @@ def _best_offer_piece(paying, qmax, concave, a, g, pi, kappa, vpost, extra, lin,
     return best_v, best_q, best_x
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def best_offer(qmax, concave, a, g, pi, kappa, vpost, extra, lin, w, B, Qm, thR, lam, nu, theta,
-               c, pt, p, qhint, xhint):
-    """A producer's best ``(value, q, x, paid)`` on one electricity post, ``0 <= q <= qmax``."""
-    v1, q1, x1 = _best_offer_piece(True, qmax, concave, a, g, pi, kappa, vpost, extra, lin, w,
-                                   B, Qm, thR, lam, nu, theta, c, pt, p, qhint, xhint)
-    v0, q0, x0 = _best_offer_piece(False, qmax, concave, a, g, pi, kappa, vpost, extra, lin, w,
-                                   B, Qm, thR, lam, nu, theta, c, pt, p, qhint, 0.0)
+               c, pt, p, qhint, xhint, force):
+    """A producer's best ``(value, q, x, paid)`` on one electricity post, ``0 <= q <= qmax``;
+    ``force`` as in :func:`best_x` for paying on the post."""
+    v1 = -INF
+    q1 = 0.0
+    x1 = 0.0
+    v0 = -INF
+    q0 = 0.0
+    if force != 0:
+        v1, q1, x1 = _best_offer_piece(True, qmax, concave, a, g, pi, kappa, vpost, extra, lin,
+                                       w, B, Qm, thR, lam, nu, theta, c, pt, p, qhint, xhint)
+    if force != 1:
+        v0, q0, _ = _best_offer_piece(False, qmax, concave, a, g, pi, kappa, vpost, extra, lin,
+                                      w, B, Qm, thR, lam, nu, theta, c, pt, p, qhint, 0.0)
     if v1 > v0:
         return v1, q1, x1, True
     return v0, q0, 0.0, False

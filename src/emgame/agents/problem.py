@@ -25,7 +25,7 @@ import numpy as np
 
 from emgame.agents._dual import consumer_bounds, producer_bounds
 from emgame.agents.arrays import Kernel, Types
-from emgame.market.game import Play
+from emgame.market.game import Outcome, Play, Profile, evaluate, others_totals
 from emgame.market.utility import CES, goods_marginal_utility, marginal_utility
 from emgame.model.economy import Economy, Population
 
@@ -60,7 +60,8 @@ def best_deviation(economy: Economy, pop: Population, reference: Play, *, produc
                    wallet: np.ndarray | None = None, lam0: np.ndarray | None = None,
                    nu0: np.ndarray | None = None, offers: np.ndarray | None = None,
                    capacity: np.ndarray | None = None,
-                   target: np.ndarray | None = None) -> Deviation:
+                   target: np.ndarray | None = None, force: np.ndarray | None = None,
+                   branch: bool = True) -> Deviation:
     """Bound the best deviation of one agent of each type of ``pop``.
 
     Parameters
@@ -78,11 +79,20 @@ def best_deviation(economy: Economy, pop: Population, reference: Play, *, produc
         Where to start the search over multipliers (any positive values are valid).
     target : (n,)
         Stop improving a type's bound once it is at or below this (in the objective's units).
+    force : (n, T+1) int8
+        Participation forced per post: -1 free, 0 no payment, 1 payment.
+    branch : bool
+        Where the dual leaves a gap above ``target`` because paying on some post is a
+        discrete choice, branch on those posts (:func:`_branch`).
     """
     n = len(pop)
     T = economy.periods
     k = Kernel.of(economy)
     ty = Types.of(pop)
+    call = dict(producers=producers, B_minus=B_minus, Q_minus=Q_minus, prices=prices,
+                revenue_value=revenue_value, wallet=wallet, offers=offers, capacity=capacity)
+    force = (np.full((n, T + 1), -1, dtype=np.int8) if force is None
+             else np.ascontiguousarray(force, dtype=np.int8))
     simult = revenue_value is None
     pt = B_minus is None
     if pt:
@@ -121,7 +131,7 @@ def best_deviation(economy: Economy, pop: Population, reference: Play, *, produc
         consumer_bounds(np.ascontiguousarray(lam0), dual_target, simult, thR, ty.a, ty.a0, ty.ge,
                         ty.gg, ty.omega, k.Omega, k.pi, k.kappa, k.v, k.t0,
                         np.ascontiguousarray(B_minus), np.ascontiguousarray(Qo), pt, p, income,
-                        np.ascontiguousarray(lin), w, w0, xhint, D, lam, xo, paid)
+                        np.ascontiguousarray(lin), w, w0, xhint, force, D, lam, xo, paid)
         nu = np.zeros(n)
         qo = np.zeros((n, T + 1))
         K = np.zeros(n)
@@ -146,10 +156,79 @@ def best_deviation(economy: Economy, pop: Population, reference: Play, *, produc
                         ty.a0, ty.ge, ty.gg, k.pi, k.kappa, k.v, k.t0,
                         np.ascontiguousarray(B_minus), np.ascontiguousarray(Q_minus), k.Omega, pt,
                         p, income, np.ascontiguousarray(lin), w, w0,
-                        np.ascontiguousarray(concave), qhint, xhint, D, lam, nu, K, xo, qo, paid)
+                        np.ascontiguousarray(concave), qhint, xhint, force, D, lam, nu, K, xo, qo,
+                        paid)
     bound = _to_objective(economy, pop, reference, lin, D)
-    return Deviation(bound=bound, lam=lam, nu=nu, received=xo, offers=qo, paid=paid,
-                     capacity=K, linear=lin)
+    dev = Deviation(bound=bound, lam=lam, nu=nu, received=xo, offers=qo, paid=paid,
+                    capacity=K, linear=lin)
+    if branch:
+        gap = np.flatnonzero(bound > target)
+        if gap.size and np.any(economy.fixed_costs > 0):
+            dev = _branch(economy, pop, reference, call, dev, gap, target, force)
+    return dev
+
+
+def _rows(x, idx):
+    return None if x is None else x[idx]
+
+
+def _take_play(play: Play, idx: np.ndarray) -> Play:
+    return Play(**{f: getattr(play, f)[idx] for f in play.__dataclass_fields__})
+
+
+def _branch(economy: Economy, pop: Population, reference: Play, call: dict, dev: Deviation,
+            types: np.ndarray, target: np.ndarray, force: np.ndarray, depth: int = 0,
+            max_switching: int = 10) -> Deviation:
+    """Tighten the bound where the dual has a gap (MODEL.md section 5: participation).
+
+    At the dual's best multiplier a post whose payment decision flips between slightly lower
+    and slightly higher ``λ`` is *switching*: the relaxation may pay on it "in part". Every
+    assignment of the switching posts (paid or not) is a branch whose own dual bound holds for
+    the strategies in it; the type's bound is the largest over branches, and a branch's
+    maximiser is a best response candidate. Branches below ``target`` are pruned; at most
+    ``max_switching`` posts are branched on (beyond that the plain bound stands).
+    """
+    fields = {f: getattr(dev, f).copy() for f in dev.__dataclass_fields__}
+    T = economy.periods
+    for i in types:
+        idx = np.array([i])
+        sub = pop.select(idx)
+        ref = _take_play(reference, idx)
+        kw = {k: _rows(v, idx) for k, v in call.items() if k != "producers"}
+        kw["prices"] = call["prices"]
+
+        def bound_at(lam_scale: float, f: np.ndarray, lam0: float = dev.lam[i],
+                     nu0: float = dev.nu[i]) -> Deviation:
+            return best_deviation(economy, sub, ref, producers=call["producers"],
+                                  lam0=np.array([lam0 * lam_scale]),
+                                  nu0=np.array([nu0]) if call["producers"] else None,
+                                  target=np.array([np.inf]), force=f[None, :], branch=False,
+                                  **kw)
+
+        lo = bound_at(1.0 - 1e-7, force[i])
+        hi = bound_at(1.0 + 1e-7, force[i])
+        switching = np.flatnonzero((lo.paid[0] != hi.paid[0]) & (force[i] < 0))
+        if switching.size == 0 or switching.size > max_switching:
+            continue
+        best_bound = -np.inf
+        best_leaf = None
+        for code in range(2 ** switching.size):
+            leaf = force[i].copy()
+            for b, t in enumerate(switching):
+                leaf[t] = (code >> b) & 1
+            d = best_deviation(economy, sub, ref, producers=call["producers"],
+                               lam0=np.array([dev.lam[i]]),
+                               nu0=np.array([dev.nu[i]]) if call["producers"] else None,
+                               target=target[idx], force=leaf[None, :],
+                               branch=depth < 2, **kw)
+            if d.bound[0] > best_bound:
+                best_bound = float(d.bound[0])
+                best_leaf = d
+        if best_leaf is not None and best_bound < fields["bound"][i]:
+            for f in fields:
+                fields[f][i] = getattr(best_leaf, f)[0]
+    del T
+    return Deviation(**fields)
 
 
 def _linear_constant(economy: Economy, pop: Population, reference: Play) -> np.ndarray:
@@ -198,3 +277,71 @@ def _to_dual(economy: Economy, pop: Population, reference: Play, lin: np.ndarray
     if np.any(lin):
         out = np.where(lin, target - _linear_constant(economy, pop, reference), out)
     return np.ascontiguousarray(np.where(np.isnan(out), -np.inf, out))
+
+
+@dataclass(frozen=True, eq=False)
+class RoleDeviations:
+    """One role's deviations at a profile: the bound, the objective now, and ``regret``."""
+
+    deviation: Deviation
+    objective: np.ndarray
+    regret: np.ndarray
+    hopeless: np.ndarray
+
+
+def tolerance(U: np.ndarray, atol: float, rtol: float) -> np.ndarray:
+    """``max(atol, rtol·|U|)`` (MODEL.md section 6)."""
+    return np.maximum(atol, rtol * np.abs(np.where(np.isfinite(U), U, 0.0)))
+
+
+def deviations(economy: Economy, profile: Profile, *, budget_multipliers: tuple | None = None,
+               outcome: Outcome | None = None, atol: float = 1e-8, rtol: float = 1e-8,
+               price_taking: bool = False) -> tuple[RoleDeviations, RoleDeviations]:
+    """Bound every type's best unilateral deviation from ``profile``: ``(consumers, producers)``.
+
+    ``budget_multipliers = (λ_consumers, λ_producers, ν_producers)`` (a solver's) choose where
+    the searches start, except under prepaid settlement, where each type's own wallet
+    multiplier ``λ̄`` is part of its objective ``u + βλ̄R`` (MODEL.md section 5). A type's
+    search stops once its bound is within tolerance of what it gets now (it cannot gain).
+    """
+    out = outcome or evaluate(economy, profile)
+    m = economy.market
+    beta = m.discount if m.prepaid else 1.0
+    totals = (None,) * 4 if price_taking else others_totals(economy, profile)
+    result = []
+    for k, (pop, play, producer) in enumerate(((economy.consumers, out.consumers, False),
+                                               (economy.producers, out.producers, True))):
+        lam = nu = None
+        if budget_multipliers is not None:
+            lam = budget_multipliers[1] if producer else budget_multipliers[0]
+            nu = budget_multipliers[2] if producer else None
+        U = play.utility.copy()
+        revenue_value = wallet = None
+        if m.prepaid:
+            if lam is None:
+                raise ValueError("prepaid settlement: bounding a deviation needs each type's "
+                                 "wallet multiplier λ̄ (its objective is u + βλ̄R)")
+            revenue_value = beta * lam
+            wallet = np.where(np.isnan(pop.wallet), play.revenue, pop.wallet)
+            U = U + revenue_value * play.revenue
+        B_minus, Q_minus = (totals[2], totals[3]) if producer else (totals[0], totals[1])
+        if len(pop) == 0:
+            dev = Deviation(*(np.zeros(0),) * 3, np.zeros((0, economy.periods + 1)),
+                            np.zeros((0, economy.periods + 1)),
+                            np.zeros((0, economy.periods + 1), dtype=bool), np.zeros(0),
+                            np.zeros(0, dtype=bool))
+        else:
+            dev = best_deviation(
+                economy, pop, play, producers=producer, B_minus=B_minus, Q_minus=Q_minus,
+                prices=out.prices if price_taking else None, revenue_value=revenue_value,
+                wallet=wallet, lam0=lam, nu0=nu,
+                offers=profile.offers if producer else None,
+                capacity=profile.capacity if producer else None,
+                target=U + tolerance(U, atol, rtol))
+        with np.errstate(invalid="ignore"):
+            regret = np.where(np.isfinite(U), dev.bound - U, np.inf)
+        # Utility -inf at every deviation (no income to buy what it values): nothing to gain.
+        hopeless = np.isneginf(dev.bound)
+        regret = np.where(hopeless, 0.0, regret)
+        result.append(RoleDeviations(dev, U, regret, hopeless))
+    return result[0], result[1]

@@ -20,7 +20,7 @@ import numpy as np
 
 from emgame.agents.arrays import Kernel, Types
 from emgame.model.economy import Economy
-from emgame.solvers._responses import consumer_responses, producer_responses
+from emgame.solvers._responses import consumer_aggregate, producer_responses
 
 
 def valued_posts(economy: Economy) -> np.ndarray:
@@ -34,8 +34,18 @@ def valued_posts(economy: Economy) -> np.ndarray:
     return valued
 
 
+PAYS = 1
+"""Regime bit: the type bids on the post."""
+NO_OUTPUT = 2
+"""Regime bit (producers): the type's offer on the post is pinned at zero."""
+
+
 def default_participation(economy: Economy, types: Types, producers: bool) -> np.ndarray:
-    """Pay on every valued post (and on the goods post if goods are valued or are inputs)."""
+    """Pay on every valued post (and on the goods post if goods are valued or are inputs).
+
+    Consumers get a ``bool (n, T+1)`` array; producers an ``int8 (n, T+1)`` array of regime
+    bits (:data:`PAYS`, :data:`NO_OUTPUT`).
+    """
     T = economy.periods
     n = len(types)
     part = np.zeros((n, T + 1), dtype=bool)
@@ -46,6 +56,8 @@ def default_participation(economy: Economy, types: Types, producers: bool) -> np
     if np.any(v[:, 0] > 0):
         # A goods payment is verified with electricity of period t0: it must be bought.
         part[:, t0] |= part[:, 0]
+    if producers:
+        return part.astype(np.int8) * PAYS
     return part
 
 
@@ -76,10 +88,6 @@ class Aggregate:
         self.lam_c = np.maximum(self.C.a.sum(axis=1) + self.C.a0, 1e-3) / np.maximum(
             self.C.omega, 1e-300)
         self.x_c = np.zeros((nc, T + 1))
-        self.dx_dp = np.zeros((nc, T + 1))
-        self.dx_dQ = np.zeros((nc, T + 1))
-        self.dx_dl = np.zeros((nc, T + 1))
-        self.dl_dY = np.zeros((nc, 2 * T + 1))
         self.status_c = np.zeros(nc, dtype=np.int64)
         self.z_p = np.zeros((npr, 3))
         self.z_p[:, 2] = np.where(np.isnan(self.P.Kbar), 1.0, self.P.Kbar)
@@ -116,13 +124,18 @@ class Aggregate:
             y.append([np.log(p[0])])
         return np.concatenate(y)
 
-    def respond(self, p: np.ndarray, Q: np.ndarray) -> None:
-        """Every type's response to ``(p, Q)``, with derivatives."""
+    def respond(self, p: np.ndarray, Q: np.ndarray, want_jac: bool = True) -> None:
+        """Every type's response to ``(p, Q)``: consumers' total demand ``X_c`` (and its
+        derivatives ``JX_c``), each producer type's response with derivatives."""
         k, C, P = self.kernel, self.C, self.P
+        T = self.T
         if len(C):
-            consumer_responses(p, Q, self.tau, k.beta, C.wallet, C.a, C.a0, C.ge, C.gg, C.omega,
-                               self.consumer_part, k.pi, k.kappa, k.v, k.t0, self.lam_c, self.x_c,
-                               self.dx_dp, self.dx_dQ, self.dx_dl, self.dl_dY, self.status_c)
+            self.X_c, self.JX_c = consumer_aggregate(
+                p, Q, self.tau, k.beta, C.wallet, C.n, C.a, C.a0, C.ge, C.gg, C.omega,
+                self.consumer_part, k.pi, k.kappa, k.v, k.t0, self.lam_c, self.x_c,
+                self.status_c, want_jac)
+        else:
+            self.X_c, self.JX_c = np.zeros(T + 1), np.zeros((T + 1, 2 * T + 1))
         if len(P):
             producer_responses(p, Q, self.tau, k.beta, k.exogenous, P.wallet, P.a, P.a0, P.ge,
                                P.gg, P.classic, P.theta, P.c, self.Kbar, P.rho, k.long_run,
@@ -133,10 +146,10 @@ class Aggregate:
 
     def __call__(self, y: np.ndarray, want_jac: bool) -> tuple[np.ndarray, np.ndarray | None]:
         p, Q = self.totals(y)
-        self.respond(p, Q)
-        C, P = self.C, self.P
+        self.respond(p, Q, want_jac)
+        P = self.P
         posts = self.posts
-        X = C.n @ self.x_c + P.n @ self.x_p          # (T+1,) demand, goods first
+        X = self.X_c + P.n @ self.x_p                # (T+1,) demand, goods first
         Z = P.n @ self.q_p                            # (T+1,) supply
         F = [X[posts] / Q[posts] - 1.0, Z[posts] / Q[posts] - 1.0]
         if self.kernel.exogenous:
@@ -146,10 +159,7 @@ class Aggregate:
             return F, None
         T = self.T
         # dX/dY and dZ/dY over Y = (p^0..p^T, Q^1..Q^T).
-        JX = (self.dx_dl * C.n[:, None]).T @ self.dl_dY
-        idx = np.arange(T + 1)
-        JX[idx, idx] += C.n @ self.dx_dp
-        JX[idx[1:], T + idx[1:]] += (C.n @ self.dx_dQ)[1:]
+        JX = self.JX_c.copy()
         if len(P):
             JX += np.tensordot(P.n, self.dx_dY_p, axes=1)
             JZ = np.tensordot(P.n, self.dq_dY_p, axes=1)

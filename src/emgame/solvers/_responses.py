@@ -35,14 +35,14 @@ from emgame.agents._kernels import INF, h1, h2, phi, phi1, x_floor
 _MAXIT = 100
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def phi2(q, theta, c):
     if c == 1.0 or q <= 0.0:
         return 0.0
     return (1.0 / (c * theta * theta)) * (1.0 / c - 1.0) * (q / theta) ** (1.0 / c - 2.0)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def mu_el(x, a, g, pi, kappa, F):
     """``MU_t(x)`` and its derivative."""
     m = 0.0
@@ -55,7 +55,7 @@ def mu_el(x, a, g, pi, kappa, F):
     return m, d
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def solve_x(R, a, g, pi, kappa, F, tau, Q, hint):
     """Solve ``MU(x)(1 - τx/Q) = R`` for ``x`` in ``(x_floor, Q/τ)``; returns ``(x, f'(x))``.
 
@@ -116,7 +116,7 @@ def solve_x(R, a, g, pi, kappa, F, tau, Q, hint):
 # --------------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _consumer_at(lam, p, Q, tau, beta, a, a0, ge, gg, omega, part, pi, kappa, v, t0, xhint,
                  x, fx):
     """Given ``λ``: each post's purchase ``x`` (and ``f'``); returns spending."""
@@ -157,31 +157,60 @@ def _consumer_at(lam, p, Q, tau, beta, a, a0, ge, gg, omega, part, pi, kappa, v,
     return spend
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def consumer_response(p, Q, tau, beta, wallet, a, a0, ge, gg, omega, part, pi, kappa, v, t0,
                       lam0, xhint, x, dx_dp, dx_dQ, dx_dl, dl_dY):
     """One consumer type's replacement response; returns ``(λ, status)``.
 
     Income is the wallet ``W`` when ``wallet`` is a number, else the revenue ``p^0 ω``
     (simultaneous settlement, or stationary wallets);
-    ``dl_dY`` receives ``dλ/d(p^0..p^T, Q^1..Q^T)``. Status 0 ok, 1 unaffordable
-    (income below the verification its posts need), 2 not converged.
+    ``dl_dY`` receives ``dλ/d(p^0..p^T, Q^1..Q^T)``. Status 0 ok, 2 not converged, 3 the
+    income cannot pay the verification of every post in ``part``: the least valued posts were
+    dropped until it could (4: none left; it buys nothing).
     """
     T = a.size
     S = pi.size
     exog = wallet == wallet
     income = wallet if exog else p[0] * omega
     fx = np.zeros(T + 1)
-    # The least spending that buys the verification of every post paid on.
-    need = 0.0
+    for t in range(T + 1):
+        dx_dp[t] = 0.0
+        dx_dQ[t] = 0.0
+        dx_dl[t] = 0.0
+    for k in range(dl_dY.size):
+        dl_dY[k] = 0.0
+    # The least spending that buys the verification of every post paid on; drop the least
+    # valued posts while it exceeds the income.
     F = np.zeros(S)
+    part = part.copy()
+    reduced = False
+    for _ in range(T + 2):
+        need = 0.0
+        for t in range(1, T + 1):
+            if part[t]:
+                for s in range(S):
+                    F[s] = v[s, t] + (v[s, 0] if (t == t0 and part[0]) else 0.0)
+                need += p[t] * x_floor(kappa, F)
+        if need < income:
+            break
+        reduced = True
+        worst = -1
+        for t in range(1, T + 1):
+            if part[t] and (worst < 0 or a[t - 1] < a[worst - 1]):
+                worst = t
+        if worst < 0:
+            break
+        part[worst] = False
+        if worst == t0:
+            part[0] = False
+    buys = part[0] and a0 > 0.0
     for t in range(1, T + 1):
-        if part[t]:
-            for s in range(S):
-                F[s] = v[s, t] + (v[s, 0] if (t == t0 and part[0]) else 0.0)
-            need += p[t] * x_floor(kappa, F)
-    if need >= income:
-        return lam0, 1
+        if part[t] and a[t - 1] > 0.0:
+            buys = True
+    if not buys:
+        for t in range(T + 1):
+            x[t] = 0.0
+        return lam0, 4 if reduced else 0
     Omega = Q[0]
     quasilinear = part[0] and a0 > 0.0 and gg == 0.0
     if quasilinear and tau == 0.0:
@@ -239,10 +268,12 @@ def consumer_response(p, Q, tau, beta, wallet, a, a0, ge, gg, omega, part, pi, k
     _consumer_at(lam, p, Q, tau, beta, a, a0, ge, gg, omega, part, pi, kappa, v, t0, x, x, fx)
     _derivs_consumer(lam, p, Q, tau, beta, omega, part, x, fx, a, ge, pi, kappa, v, t0, exog,
                      False, dx_dp, dx_dQ, dx_dl, dl_dY)
+    if status == 0 and reduced:
+        status = 3
     return lam, status
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _derivs_consumer(lam, p, Q, tau, beta, omega, part, x, fx, a, ge, pi, kappa, v, t0, exog,
                      pinned, dx_dp, dx_dQ, dx_dl, dl_dY):
     """Implicit derivatives of a consumer's response (see :func:`consumer_response`)."""
@@ -284,17 +315,66 @@ def _derivs_consumer(lam, p, Q, tau, beta, omega, part, x, fx, a, ge, pi, kappa,
         dl_dY[T + t] = -(p[t] * dx_dQ[t]) / dr_dl
 
 
-@njit(cache=True, parallel=True)
-def consumer_responses(p, Q, tau, beta, wallet, a, a0, ge, gg, omega, part, pi, kappa, v, t0,
-                       lam, x, dx_dp, dx_dQ, dx_dl, dl_dY, status):
-    """:func:`consumer_response` for every type (``lam`` is read as the start, then written)."""
-    n = a.shape[0]
-    for i in prange(n):
+@njit(cache=True, error_model="numpy")
+def _consumer_block(lo, hi, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, pi, kappa, v,
+                    t0, lam, x, status, want_jac, X, JX):
+    """Responses of types ``lo..hi-1``, added (weighted by counts) into ``X`` and ``JX``."""
+    T = a.shape[1]
+    nY = 2 * T + 1
+    dx_dp = np.zeros(T + 1)
+    dx_dQ = np.zeros(T + 1)
+    dx_dl = np.zeros(T + 1)
+    dl_dY = np.zeros(nY)
+    for i in range(lo, hi):
         li, st = consumer_response(p, Q, tau, beta, wallet[i], a[i], a0[i], ge[i], gg[i],
                                    omega[i], part[i], pi, kappa, v, t0, lam[i], x[i], x[i],
-                                   dx_dp[i], dx_dQ[i], dx_dl[i], dl_dY[i])
+                                   dx_dp, dx_dQ, dx_dl, dl_dY)
         lam[i] = li
         status[i] = st
+        w = n[i]
+        for t in range(T + 1):
+            X[t] += w * x[i, t]
+        if want_jac:
+            for t in range(T + 1):
+                JX[t, t] += w * dx_dp[t]
+                if t > 0:
+                    JX[t, T + t] += w * dx_dQ[t]
+                c = w * dx_dl[t]
+                if c != 0.0:
+                    for k in range(nY):
+                        JX[t, k] += c * dl_dY[k]
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def _consumer_blocks(blocks, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, pi, kappa,
+                     v, t0, lam, x, status, want_jac, Xb, JXb):
+    for b in prange(blocks.size - 1):
+        _consumer_block(blocks[b], blocks[b + 1], p, Q, tau, beta, wallet, n, a, a0, ge, gg,
+                        omega, part, pi, kappa, v, t0, lam, x, status, want_jac, Xb[b], JXb[b])
+
+
+def consumer_aggregate(p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, pi, kappa, v, t0,
+                       lam, x, status, want_jac):
+    """Every consumer type's response to ``(p, Q)``; returns the count-weighted total demand
+    ``X (T+1,)`` and, with ``want_jac``, ``dX/d(p^0..p^T, Q^1..Q^T)``.
+
+    Types are processed in blocks (in parallel when there are many), each block summing its
+    own derivatives, so no per-type derivative array is ever stored: memory stays linear in
+    the number of types with a small constant, and the work is one pass over them.
+    """
+    T = a.shape[1]
+    m = a.shape[0]
+    nb = 1 if m < 4096 else min(64, max(2, m // 4096))
+    blocks = np.linspace(0, m, nb + 1).astype(np.int64)
+    Xb = np.zeros((nb, T + 1))
+    JXb = np.zeros((nb, T + 1, 2 * T + 1))
+    if nb == 1:
+        _consumer_block(0, m, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, pi, kappa,
+                        v, t0, lam, x, status, want_jac, Xb[0], JXb[0])
+    else:
+        _consumer_blocks(blocks, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, pi,
+                         kappa, v, t0, lam, x, status, want_jac, Xb, JXb)
+    return Xb.sum(axis=0), JXb.sum(axis=0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -302,7 +382,7 @@ def consumer_responses(p, Q, tau, beta, wallet, a, a0, ge, gg, omega, part, pi, 
 # --------------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _output_residual(q, lam, nu, p, Q, tau, beta, a, g, pi, kappa, F, paying, theta, c, xh):
     """``(F2, dF2/dq, x, f1x)`` at offer ``q``, with ``x`` solving the purchase condition F1."""
     if paying:
@@ -321,7 +401,7 @@ def _output_residual(q, lam, nu, p, Q, tau, beta, a, g, pi, kappa, F, paying, th
     return F2, dF2, x, f1x
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _post_output(lam, nu, p, Q, tau, beta, a, g, pi, kappa, F, paying, theta, c, K, xhint,
                  qhint):
     """One producer post at given ``(λ, ν, K)``: ``(x, q, μ, state)``.
@@ -330,19 +410,40 @@ def _post_output(lam, nu, p, Q, tau, beta, a, g, pi, kappa, F, paying, theta, c,
     F2 (output) falls with ``q`` when costs are convex; it is solved by Newton safeguarded by
     bisection, with ``x`` from F1 (purchase) at each trial ``q``.
     """
-    F2, dF2, x, _ = _output_residual(0.0, lam, nu, p, Q, tau, beta, a, g, pi, kappa, F, paying,
-                                     theta, c, xhint)
-    if F2 <= 0.0:
-        return x, 0.0, 0.0, 1
     # The own share of the post stays below one: q < Q/(τβ) keeps F1's right side positive.
     qcap = K
     if tau > 0.0:
         qcap = min(K, Q / (tau * max(beta, 1e-300)) * (1.0 - 1e-12))
-    F2, dF2, x, _ = _output_residual(qcap, lam, nu, p, Q, tau, beta, a, g, pi, kappa, F, paying,
-                                     theta, c, xhint)
-    if F2 >= 0.0:
-        return x, qcap, F2 if qcap == K else 0.0, 2 if qcap == K else 0
     lo = 0.0
+    if c > 1.0:
+        # Increasing returns: marginal cost is infinite at q = 0, so q = 0 is always a local
+        # best; the other candidate is capacity or an interior maximum (where F2 falls through
+        # zero). Which of them is best is settled by the caller's regime (q pinned at zero).
+        F2, dF2, x, _ = _output_residual(qcap, lam, nu, p, Q, tau, beta, a, g, pi, kappa, F,
+                                         paying, theta, c, xhint)
+        if F2 >= 0.0:
+            return x, qcap, F2 if qcap == K else 0.0, 2 if qcap == K else 0
+        found = False
+        for k in range(1, 61):
+            qk = qcap * 0.5 ** (k * 0.5)
+            F2, dF2, x, _ = _output_residual(qk, lam, nu, p, Q, tau, beta, a, g, pi, kappa, F,
+                                             paying, theta, c, xhint)
+            if F2 > 0.0:
+                lo = qk
+                found = True
+                break
+        if not found:
+            x0, _ = solve_x(lam * p, a, g, pi, kappa, F, tau, Q, xhint) if paying else (0.0, 0.0)
+            return x0, 0.0, 0.0, 1
+    else:
+        F2, dF2, x, _ = _output_residual(0.0, lam, nu, p, Q, tau, beta, a, g, pi, kappa, F,
+                                         paying, theta, c, xhint)
+        if F2 <= 0.0:
+            return x, 0.0, 0.0, 1
+        F2, dF2, x, _ = _output_residual(qcap, lam, nu, p, Q, tau, beta, a, g, pi, kappa, F,
+                                         paying, theta, c, xhint)
+        if F2 >= 0.0:
+            return x, qcap, F2 if qcap == K else 0.0, 2 if qcap == K else 0
     hi = qcap
     q = qhint if (qhint > 0.0 and qhint < qcap) else 0.5 * qcap
     x = xhint
@@ -370,7 +471,7 @@ def _post_output(lam, nu, p, Q, tau, beta, a, g, pi, kappa, F, paying, theta, c,
     return x, q, 0.0, 0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _post_jac(lam, nu, p, Q, tau, beta, a, g, pi, kappa, F, paying, theta, c, x, q, state,
               long_run, out):
     """Implicit derivatives of one producer post's ``(x, q)`` and ``μ``.
@@ -418,7 +519,7 @@ def _post_jac(lam, nu, p, Q, tau, beta, a, g, pi, kappa, F, paying, theta, c, x,
             out[2, m] = F2_par[m] + F2x * out[0, m] + F2q * out[1, m]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _producer_eval(lam, nu, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c, rho,
                    long_run, part, pi, kappa, v, t0, xh, qh, x, q, mu, state, jac, want_jac):
     """Per-post outputs at ``(λ, ν, K)`` and the type's residuals ``(G1, G2, G3)``.
@@ -447,11 +548,19 @@ def _producer_eval(lam, nu, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic,
     dG_dz = np.zeros(3)      # dG(goods)/d(log λ, log ν, K)
     dG_dY = np.zeros(2 * T + 1)
     for t in range(1, T + 1):
-        paying = part[t]
+        paying = (part[t] & 1) != 0
         for s in range(S):
             F[s] = v[s, t] + (v[s, 0] if t == t0 else 0.0)
-        xt, qt, mt, st = _post_output(lam, nu, p[t], Q[t], tau, beta, a[t - 1], ge, pi, kappa, F,
-                                      paying, theta, c, K, xh[t], qh[t])
+        if (part[t] & 2) != 0:
+            # Output pinned at zero on this post (a regime chosen by the caller).
+            if paying:
+                xt, _ = solve_x(lam * p[t], a[t - 1], ge, pi, kappa, F, tau, Q[t], xh[t])
+            else:
+                xt = 0.0
+            qt, mt, st = 0.0, 0.0, 1
+        else:
+            xt, qt, mt, st = _post_output(lam, nu, p[t], Q[t], tau, beta, a[t - 1], ge, pi,
+                                          kappa, F, paying, theta, c, K, xh[t], qh[t])
         x[t] = xt
         q[t] = qt
         mu[t] = mt
@@ -506,7 +615,7 @@ def _producer_eval(lam, nu, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic,
     return G1, G2, G3
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _producer_newton(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c, Kbar, rho,
                      long_run, part, pi, kappa, v, t0, z, xh, qh, x, q, mu, state, jac):
     """Newton on ``(log λ, log r, K)`` with ``r = ν/λ``, the goods price in money including
@@ -589,7 +698,7 @@ def _producer_newton(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c,
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _nested_eval(lam, r, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c, rho,
                  long_run, part, pi, kappa, v, t0, xh, qh, x, q, mu, state, jac):
     """Residuals at ``(λ, ν = rλ)``, solving the capacity condition for ``K`` in the long run."""
@@ -628,7 +737,7 @@ def _nested_eval(lam, r, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, th
                           False), K
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _r_of_lambda(lam, r0, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c, rho,
                  long_run, part, pi, kappa, v, t0, xh, qh, x, q, mu, state, jac):
     """The goods price ``r = ν/λ`` solving the goods condition ``r(1 - τG/Ω) = p^0`` at ``λ``.
@@ -671,7 +780,7 @@ def _r_of_lambda(lam, r0, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, t
     return r, K, g[0]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _producer_nested(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c, Kbar, rho,
                      long_run, part, pi, kappa, v, t0, z, xh, qh, x, q, mu, state, jac):
     """Robust fallback: bisection on ``log λ`` for the budget (spending falls as money grows
@@ -720,7 +829,7 @@ def _producer_nested(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c,
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def producer_response(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c, Kbar, rho,
                       long_run, part, pi, kappa, v, t0, z, xh, qh, x, q, mu, dx_dY, dq_dY):
     """One producer type's replacement response, by Newton on its multipliers.
@@ -782,8 +891,8 @@ def producer_response(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c
     for t in range(1, T + 1):
         for s in range(S):
             F[s] = v[s, t] + (v[s, 0] if t == t0 else 0.0)
-        _post_jac(lam, nu, p[t], Q[t], tau, beta, a[t - 1], ge, pi, kappa, F, part[t], theta, c,
-                  x[t], q[t], state[t], long_run, pj)
+        _post_jac(lam, nu, p[t], Q[t], tau, beta, a[t - 1], ge, pi, kappa, F,
+                  (part[t] & 1) != 0, theta, c, x[t], q[t], state[t], long_run, pj)
         for k in range(nY):
             sx = 0.0
             sq = 0.0
@@ -810,13 +919,13 @@ def producer_response(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c
     return status
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy")
 def producer_responses(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c, Kbar, rho,
                        long_run, part, pi, kappa, v, t0, z, xh, qh, x, q, mu, dx_dY, dq_dY,
                        status):
-    """:func:`producer_response` for every producer type."""
+    """:func:`producer_response` for every producer type (few: a plain loop)."""
     n = a.shape[0]
-    for j in prange(n):
+    for j in range(n):
         status[j] = producer_response(p, Q, tau, beta, exog, W[j], a[j], a0[j], ge[j], gg[j],
                                       classic[j], theta[j], c[j], Kbar[j], rho[j], long_run,
                                       part[j], pi, kappa, v, t0, z[j], xh[j], qh[j], x[j], q[j],

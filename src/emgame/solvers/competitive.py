@@ -27,7 +27,7 @@ from emgame.results import Multipliers, Status
 from emgame.solvers import checks
 from emgame.solvers._aggregate import default_participation, valued_posts
 from emgame.solvers._newton import newton
-from emgame.solvers._responses import consumer_responses
+from emgame.solvers._responses import consumer_aggregate
 from emgame.solvers.candidate import Candidate
 from emgame.solvers.nash import rough_start
 
@@ -61,10 +61,10 @@ class _Benchmark:
         self.long_flat = np.flatnonzero(self.flat & self.k.long_run)
         self.lam_c = np.maximum(self.C.a.sum(axis=1) + self.C.a0, 1e-3) / np.maximum(
             self.C.omega, 1e-300)
-        self.lam_p = np.ones(len(P))
+        self.lam_p = np.maximum(P.a.sum(axis=1) + P.a0, 1e-3)
         nc, npr = len(self.C), len(P)
-        self.buf_c = [np.zeros((nc, T + 1)) for _ in range(4)] + [np.zeros((nc, 2 * T + 1))]
-        self.buf_p = [np.zeros((npr, T + 1)) for _ in range(4)] + [np.zeros((npr, 2 * T + 1))]
+        self.x_c = np.zeros((nc, T + 1))
+        self.x_p = np.zeros((npr, T + 1))
         self.st_c = np.zeros(nc, dtype=np.int64)
         self.st_p = np.zeros(npr, dtype=np.int64)
         # Quantity scale of the steps (Minty's coordinate mixes log-price and quantity).
@@ -200,79 +200,117 @@ class _Benchmark:
             return P.wallet - cost
         return q[:, 1:] @ p[1:] - cost
 
-    def consume(self, p: np.ndarray, types: Types, part, lam, buf, st, wallet, omega):
+    def consume(self, p: np.ndarray, types: Types, part, lam, x, st, wallet, omega,
+                want_jac: bool = False):
+        """Price takers' demand: per-type ``x`` (in place) and the weighted total with its
+        derivatives in the prices."""
         Q = np.ones(self.T + 1)
         Q[0] = self.k.Omega
-        x, dxdp, dxdQ, dxdl, dldY = buf
         k = self.k
-        consumer_responses(p, Q, 0.0, k.beta, wallet, types.a, types.a0, types.ge, types.gg,
-                           omega, part, k.pi, k.kappa, k.v, k.t0, lam, x, dxdp, dxdQ, dxdl,
-                           dldY, st)
-        return x
+        return consumer_aggregate(p, Q, 0.0, k.beta, wallet, types.n, types.a, types.a0,
+                                  types.ge, types.gg, omega, part, k.pi, k.kappa, k.v, k.t0, lam,
+                                  x, st, want_jac)
 
-    def evaluate(self, y: np.ndarray):
+    def prices(self, y: np.ndarray):
+        """Prices over posts ``0..T`` from the unknowns, with the steps' fills and capacities."""
         u, p0, kvars = self.unpack(y)
         K = self._capacities(kvars)
-        pa, dp, fills, dfills, members = self.prices_and_steps(u, p0, K)
-        T = self.T
-        p = np.zeros(T + 1)
+        pa, _, fills, _, members = self.prices_and_steps(u, p0, K)
+        p = np.zeros(self.T + 1)
         p[0] = p0
         p[self.posts] = pa
+        return p, K, fills, members
+
+    def consumer_side(self, p: np.ndarray, want_jac: bool):
+        """Consumers' total demand ``X (T+1,)`` and, if asked, ``dX/dp (T+1, T+1)``."""
+        C = self.C
+        T = self.T
+        if not len(C):
+            return np.zeros(T + 1), np.zeros((T + 1, T + 1))
+        X, JX = self.consume(p, C, self.part_c, self.lam_c, self.x_c, self.st_c, C.wallet,
+                             C.omega, want_jac)
+        return X, (JX[:, :T + 1] if want_jac else None)
+
+    def producer_side(self, y: np.ndarray):
+        """Producers' rows of the residual (their demand less supply), and the outcome."""
+        p, K, fills, members = self.prices(y)
         q, Kout = self.supply(p, K, fills, members)
         income = self.producer_income(p, q, Kout)
-        C, P = self.C, self.P
-        xc = self.consume(p, C, self.part_c, self.lam_c, self.buf_c, self.st_c, C.wallet,
-                          C.omega) if len(C) else np.zeros((0, T + 1))
-        broke = income <= 0
+        P = self.P
+        T = self.T
         xp = np.zeros((len(P), T + 1))
+        broke = income <= 0
         if len(P):
             safe_income = np.where(broke, 1.0, income)
-            xp = self.consume(p, P, self.part_p, self.lam_p, self.buf_p, self.st_p,
-                              safe_income, np.zeros(len(P))).copy()
+            self.consume(p, P, self.part_p, self.lam_p, self.x_p, self.st_p, safe_income,
+                         np.zeros(len(P)))
+            xp = self.x_p.copy()
             xp[broke] = 0.0
-        self.evaluations += 1
-        return p, q, Kout, xc, xp, income, dp, dfills
-
-    def residual(self, y: np.ndarray) -> np.ndarray:
-        p, q, K, xc, xp, income, _, _ = self.evaluate(y)
-        C, P = self.C, self.P
-        D = C.n @ xc + P.n @ xp
-        S = P.n @ q
         posts = self.posts
-        # Excess demand over a fixed quantity scale per post (a ratio such as (D - S)/(D + S)
-        # goes flat where S = 0; a value p(D - S) goes flat under unit-elastic demand). The goods
-        # market is always included: by Walras' law it is redundant at a solution, but without it
-        # quantities can nearly clear at ever higher prices while goods do not.
-        F = [(D[posts] - S[posts]) / self.q_ref]
-        goods = (C.n @ xc[:, 0] + P.n @ xp[:, 0]
-                 + P.n @ (inputs(self.economy.producers, q[:, 1:]).sum(axis=1)
-                          + (P.rho * K if self.k.long_run else 0.0)))
-        F.append([(goods - self.k.Omega) / self.k.Omega])
+        use = P.n @ (inputs(self.economy.producers, q[:, 1:]).sum(axis=1)
+                     + (P.rho * Kout if self.k.long_run else 0.0))
+        D = P.n @ xp
+        S = P.n @ q
+        rows = [(D[posts] - S[posts]) / self.q_ref, [(D[0] + use) / self.k.Omega]]
         if self.long_flat.size:
             _, p0, kvars = self.unpack(y)
-            rows = []
+            cap = []
             for idx, j in enumerate(self.long_flat):
                 rent = np.sum(np.maximum(self.k.beta * p[1:] - p0 / P.theta[j], 0.0))
                 cost = P.rho[j] * p0
-                rows.append(min(kvars[idx], (cost - rent) / max(cost, 1e-300)))
-            F.append(rows)
-        return np.concatenate(F)
+                cap.append(min(kvars[idx], (cost - rent) / max(cost, 1e-300)))
+            rows.append(cap)
+        return np.concatenate(rows), (p, q, Kout, xp, income)
+
+    def evaluate(self, y: np.ndarray):
+        """The benchmark's outcome at ``y``: prices, outputs, capacities, demands, incomes."""
+        _, (p, q, K, xp, income) = self.producer_side(y)
+        C = self.C
+        if len(C):
+            self.consume(p, C, self.part_c, self.lam_c, self.x_c, self.st_c, C.wallet, C.omega)
+        xc = self.x_c.copy()
+        return p, q, K, xc, xp, income
+
+    def _consumer_rows(self, X: np.ndarray) -> np.ndarray:
+        rows = [X[self.posts] / self.q_ref, [(X[0] - self.k.Omega) / self.k.Omega]]
+        if self.long_flat.size:
+            rows.append(np.zeros(self.long_flat.size))
+        return np.concatenate(rows)
 
     def __call__(self, y: np.ndarray, want_jac: bool):
-        F = self.residual(y)
+        """Excess demand (quantities over a fixed scale per post, and goods), and its Jacobian.
+
+        A fixed quantity scale per post: a ratio such as ``(D - S)/(D + S)`` goes flat where
+        ``S = 0``, a value ``p(D - S)`` goes flat under unit-elastic demand. The goods market is
+        always included: by Walras' law it is redundant at a solution, but without it
+        quantities can nearly clear at ever higher prices while goods do not.
+        """
+        self.evaluations += 1
+        p, _, _, _ = self.prices(y)
+        X, dXdp = self.consumer_side(p, want_jac)
+        prod, _ = self.producer_side(y)
+        F = self._consumer_rows(X) + prod
         if not want_jac:
             return F, None
-        # Finite differences (the unknowns are few: one per trading post).
-        J = np.zeros((F.size, y.size))
-        for k in range(y.size):
+        # Consumers (many): exact derivatives through the prices. Producers (few) and the
+        # price map (no kernels): central differences.
+        ny = y.size
+        dp = np.zeros((self.T + 1, ny))
+        Jp = np.zeros((F.size, ny))
+        for k in range(ny):
             h = 1e-7 * max(1.0, abs(y[k]))
             yp = y.copy()
             yp[k] += h
             ym = y.copy()
             ym[k] -= h
-            J[:, k] = (self.residual(yp) - self.residual(ym)) / (2 * h)
-        self.residual(y)  # leave warm starts at y
-        return F, J
+            dp[:, k] = (self.prices(yp)[0] - self.prices(ym)[0]) / (2 * h)
+            Jp[:, k] = (self.producer_side(yp)[0] - self.producer_side(ym)[0]) / (2 * h)
+        self.producer_side(y)  # leave warm starts at y
+        scale = np.concatenate([self.q_ref, [self.k.Omega]])
+        Jc = np.zeros_like(Jp)
+        rows = np.concatenate([self.posts, [0]])
+        Jc[:rows.size] = (dXdp @ dp)[rows] / scale[:, None]
+        return F, Jc + Jp
 
 
 def inputs_avg(K: np.ndarray, theta: np.ndarray, c: np.ndarray) -> np.ndarray:
@@ -330,7 +368,7 @@ def solve_competitive(economy: Economy, options: CompetitiveOptions | None = Non
                          f"Newton's method on excess demand: {r.message} "
                          f"(largest relative excess demand {r.residual:.2e})",
                          iterations=r.iterations, evaluations=bench.evaluations)
-    p, q, K, xc, xp, income, _, _ = bench.evaluate(r.y)
+    p, q, K, xc, xp, income = bench.evaluate(r.y)
     return _candidate(economy, bench, r, p, q, K, xc, xp, income)
 
 

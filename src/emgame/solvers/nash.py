@@ -20,11 +20,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from emgame.market.game import Profile, inputs
+from emgame.market.game import Profile
 from emgame.model.economy import Economy
 from emgame.results import Multipliers, Status
 from emgame.solvers import checks
-from emgame.solvers._aggregate import Aggregate, default_participation
+from emgame.solvers._aggregate import NO_OUTPUT, PAYS, Aggregate, default_participation
 from emgame.solvers._newton import newton
 from emgame.solvers.candidate import Candidate
 
@@ -43,6 +43,7 @@ class NashOptions:
     max_iter: int = 60
     tau0: float = 0.02
     max_continuation_steps: int = 200
+    max_rounds: int = 40
 
 
 def rough_start(economy: Economy) -> tuple[np.ndarray, np.ndarray]:
@@ -74,18 +75,138 @@ def solve_nash(economy: Economy, options: NashOptions | None = None,
 
     ``starts`` are named ``(p, Q)`` guesses tried first (e.g. a neighbour's solution, the
     competitive benchmark); a rough guess follows, and each is also tried marked up.
+
+    Regimes: which posts each type pays on (participation, MODEL.md section 5) and, for
+    producers with increasing returns, whether a post's output is pinned at zero, are discrete
+    choices the first-order conditions cannot make. Starting from "pay on every valued post",
+    each round solves the smooth system for fixed regimes, then asks every type for its best
+    deviation (:func:`emgame.agents.problem.deviations`); types that would gain by switching
+    regime get the regime of their best deviation, and the next round starts from the last
+    solution. Rounds stop when no type wants to switch, or when a set of regimes repeats.
     """
     opts = options or NashOptions()
     reason = checks.before_nash(economy)
     if reason:
         return Candidate("nash", False, Status.NO_EQUILIBRIUM, reason)
+    first = _fresh(economy)
+    regimes = (first.consumer_part, first.producer_part)
+    given = list(starts or [])
+    seen = {_key(regimes)}
+    history = []
+    cand = None
+    one_at_a_time = False
+    for round_ in range(opts.max_rounds):
+        cand = _solve_regimes(economy, regimes, opts, given)
+        cand.diagnostics["regime_rounds"] = round_ + 1
+        if not cand.converged or cand.profile is None:
+            if history:
+                cand.diagnostics["regime_history"] = history
+            return cand
+        new, gains = _better_regimes(economy, cand, regimes)
+        _better = new
+        if new is None:
+            cand.diagnostics["regime_history"] = history
+            return cand
+        key = _key(new)
+        if one_at_a_time or key in seen:
+            # Switching every type at once cycled: switch one type at a time, the one that
+            # gains most among the switches not tried yet.
+            one_at_a_time = True
+            new = None
+            for gain in sorted(gains, reverse=True):
+                trial = _single_switch(regimes, _better, [gain])
+                if trial is not None and _key(trial) not in seen:
+                    new = trial
+                    break
+            if new is None:
+                history.append("every switch leads back to regimes already tried")
+                break
+            key = _key(new)
+        seen.add(key)
+        history.append(f"round {round_ + 1}: {_describe(economy, regimes, new)}")
+        regimes = new
+        given = [("previous round", cand.totals)] + list(starts or [])
+    assert cand is not None
+    return Candidate("nash", False, Status.NO_EQUILIBRIUM,
+                     "participation did not settle: some type always prefers to pay on a "
+                     "different set of posts (or, with increasing returns, to produce on a "
+                     "different set); no pure-strategy equilibrium was found from the regimes "
+                     "tried (" + "; ".join(history[-4:]) + ")",
+                     profile=cand.profile, multipliers=cand.multipliers,
+                     diagnostics={**cand.diagnostics, "regime_history": history},
+                     totals=cand.totals, evaluations=cand.evaluations)
+
+
+def _key(regimes: tuple[np.ndarray, np.ndarray]) -> bytes:
+    return regimes[0].tobytes() + b"|" + regimes[1].tobytes()
+
+
+def _better_regimes(economy: Economy, cand: Candidate, regimes):
+    """The regimes of the types that gain by deviating, from their best deviations."""
+    from emgame.agents.problem import deviations
+
+    mult = cand.multipliers
+    assert mult is not None and cand.profile is not None
+    cons, prod = deviations(economy, cand.profile, budget_multipliers=(
+        mult.consumer_budget, mult.producer_budget, mult.producer_goods))
+    part_c, part_p = regimes
+    new_c = part_c.copy()
+    new_p = part_p.copy()
+    gains = []
+    tol_c = np.maximum(1e-8, 1e-8 * np.abs(np.where(np.isfinite(cons.objective),
+                                                    cons.objective, 0.0)))
+    for i in np.flatnonzero(cons.regret > tol_c):
+        paid = cons.deviation.paid[i]
+        if not np.array_equal(paid, part_c[i]):
+            new_c[i] = paid
+            gains.append((float(cons.regret[i]), "c", int(i)))
+    tol_p = np.maximum(1e-8, 1e-8 * np.abs(np.where(np.isfinite(prod.objective),
+                                                    prod.objective, 0.0)))
+    for j in np.flatnonzero(prod.regret > tol_p):
+        dev = prod.deviation
+        reg = np.where(dev.paid[j], PAYS, 0).astype(np.int8)
+        reg[1:] |= np.where((dev.offers[j, 1:] <= 0.0) & (economy.producers.returns[j] > 1.0),
+                            NO_OUTPUT, 0).astype(np.int8)
+        reg[0] = part_p[j, 0]
+        if not np.array_equal(reg, part_p[j]):
+            new_p[j] = reg
+            gains.append((float(prod.regret[j]), "p", int(j)))
+    if not gains:
+        return None, gains
+    return (new_c, new_p), gains
+
+
+def _single_switch(regimes, new, gains):
+    if not gains:
+        return None
+    _, role, i = max(gains)
+    part_c, part_p = regimes[0].copy(), regimes[1].copy()
+    if role == "c":
+        part_c[i] = new[0][i]
+    else:
+        part_p[i] = new[1][i]
+    return part_c, part_p
+
+
+def _describe(economy: Economy, old, new) -> str:
+    changed = []
+    for role, pop, a, b in (("consumer", economy.consumers, old[0], new[0]),
+                            ("producer", economy.producers, old[1], new[1])):
+        for i in np.flatnonzero((a != b).any(axis=1)):
+            changed.append(f"{role} '{pop.names[i]}' now pays on {int((b[i] & PAYS).sum())} "
+                           "posts")
+    return ", ".join(changed[:5]) + (" ..." if len(changed) > 5 else "")
+
+
+def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
+                   given: list[tuple[str, tuple[np.ndarray, np.ndarray]]]) -> Candidate:
+    """Newton on the aggregate system for fixed regimes, from each start in turn."""
     # Market power raises prices above the benchmark's: where producers earn nothing at the
     # benchmark (constant returns), responses exist only above it. Try plain and marked-up
     # starts; the markup is the Cournot one for N sellers, (N/(N-1))².
     N = economy.producers.agents
     markup = float(np.clip((N / (N - 1)) ** 2, 1.05, 4.0)) if N > 1 else 2.0
-    base = list(starts or [])
-    base.append(("rough", rough_start(economy)))
+    base = list(given) + [("rough", rough_start(economy))]
     starts = []
     for name, (p, Q) in base:
         starts.append((name, (p, Q)))
@@ -94,8 +215,9 @@ def solve_nash(economy: Economy, options: NashOptions | None = None,
         starts.append((f"{name} x{markup:.3g}", (up, Q)))
     tried = []
     evaluations = 0
+    agg = None
     for name, (p0, Q0) in starts:
-        agg = _fresh(economy)  # no warm starts left over from a failed attempt
+        agg = _fresh(economy, regimes)  # no warm starts left over from a failed attempt
         y0 = agg.unknowns(p0, Q0)
         agg(y0, False)
         if np.any(agg.status_p != 0) or np.any(agg.status_c == 2):
@@ -109,19 +231,19 @@ def solve_nash(economy: Economy, options: NashOptions | None = None,
         evaluations += agg.evaluations
         if r is not None and r.converged:
             return _candidate(economy, agg, r.y, r, tried)
-    infeasible = _unaffordable(economy, agg)
-    if infeasible:
-        return Candidate("nash", False, Status.INFEASIBLE, infeasible,
-                         diagnostics={"starts": tried})
     return Candidate("nash", False, Status.NO_EQUILIBRIUM,
                      "Newton's method did not converge from any start; " + "; ".join(tried),
                      diagnostics={"starts": tried}, evaluations=evaluations)
 
 
-def _fresh(economy: Economy) -> Aggregate:
+def _fresh(economy: Economy, regimes=None) -> Aggregate:
     agg = Aggregate(economy, 1.0, np.zeros(0), np.zeros(0))
-    agg.consumer_part = default_participation(economy, agg.C, producers=False)
-    agg.producer_part = default_participation(economy, agg.P, producers=True)
+    if regimes is None:
+        agg.consumer_part = default_participation(economy, agg.C, producers=False)
+        agg.producer_part = default_participation(economy, agg.P, producers=True)
+    else:
+        agg.consumer_part = regimes[0].copy()
+        agg.producer_part = regimes[1].copy()
     return agg
 
 
@@ -157,20 +279,10 @@ def _continuation(agg: Aggregate, y0: np.ndarray, opts: NashOptions, tried: list
     return None
 
 
-def _unaffordable(economy: Economy, agg: Aggregate) -> str | None:
-    bad = np.flatnonzero(agg.status_c == 1)
-    if bad.size:
-        names = ", ".join(f"'{economy.consumers.names[i]}'" for i in bad[:5])
-        return (f"consumer type(s) {names} cannot afford the verification of payments on every "
-                "period they value: their income is below the fixed verification energy's cost")
-    return None
-
-
 def _candidate(economy: Economy, agg: Aggregate, y: np.ndarray, r, tried: list[str]) -> Candidate:
     """Turn the converged totals into a profile (bids ``b = p x``), with multipliers."""
     p, Q = agg.totals(y)
     agg(y, False)
-    T = economy.periods
     consumer_bids = p[None, :] * agg.x_c
     producer_bids = p[None, :] * agg.x_p
     offers = agg.q_p[:, 1:].copy()
@@ -183,13 +295,19 @@ def _candidate(economy: Economy, agg: Aggregate, y: np.ndarray, r, tried: list[s
         producer_goods=np.exp(agg.z_p[:, 1]),
         producer_capacity=agg.mu_p[:, 1:].copy(),
     )
-    status_bad = int(np.sum(agg.status_c != 0) + np.sum(agg.status_p != 0))
+    status_bad = int(np.sum(agg.status_c == 2) + np.sum(agg.status_p != 0))
     diag = {"starts": tried, "residual": r.residual, "tau": agg.tau,
-            "types_not_converged": status_bad,
-            "inputs_check": float(np.max(np.abs(
-                agg.x_p[:, 0] - inputs(economy.producers, offers).sum(axis=1)
-                - (economy.producers.capacity_cost * capacity if long_run else 0.0))))
-            if len(economy.producers) and not np.any(economy.producers.classic) else 0.0}
+            "types_not_converged": status_bad}
+    broke = np.flatnonzero(agg.status_c == 4)
+    if broke.size and not agg.kernel.exogenous:
+        names = ", ".join(f"'{economy.consumers.names[i]}'" for i in broke[:5])
+        return Candidate(
+            "nash", False, Status.INFEASIBLE,
+            f"consumer type(s) {names} cannot pay for the verification of even one payment "
+            "at these prices, yet every bytecoin earned must be spent (under simultaneous "
+            "settlement or stationary wallets total bids equal total revenue, so no budget "
+            "can be left slack): there is no feasible active profile",
+            profile=profile, multipliers=mult, diagnostics=diag, totals=(p, Q))
     return Candidate("nash", status_bad == 0, Status.EQUILIBRIUM if status_bad == 0
                      else Status.NO_EQUILIBRIUM,
                      "" if status_bad == 0 else f"{status_bad} type response(s) did not converge",
