@@ -49,6 +49,10 @@ def certify(economy: Economy, profile: Profile, *, multipliers: Multipliers | No
             names = [pop.names[i] for i in np.flatnonzero(d.hopeless)]
             notes.append(f"{role} {names}: utility is -inf at every deviation (no income to "
                          "buy what it values): nothing to gain")
+        if np.any(d.overspent):
+            names = [pop.names[i] for i in np.flatnonzero(d.overspent)]
+            notes.append(f"{role} {names}: the profile spends more than the budget (or wallet) "
+                         "allows: infeasible")
         if np.any(d.deviation.linear):
             notes.append(f"{role}: CES utility bounded through its supergradient (first order)")
         details[role] = {"bound": d.deviation.bound, "lam": d.deviation.lam}

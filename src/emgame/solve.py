@@ -127,6 +127,11 @@ def _certified(economy: Economy, cand: Candidate, opts: Options, seconds: dict[s
         reason = (f"the candidate failed its certificate: an agent could gain up to "
                   f"{worst:.3g} in utility by deviating (max relative regret "
                   f"{cert.max_relative_regret:.3g}); it is not reported as an equilibrium")
+        if cert.notes and any("supergradient" in n for n in cert.notes) and \
+                np.any(economy.fixed_costs > 0):
+            reason += (" (CES utility with several states is bounded only to first order, "
+                       "which cannot weigh a fixed verification cost against the utility it "
+                       "buys: the certificate is inconclusive here rather than negative)")
     diagnostics = dict(cand.diagnostics)
     if cand.totals is not None:
         p, _ = cand.totals

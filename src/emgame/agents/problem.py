@@ -287,6 +287,7 @@ class RoleDeviations:
     objective: np.ndarray
     regret: np.ndarray
     hopeless: np.ndarray
+    overspent: np.ndarray
 
 
 def tolerance(U: np.ndarray, atol: float, rtol: float) -> np.ndarray:
@@ -340,8 +341,13 @@ def deviations(economy: Economy, profile: Profile, *, budget_multipliers: tuple 
                 target=U + tolerance(U, atol, rtol))
         with np.errstate(invalid="ignore"):
             regret = np.where(np.isfinite(U), dev.bound - U, np.inf)
+            regret = np.where(np.isnan(regret), np.inf, regret)
         # Utility -inf at every deviation (no income to buy what it values): nothing to gain.
         hopeless = np.isneginf(dev.bound)
         regret = np.where(hopeless, 0.0, regret)
-        result.append(RoleDeviations(dev, U, regret, hopeless))
+        # A profile that breaks a budget is no candidate at all, whatever the bound says.
+        scale = np.maximum(np.abs(play.spending), np.abs(play.revenue))
+        overspent = play.slack < -1e-9 * np.maximum(scale, 1e-300)
+        regret = np.where(overspent, np.inf, regret)
+        result.append(RoleDeviations(dev, U, regret, hopeless, overspent))
     return result[0], result[1]

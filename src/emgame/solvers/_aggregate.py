@@ -19,8 +19,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from emgame.agents.arrays import Kernel, Types
+from emgame.market.game import inputs
 from emgame.model.economy import Economy
 from emgame.solvers._responses import consumer_aggregate, producer_responses
+
+
+def inputs_of(economy: Economy, q: np.ndarray, z: np.ndarray, Kbar: np.ndarray) -> np.ndarray:
+    """Goods used by each producer type: inputs ``Σ_t φ(q^t)`` (plus ``ρK`` in the long run)."""
+    need = inputs(economy.producers, q[:, 1:]).sum(axis=1) if q.size else np.zeros(0)
+    if economy.market.long_run:
+        need = need + np.nan_to_num(economy.producers.capacity_cost) * z[:, 2]
+    return need
 
 
 def valued_posts(economy: Economy) -> np.ndarray:
@@ -59,6 +68,36 @@ def default_participation(economy: Economy, types: Types, producers: bool) -> np
     if producers:
         return part.astype(np.int8) * PAYS
     return part
+
+
+def state_weights(economy: Economy, types: Types, x: np.ndarray, goods: np.ndarray,
+                  producers: bool) -> np.ndarray:
+    """Each type's state weights ``(n, S)``: ``π_s``, times ``U_s^{1-r}`` for CES types when
+    there are several states (``U_s`` evaluated at purchases ``x (n, T+1)`` and goods consumed
+    ``goods (n,)``), so that the kernels' separable marginal utilities are exact there."""
+    k = Kernel.of(economy)
+    n = len(types)
+    W = np.tile(k.pi, (n, 1))
+    ces = np.flatnonzero(types.ces)
+    if economy.S == 1 or ces.size == 0:
+        return W
+    T = economy.periods
+    xe = x[ces, 1:]
+    paid = xe > 0
+    E = ((1.0 - k.kappa)[None, :, None] * xe[:, None, :]
+         - k.v[None, :, 1:] * paid[:, None, :])
+    pays_goods = np.ones(ces.size, bool) if producers else (x[ces, 0] > 0)
+    E[:, :, k.t0 - 1] -= k.v[None, :, 0] * pays_goods[:, None]
+    r = 1.0 - types.ge[ces]                                   # CES: γ = 1 - r
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        Ep = np.where(E > 0, np.maximum(E, 1e-300) ** r[:, None, None], 0.0)
+        base = (types.a[ces][:, None, :] * Ep).sum(axis=2)
+        base = base + (types.a0[ces] * np.maximum(goods[ces], 1e-300) ** r)[:, None]
+        U = base ** (1.0 / r)[:, None]
+        w = U ** (1.0 - r)[:, None]
+    W[ces] = np.where(np.isfinite(w) & (w > 0), k.pi[None, :] * w, W[ces])
+    del T
+    return W
 
 
 @dataclass(eq=False)
@@ -100,6 +139,26 @@ class Aggregate:
         self.dq_dY_p = np.zeros((npr, T + 1, 2 * T + 1))
         self.status_p = np.zeros(npr, dtype=np.int64)
         self.Kbar = np.where(np.isnan(self.P.Kbar), 0.0, self.P.Kbar)
+        self.pi_c = np.tile(self.kernel.pi, (nc, 1))
+        self.pi_p = np.tile(self.kernel.pi, (npr, 1))
+
+    @property
+    def weighted_states(self) -> bool:
+        """CES types with several states: state weights to iterate on."""
+        return self.economy.S > 1 and bool(np.any(self.C.ces) or np.any(self.P.ces))
+
+    def update_state_weights(self) -> float:
+        """Recompute the CES state weights at the current responses; returns the largest
+        relative change."""
+        goods_p = self.x_p[:, 0] - inputs_of(self.economy, self.q_p, self.z_p, self.Kbar)
+        new_c = state_weights(self.economy, self.C, self.x_c, self.x_c[:, 0], False)
+        new_p = state_weights(self.economy, self.P, self.x_p, goods_p, True)
+        change = 0.0
+        for old, new in ((self.pi_c, new_c), (self.pi_p, new_p)):
+            if old.size:
+                change = max(change, float(np.max(np.abs(new - old) / np.abs(old))))
+        self.pi_c, self.pi_p = new_c, new_p
+        return change
 
     # ------------------------------------------------------------------------------------
     @property
@@ -132,14 +191,15 @@ class Aggregate:
         if len(C):
             self.X_c, self.JX_c = consumer_aggregate(
                 p, Q, self.tau, k.beta, C.wallet, C.n, C.a, C.a0, C.ge, C.gg, C.omega,
-                self.consumer_part, k.pi, k.kappa, k.v, k.t0, self.lam_c, self.x_c,
+                self.consumer_part, self.pi_c, k.kappa, k.v, k.t0, self.lam_c, self.x_c,
                 self.status_c, want_jac)
         else:
             self.X_c, self.JX_c = np.zeros(T + 1), np.zeros((T + 1, 2 * T + 1))
         if len(P):
             producer_responses(p, Q, self.tau, k.beta, k.exogenous, P.wallet, P.a, P.a0, P.ge,
                                P.gg, P.classic, P.theta, P.c, self.Kbar, P.rho, k.long_run,
-                               self.producer_part, k.pi, k.kappa, k.v, k.t0, self.z_p, self.xh_p,
+                               self.producer_part, self.pi_p, k.kappa, k.v, k.t0, self.z_p,
+                               self.xh_p,
                                self.qh_p, self.x_p, self.q_p, self.mu_p, self.dx_dY_p,
                                self.dq_dY_p, self.status_p)
         self.evaluations += 1

@@ -138,8 +138,10 @@ def _consumer_at(lam, p, Q, tau, beta, a, a0, ge, gg, omega, part, pi, kappa, v,
             else:
                 x[0] = 0.0  # handled by the caller (λ pinned at a0/p0)
         else:
-            xg, fg = solve_x(R, a0, gg, np.ones(1), np.zeros(1), np.zeros(1), tau, Omega,
-                             xhint[0])
+            # Goods are consumed in every state: their weight is a0 Σ_s π_s (state weights
+            # included, see `consumer_aggregate`).
+            xg, fg = solve_x(R, a0 * pi.sum(), gg, np.ones(1), np.zeros(1), np.zeros(1), tau,
+                             Omega, xhint[0])
             x[0] = xg
             fx[0] = fg
         spend += p[0] * x[0]
@@ -327,7 +329,7 @@ def _consumer_block(lo, hi, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, pa
     dl_dY = np.zeros(nY)
     for i in range(lo, hi):
         li, st = consumer_response(p, Q, tau, beta, wallet[i], a[i], a0[i], ge[i], gg[i],
-                                   omega[i], part[i], pi, kappa, v, t0, lam[i], x[i], x[i],
+                                   omega[i], part[i], pi[i], kappa, v, t0, lam[i], x[i], x[i],
                                    dx_dp, dx_dQ, dx_dl, dl_dY)
         lam[i] = li
         status[i] = st
@@ -357,6 +359,10 @@ def consumer_aggregate(p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, p
                        lam, x, status, want_jac):
     """Every consumer type's response to ``(p, Q)``; returns the count-weighted total demand
     ``X (T+1,)`` and, with ``want_jac``, ``dX/d(p^0..p^T, Q^1..Q^T)``.
+
+    ``pi (n, S)`` are each type's state weights: the probabilities ``π_s``, times
+    ``U_s^{1-r}`` for CES utilities with several states (whose marginal utility of ``E_st`` is
+    ``π_s a_t E_st^{r-1} U_s^{1-r}``: separable once ``U_s`` is held fixed).
 
     Types are processed in blocks (in parallel when there are many), each block summing its
     own derivatives, so no per-type derivative array is ever stored: memory stays linear in
@@ -536,7 +542,7 @@ def _producer_eval(lam, nu, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic,
     x0 = 0.0
     dx0_dnu = 0.0
     if classic and a0 > 0.0:
-        x0 = (a0 / nu) ** (1.0 / gg)
+        x0 = (a0 * pi.sum() / nu) ** (1.0 / gg)
         dx0_dnu = -x0 / (gg * nu)
     G1 = 0.0
     G3 = -nu * rho if long_run else 0.0
@@ -913,7 +919,7 @@ def producer_response(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c
         if long_run:
             d += rho * dz[2, k]
         if classic and a0 > 0.0:
-            x0 = (a0 / nu) ** (1.0 / gg)
+            x0 = (a0 * pi.sum() / nu) ** (1.0 / gg)
             d += -x0 / (gg * nu) * nu * dz[1, k]
         dx_dY[0, k] = d
     return status
@@ -928,5 +934,5 @@ def producer_responses(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, 
     for j in range(n):
         status[j] = producer_response(p, Q, tau, beta, exog, W[j], a[j], a0[j], ge[j], gg[j],
                                       classic[j], theta[j], c[j], Kbar[j], rho[j], long_run,
-                                      part[j], pi, kappa, v, t0, z[j], xh[j], qh[j], x[j], q[j],
+                                      part[j], pi[j], kappa, v, t0, z[j], xh[j], qh[j], x[j], q[j],
                                       mu[j], dx_dY[j], dq_dY[j])

@@ -25,7 +25,7 @@ from emgame.market.game import Profile, inputs
 from emgame.model.economy import Economy
 from emgame.results import Multipliers, Status
 from emgame.solvers import checks
-from emgame.solvers._aggregate import default_participation, valued_posts
+from emgame.solvers._aggregate import default_participation, state_weights, valued_posts
 from emgame.solvers._newton import newton
 from emgame.solvers._responses import consumer_aggregate
 from emgame.solvers.candidate import Candidate
@@ -65,6 +65,8 @@ class _Benchmark:
         nc, npr = len(self.C), len(P)
         self.x_c = np.zeros((nc, T + 1))
         self.x_p = np.zeros((npr, T + 1))
+        self.pi_c = np.tile(self.k.pi, (nc, 1))
+        self.pi_p = np.tile(self.k.pi, (npr, 1))
         self.st_c = np.zeros(nc, dtype=np.int64)
         self.st_p = np.zeros(npr, dtype=np.int64)
         # Quantity scale of the steps (Minty's coordinate mixes log-price and quantity).
@@ -207,8 +209,9 @@ class _Benchmark:
         Q = np.ones(self.T + 1)
         Q[0] = self.k.Omega
         k = self.k
+        pi = self.pi_c if types is self.C else self.pi_p
         return consumer_aggregate(p, Q, 0.0, k.beta, wallet, types.n, types.a, types.a0,
-                                  types.ge, types.gg, omega, part, k.pi, k.kappa, k.v, k.t0, lam,
+                                  types.ge, types.gg, omega, part, pi, k.kappa, k.v, k.t0, lam,
                                   x, st, want_jac)
 
     def prices(self, y: np.ndarray):
@@ -363,6 +366,20 @@ def solve_competitive(economy: Economy, options: CompetitiveOptions | None = Non
                    max_step=0.5)
     if r is None or not r.converged:
         r = newton(bench, bench.initial(), atol=opts.atol, max_iter=opts.max_iter, max_step=0.5)
+    if r.converged and economy.S > 1 and (np.any(bench.C.ces) or np.any(bench.P.ces)):
+        # CES with several states: iterate on each type's state weights U_s^{1-r}.
+        for _ in range(100):
+            bench.evaluate(r.y)
+            new_c = state_weights(economy, bench.C, bench.x_c, bench.x_c[:, 0], False)
+            new_p = state_weights(economy, bench.P, bench.x_p, bench.x_p[:, 0], True)
+            change = max([float(np.max(np.abs(n_ - o) / o)) for n_, o in
+                          ((new_c, bench.pi_c), (new_p, bench.pi_p)) if o.size] or [0.0])
+            bench.pi_c, bench.pi_p = new_c, new_p
+            if change <= 1e-13:
+                break
+            r = newton(bench, r.y, atol=opts.atol, max_iter=opts.max_iter, max_step=0.5)
+            if not r.converged:
+                break
     if not r.converged:
         return Candidate("competitive", False, Status.NO_EQUILIBRIUM,
                          f"Newton's method on excess demand: {r.message} "
@@ -380,6 +397,11 @@ def _candidate(economy: Economy, bench: _Benchmark, r, p, q, K, xc, xp, income) 
         bad = [economy.consumers.names[i] for i in np.flatnonzero(bench.st_c == 1)]
         reasons.append(f"consumer type(s) {bad} cannot afford verification at these prices")
     broke = income <= 0
+    if bench.k.exogenous and np.any(income < 0):
+        bad = [economy.producers.names[j] for j in np.flatnonzero(income < 0)]
+        reasons.append(f"producer type(s) {bad}: the wallet cannot pay for the inputs that "
+                       "maximise profit at these prices; its wallet multiplier runs away, so "
+                       "there is no equilibrium with these exogenous wallets (MODEL.md §5)")
     verifying = economy.costly_verification and np.any(economy.fixed_costs > 0)
     if np.any(broke & (P.a.sum(axis=1) > 0)) and verifying:
         bad = [economy.producers.names[j] for j in np.flatnonzero(broke)]

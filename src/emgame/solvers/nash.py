@@ -155,14 +155,16 @@ def _better_regimes(economy: Economy, cand: Candidate, regimes):
     gains = []
     tol_c = np.maximum(1e-8, 1e-8 * np.abs(np.where(np.isfinite(cons.objective),
                                                     cons.objective, 0.0)))
-    for i in np.flatnonzero(cons.regret > tol_c):
+    # Types bounded through a supergradient (CES with several states) are left alone: a
+    # first-order bound cannot judge a fixed cost against the utility it buys.
+    for i in np.flatnonzero((cons.regret > tol_c) & ~cons.deviation.linear):
         paid = cons.deviation.paid[i]
         if not np.array_equal(paid, part_c[i]):
             new_c[i] = paid
             gains.append((float(cons.regret[i]), "c", int(i)))
     tol_p = np.maximum(1e-8, 1e-8 * np.abs(np.where(np.isfinite(prod.objective),
                                                     prod.objective, 0.0)))
-    for j in np.flatnonzero(prod.regret > tol_p):
+    for j in np.flatnonzero((prod.regret > tol_p) & ~prod.deviation.linear):
         dev = prod.deviation
         reg = np.where(dev.paid[j], PAYS, 0).astype(np.int8)
         reg[1:] |= np.where((dev.offers[j, 1:] <= 0.0) & (economy.producers.returns[j] > 1.0),
@@ -228,12 +230,35 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
         tried.append(f"{name} start: {r.message} (residual {r.residual:.2e})")
         if not r.converged:
             r = _continuation(agg, agg.unknowns(p0, Q0), opts, tried, name)
+        if r is not None and r.converged and agg.weighted_states:
+            r = _state_weights_fixed_point(agg, r, opts, tried)
         evaluations += agg.evaluations
         if r is not None and r.converged:
             return _candidate(economy, agg, r.y, r, tried)
-    return Candidate("nash", False, Status.NO_EQUILIBRIUM,
-                     "Newton's method did not converge from any start; " + "; ".join(tried),
+    reason = "Newton's method did not converge from any start; " + "; ".join(tried)
+    if agg is not None and agg.kernel.exogenous and np.any(agg.status_p != 0):
+        bad = [economy.producers.names[j] for j in np.flatnonzero(agg.status_p != 0)]
+        reason = (f"producer type(s) {bad} have no best response at any start tried: with "
+                  "exogenous wallets too small for the revenue they must finance, the wallet "
+                  "multiplier runs away and there is no equilibrium (MODEL.md §5); " + reason)
+    return Candidate("nash", False, Status.NO_EQUILIBRIUM, reason,
                      diagnostics={"starts": tried}, evaluations=evaluations)
+
+
+def _state_weights_fixed_point(agg: Aggregate, r, opts: NashOptions, tried: list[str]):
+    """CES with several states: re-solve with each type's state weights ``U_s^{1-r}`` updated
+    from the last solution, until they stop moving."""
+    for it in range(100):
+        change = agg.update_state_weights()
+        if change <= 1e-13:
+            tried.append(f"CES state weights settled after {it} updates")
+            return r
+        r = newton(agg, r.y, atol=opts.atol, max_iter=opts.max_iter)
+        if not r.converged:
+            break
+    tried.append("CES state weights did not settle")
+    return r if not r.converged else type(r)(r.y, r.residual, False, r.iterations,
+                                                r.evaluations, "CES state weights did not settle")
 
 
 def _fresh(economy: Economy, regimes=None) -> Aggregate:
