@@ -69,9 +69,10 @@ class _Benchmark:
         self.pi_p = np.tile(self.k.pi, (npr, 1))
         self.st_c = np.zeros(nc, dtype=np.int64)
         self.st_p = np.zeros(npr, dtype=np.int64)
-        # Quantity scale of the steps (Minty's coordinate mixes log-price and quantity).
-        K = np.where(np.isnan(P.Kbar), 0.0, P.Kbar)
-        self.S_hat = max(float(P.n @ np.where(self.flat, K, 0.0)), 1e-3 * self.k.Omega, 1e-12)
+        # Quantity scale of the steps (Minty's coordinate mixes log-price and quantity): the
+        # size of the market, not of capacity, which may be far larger than anything traded.
+        _, Q0 = rough_start(economy)
+        self.S_hat = max(float(np.mean(Q0[self.posts])) if self.posts.size else 1.0, 1e-12)
         self.evaluations = 0
         self.q_ref = np.ones(len(self.posts))
 
@@ -142,9 +143,9 @@ class _Benchmark:
         u = []
         for t in self.posts:
             if prices.size and heights[0] > 0:
-                # Constant returns: start on the cheapest step, part used.
-                fill = float(np.clip(Q[t] / heights[0], 0.01, 0.99))
-                u.append(np.log(prices[0]) + fill * heights[0] / self.S_hat)
+                # Constant returns: start on the cheapest step, supplying about the guess.
+                supply = float(np.clip(Q[t], 1e-9 * heights[0], 0.99 * heights[0]))
+                u.append(np.log(prices[0]) + supply / self.S_hat)
             else:
                 u.append(np.log(max(p[t], 1e-300)))
         y = list(u)
