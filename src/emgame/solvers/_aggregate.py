@@ -8,8 +8,9 @@ relative: for each trading post ``t``
     demand   Σ_i n_i x_i^t / Q^t - 1 = 0     (what agents receive adds up to what is offered)
     supply   Σ_j n_j q_j^t / Q^t - 1 = 0     (the offers add up to the total)
 
-and, with exogenous wallets, goods ``Σ_i n_i x_i^0 / Ω - 1 = 0``. Under revenue-financed
-budgets goods clear by Walras' law.
+and goods ``Σ_i n_i x_i^0 / Ω - 1 = 0`` (with exogenous wallets an equation of its own, the
+nominal level ``p^0`` being unknown; otherwise redundant by Walras' law at a solution, and kept
+as a guard).
 """
 
 from __future__ import annotations
@@ -211,10 +212,11 @@ class Aggregate:
         posts = self.posts
         X = self.X_c + P.n @ self.x_p                # (T+1,) demand, goods first
         Z = P.n @ self.q_p                            # (T+1,) supply
-        F = [X[posts] / Q[posts] - 1.0, Z[posts] / Q[posts] - 1.0]
-        if self.kernel.exogenous:
-            F.append([X[0] / Q[0] - 1.0])
-        F = np.concatenate(F)
+        # Goods clear by Walras' law at a solution, but the row is kept (Newton then takes
+        # Gauss–Newton steps): without it, electricity nearly clears at ever higher prices
+        # while the goods market does not (producers buying back their own output).
+        F = np.concatenate([X[posts] / Q[posts] - 1.0, Z[posts] / Q[posts] - 1.0,
+                            [X[0] / Q[0] - 1.0]])
         if not want_jac:
             return F, None
         T = self.T
@@ -235,7 +237,4 @@ class Aggregate:
         # ∂(X/Q)/∂log Q_t has the extra term -X_t/Q_t on its own post.
         JD[np.arange(m), m + np.arange(m)] -= X[posts] / Q[posts]
         JS[np.arange(m), m + np.arange(m)] -= Z[posts] / Q[posts]
-        blocks = [JD, JS]
-        if self.kernel.exogenous:
-            blocks.append(JX[[0]][:, cols] * scale / Q[0])
-        return F, np.vstack(blocks)
+        return F, np.vstack([JD, JS, JX[[0]][:, cols] * scale / Q[0]])
