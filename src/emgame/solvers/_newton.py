@@ -48,6 +48,8 @@ def newton(fun: Callable[[np.ndarray, bool], tuple[np.ndarray, np.ndarray | None
         if res <= atol:
             return NewtonResult(y, res, True, it - 1, evaluations, "converged")
         assert J is not None
+        if not np.all(np.isfinite(J)):
+            return NewtonResult(y, res, False, it - 1, evaluations, "Jacobian is not finite")
         step = None
         if J.shape[0] == J.shape[1]:
             try:

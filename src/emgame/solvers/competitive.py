@@ -38,6 +38,7 @@ class CompetitiveOptions:
 
     atol: float = 1e-12
     max_iter: int = 100
+    max_rounds: int = 40
 
 
 class _Benchmark:
@@ -361,6 +362,46 @@ def solve_competitive(economy: Economy, options: CompetitiveOptions | None = Non
                          "bound as capacity grows, so price takers have no profit-maximising "
                          "plan and there is no competitive equilibrium")
     bench = _Benchmark(economy)
+    # Participation (MODEL.md section 5): price takers choose which posts to pay on. Each round
+    # solves with fixed choices, then gives every type that gains by switching the choice of
+    # its best deviation at the round's prices, as the Nash solver does.
+    seen = {bench.part_c.tobytes() + bench.part_p.tobytes()}
+    history: list[str] = []
+    cand = None
+    for round_ in range(opts.max_rounds):
+        r = _solve_fixed(bench, start, opts)
+        if not r.converged:
+            return Candidate("competitive", False, Status.NO_EQUILIBRIUM,
+                             f"Newton's method on excess demand: {r.message} "
+                             f"(largest relative excess demand {r.residual:.2e})"
+                             + (f"; participation rounds: {history}" if history else ""),
+                             iterations=r.iterations, evaluations=bench.evaluations)
+        p, q, K, xc, xp, income = bench.evaluate(r.y)
+        cand = _candidate(economy, bench, r, p, q, K, xc, xp, income)
+        cand.diagnostics["participation_rounds"] = round_ + 1
+        if not cand.converged or not np.any(economy.fixed_costs > 0):
+            return cand
+        changed = _switch_participation(economy, bench, cand)
+        if not changed:
+            return cand
+        key = bench.part_c.tobytes() + bench.part_p.tobytes()
+        if key in seen:
+            history.append("participation cycles")
+            break
+        seen.add(key)
+        history.append(f"round {round_ + 1}: {changed}")
+        start = cand.totals
+    assert cand is not None
+    return Candidate("competitive", False, Status.NO_EQUILIBRIUM,
+                     "participation did not settle: some price taker always prefers to pay on a "
+                     f"different set of posts ({'; '.join(history[-3:])})",
+                     profile=cand.profile, multipliers=cand.multipliers,
+                     diagnostics=cand.diagnostics, totals=cand.totals)
+
+
+def _solve_fixed(bench: _Benchmark, start, opts: CompetitiveOptions):
+    """Newton on excess demand for fixed participation (and CES state weights iterated)."""
+    economy = bench.economy
     r = None
     if start is not None:
         r = newton(bench, bench.initial(start), atol=opts.atol, max_iter=opts.max_iter,
@@ -381,13 +422,34 @@ def solve_competitive(economy: Economy, options: CompetitiveOptions | None = Non
             r = newton(bench, r.y, atol=opts.atol, max_iter=opts.max_iter, max_step=0.5)
             if not r.converged:
                 break
-    if not r.converged:
-        return Candidate("competitive", False, Status.NO_EQUILIBRIUM,
-                         f"Newton's method on excess demand: {r.message} "
-                         f"(largest relative excess demand {r.residual:.2e})",
-                         iterations=r.iterations, evaluations=bench.evaluations)
-    p, q, K, xc, xp, income = bench.evaluate(r.y)
-    return _candidate(economy, bench, r, p, q, K, xc, xp, income)
+    return r
+
+
+def _switch_participation(economy: Economy, bench: _Benchmark, cand: Candidate) -> str:
+    """Give the types that gain by paying on other posts their best deviation's posts."""
+    from emgame.agents.problem import deviations
+    from emgame.market.game import evaluate
+
+    assert cand.profile is not None and cand.totals is not None and cand.multipliers is not None
+    m = cand.multipliers
+    out = evaluate(economy, cand.profile, cand.totals[0])
+    cons, prod = deviations(economy, cand.profile, outcome=out, price_taking=True,
+                            budget_multipliers=(m.consumer_budget, m.producer_budget,
+                                                m.producer_goods))
+    changed = []
+    for role, pop, d, part, keep0 in (("consumer", economy.consumers, cons, bench.part_c, False),
+                                      ("producer", economy.producers, prod, bench.part_p, True)):
+        tol = np.maximum(1e-8, 1e-8 * np.abs(np.where(np.isfinite(d.objective), d.objective,
+                                                      0.0)))
+        for i in np.flatnonzero((d.regret > tol) & ~d.deviation.linear):
+            new = d.deviation.paid[i].copy()
+            if keep0:
+                new[0] = True  # producers buy their inputs
+            if not np.array_equal(new, part[i]):
+                part[i] = new
+                changed.append(f"{role} '{pop.names[i]}' now pays on {int(new[1:].sum())} "
+                               "periods")
+    return ", ".join(changed[:5])
 
 
 def _candidate(economy: Economy, bench: _Benchmark, r, p, q, K, xc, xp, income) -> Candidate:
