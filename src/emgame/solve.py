@@ -17,7 +17,7 @@ from emgame.model.economy import Economy
 from emgame.results import Solution, SolveError, Status
 from emgame.solvers.candidate import Candidate
 from emgame.solvers.competitive import CompetitiveOptions, solve_competitive
-from emgame.solvers.nash import NashOptions, solve_nash
+from emgame.solvers.nash import NashOptions, price_taking_start, solve_nash
 
 Concept = Literal["nash", "competitive"]
 
@@ -80,9 +80,15 @@ def solve(economy: Economy, concept: Concept = "nash", *, options: Options | Non
         starts = [("given", warm)] if warm is not None else []
         if warm is None or start is None or start.concept != "nash":
             # The competitive benchmark is a natural start: market power then moves prices.
-            comp = solve_competitive(economy, opts.competitive)
-            if comp.totals is not None and comp.converged:
-                starts.append(("competitive", comp.totals))
+            # Large economies take it from the aggregate system at τ = 0 (a few passes).
+            fast = (price_taking_start(economy, opts.nash)
+                    if len(economy.consumers) >= opts.nash.joint_from else None)
+            if fast is not None:
+                starts.append(("price-taking", fast))
+            else:
+                comp = solve_competitive(economy, opts.competitive)
+                if comp.totals is not None and comp.converged:
+                    starts.append(("competitive", comp.totals))
         seconds["start"] = time.perf_counter() - started
         cand = solve_nash(economy, opts.nash, starts=starts)
     else:

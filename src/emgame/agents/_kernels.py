@@ -128,6 +128,23 @@ def best_x_in(a, g, pi, kappa, F, lin, w, B, Qo, o, thR, lam, pt, p, hint):
         # m(x) = 0 for every x < Q_o: the post is free, and its supremum is at x -> Q_o.
         e, _, _ = el_terms(Qo, a, g, pi, kappa, F, lin, w)
         return e, Qo
+    if g == 1.0 and not lin and a > 0.0 and xlo == 0.0 and _no_share(kappa):
+        # Logarithmic utility and no verification: the first-order condition is a quadratic,
+        # a/x = λp (price taker) or a (Q_o - x)^2 = -B c0 x with c0 = θ_R o - λ Q_o < 0.
+        if pt:
+            x = a / (lam * p)
+        else:
+            c0 = thR * o - lam * Qo
+            if c0 < 0.0:
+                bq = 2.0 * a * Qo - B * c0
+                x = 2.0 * a * Qo * Qo / (bq + math.sqrt(max(bq * bq - 4.0 * a * a * Qo * Qo,
+                                                            0.0)))
+            else:
+                x = -1.0
+        if x > 0.0 and x < xhi:
+            e, _, _ = el_terms(x, a, g, pi, kappa, F, lin, w)
+            m, _, _ = money(x, B, Qo, o, thR, lam, pt, p)
+            return e + m, x
     # f(x) = el'(x) + m'(x) is decreasing; find its root in (xlo, xhi).
     e, d1, d2 = el_terms(xlo, a, g, pi, kappa, F, lin, w)
     _, m1, _ = money(xlo, B, Qo, o, thR, lam, pt, p)
@@ -178,6 +195,14 @@ def best_x_in(a, g, pi, kappa, F, lin, w, B, Qo, o, thR, lam, pt, p, hint):
     e, _, _ = el_terms(x, a, g, pi, kappa, F, lin, w)
     m, _, _ = money(x, B, Qo, o, thR, lam, pt, p)
     return e + m, x
+
+
+@njit(cache=True, error_model="numpy")
+def _no_share(kappa):
+    for s in range(kappa.size):
+        if kappa[s] != 0.0:
+            return False
+    return True
 
 
 @njit(cache=True, error_model="numpy")

@@ -98,7 +98,15 @@ def marginal_utility(pop: Population, E: np.ndarray, x0: np.ndarray) -> np.ndarr
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             base = np.where(ces[:, None], r * V, 1.0)
             scale = np.where(base > 0, base ** (1.0 / np.where(ces[:, None], r, 1.0) - 1.0), 0.0)
-        mu = np.where(ces[:, None, None], mu * scale[:, :, None], mu)
+        with np.errstate(invalid="ignore"):
+            mu_ces = mu * scale[:, :, None]
+        # r < 0 and E = 0: U = 0 and E^{r-1} = inf; along the good alone U ≈ a^{1/r} E, whose
+        # derivative a^{1/r} is the limit.
+        r3 = np.where(ces, pop.r, 1.0)[:, None, None]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            limit = np.where(a > 0, np.abs(a) ** (1.0 / r3), 0.0)
+        mu_ces = np.where((r3 < 0) & (E <= 0) & (a > 0), limit, mu_ces)
+        mu = np.where(ces[:, None, None], mu_ces, mu)
     return mu
 
 

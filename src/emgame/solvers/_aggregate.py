@@ -19,10 +19,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+import logging
+
 from emgame.agents.arrays import Kernel, Types
 from emgame.market.game import inputs
 from emgame.model.economy import Economy
-from emgame.solvers._responses import consumer_aggregate, producer_responses
+from emgame.solvers._newton import NewtonResult, newton
+from emgame.solvers._responses import consumer_aggregate, consumer_joint, producer_responses
+
+
+log = logging.getLogger(__name__)
 
 
 def inputs_of(economy: Economy, q: np.ndarray, z: np.ndarray, Kbar: np.ndarray) -> np.ndarray:
@@ -99,6 +105,31 @@ def state_weights(economy: Economy, types: Types, x: np.ndarray, goods: np.ndarr
     W[ces] = np.where(np.isfinite(w) & (w > 0), k.pi[None, :] * w, W[ces])
     del T
     return W
+
+
+def ces_utility_scale(economy: Economy, types: Types, x: np.ndarray, goods: np.ndarray,
+                      producers: bool) -> np.ndarray:
+    """``dU/dV = U^{1-r}`` for CES types solved in their separable form ``V = Σ a y^r / r``
+    (one state), 1 for every other type: multiplies a multiplier in units of ``V`` into one in
+    units of utility (needed where ``λ`` is part of an objective, ``u + βλR`` under prepaid)."""
+    scale = np.ones(len(types))
+    ces = np.flatnonzero(types.ces)
+    if economy.S > 1 or ces.size == 0:
+        return scale
+    k = Kernel.of(economy)
+    xe = x[ces, 1:]
+    paid = xe > 0
+    E = (1.0 - k.kappa[0]) * xe - k.v[0, 1:][None, :] * paid
+    pays_goods = np.ones(ces.size, bool) if producers else (x[ces, 0] > 0)
+    E[:, k.t0 - 1] -= k.v[0, 0] * pays_goods
+    r = 1.0 - types.ge[ces]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        base = (types.a[ces] * np.where(E > 0, np.maximum(E, 1e-300) ** r[:, None], 0.0)).sum(1)
+        base = base + types.a0[ces] * np.maximum(goods[ces], 1e-300) ** r
+        U = base ** (1.0 / r)
+        sc = U ** (1.0 - r)
+    scale[ces] = np.where(np.isfinite(sc) & (sc > 0), sc, 1.0)
+    return scale
 
 
 @dataclass(eq=False)
@@ -196,6 +227,12 @@ class Aggregate:
                 self.status_c, want_jac)
         else:
             self.X_c, self.JX_c = np.zeros(T + 1), np.zeros((T + 1, 2 * T + 1))
+        self.respond_producers(p, Q)
+        self.evaluations += 1
+
+    def respond_producers(self, p: np.ndarray, Q: np.ndarray) -> None:
+        """Every producer type's response to ``(p, Q)`` (exact, with derivatives)."""
+        k, P = self.kernel, self.P
         if len(P):
             producer_responses(p, Q, self.tau, k.beta, k.exogenous, P.wallet, P.a, P.a0, P.ge,
                                P.gg, P.classic, P.theta, P.c, self.Kbar, P.rho, k.long_run,
@@ -203,14 +240,24 @@ class Aggregate:
                                self.xh_p,
                                self.qh_p, self.x_p, self.q_p, self.mu_p, self.dx_dY_p,
                                self.dq_dY_p, self.status_p)
-        self.evaluations += 1
 
     def __call__(self, y: np.ndarray, want_jac: bool) -> tuple[np.ndarray, np.ndarray | None]:
         p, Q = self.totals(y)
         self.respond(p, Q, want_jac)
+        return self._assemble(p, Q, self.X_c, self.JX_c, want_jac)
+
+    def _cols(self) -> list[int]:
+        """Indices of the unknowns in ``Y = (p^0..p^T, Q^1..Q^T)``."""
+        T = self.T
+        return list(self.posts) + list(T + self.posts) + ([0] if self.kernel.exogenous else [])
+
+    def _assemble(self, p: np.ndarray, Q: np.ndarray, X_c: np.ndarray, JX_c: np.ndarray,
+                  want_jac: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        """Residuals (and Jacobian in the unknowns) from consumers' total demand ``X_c`` (and
+        ``dX_c/dY``) and the producers' last responses."""
         P = self.P
         posts = self.posts
-        X = self.X_c + P.n @ self.x_p                # (T+1,) demand, goods first
+        X = X_c + P.n @ self.x_p                      # (T+1,) demand, goods first
         Z = P.n @ self.q_p                            # (T+1,) supply
         # Goods clear by Walras' law at a solution, but the row is kept (Newton then takes
         # Gauss–Newton steps): without it, electricity nearly clears at ever higher prices
@@ -219,15 +266,14 @@ class Aggregate:
                             [X[0] / Q[0] - 1.0]])
         if not want_jac:
             return F, None
-        T = self.T
         # dX/dY and dZ/dY over Y = (p^0..p^T, Q^1..Q^T).
-        JX = self.JX_c.copy()
+        JX = JX_c.copy()
         if len(P):
             JX += np.tensordot(P.n, self.dx_dY_p, axes=1)
             JZ = np.tensordot(P.n, self.dq_dY_p, axes=1)
         else:
             JZ = np.zeros_like(JX)
-        cols = list(posts) + list(T + posts) + ([0] if self.kernel.exogenous else [])
+        cols = self._cols()
         Y = np.concatenate([p, Q[1:]])
         scale = Y[cols]                               # d/dlog Y = Y d/dY
         rows_q = Q[posts][:, None]
@@ -238,3 +284,86 @@ class Aggregate:
         JD[np.arange(m), m + np.arange(m)] -= X[posts] / Q[posts]
         JS[np.arange(m), m + np.arange(m)] -= Z[posts] / Q[posts]
         return F, np.vstack([JD, JS, JX[[0]][:, cols] * scale / Q[0]])
+
+    # ------------------------------------------------------------------------------------
+    @property
+    def joint_ready(self) -> bool:
+        """Joint Newton applies: no fixed verification costs (participation is settled) and no
+        price taker with linear goods (whose λ is pinned, not solved)."""
+        return (not np.any(self.economy.fixed_costs > 0)
+                and not (self.tau == 0.0 and np.any(self.C.quasilinear)))
+
+    def joint_newton(self, y0: np.ndarray, *, atol: float = 1e-12,
+                     max_iter: int = 60, max_step: float = 2.0) -> NewtonResult:
+        """Newton's method on the totals and every consumer's ``λ`` jointly.
+
+        The same Newton step as :func:`emgame.solvers._newton.newton` on the totals, but each
+        consumer's budget is not solved exactly at every trial: its ``λ`` takes one Newton
+        step along (its Schur-complement update ``λ + corr + dλ/dY·ΔY``), so a pass over the
+        consumers costs one evaluation of their first-order conditions. The merit is
+        ``‖F‖² + mean(budget residual²)``; the result is polished by an exact pass.
+        """
+        C = self.C
+        nc = len(C)
+        nY = 2 * self.T + 1
+        corr = np.zeros(nc)
+        dldY = np.zeros((nc, nY))
+        rres = np.zeros(nc)
+        k = self.kernel
+        cols = self._cols()
+
+        def joint(y: np.ndarray, want_jac: bool):
+            p, Q = self.totals(y)
+            X_c, Xc, JX_c = consumer_joint(
+                p, Q, self.tau, k.beta, C.wallet, C.n, C.a, C.a0, C.ge, C.gg, C.omega,
+                self.consumer_part, self.pi_c, k.kappa, k.v, k.t0, self.lam_c, self.x_c,
+                want_jac, corr, dldY, rres)
+            self.respond_producers(p, Q)
+            self.evaluations += 1
+            F, J = self._assemble(p, Q, X_c, JX_c, want_jac)
+            Fp, _ = self._assemble(p, Q, X_c + Xc, JX_c, False)
+            return F, Fp, J, p, Q
+
+        self(y0, False)  # exact λ at the start
+        y = np.array(y0, dtype=np.float64)
+        F, Fp, J, p, Q = joint(y, True)
+        evaluations = 1
+        for it in range(1, max_iter + 1):
+            res = max(float(np.max(np.abs(F))), float(np.max(np.abs(rres))) if nc else 0.0)
+            if res <= atol:
+                break
+            if not (np.all(np.isfinite(J)) and np.all(np.isfinite(Fp))):
+                return NewtonResult(y, res, False, it, evaluations, "not finite")
+            step = np.linalg.lstsq(J, -Fp, rcond=None)[0]
+            big = float(np.max(np.abs(step)))
+            if big > max_step:
+                step *= max_step / big
+            Y = np.concatenate([p, Q[1:]])
+            dY = np.zeros(nY)
+            dY[cols] = Y[cols] * step
+            dlam = corr + dldY @ dY
+            lam0 = self.lam_c.copy()
+            merit0 = float(F @ F) + float(np.mean(rres ** 2)) if nc else float(F @ F)
+            t = 1.0
+            while True:
+                trial = lam0 + t * dlam
+                self.lam_c[:] = np.where(trial > 0.1 * lam0, trial,
+                                         lam0 * np.exp(np.clip(t * dlam / lam0, -5, 5)))
+                F_t, Fp_t, J_t, p_t, Q_t = joint(y + t * step, True)
+                evaluations += 1
+                merit = float(F_t @ F_t) + (float(np.mean(rres ** 2)) if nc else 0.0)
+                if np.isfinite(merit) and merit < (1 - 1e-4 * t) * merit0:
+                    break
+                t *= 0.5
+                if t < 1e-8:
+                    self.lam_c[:] = lam0
+                    return NewtonResult(y, res, False, it, evaluations,
+                                        "joint line search failed")
+            y = y + t * step
+            F, Fp, J, p, Q = F_t, Fp_t, J_t, p_t, Q_t
+            log.debug("joint %d: |F| = %.3e, budgets %.3e, t = %g", it, np.max(np.abs(F)),
+                      np.max(np.abs(rres)) if nc else 0.0, t)
+        # Polish: exact budgets, then ordinary Newton from there.
+        r = newton(self, y, atol=atol, max_iter=8)
+        return NewtonResult(r.y, r.residual, r.converged, it + r.iterations,
+                            evaluations + r.evaluations, r.message)

@@ -327,6 +327,10 @@ def _consumer_block(lo, hi, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, pa
     dx_dQ = np.zeros(T + 1)
     dx_dl = np.zeros(T + 1)
     dl_dY = np.zeros(nY)
+    # The rank-one terms n_i (dx_i/dλ_i)(dλ_i/dY) are summed by one matrix product per block.
+    m = hi - lo if want_jac else 0
+    U = np.zeros((m, T + 1))
+    V = np.zeros((m, nY))
     for i in range(lo, hi):
         li, st = consumer_response(p, Q, tau, beta, wallet[i], a[i], a0[i], ge[i], gg[i],
                                    omega[i], part[i], pi[i], kappa, v, t0, lam[i], x[i], x[i],
@@ -341,10 +345,11 @@ def _consumer_block(lo, hi, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, pa
                 JX[t, t] += w * dx_dp[t]
                 if t > 0:
                     JX[t, T + t] += w * dx_dQ[t]
-                c = w * dx_dl[t]
-                if c != 0.0:
-                    for k in range(nY):
-                        JX[t, k] += c * dl_dY[k]
+                U[i - lo, t] = w * dx_dl[t]
+            for k in range(nY):
+                V[i - lo, k] = dl_dY[k]
+    if want_jac and m > 0:
+        JX += U.T @ V
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
@@ -381,6 +386,85 @@ def consumer_aggregate(p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, p
         _consumer_blocks(blocks, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, pi,
                          kappa, v, t0, lam, x, status, want_jac, Xb, JXb)
     return Xb.sum(axis=0), JXb.sum(axis=0)
+
+
+@njit(cache=True, error_model="numpy")
+def _joint_block(lo, hi, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, pi, kappa, v,
+                 t0, lam, x, want_jac, X, Xc, JX, corr, dldY, rres):
+    """Responses of types ``lo..hi-1`` at their current ``λ`` (not solved: one Newton step's
+    worth), for :func:`consumer_joint`."""
+    T = a.shape[1]
+    nY = 2 * T + 1
+    fx = np.zeros(T + 1)
+    dx_dp = np.zeros(T + 1)
+    dx_dQ = np.zeros(T + 1)
+    dx_dl = np.zeros(T + 1)
+    dl = np.zeros(nY)
+    # The rank-one terms n_i (dx_i/dλ_i)(dλ_i/dY) are summed by one matrix product per block.
+    U = np.zeros((hi - lo, T + 1)) if want_jac else np.zeros((0, T + 1))
+    for i in range(lo, hi):
+        exog = wallet[i] == wallet[i]
+        income = wallet[i] if exog else p[0] * omega[i]
+        spend = _consumer_at(lam[i], p, Q, tau, beta, a[i], a0[i], ge[i], gg[i], omega[i],
+                             part[i], pi[i], kappa, v, t0, x[i], x[i], fx)
+        _derivs_consumer(lam[i], p, Q, tau, beta, omega[i], part[i], x[i], fx, a[i], ge[i],
+                         pi[i], kappa, v, t0, exog, False, dx_dp, dx_dQ, dx_dl, dl)
+        r = spend - income
+        r_l = 0.0
+        for t in range(T + 1):
+            r_l += p[t] * dx_dl[t]
+        c = -r / r_l if r_l < 0.0 else 0.0
+        corr[i] = c
+        rres[i] = r / income if income > 0.0 else r
+        w = n[i]
+        for k in range(nY):
+            dldY[i, k] = dl[k]
+        for t in range(T + 1):
+            X[t] += w * x[i, t]
+            Xc[t] += w * dx_dl[t] * c
+        if want_jac:
+            for t in range(T + 1):
+                JX[t, t] += w * dx_dp[t]
+                if t > 0:
+                    JX[t, T + t] += w * dx_dQ[t]
+                U[i - lo, t] = w * dx_dl[t]
+    if want_jac and hi > lo:
+        JX += U.T @ dldY[lo:hi]
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def _joint_blocks(blocks, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, pi, kappa, v,
+                  t0, lam, x, want_jac, Xb, Xcb, JXb, corr, dldY, rres):
+    for b in prange(blocks.size - 1):
+        _joint_block(blocks[b], blocks[b + 1], p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega,
+                     part, pi, kappa, v, t0, lam, x, want_jac, Xb[b], Xcb[b], JXb[b], corr, dldY,
+                     rres)
+
+
+def consumer_joint(p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, pi, kappa, v, t0,
+                   lam, x, want_jac, corr, dldY, rres):
+    """One pass of Newton's method on consumers' budgets jointly with the totals.
+
+    At each type's current ``λ`` (not re-solved): demand ``x``, its budget residual ``rres``
+    (relative), the Newton correction of ``λ`` at fixed totals ``corr = -r/r_λ`` and
+    ``dldY = dλ/dY``. Returns the weighted demand ``X``, the demand change the corrections
+    predict ``Xc``, and (with ``want_jac``) the Schur-complemented Jacobian ``dX/dY``: the
+    same matrix as :func:`consumer_aggregate`'s, at a third of the work per pass.
+    """
+    T = a.shape[1]
+    m = a.shape[0]
+    nb = 1 if m < 4096 else min(64, max(2, m // 4096))
+    blocks = np.linspace(0, m, nb + 1).astype(np.int64)
+    Xb = np.zeros((nb, T + 1))
+    Xcb = np.zeros((nb, T + 1))
+    JXb = np.zeros((nb, T + 1, 2 * T + 1))
+    if nb == 1:
+        _joint_block(0, m, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, pi, kappa, v,
+                     t0, lam, x, want_jac, Xb[0], Xcb[0], JXb[0], corr, dldY, rres)
+    else:
+        _joint_blocks(blocks, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, pi, kappa,
+                      v, t0, lam, x, want_jac, Xb, Xcb, JXb, corr, dldY, rres)
+    return Xb.sum(axis=0), Xcb.sum(axis=0), JXb.sum(axis=0)
 
 
 # --------------------------------------------------------------------------------------------

@@ -25,7 +25,12 @@ from emgame.market.game import Profile, inputs
 from emgame.model.economy import Economy
 from emgame.results import Multipliers, Status
 from emgame.solvers import checks
-from emgame.solvers._aggregate import default_participation, state_weights, valued_posts
+from emgame.solvers._aggregate import (
+    ces_utility_scale,
+    default_participation,
+    state_weights,
+    valued_posts,
+)
 from emgame.solvers._newton import newton
 from emgame.solvers._responses import consumer_aggregate
 from emgame.solvers.candidate import Candidate
@@ -490,8 +495,13 @@ def _candidate(economy: Economy, bench: _Benchmark, r, p, q, K, xc, xp, income) 
                   (1.0 / (P.c[:, None] * P.theta[:, None]))
                   * (q[:, 1:] / P.theta[:, None]) ** (1.0 / P.c[:, None] - 1.0))
     mu = np.where(full, np.maximum(bench.k.beta * p[None, 1:] - p[0] * mc, 0.0), 0.0)
-    mult = Multipliers(consumer_budget=bench.lam_c.copy(), producer_budget=lam_p,
-                       producer_goods=lam_p * p[0], producer_capacity=mu * lam_p[:, None])
+    # Multipliers in units of utility (CES types were solved in their separable form).
+    sc = ces_utility_scale(economy, bench.C, xc, xc[:, 0], False)
+    sp = ces_utility_scale(economy, P, xp, xp[:, 0], True)
+    lam_p = lam_p * sp
+    with np.errstate(invalid="ignore"):
+        mult = Multipliers(consumer_budget=bench.lam_c * sc, producer_budget=lam_p,
+                           producer_goods=lam_p * p[0], producer_capacity=mu * lam_p[:, None])
     ok = not reasons
     return Candidate("competitive", ok, Status.EQUILIBRIUM if ok else Status.NO_EQUILIBRIUM,
                      "; ".join(reasons), profile=profile, multipliers=mult,

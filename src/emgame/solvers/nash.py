@@ -24,7 +24,14 @@ from emgame.market.game import Profile
 from emgame.model.economy import Economy
 from emgame.results import Multipliers, Status
 from emgame.solvers import checks
-from emgame.solvers._aggregate import NO_OUTPUT, PAYS, Aggregate, default_participation
+from emgame.solvers._aggregate import (
+    NO_OUTPUT,
+    PAYS,
+    Aggregate,
+    ces_utility_scale,
+    default_participation,
+    inputs_of,
+)
 from emgame.solvers._newton import newton
 from emgame.solvers.candidate import Candidate
 
@@ -37,6 +44,8 @@ class NashOptions:
 
     Newton stops when every market-clearing residual (relative) is below ``atol``.
     ``tau0`` is where the market-power continuation starts when a direct solve fails.
+    From ``joint_from`` consumer types on, consumers' budgets are solved jointly with the totals
+    (:meth:`Aggregate.joint_newton`) rather than exactly at every trial.
     """
 
     atol: float = 1e-12
@@ -44,6 +53,7 @@ class NashOptions:
     tau0: float = 0.02
     max_continuation_steps: int = 200
     max_rounds: int = 40
+    joint_from: int = 5000
 
 
 def rough_start(economy: Economy) -> tuple[np.ndarray, np.ndarray]:
@@ -102,6 +112,8 @@ def solve_nash(economy: Economy, options: NashOptions | None = None,
             if history:
                 cand.diagnostics["regime_history"] = history
             return cand
+        if not (np.any(economy.fixed_costs > 0) or np.any(economy.producers.returns > 1.0)):
+            return cand  # nothing discrete to choose: every valued post is paid on
         new, gains = _better_regimes(economy, cand, regimes)
         _better = new
         if new is None:
@@ -226,7 +238,10 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
             tried.append(f"{name} start: some type has no response at these totals; skipped")
             evaluations += agg.evaluations
             continue
-        r = newton(agg, agg.unknowns(p0, Q0), atol=opts.atol, max_iter=opts.max_iter)
+        if len(agg.C) >= opts.joint_from and agg.joint_ready:
+            r = agg.joint_newton(agg.unknowns(p0, Q0), atol=opts.atol, max_iter=opts.max_iter)
+        else:
+            r = newton(agg, agg.unknowns(p0, Q0), atol=opts.atol, max_iter=opts.max_iter)
         tried.append(f"{name} start: {r.message} (residual {r.residual:.2e})")
         if not r.converged:
             r = _continuation(agg, agg.unknowns(p0, Q0), opts, tried, name)
@@ -259,6 +274,26 @@ def _state_weights_fixed_point(agg: Aggregate, r, opts: NashOptions, tried: list
     tried.append("CES state weights did not settle")
     return r if not r.converged else type(r)(r.y, r.residual, False, r.iterations,
                                                 r.evaluations, "CES state weights did not settle")
+
+
+def price_taking_start(economy: Economy, opts: NashOptions | None = None
+                       ) -> tuple[np.ndarray, np.ndarray] | None:
+    """The price-taking totals ``(p, Q)`` from the aggregate system with ``τ = 0``: the
+    competitive benchmark when every producer has decreasing returns, found at the cost of a
+    few passes (used as the Nash start in large economies)."""
+    opts = opts or NashOptions()
+    if np.any(economy.producers.returns >= 1.0) or np.any(economy.fixed_costs > 0):
+        return None
+    agg = _fresh(economy)
+    agg.tau = 0.0
+    p0, Q0 = rough_start(economy)
+    y0 = agg.unknowns(p0, Q0)
+    if len(agg.C) >= opts.joint_from and agg.joint_ready:
+        # Price takers' supply moves a lot with prices: allow long steps from the rough guess.
+        r = agg.joint_newton(y0, atol=1e-10, max_iter=opts.max_iter, max_step=20.0)
+    else:
+        r = newton(agg, y0, atol=1e-10, max_iter=opts.max_iter)
+    return agg.totals(r.y) if r.converged else None
 
 
 def _fresh(economy: Economy, regimes=None) -> Aggregate:
@@ -314,11 +349,15 @@ def _candidate(economy: Economy, agg: Aggregate, y: np.ndarray, r, tried: list[s
     long_run = economy.market.long_run
     capacity = agg.z_p[:, 2].copy() if long_run else agg.Kbar.copy()
     profile = Profile(consumer_bids, producer_bids, offers, capacity)
+    # Multipliers in units of utility (CES types were solved in their separable form).
+    sc = ces_utility_scale(economy, agg.C, agg.x_c, agg.x_c[:, 0], False)
+    sp = ces_utility_scale(economy, agg.P, agg.x_p,
+                           agg.x_p[:, 0] - inputs_of(economy, agg.q_p, agg.z_p, agg.Kbar), True)
     mult = Multipliers(
-        consumer_budget=agg.lam_c.copy(),
-        producer_budget=np.exp(agg.z_p[:, 0]),
-        producer_goods=np.exp(agg.z_p[:, 1]),
-        producer_capacity=agg.mu_p[:, 1:].copy(),
+        consumer_budget=agg.lam_c * sc,
+        producer_budget=np.exp(agg.z_p[:, 0]) * sp,
+        producer_goods=np.exp(agg.z_p[:, 1]) * sp,
+        producer_capacity=agg.mu_p[:, 1:] * sp[:, None],
     )
     status_bad = int(np.sum(agg.status_c == 2) + np.sum(agg.status_p != 0))
     diag = {"starts": tried, "residual": r.residual, "tau": agg.tau,
