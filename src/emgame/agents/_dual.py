@@ -19,15 +19,16 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
+from emgame._jit import njit
 from emgame.agents._kernels import INF, best_offer, best_x, best_x_in, el_terms, h, phi
 
 _ONE = np.ones(1)
 _ZERO = np.zeros(1)
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def _goods_consumer(paid_choice, a0, gg, lin, w0, B0, Omega, omega, thR, lam, pt, p0, hint,
                     force):
     """Consumer's goods post: ``(value, x0, paid)``; ``paid_choice`` -1 free, 0 no, 1 yes."""
@@ -45,7 +46,7 @@ def _goods_consumer(paid_choice, a0, gg, lin, w0, B0, Omega, omega, thR, lam, pt
                   hint, force)
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def consumer_dual(lam, simult, thR_fixed, a, a0, ge, gg, omega, Omega, pi, kappa, v, t0, Bm, Qo,
                   pt, p, income, lin, w, w0, xhint, force, x_out, paid_out):
     """``(D(λ), dD/dλ)`` for one consumer; the maximiser goes to ``x_out``, ``paid_out``.
@@ -104,7 +105,7 @@ def consumer_dual(lam, simult, thR_fixed, a, a0, ge, gg, omega, Omega, pi, kappa
     return best, income - spend
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def _capacity_value(K, nu, rho, qstar, pstar, vstar, concave, a, ge, pi, kappa, v, t0, extra,
                     lin, w, Bm, Qm, thR, lam, theta, c, pt, p, xhint, force, q_out, x_out,
                     paid_out):
@@ -131,7 +132,7 @@ def _capacity_value(K, nu, rho, qstar, pstar, vstar, concave, a, ge, pi, kappa, 
     return total
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def producer_dual(lam, nu, simult, thR_fixed, K_fixed, Khi, rho, theta, c, classic, a, a0, ge,
                   gg, pi, kappa, v, t0, Bm, Qm, Omega, pt, p, income, lin, w, w0, concave, qhint,
                   xhint, force, x_out, q_out, paid_out):
@@ -309,7 +310,7 @@ def producer_dual(lam, nu, simult, thR_fixed, K_fixed, Khi, rho, theta, c, class
 # --------------------------------------------------------------------------------------------
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def _consumer_D(y, i, simult, thR, a, a0, ge, gg, omega, Omega, pi, kappa, v, t0, Bm, Qo, pt,
                 p, income, lin, w, w0, xhint, force, x_out, paid_out):
     return consumer_dual(math.exp(y), simult, thR[i], a[i], a0[i], ge[i], gg[i], omega[i], Omega,
@@ -317,7 +318,7 @@ def _consumer_D(y, i, simult, thR, a, a0, ge, gg, omega, Omega, pi, kappa, v, t0
                          xhint[i], force[i], x_out, paid_out)
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(parallel=True)
 def consumer_bounds(lam0, target, simult, thR, a, a0, ge, gg, omega, Omega, pi, kappa, v, t0, Bm,
                     Qo, pt, p, income, lin, w, w0, xhint, force, D_out, lam_out, x_out,
                     paid_out):
@@ -409,7 +410,7 @@ def consumer_bounds(lam0, target, simult, thR, a, a0, ge, gg, omega, Omega, pi, 
         lam_out[i] = math.exp(besty)
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def _producer_inner(y, z0, j, target, simult, thR, K_fixed, Khi, rho, theta, c, classic, a, a0,
                     ge, gg, pi, kappa, v, t0, Bm, Qm, Omega, pt, p, income, lin, w, w0, concave,
                     qhint, xhint, force, xb, qb, pb):
@@ -501,7 +502,7 @@ def _producer_inner(y, z0, j, target, simult, thR, K_fixed, Khi, rho, theta, c, 
     return bestD, bestgl, bestz, bestK
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(parallel=True)
 def producer_bounds(lam0, nu0, target, simult, thR, K_fixed, Khi, rho, theta, c, classic, a, a0,
                     ge, gg, pi, kappa, v, t0, Bm, Qm, Omega, pt, p, income, lin, w, w0, concave,
                     qhint, xhint, force, D_out, lam_out, nu_out, K_out, x_out, q_out, paid_out):

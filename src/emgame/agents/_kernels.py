@@ -27,13 +27,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from emgame._jit import njit
 
 INF = np.inf
 _MAXIT = 200
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def h(y: float, g: float) -> float:
     """``h_γ(y)``: ``y^{1-γ}/(1-γ)``, ``log y`` (γ = 1), ``y`` (γ = 0)."""
     if g == 0.0:
@@ -47,7 +48,7 @@ def h(y: float, g: float) -> float:
     return y ** (1.0 - g) / (1.0 - g)
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def h1(y: float, g: float) -> float:
     if g == 0.0:
         return 1.0
@@ -56,7 +57,7 @@ def h1(y: float, g: float) -> float:
     return y ** (-g)
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def h2(y: float, g: float) -> float:
     if g == 0.0:
         return 0.0
@@ -65,7 +66,7 @@ def h2(y: float, g: float) -> float:
     return -g * y ** (-g - 1.0)
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def el_terms(x, a, g, pi, kappa, F, lin, w):
     """Electricity term on one post and its first two derivatives in ``x``."""
     val = 0.0
@@ -84,7 +85,7 @@ def el_terms(x, a, g, pi, kappa, F, lin, w):
     return val, d1, d2
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def x_floor(kappa, F):
     """Least ``x`` with ``E_s = (1-κ_s) x - F_s >= 0`` in every state."""
     lo = 0.0
@@ -94,26 +95,30 @@ def x_floor(kappa, F):
     return lo
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def money(x, B, Qo, o, thR, lam, pt, p):
     """Money term ``m(x)`` of a post and its first two derivatives (see the module notes)."""
     if pt:
         return thR * p * o - lam * p * x, -lam * p, 0.0
+    if B <= 0.0:
+        return 0.0, 0.0, 0.0  # nobody else bids: no bytecoin changes hands on this post
     W = Qo - x
     num = thR * o - lam * Qo
     return (thR * o - lam * x) * B / W, B * num / (W * W), 2.0 * B * num / (W * W * W)
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def money_dq(x, B, Qm, q, thR, lam, pt, p):
     """``∂m/∂q`` on a producer's own post (``Q_o = Q_- + q``, ``o = q``)."""
     if pt:
         return thR * p
+    if B <= 0.0:
+        return 0.0
     W = Qm + q - x
     return B * (thR * Qm + (lam - thR) * x) / (W * W)
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def best_x_in(a, g, pi, kappa, F, lin, w, B, Qo, o, thR, lam, pt, p, hint):
     """Best ``x`` among strictly positive bids (the agent pays on the post).
 
@@ -197,7 +202,7 @@ def best_x_in(a, g, pi, kappa, F, lin, w, B, Qo, o, thR, lam, pt, p, hint):
     return e + m, x
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def _no_share(kappa):
     for s in range(kappa.size):
         if kappa[s] != 0.0:
@@ -205,7 +210,7 @@ def _no_share(kappa):
     return True
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def best_x(a, g, pi, kappa, vpost, extra, lin, w, B, Qo, o, thR, lam, pt, p, hint, force):
     """Best choice on one post, paying or not: ``(value, x, paid)``.
 
@@ -236,12 +241,12 @@ def best_x(a, g, pi, kappa, vpost, extra, lin, w, B, Qo, o, thR, lam, pt, p, hin
 # --------------------------------------------------------------------------------------------
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def phi(q, theta, c):
     return (q / theta) ** (1.0 / c) if q > 0.0 else 0.0
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def phi1(q, theta, c):
     if c == 1.0:
         return 1.0 / theta
@@ -250,7 +255,7 @@ def phi1(q, theta, c):
     return (1.0 / (c * theta)) * (q / theta) ** (1.0 / c - 1.0)
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def _offer_value(q, paying, a, g, pi, kappa, vpost, extra, lin, w, B, Qm, thR, lam, nu, theta,
                  c, pt, p, hint):
     """Value of offering ``q`` on a post, given whether the producer also pays there:
@@ -267,13 +272,13 @@ def _offer_value(q, paying, a, g, pi, kappa, vpost, extra, lin, w, B, Qm, thR, l
         for s in range(extra.size):
             if extra[s] > 0.0:
                 v = -INF
-    if not pt and Qo - x <= 0.0:
+    if not pt and B > 0.0 and Qo - x <= 0.0:
         return -INF, x, 0.0
     dv = money_dq(x, B, Qm, q, thR, lam, pt, p) - nu * phi1(q, theta, c)
     return v - nu * phi(q, theta, c), x, dv
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def _best_offer_piece(paying, qmax, concave, a, g, pi, kappa, vpost, extra, lin, w, B, Qm, thR,
                       lam, nu, theta, c, pt, p, qhint, xhint):
     """Best ``q`` in ``[0, qmax]`` for one participation choice: ``(value, q, x)``.
@@ -372,7 +377,7 @@ def _best_offer_piece(paying, qmax, concave, a, g, pi, kappa, vpost, extra, lin,
     return best_v, best_q, best_x
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def best_offer(qmax, concave, a, g, pi, kappa, vpost, extra, lin, w, B, Qm, thR, lam, nu, theta,
                c, pt, p, qhint, xhint, force):
     """A producer's best ``(value, q, x, paid)`` on one electricity post, ``0 <= q <= qmax``;

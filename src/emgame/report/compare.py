@@ -11,25 +11,13 @@ trade, utility ``-inf``) are ``None`` in the dictionaries, as in :meth:`Solution
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
+from emgame.analysis.compare import compare
+from emgame.analysis.foc import foc_residuals
 from emgame.results import Solution, Status
-
-
-def _num(x: Any) -> float | None:
-    if x is None:
-        return None
-    f = float(x)
-    return f if math.isfinite(f) else None
-
-
-def _list(a: np.ndarray | None, n: int) -> list[float | None]:
-    if a is None:
-        return [None] * n
-    return [_num(v) for v in np.asarray(a, dtype=float)]
 
 
 def relative_prices(solution: Solution) -> np.ndarray | None:
@@ -47,22 +35,10 @@ def utilities(solution: Solution) -> tuple[np.ndarray | None, np.ndarray | None]
             np.asarray(solution.outcome.producers.utility, dtype=float))
 
 
-def _ratio(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
-    if a is None or b is None:
-        return None
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return a / b
-
-
-def _diff(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
-    if a is None or b is None:
-        return None
-    with np.errstate(invalid="ignore"):
-        return a - b
-
-
 def comparison(nash: Solution, competitive: Solution) -> dict[str, Any]:
     """Relative prices side by side with their gap and ratio, and utility Nash minus competitive.
+
+    The numbers are :func:`emgame.analysis.compare.compare`'s (this is its JSON form).
 
     Parameters
     ----------
@@ -76,36 +52,21 @@ def comparison(nash: Solution, competitive: Solution) -> dict[str, Any]:
         "utility": {"consumers": [...], "producers": [...]}}`` where ``gap`` is Nash minus
         competitive, ``ratio`` Nash over competitive, and each utility row holds ``name``,
         ``nash``, ``competitive`` and ``difference`` (Nash minus competitive) for one agent of
-        the type. ``both_equilibria`` says whether both numbers come from certified equilibria.
+        the type (and its ``consumption_equivalent`` and ``equivalent_variation``).
+        ``both_equilibria`` says whether both numbers come from certified equilibria. Further
+        keys: ``producers`` (markups, Lerner indices, capacity withheld under both), ``welfare``
+        (aggregate measures) and ``notes``.
     """
-    econ = nash.economy
-    T = econ.periods
-    rn, rc = relative_prices(nash), relative_prices(competitive)
-    cons_n, prod_n = utilities(nash)
-    cons_c, prod_c = utilities(competitive)
+    return compare(nash, competitive).to_dict()
 
-    def rows(names: tuple[str, ...], a: np.ndarray | None, b: np.ndarray | None) -> list[dict]:
-        d = _diff(a, b)
-        n = len(names)
-        return [{"name": name, "nash": x, "competitive": y, "difference": z}
-                for name, x, y, z in zip(names, _list(a, n), _list(b, n), _list(d, n),
-                                         strict=True)]
 
-    return {
-        "periods": list(econ.labels),
-        "both_equilibria": nash.status is Status.EQUILIBRIUM
-        and competitive.status is Status.EQUILIBRIUM,
-        "relative_prices": {
-            "nash": _list(rn, T),
-            "competitive": _list(rc, T),
-            "gap": _list(_diff(rn, rc), T),
-            "ratio": _list(_ratio(rn, rc), T),
-        },
-        "utility": {
-            "consumers": rows(econ.consumers.names, cons_n, cons_c),
-            "producers": rows(econ.producers.names, prod_n, prod_c),
-        },
-    }
+def solution_to_dict(solution: Solution) -> dict[str, Any]:
+    """:meth:`Solution.to_dict` plus, for a Nash solution with a candidate, the residuals of
+    the paper's first-order conditions (10)–(17) under ``"foc_residuals"``."""
+    d = solution.to_dict()
+    if solution.concept == "nash" and solution.profile is not None:
+        d["foc_residuals"] = foc_residuals(solution)
+    return d
 
 
 def both_to_dict(nash: Solution, competitive: Solution) -> dict[str, Any]:
@@ -117,7 +78,7 @@ def both_to_dict(nash: Solution, competitive: Solution) -> dict[str, Any]:
     failed = [s for s in (nash, competitive) if s.status is not Status.EQUILIBRIUM]
     return {
         "status": failed[0].status.value if failed else Status.EQUILIBRIUM.value,
-        "nash": nash.to_dict(),
+        "nash": solution_to_dict(nash),
         "competitive": competitive.to_dict(),
         "comparison": comparison(nash, competitive),
     }

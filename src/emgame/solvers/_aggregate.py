@@ -15,18 +15,16 @@ as a guard).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import numpy as np
-
-import logging
 
 from emgame.agents.arrays import Kernel, Types
 from emgame.market.game import inputs
 from emgame.model.economy import Economy
 from emgame.solvers._newton import NewtonResult, newton
 from emgame.solvers._responses import consumer_aggregate, consumer_joint, producer_responses
-
 
 log = logging.getLogger(__name__)
 

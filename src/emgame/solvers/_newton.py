@@ -87,5 +87,9 @@ def newton(fun: Callable[[np.ndarray, bool], tuple[np.ndarray, np.ndarray | None
         f = 0.5 * float(F @ F)
         log.debug("newton %d: |F| = %.3e, step %.3e (t = %g)", it, np.max(np.abs(F)), big, t)
     res = float(np.max(np.abs(F))) if F.size else 0.0
-    return NewtonResult(y, res, res <= atol, max_iter, evaluations,
-                        "converged" if res <= atol else f"not converged after {max_iter} steps")
+    if res <= atol:
+        return NewtonResult(y, res, True, max_iter, evaluations, "converged")
+    if res <= stall_tol:
+        return NewtonResult(y, res, True, max_iter, evaluations, "converged to rounding error")
+    return NewtonResult(y, res, False, max_iter, evaluations,
+                        f"not converged after {max_iter} steps")

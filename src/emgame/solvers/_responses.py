@@ -28,21 +28,22 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
+from emgame._jit import njit
 from emgame.agents._kernels import INF, h1, h2, phi, phi1, x_floor
 
 _MAXIT = 100
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def phi2(q, theta, c):
     if c == 1.0 or q <= 0.0:
         return 0.0
     return (1.0 / (c * theta * theta)) * (1.0 / c - 1.0) * (q / theta) ** (1.0 / c - 2.0)
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def mu_el(x, a, g, pi, kappa, F):
     """``MU_t(x)`` and its derivative."""
     m = 0.0
@@ -55,7 +56,7 @@ def mu_el(x, a, g, pi, kappa, F):
     return m, d
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def solve_x(R, a, g, pi, kappa, F, tau, Q, hint):
     """Solve ``MU(x)(1 - τx/Q) = R`` for ``x`` in ``(x_floor, Q/τ)``; returns ``(x, f'(x))``.
 
@@ -116,7 +117,7 @@ def solve_x(R, a, g, pi, kappa, F, tau, Q, hint):
 # --------------------------------------------------------------------------------------------
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def _consumer_at(lam, p, Q, tau, beta, a, a0, ge, gg, omega, part, pi, kappa, v, t0, xhint,
                  x, fx):
     """Given ``λ``: each post's purchase ``x`` (and ``f'``); returns spending."""
@@ -159,7 +160,7 @@ def _consumer_at(lam, p, Q, tau, beta, a, a0, ge, gg, omega, part, pi, kappa, v,
     return spend
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def consumer_response(p, Q, tau, beta, wallet, a, a0, ge, gg, omega, part, pi, kappa, v, t0,
                       lam0, xhint, x, dx_dp, dx_dQ, dx_dl, dl_dY):
     """One consumer type's replacement response; returns ``(λ, status)``.
@@ -275,7 +276,7 @@ def consumer_response(p, Q, tau, beta, wallet, a, a0, ge, gg, omega, part, pi, k
     return lam, status
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def _derivs_consumer(lam, p, Q, tau, beta, omega, part, x, fx, a, ge, pi, kappa, v, t0, exog,
                      pinned, dx_dp, dx_dQ, dx_dl, dl_dY):
     """Implicit derivatives of a consumer's response (see :func:`consumer_response`)."""
@@ -317,7 +318,7 @@ def _derivs_consumer(lam, p, Q, tau, beta, omega, part, x, fx, a, ge, pi, kappa,
         dl_dY[T + t] = -(p[t] * dx_dQ[t]) / dr_dl
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def _consumer_block(lo, hi, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, pi, kappa, v,
                     t0, lam, x, status, want_jac, X, JX):
     """Responses of types ``lo..hi-1``, added (weighted by counts) into ``X`` and ``JX``."""
@@ -352,7 +353,7 @@ def _consumer_block(lo, hi, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, pa
         JX += U.T @ V
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(parallel=True)
 def _consumer_blocks(blocks, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, pi, kappa,
                      v, t0, lam, x, status, want_jac, Xb, JXb):
     for b in prange(blocks.size - 1):
@@ -388,7 +389,7 @@ def consumer_aggregate(p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, p
     return Xb.sum(axis=0), JXb.sum(axis=0)
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def _joint_block(lo, hi, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, pi, kappa, v,
                  t0, lam, x, want_jac, X, Xc, JX, corr, dldY, rres):
     """Responses of types ``lo..hi-1`` at their current ``λ`` (not solved: one Newton step's
@@ -432,7 +433,7 @@ def _joint_block(lo, hi, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part,
         JX += U.T @ dldY[lo:hi]
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(parallel=True)
 def _joint_blocks(blocks, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, pi, kappa, v,
                   t0, lam, x, want_jac, Xb, Xcb, JXb, corr, dldY, rres):
     for b in prange(blocks.size - 1):
@@ -472,7 +473,7 @@ def consumer_joint(p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, pi, k
 # --------------------------------------------------------------------------------------------
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def _output_residual(q, lam, nu, p, Q, tau, beta, a, g, pi, kappa, F, paying, theta, c, xh):
     """``(F2, dF2/dq, x, f1x)`` at offer ``q``, with ``x`` solving the purchase condition F1."""
     if paying:
@@ -491,7 +492,7 @@ def _output_residual(q, lam, nu, p, Q, tau, beta, a, g, pi, kappa, F, paying, th
     return F2, dF2, x, f1x
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def _post_output(lam, nu, p, Q, tau, beta, a, g, pi, kappa, F, paying, theta, c, K, xhint,
                  qhint):
     """One producer post at given ``(λ, ν, K)``: ``(x, q, μ, state)``.
@@ -561,7 +562,7 @@ def _post_output(lam, nu, p, Q, tau, beta, a, g, pi, kappa, F, paying, theta, c,
     return x, q, 0.0, 0
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def _post_jac(lam, nu, p, Q, tau, beta, a, g, pi, kappa, F, paying, theta, c, x, q, state,
               long_run, out):
     """Implicit derivatives of one producer post's ``(x, q)`` and ``μ``.
@@ -609,7 +610,7 @@ def _post_jac(lam, nu, p, Q, tau, beta, a, g, pi, kappa, F, paying, theta, c, x,
             out[2, m] = F2_par[m] + F2x * out[0, m] + F2q * out[1, m]
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def _producer_eval(lam, nu, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c, rho,
                    long_run, part, pi, kappa, v, t0, xh, qh, x, q, mu, state, jac, want_jac):
     """Per-post outputs at ``(λ, ν, K)`` and the type's residuals ``(G1, G2, G3)``.
@@ -705,7 +706,7 @@ def _producer_eval(lam, nu, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic,
     return G1, G2, G3
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def _producer_newton(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c, Kbar, rho,
                      long_run, part, pi, kappa, v, t0, z, xh, qh, x, q, mu, state, jac):
     """Newton on ``(log λ, log r, K)`` with ``r = ν/λ``, the goods price in money including
@@ -788,7 +789,7 @@ def _producer_newton(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c,
     return False
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def _nested_eval(lam, r, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c, rho,
                  long_run, part, pi, kappa, v, t0, xh, qh, x, q, mu, state, jac):
     """Residuals at ``(λ, ν = rλ)``, solving the capacity condition for ``K`` in the long run."""
@@ -827,7 +828,7 @@ def _nested_eval(lam, r, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, th
                           False), K
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def _r_of_lambda(lam, r0, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c, rho,
                  long_run, part, pi, kappa, v, t0, xh, qh, x, q, mu, state, jac):
     """The goods price ``r = ν/λ`` solving the goods condition ``r(1 - τG/Ω) = p^0`` at ``λ``.
@@ -870,7 +871,7 @@ def _r_of_lambda(lam, r0, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, t
     return r, K, g[0]
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def _producer_nested(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c, Kbar, rho,
                      long_run, part, pi, kappa, v, t0, z, xh, qh, x, q, mu, state, jac):
     """Robust fallback: bisection on ``log λ`` for the budget (spending falls as money grows
@@ -919,7 +920,7 @@ def _producer_nested(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c,
     return True
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def producer_response(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c, Kbar, rho,
                       long_run, part, pi, kappa, v, t0, z, xh, qh, x, q, mu, dx_dY, dq_dY):
     """One producer type's replacement response, by Newton on its multipliers.
@@ -1009,7 +1010,7 @@ def producer_response(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c
     return status
 
 
-@njit(cache=True, error_model="numpy")
+@njit
 def producer_responses(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c, Kbar, rho,
                        long_run, part, pi, kappa, v, t0, z, xh, qh, x, q, mu, dx_dY, dq_dY,
                        status):

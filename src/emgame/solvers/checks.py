@@ -51,6 +51,27 @@ def sole_sellers(economy: Economy) -> str | None:
     return None
 
 
+def vanishing_monopoly(economy: Economy) -> str | None:
+    """A lone producer that values only goods, facing buyers whose spending on electricity
+    does not depend on its price (Cobb–Douglas, unit-elastic demand): its revenue is the same
+    whatever it sells, so it shrinks output towards nothing and no active equilibrium exists
+    (MODEL.md §6)."""
+    prod, cons = economy.producers, economy.consumers
+    if not len(prod) or prod.agents != 1:
+        return None
+    j = int(np.flatnonzero(prod.count > 0)[0])
+    if np.any(prod.weights[j] > 0) or not prod.classic[j]:
+        return None
+    from emgame.market.utility import CD
+
+    if not np.all(cons.family == CD) or economy.costly_verification:
+        return None
+    return (f"producer type '{prod.names[j]}' is a single agent that values only goods and "
+            "faces Cobb–Douglas buyers, whose spending on electricity does not depend on its "
+            "price: its revenue is the same whatever it offers, so it cuts output (and its "
+            "inputs) towards nothing, and there is no active Nash equilibrium")
+
+
 def worthless_goods(economy: Economy) -> str | None:
     """All-``ai`` economy whose producers cannot use all goods even at full capacity (§3)."""
     if economy.market.long_run:
@@ -75,7 +96,8 @@ def worthless_goods(economy: Economy) -> str | None:
 
 
 def before_nash(economy: Economy) -> str | None:
-    return no_trade(economy) or sole_sellers(economy) or worthless_goods(economy)
+    return (no_trade(economy) or sole_sellers(economy) or worthless_goods(economy)
+            or vanishing_monopoly(economy))
 
 
 def before_competitive(economy: Economy) -> str | None:

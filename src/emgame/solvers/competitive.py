@@ -201,13 +201,20 @@ class _Benchmark:
         return q, Kout
 
     def producer_income(self, p: np.ndarray, q: np.ndarray, K: np.ndarray) -> np.ndarray:
-        """Profit (revenue-financed budgets) or wallet net of inputs (exogenous wallets)."""
+        """Profit (revenue-financed budgets) or wallet net of inputs (exogenous wallets).
+
+        A profit within rounding of zero (constant returns at a price equal to cost) is zero:
+        a residue of 1e-12 would buy a sliver of electricity and a finite utility that the
+        benchmark does not have (MODEL.md §6).
+        """
         P = self.P
         cost = p[0] * (inputs(self.economy.producers, q[:, 1:]).sum(axis=1)
                        + (P.rho * K if self.k.long_run else 0.0))
         if self.k.exogenous:
             return P.wallet - cost
-        return q[:, 1:] @ p[1:] - cost
+        revenue = q[:, 1:] @ p[1:]
+        profit = revenue - cost
+        return np.where(np.abs(profit) <= 1e-9 * np.maximum(revenue, cost), 0.0, profit)
 
     def consume(self, p: np.ndarray, types: Types, part, lam, x, st, wallet, omega,
                 want_jac: bool = False):
@@ -376,10 +383,16 @@ def solve_competitive(economy: Economy, options: CompetitiveOptions | None = Non
     for round_ in range(opts.max_rounds):
         r = _solve_fixed(bench, start, opts)
         if not r.converged:
-            return Candidate("competitive", False, Status.NO_EQUILIBRIUM,
-                             f"Newton's method on excess demand: {r.message} "
-                             f"(largest relative excess demand {r.residual:.2e})"
-                             + (f"; participation rounds: {history}" if history else ""),
+            reason = (f"Newton's method on excess demand: {r.message} "
+                      f"(largest relative excess demand {r.residual:.2e})"
+                      + (f"; participation rounds: {history}" if history else ""))
+            big = [economy.producers.names[j] for j in np.flatnonzero(bench.P.c > 1.0)]
+            if big:
+                reason = (f"no competitive equilibrium found: producer type(s) {big} have "
+                          "increasing returns (c > 1), so a price taker's supply jumps from "
+                          "nothing to capacity at its average cost and demand may fall in the "
+                          "gap; " + reason)
+            return Candidate("competitive", False, Status.NO_EQUILIBRIUM, reason,
                              iterations=r.iterations, evaluations=bench.evaluations)
         p, q, K, xc, xp, income = bench.evaluate(r.y)
         cand = _candidate(economy, bench, r, p, q, K, xc, xp, income)

@@ -1,0 +1,122 @@
+"""The certificate (MODEL.md section 6): an upper bound on what one agent gains by deviating alone.
+
+Oracles: (i) at a reported equilibrium it passes, also when recomputed from the profile alone
+(without the solver's multipliers); (ii) on a profile moved 1e-3 off the equilibrium it fails for
+the moved type, with a regret above tolerance; (iii) it bounds from above the gain found by the
+independent best response of :mod:`oracles` (a feasible deviation's gain is a lower bound on
+the true best gain, the certificate an upper bound); (iv) rescaling every bid (homogeneity,
+MODEL.md §3) changes no allocation and keeps it passing; (v) a profile in which some agent
+spends more than its budget is not an equilibrium, whatever its payoff.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from emgame.certificate import certify
+from emgame.market import Profile, evaluate
+from oracles import CATALOGUE, deviation_gain, perturbed, solved
+
+NAMES = list(CATALOGUE)
+
+
+def _types(e):
+    return [(role, i) for role, pop in (("consumers", e.consumers),
+                                        ("producers", e.producers)) for i in range(len(pop))]
+
+
+def _regret(cert, role, i):
+    return (cert.producer_regret if role == "producers" else cert.consumer_regret)[i]
+
+
+def _utility(cert, role, i):
+    return (cert.producer_utility if role == "producers" else cert.consumer_utility)[i]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_passes_at_the_equilibrium_and_without_the_solvers_multipliers(name):
+    """At the reported equilibrium every type passes (regret <= max(atol, rtol·|U|)); a valid
+    upper bound is never below the payoff itself (regret >= -rounding); recomputing it with no
+    hint from the solver gives the same verdict."""
+    s = solved(name)
+    assert s.ok, s.reason
+    cert = s.certificate
+    assert cert.passed
+    fresh = certify(s.economy, s.profile)
+    assert fresh.passed, (fresh.consumer_regret, fresh.producer_regret)
+    for c in (cert, fresh):
+        for role, i in _types(s.economy):
+            assert _regret(c, role, i) >= -1e-12 * max(1.0, abs(_utility(c, role, i)))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_fails_when_one_type_moves_1e_3_off(name):
+    """Move one type's bids by 1e-3 (relative; feasibly for it, see oracles.perturbed): the
+    certificate must see it, with that type's regret positive and above its tolerance."""
+    s = solved(name)
+    assert s.ok, s.reason
+    e = s.economy
+    for role, i in _types(e):
+        prof = perturbed(s.profile, role, i, 1e-3, seed=7 + i)
+        cert = certify(e, prof, multipliers=s.multipliers)
+        U = _utility(cert, role, i)
+        tol = max(cert.atol, cert.rtol * abs(U))
+        assert _regret(cert, role, i) > tol, (role, i, _regret(cert, role, i), tol)
+        assert not cert.passed
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_regret_bounds_the_gain_of_an_independent_optimiser(name):
+    """On profiles moved 1e-3 and 1e-2 off the equilibrium, the certificate's regret for the
+    moved type is at least the gain the independent SLSQP best response attains (upper bound >=
+    a feasible point's gain); and the two agree to 1% — the bound is tight in these (concave)
+    problems, so a much larger regret would flag a loose bound."""
+    s = solved(name)
+    assert s.ok, s.reason
+    e = s.economy
+    for rel in (1e-3, 1e-2):
+        for role, i in _types(e):
+            prof = perturbed(s.profile, role, i, rel, seed=3 + i)
+            cert = certify(e, prof, multipliers=s.multipliers)
+            g = deviation_gain(e, prof, role, i, seed=i)
+            r = _regret(cert, role, i)
+            assert r >= g.gain - 1e-12 * max(1.0, abs(g.current)), (role, i, r, g.gain)
+            assert g.gain >= 0.99 * r, (role, i, r, g.gain)
+
+
+@pytest.mark.parametrize("name", ["ai-cd", "classic-cd", "ai-long-run", "peak-load"])
+@pytest.mark.parametrize("k", [1e-3, 7.5, 1e4])
+def test_rescaled_equilibrium_changes_no_allocation_and_still_passes(name, k):
+    """Bids are homogeneous of degree one (MODEL.md §3): the Nash profile with every bid times k
+    has the same allocations and utilities, prices times k, and is still certified."""
+    s = solved(name)
+    assert s.ok, s.reason
+    e = s.economy
+    prof = s.profile.scaled(k)
+    out = evaluate(e, prof)
+    np.testing.assert_allclose(out.prices, k * s.outcome.prices, rtol=1e-12)
+    for a, b in ((out.consumers, s.outcome.consumers), (out.producers, s.outcome.producers)):
+        np.testing.assert_allclose(a.electricity, b.electricity, rtol=1e-12)
+        np.testing.assert_allclose(a.consumption, b.consumption, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(a.goods, b.goods, rtol=1e-11, atol=1e-13)
+        np.testing.assert_allclose(a.utility, b.utility, rtol=1e-12, atol=1e-14)
+    cert = certify(e, prof)
+    assert cert.passed, (cert.consumer_regret, cert.producer_regret)
+
+
+@pytest.mark.parametrize("eps", [1e-6, 1e-4])
+def test_a_type_that_overspends_its_budget_does_not_pass(eps):
+    """MODEL.md §4: Σ_t b^t + b^0 <= p^0 ω (consumers). Take the equilibrium of 'ai-cd' and let
+    consumer type 0 spend (1 + eps) times its electricity bids — beyond its budget by eps of
+    its income, far above rounding. That profile is not an equilibrium (not even feasible),
+    so the certificate must not pass it."""
+    s = solved("ai-cd")
+    e = s.economy
+    cb = s.profile.consumer_bids.copy()
+    cb[0, 1:] *= 1.0 + eps
+    prof = Profile(cb, s.profile.producer_bids, s.profile.offers, s.profile.capacity)
+    out = evaluate(e, prof)
+    assert out.consumers.slack[0] < -0.5 * eps * out.consumers.revenue[0]  # overspends
+    cert = certify(e, prof, multipliers=s.multipliers)
+    assert not cert.consumer_passed[0], cert.consumer_regret
