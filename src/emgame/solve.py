@@ -126,7 +126,8 @@ def _certified(economy: Economy, cand: Candidate, opts: Options, seconds: dict[s
         status, reason = Status.EQUILIBRIUM, ""
     elif not cand.converged:
         status = cand.status if cand.status is not Status.EQUILIBRIUM else Status.NO_EQUILIBRIUM
-        reason = cand.reason
+        reason = (f"{cand.reason} (the best candidate kept for diagnosis has max regret "
+                  f"{max(cert.max_regret, 0.0):.3g}, relative {cert.max_relative_regret:.3g})")
     else:
         status = Status.NO_EQUILIBRIUM
         worst = max(cert.max_regret, 0.0)
