@@ -1,0 +1,136 @@
+"""Increasing returns (``c > 1``, the bundled increasing_returns example): the producer's problem
+is not concave, so a best response must compare the corners (no output, capacity) with interior
+outputs (MODEL.md sections 2 and 6).
+
+The Nash equilibrium is checked by an independent global search over the producer's offers
+(a grid over ``[0, K]`` on each post, corners included, refined around its best points), with
+its bids re-spent exactly for each offer (:func:`crypto._lib.best_spending`) and every payoff
+scored by the market rules. The competitive benchmark's non-existence is derived by hand.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from emgame import Status
+from oracles import deviation_gain
+
+from ._lib import Facing, best_spending, solved, tol
+
+NAME = "increasing_returns"
+
+
+def _nash():
+    s = solved(NAME, "nash")
+    assert s.status is Status.EQUILIBRIUM, s.reason
+    return s
+
+
+def test_nash_equilibrium_passes_its_certificate():
+    """The example's Nash equilibrium is reported as an equilibrium only with a passed
+    certificate (MODEL.md §6): every type's regret within ``max(1e-8, 1e-8 |U|)``; the
+    producers really have increasing returns."""
+    s = _nash()
+    assert np.all(s.economy.producers.returns > 1)
+    c = s.certificate
+    assert c.passed
+    for regret, U in ((c.consumer_regret, s.outcome.consumers.utility),
+                      (c.producer_regret, s.outcome.producers.utility)):
+        for r, u in zip(regret, U, strict=True):
+            assert np.isfinite(r) and r <= tol(u)
+
+
+def test_nash_equilibrium_is_the_one_the_header_describes():
+    """The example's header: the farms run at capacity (K = 2) in the dearer second period
+    and below it in the first."""
+    s = _nash()
+    q = s.profile.offers[0]
+    K = s.economy.producers.capacity[0]
+    assert q[1] == pytest.approx(K, rel=1e-12)
+    assert 0 < q[0] < K
+    assert s.relative_prices[1] > s.relative_prices[0]
+
+
+def _producer_search(s, points: int = 41, refinements: int = 2):
+    """Best payoff of one producer over offers ``q ∈ [0, K]^T`` (grid with both corners,
+    then ``refinements`` finer grids around the five best points), bids re-spent exactly."""
+    e = s.economy
+    f = Facing.of(e, s.profile, "producers", 0)
+    K = float(e.producers.capacity[0])
+    T = e.periods
+    paid = s.profile.producer_bids[0, 1:] > 0
+
+    def score(Q):
+        U, _ = best_spending(f, np.repeat(paid[None], len(Q), 0), offers=Q)
+        return U
+
+    g = np.linspace(0.0, K, points)
+    Q = np.stack(np.meshgrid(*([g] * T), indexing="ij"), -1).reshape(-1, T)
+    U = score(Q)
+    best_U, best_q = [U.max()], [Q[np.argmax(U)]]
+    h = K / (points - 1)
+    for _ in range(refinements):
+        centres = Q[np.argsort(U)[-5:]]
+        local = np.linspace(-h, h, 11)
+        cand = [np.clip(c + np.stack(np.meshgrid(*([local] * T), indexing="ij"), -1)
+                        .reshape(-1, T), 0.0, K) for c in centres]
+        Q = np.concatenate(cand)
+        U = score(Q)
+        best_U.append(U.max())
+        best_q.append(Q[np.argmax(U)])
+        h /= 5
+    k = int(np.argmax(best_U))
+    return best_U[k], best_q[k], f, paid
+
+
+def test_no_producer_offer_beats_the_equilibrium_globally():
+    """Independent global check of the producer's best response (MODEL.md §6 with ``c > 1``):
+    over a 41×41 grid of offers in ``[0, K]²`` (0 and K included), refined twice around its
+    best points, with the bids re-optimised for each offer (inputs bought exactly, the rest
+    of the budget (4) spent optimally), no payoff (market rules) exceeds the equilibrium's.
+    The same search at the equilibrium offers gives back the equilibrium payoff (the oracle
+    is as good as the solver there), and the no-output corners are strictly worse."""
+    s = _nash()
+    U_star = float(s.outcome.producers.utility[0])
+    best, q, f, paid = _producer_search(s)
+    assert best <= U_star + tol(U_star), (q, best - U_star)
+    U_eq, _ = best_spending(f, paid[None], offers=s.profile.offers[0][None])
+    assert U_eq[0] == pytest.approx(U_star, rel=1e-11)
+    K = float(s.economy.producers.capacity[0])
+    corners = np.array([[0.0, 0.0], [0.0, K], [K, 0.0], [K, K]])
+    Uc, _ = best_spending(f, np.repeat(paid[None], 4, 0), offers=corners)
+    assert np.all(Uc[:3] < U_star)
+    assert Uc[3] <= U_star + tol(U_star)
+
+
+def test_consumers_gain_nothing_by_the_slsqp_oracle():
+    """The test oracle's independent best response for the consumers (multi-start SLSQP over
+    their bids, scored by the market rules) finds no gain at the Nash equilibrium."""
+    s = _nash()
+    g = deviation_gain(s.economy, s.profile, "consumers", 0, starts=3)
+    assert g.gain <= tol(g.current)
+
+
+def test_competitive_benchmark_is_reported_as_no_equilibrium():
+    """Derived by hand from the example's numbers: a price taker with ``c > 1`` has a convex
+    profit ``p q - p^0 φ(q)`` (``φ(q) = (q/θ)^{1/c}`` is concave), so it offers 0 or ``K``,
+    and a type-symmetric benchmark offers 0 or ``n K`` per post. The consumers are
+    Cobb–Douglas in both periods, so both need output: ``n K`` in each, which needs
+    ``n T φ(K)`` goods, more than ``Ω``. So no competitive equilibrium exists, and emgame
+    must say so (``no-equilibrium-found`` with a reason naming increasing returns; no crash,
+    no prices reported as an equilibrium), in Python and in the JSON (MODEL.md §6)."""
+    e = solved(NAME, "nash").economy
+    P = e.producers
+    n, theta, c, K = P.count[0], P.productivity[0], P.returns[0], P.capacity[0]
+    assert c > 1
+    assert np.all(e.consumers.weights > 0)
+    assert n * e.periods * (K / theta) ** (1 / c) > e.goods_supply
+    s = solved(NAME, "competitive")
+    assert s.status is Status.NO_EQUILIBRIUM
+    assert not s.ok
+    assert "increasing returns" in s.reason
+    d = s.to_dict()
+    assert d["status"] == "no-equilibrium-found"
+    assert d["concept"] == "competitive"
+    assert "increasing returns" in d["reason"]

@@ -1,0 +1,265 @@
+"""Crypto-in-advance (MODEL.md section 5, ``settlement = "prepaid"``): agents pay from wallets
+held before trading and value this round's revenue at ``βλ``.
+
+Expected values come from MODEL.md section 5 (stationary wallets equal revenue; ``β = 1`` gives
+the first-order conditions of simultaneous settlement; exogenous wallets set the nominal level),
+from a closed form derived below, and from the prepaid example's header (prices rise relative
+to goods as ``β`` falls).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from emgame import ConsumerType, Market, ProducerType, Status, solve
+from oracles import cd, economy
+
+from ._lib import edited, example, solved
+
+NAME = "prepaid"
+CONCEPTS = ["nash", "competitive"]
+
+
+def _beta(beta):
+    return lambda d: d["market"].update(discount=beta)
+
+
+def _wallets(consumers, producers):
+    def edit(d):
+        for row, w in zip(d["consumers"], consumers, strict=True):
+            row["wallet"] = float(w)
+        for row, w in zip(d["producers"], producers, strict=True):
+            row["wallet"] = float(w)
+    return edit
+
+
+def _simultaneous(d):
+    d["market"]["settlement"] = "simultaneous"
+    d["market"].pop("discount", None)
+    for row in d["consumers"] + d["producers"]:
+        row.pop("wallet", None)
+
+
+def _hand_revenue(sol):
+    """Revenue by hand: ``p^0 ω_h`` for consumers, ``Σ_t p^t q_j^t`` for producers (§5)."""
+    e, p = sol.economy, sol.prices
+    return p[0] * e.consumers.endowment, sol.profile.offers @ p[1:]
+
+
+def _check_wallets_spent(sol, wallets=None):
+    """Every agent spends exactly its wallet: the stationary wallet is its revenue
+    (``W_i = R_i``), an exogenous one is given. Spending is ``Σ_t b_i^t`` (every post trades)."""
+    Rc, Rp = _hand_revenue(sol)
+    if wallets is None:
+        Wc, Wp = Rc, Rp
+    else:
+        Wc, Wp = wallets
+    np.testing.assert_allclose(sol.profile.consumer_bids.sum(axis=1), Wc, rtol=1e-10)
+    np.testing.assert_allclose(sol.profile.producer_bids.sum(axis=1), Wp, rtol=1e-10)
+    np.testing.assert_allclose(sol.outcome.consumers.revenue, Rc, rtol=1e-12)
+    np.testing.assert_allclose(sol.outcome.producers.revenue, Rp, rtol=1e-12)
+
+
+# --------------------------------------------------------------------------------------------
+# Stationary wallets.
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("beta", [1.0, 0.9])
+@pytest.mark.parametrize("concept", CONCEPTS)
+def test_stationary_wallets_equal_revenue_and_are_spent(concept, beta):
+    """MODEL.md §5: in a stationary prepaid equilibrium every wallet equals its owner's
+    revenue (consumers ``p^0 ω``, producers ``Σ p^t q^t``, computed here from the reported
+    prices and offers) and, utility being increasing and unspent bytecoins worthless, every
+    agent spends all of it; prices are normalised to ``p^0 = 1``."""
+    sol = solve(edited(example(NAME), _beta(beta)), concept)
+    assert sol.status is Status.EQUILIBRIUM, sol.reason
+    assert sol.prices[0] == pytest.approx(1.0, rel=1e-12)
+    _check_wallets_spent(sol)
+
+
+@pytest.mark.parametrize("concept", CONCEPTS)
+def test_beta_one_prepaid_is_the_simultaneous_equilibrium(concept):
+    """MODEL.md §5: with stationary wallets and ``β = 1`` the first-order conditions are those
+    of simultaneous settlement, and both normalise ``p^0 = 1``, so the prepaid example with
+    ``discount = 1`` and the same economy with ``settlement = "simultaneous"`` (no wallets)
+    have the same equilibrium: nominal prices, bids, offers, allocations and utilities."""
+    e = example(NAME)
+    a = solve(edited(e, _beta(1.0)), concept)
+    b = solve(edited(e, _simultaneous), concept)
+    assert a.status is Status.EQUILIBRIUM, a.reason
+    assert b.status is Status.EQUILIBRIUM, b.reason
+    assert a.economy.market.prepaid and not b.economy.market.prepaid
+    kw = dict(rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(a.prices, b.prices, **kw)
+    np.testing.assert_allclose(a.profile.consumer_bids, b.profile.consumer_bids, **kw)
+    np.testing.assert_allclose(a.profile.producer_bids, b.profile.producer_bids, **kw)
+    np.testing.assert_allclose(a.profile.offers, b.profile.offers, **kw)
+    for role in ("consumers", "producers"):
+        x, y = getattr(a.outcome, role), getattr(b.outcome, role)
+        np.testing.assert_allclose(x.electricity, y.electricity, **kw)
+        np.testing.assert_allclose(x.utility, y.utility, **kw)
+
+
+def _stationary_prepaid(d):
+    d["market"]["settlement"] = "prepaid"
+    d["market"]["discount"] = 1.0
+    for row in d["consumers"] + d["producers"]:
+        row["wallet"] = "stationary"
+
+
+@pytest.mark.parametrize("concept", CONCEPTS)
+def test_beta_one_prepaid_is_simultaneous_also_with_costly_verification(concept):
+    """The same equivalence (MODEL.md §5: β = 1 gives the first-order conditions of
+    simultaneous settlement) with verification costs and participation: the
+    verification_costs example under stationary prepaid wallets and β = 1 has the
+    equilibrium of the file as it is (simultaneous), the same posts paid included."""
+    a = solved("verification_costs", concept)
+    b = solve(edited(example("verification_costs"), _stationary_prepaid), concept)
+    assert a.status is Status.EQUILIBRIUM, a.reason
+    assert b.status is Status.EQUILIBRIUM, b.reason
+    np.testing.assert_array_equal(b.profile.consumer_bids > 0, a.profile.consumer_bids > 0)
+    kw = dict(rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(b.prices, a.prices, **kw)
+    np.testing.assert_allclose(b.profile.consumer_bids, a.profile.consumer_bids, **kw)
+    np.testing.assert_allclose(b.profile.producer_bids, a.profile.producer_bids, **kw)
+    np.testing.assert_allclose(b.profile.offers, a.profile.offers, **kw)
+    np.testing.assert_allclose(b.outcome.consumers.consumption, a.outcome.consumers.consumption,
+                               **kw)
+    _check_wallets_spent(b)
+
+
+BETAS = [1.0, 0.95, 0.9, 0.8, 0.7, 0.6]
+
+
+@pytest.mark.parametrize("concept", CONCEPTS)
+def test_prices_rise_relative_to_goods_as_beta_falls(concept):
+    """The prepaid example's header (MODEL.md §5: β < 1 is a wedge like a tax on sales):
+    Nash and competitive relative prices ``p^t/p^0`` rise, in every period, as β falls over
+    a grid from 1 to 0.6. At every point the wallets are spent and, no agent valuing goods,
+    all goods are used as inputs (MODEL.md §3: ``Σ_j n_j Σ_t φ_j(q_j^t) = Ω``)."""
+    e = example(NAME)
+    rel = []
+    for beta in BETAS:
+        sol = solve(edited(e, _beta(beta)), concept)
+        assert sol.status is Status.EQUILIBRIUM, (beta, sol.reason)
+        _check_wallets_spent(sol)
+        inputs = np.array(sol.to_dict()["producers"][0]["inputs"])
+        assert sol.economy.producers.count[0] * inputs.sum() == pytest.approx(
+            sol.economy.goods_supply, rel=1e-9)
+        rel.append(sol.relative_prices)
+    rel = np.array(rel)
+    assert np.all(np.diff(rel, axis=0) > 0), rel
+
+
+THETA = 2.0
+A_C = {"a": (0.3, 0.7), "b": (0.6, 0.4)}
+OMEGA = {"a": 1.0, "b": 2.0}
+N_C = {"a": 4, "b": 3}
+N_P = 3
+
+
+@pytest.mark.parametrize("beta", [0.9, 0.7])
+def test_competitive_prepaid_closed_form_with_constant_returns(beta):
+    """Closed form (derived here). ``ai`` Cobb–Douglas consumers (``Σ a = 1``), ``ai``
+    producers with ``c = 1``, ``θ = 2``, slack capacity, weights ``(½, ½)``, stationary
+    wallets, ``p^0 = 1``. A producer maximises ``u(x) + βλR`` within its wallet: offering
+    ``q`` earns ``βλ p^t`` and costs ``λ p^0/θ``, so supply is flat at ``p^t/p^0 = 1/(βθ)``.
+    Its inputs then cost ``β R`` and it spends ``(1-β) R`` on electricity. Goods clear:
+    ``N_p Σ_t q^t/θ = Ω``, so ``R = Σ_t p^t q^t = Ω/(β N_p)``. Hence consumers receive
+    ``x_h^t = a_t ω_h βθ`` and each producer ``x^t = ½ (1-β) Ω θ / N_p``; output
+    ``Q^t = Σ_h n_h x_h^t + N_p x^t``. Prices rise as β falls."""
+    m = Market(settlement="prepaid", discount=beta)
+    e = economy("prepaid c=1", 2,
+                [ConsumerType(k, N_C[k], OMEGA[k], cd(*A_C[k]), wallet="stationary")
+                 for k in ("a", "b")],
+                [ProducerType("p", N_P, THETA, 1.0, cd(0.5, 0.5), capacity=100.0,
+                              wallet="stationary")], market=m)
+    sol = solve(e, "competitive")
+    assert sol.status is Status.EQUILIBRIUM, sol.reason
+    Omega = sum(N_C[k] * OMEGA[k] for k in N_C)
+    np.testing.assert_allclose(sol.relative_prices, 1 / (beta * THETA), rtol=1e-10)
+    xc = np.array([[A_C[k][t] * OMEGA[k] * beta * THETA for t in range(2)] for k in A_C])
+    xp = np.full(2, 0.5 * (1 - beta) * Omega * THETA / N_P)
+    np.testing.assert_allclose(sol.outcome.consumers.electricity, xc, rtol=1e-10)
+    np.testing.assert_allclose(sol.outcome.producers.electricity[0], xp, rtol=1e-10)
+    Q = np.array([N_C["a"], N_C["b"]]) @ xc + N_P * xp
+    np.testing.assert_allclose(N_P * sol.profile.offers[0], Q, rtol=1e-10)
+    assert sol.outcome.producers.revenue[0] == pytest.approx(Omega / (beta * N_P), rel=1e-10)
+
+
+# --------------------------------------------------------------------------------------------
+# Exogenous wallets.
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("concept", CONCEPTS)
+def test_exogenous_wallets_at_the_stationary_revenues_give_the_stationary_equilibrium(concept):
+    """MODEL.md §5: with exogenous wallets each agent maximises the same ``u + βλR`` within
+    its wallet as in the stationary case; the stationary equilibrium of the prepaid example
+    (β = 0.9) therefore meets every condition of the exogenous-wallet economy whose wallets
+    are its revenues, whose nominal level it also has (``p^0 = 1``). That economy must solve
+    to the same prices (nominal) and allocations, each agent spending its wallet."""
+    st = solved(NAME, concept)
+    assert st.status is Status.EQUILIBRIUM, st.reason
+    Rc, Rp = _hand_revenue(st)
+    sol = solve(edited(example(NAME), _wallets(Rc, Rp)), concept)
+    assert sol.status is Status.EQUILIBRIUM, sol.reason
+    assert not sol.economy.stationary_wallets
+    kw = dict(rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(sol.prices, st.prices, **kw)
+    np.testing.assert_allclose(sol.profile.offers, st.profile.offers, **kw)
+    np.testing.assert_allclose(sol.outcome.consumers.electricity,
+                               st.outcome.consumers.electricity, **kw)
+    np.testing.assert_allclose(sol.outcome.producers.electricity,
+                               st.outcome.producers.electricity, **kw)
+    _check_wallets_spent(sol, (Rc, Rp))
+
+
+WALLETS = ((3.0, 0.8), (12.0,))
+
+
+@pytest.mark.parametrize("concept", CONCEPTS)
+def test_nominal_prices_scale_with_exogenous_wallets(concept):
+    """Bids are homogeneous of degree one and exogenous wallets set the nominal level
+    (MODEL.md §3, §5): doubling every wallet doubles every bid and price and leaves offers,
+    allocations and utilities unchanged. Both economies solve; each agent spends exactly its
+    wallet; ``p^0`` is not normalised to 1."""
+    e = example(NAME)
+    one = solve(edited(e, _wallets(*WALLETS)), concept)
+    two = solve(edited(e, _wallets(*(np.multiply(w, 2.0) for w in WALLETS))), concept)
+    assert one.status is Status.EQUILIBRIUM, one.reason
+    assert two.status is Status.EQUILIBRIUM, two.reason
+    _check_wallets_spent(one, WALLETS)
+    _check_wallets_spent(two, tuple(np.multiply(w, 2.0) for w in WALLETS))
+    assert abs(one.prices[0] - 1.0) > 1e-3
+    kw = dict(rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(two.prices, 2.0 * one.prices, **kw)
+    np.testing.assert_allclose(two.profile.consumer_bids, 2.0 * one.profile.consumer_bids, **kw)
+    np.testing.assert_allclose(two.profile.producer_bids, 2.0 * one.profile.producer_bids, **kw)
+    np.testing.assert_allclose(two.profile.offers, one.profile.offers, **kw)
+    for role in ("consumers", "producers"):
+        x, y = getattr(two.outcome, role), getattr(one.outcome, role)
+        np.testing.assert_allclose(x.electricity, y.electricity, **kw)
+        np.testing.assert_allclose(x.utility, y.utility, **kw)
+
+
+@pytest.mark.parametrize("concept", CONCEPTS)
+def test_producer_wallets_too_small_leave_no_equilibrium(concept):
+    """MODEL.md §5: wallets too small for the revenue they must finance leave no equilibrium
+    (the multiplier runs away), reported as such. The producers' wallet here is 1% of their
+    stationary revenue: at any equilibrium all goods are inputs (MODEL.md §3), which the
+    producers must buy from their wallets, and ``p^0`` is set by the consumers' wallets.
+    The answer must be ``no-equilibrium-found`` with a reason naming the wallet (no crash,
+    nothing reported as an equilibrium), in Python and in the JSON."""
+    st = solved(NAME, concept)
+    Rc, Rp = _hand_revenue(st)
+    sol = solve(edited(example(NAME), _wallets(Rc, 0.01 * Rp)), concept)
+    assert sol.status is Status.NO_EQUILIBRIUM
+    assert not sol.ok
+    assert "wallet" in sol.reason
+    assert "solar-farm" in sol.reason
+    d = sol.to_dict()
+    assert d["status"] == "no-equilibrium-found"
+    assert "wallet" in d["reason"]
