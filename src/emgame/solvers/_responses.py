@@ -843,28 +843,48 @@ def _r_of_lambda(lam, r0, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, t
                             c, rho, long_run, part, pi, kappa, v, t0, xh, qh, x, q, mu, state,
                             jac)
         return p[0], K, g[0]
+    g, K = _nested_eval(lam, p[0], K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c,
+                        rho, long_run, part, pi, kappa, v, t0, xh, qh, x, q, mu, state, jac)
+    flo = g[1]
     hi = max(math.log(r0), lo + 1e-3) if r0 > 0.0 else lo + 1.0
     step = 1.0
+    fhi = -1.0
     for _ in range(12):
         g, K = _nested_eval(lam, math.exp(hi), K, p, Q, tau, beta, exog, W, a, a0, ge, gg,
                             classic, theta, c, rho, long_run, part, pi, kappa, v, t0, xh, qh, x,
                             q, mu, state, jac)
-        if g[1] >= 0.0:
+        fhi = g[1]
+        if fhi >= 0.0:
             break
-        lo = hi
+        lo, flo = hi, fhi
         hi = hi + step
         step *= 2.0
+    # Illinois on the bracket (the caller polishes by Newton, so 1e-12 is plenty).
+    side = 0
+    mid = hi
     for _ in range(100):
-        mid = 0.5 * (lo + hi)
+        if hi - lo <= 1e-12 * max(1.0, abs(hi)):
+            break
+        mid = (lo * fhi - hi * flo) / (fhi - flo) if fhi != flo else 0.5 * (lo + hi)
+        if not (mid > lo and mid < hi):
+            mid = 0.5 * (lo + hi)
         g, K = _nested_eval(lam, math.exp(mid), K, p, Q, tau, beta, exog, W, a, a0, ge, gg,
                             classic, theta, c, rho, long_run, part, pi, kappa, v, t0, xh, qh, x,
                             q, mu, state, jac)
-        if g[1] > 0.0:
-            hi = mid
-        else:
-            lo = mid
-        if hi - lo <= 1e-15 * max(1.0, abs(hi)):
+        fm = g[1]
+        if fm == 0.0:
+            lo = hi = mid
             break
+        if fm > 0.0:
+            hi, fhi = mid, fm
+            if side == 1:
+                flo *= 0.5
+            side = 1
+        else:
+            lo, flo = mid, fm
+            if side == -1:
+                fhi *= 0.5
+            side = -1
     r = math.exp(0.5 * (lo + hi))
     g, K = _nested_eval(lam, r, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c,
                         rho, long_run, part, pi, kappa, v, t0, xh, qh, x, q, mu, state, jac)
@@ -899,17 +919,29 @@ def _producer_nested(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c,
         step *= 2.0
     if not (ylo > -INF and yhi < INF):
         return False  # no λ balances the budget: no response at these totals
+    # Illinois on the bracket (G1 falls with y); Newton polishes afterwards.
+    side = 0
     for _ in range(100):
-        y = 0.5 * (ylo + yhi)
+        if yhi - ylo <= 1e-12 * max(1.0, abs(y)):
+            break
+        y = (ylo * ghi - yhi * glo) / (ghi - glo) if ghi != glo else 0.5 * (ylo + yhi)
+        if not (y > ylo and y < yhi):
+            y = 0.5 * (ylo + yhi)
         r, K, G1 = _r_of_lambda(math.exp(y), r, K, p, Q, tau, beta, exog, W, a, a0, ge, gg,
                                 classic, theta, c, rho, long_run, part, pi, kappa, v, t0, xh, qh,
                                 x, q, mu, state, jac)
-        if G1 > 0.0:
-            ylo = y
-        else:
-            yhi = y
-        if yhi - ylo <= 1e-15 * max(1.0, abs(y)):
+        if G1 == 0.0:
             break
+        if G1 > 0.0:
+            ylo, glo = y, G1
+            if side == -1:
+                ghi *= 0.5
+            side = -1
+        else:
+            yhi, ghi = y, G1
+            if side == 1:
+                glo *= 0.5
+            side = 1
     if not (abs(y) < 700.0 and r > 0.0 and r < INF):
         return False
     lam = math.exp(y)
