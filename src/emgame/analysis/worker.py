@@ -1,0 +1,136 @@
+"""What runs on a worker: solve the points of one task, each warm-starting the next.
+
+:func:`solve_task` is the function a Dask worker (or the plain in-process loop) calls. It
+returns one :class:`PointResult` per point and concept: plain, picklable data (the solution's
+JSON, its summary, timings), so that only the client touches the results store.
+
+A point whose solve raises one of :data:`SOLVER_ERRORS` (a solver bug, not an answer) is returned
+with status ``"error"`` and the traceback as its reason, and the task goes on with the next
+point; the error is logged. Nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from emgame.analysis.summary import summarise
+from emgame.analysis.sweep import Point, Task
+from emgame.model import economy_from_dict
+from emgame.results import Solution
+from emgame.solve import Options, solve
+
+logger = logging.getLogger(__name__)
+
+ERROR = "error"
+"""Status of a point whose solve raised (a bug to report); the reason holds the traceback."""
+
+SOLVER_ERRORS: tuple[type[BaseException], ...] = (
+    ArithmeticError, LookupError, RuntimeError, TypeError, ValueError, AssertionError,
+    np.linalg.LinAlgError,
+)
+"""Exceptions that mean 'the solver failed on this point' (kept as that point's result)."""
+
+
+@dataclass(frozen=True)
+class PointResult:
+    """One point solved for one concept, as a worker returns it (everything JSON-ready).
+
+    ``status`` is the solution's (``equilibrium``, ``no-equilibrium-found``, ``infeasible``) or
+    ``error``; ``summary`` and ``types`` are :func:`~emgame.analysis.summary.summarise`'s;
+    ``seconds`` is the solver's own timing, ``seconds_worker`` the wall time of the point on the
+    worker (economy built, solved, summarised); ``warm_start_from`` the id of the point whose
+    solution was the start, if any.
+    """
+
+    point_id: str
+    concept: str
+    index: int
+    params: tuple[tuple[str, float | int], ...]
+    economy: Mapping[str, Any] = field(repr=False)
+    status: str
+    reason: str
+    summary: Mapping[str, Any] = field(repr=False)
+    types: tuple[Mapping[str, Any], ...] = field(repr=False)
+    solution: Mapping[str, Any] | None = field(repr=False)
+    iterations: int = 0
+    evaluations: int = 0
+    seconds: float | None = None
+    seconds_worker: float = 0.0
+    warm_start_from: str | None = None
+    worker: str = ""
+    finished: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "equilibrium"
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.point_id, self.concept)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def failed_result(point: Point, concept: str, reason: str, *, status: str = ERROR,
+                  worker: str = "") -> PointResult:
+    """A result for a point that could not be solved at all (the reason says why)."""
+    from emgame.analysis.summary import POINT_FIELDS
+
+    return PointResult(point.point_id, concept, point.index, point.params, point.economy,
+                       status, reason, dict.fromkeys(POINT_FIELDS), (), None,
+                       worker=worker, finished=time.time())
+
+
+def _result(point: Point, concept: str, solution: Solution, started: float,
+            start_id: str | None) -> PointResult:
+    summary, types = summarise(solution)
+    return PointResult(
+        point.point_id, concept, point.index, point.params, point.economy,
+        solution.status.value, solution.reason, summary, tuple(types), solution.to_dict(),
+        iterations=int(solution.iterations), evaluations=int(solution.evaluations),
+        seconds=solution.seconds.get("total"), seconds_worker=time.perf_counter() - started,
+        warm_start_from=start_id, worker=worker_name(), finished=time.time())
+
+
+def solve_task(task: Task) -> list[PointResult]:
+    """Solve every point of ``task`` in order, for each of its concepts.
+
+    With ``task.warm_start``, a point starts from the last equilibrium of the same concept
+    found earlier in the task (its neighbour in the sweep's order); ``solve`` falls back to its
+    usual starts when that fails.
+    """
+    options = Options(atol=task.atol, rtol=task.rtol)
+    results: list[PointResult] = []
+    previous: dict[str, tuple[str, Solution]] = {}
+    for point, concepts in task.items:
+        for concept in concepts:
+            started = time.perf_counter()
+            start = previous.get(concept) if task.warm_start else None
+            try:
+                economy = economy_from_dict(point.economy, f"point {point.point_id}")
+                solution = solve(economy, concept, options=options,  # type: ignore[arg-type]
+                                 start=None if start is None else start[1])
+            except SOLVER_ERRORS as exc:
+                where = ", ".join(f"{p} = {v}" for p, v in point.params)
+                logger.error("solving %s at %s raised %s: %s", concept, where,
+                             type(exc).__name__, exc)
+                reason = (f"the solver raised {type(exc).__name__}: {exc}\n"
+                          + "".join(traceback.format_exception(exc)))
+                results.append(failed_result(point, concept, reason, worker=worker_name()))
+                continue
+            results.append(_result(point, concept, solution, started,
+                                   None if start is None else start[0]))
+            if solution.ok:
+                previous[concept] = (point.point_id, solution)
+    return results

@@ -1,0 +1,571 @@
+"""Figures with matplotlib: prices by period, allocations and verification energy by type, any
+result against any swept parameter, and the replication figure.
+
+Every function takes plain data (solution dictionaries as :meth:`~emgame.results.Solution.to_dict`
+gives them, or arrays) and returns a :class:`matplotlib.figure.Figure` drawn on an Agg canvas:
+no pyplot, no global backend, nothing shown; :func:`save` writes PNG or SVG by the file's suffix.
+Axes carry labels with units (the model's units: electricity and goods in their own units,
+prices relative to goods), so that a figure reads without a caption.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import operator
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+CONCEPT_NAMES = {"nash": "Nash", "competitive": "competitive"}
+CONCEPT_STYLE = {"nash": {"color": "#1f5fa8", "linestyle": "-", "marker": "o"},
+                 "competitive": {"color": "#d9730d", "linestyle": "--", "marker": "s"}}
+FORMATS = ("png", "svg")
+WIDTH, HEIGHT = 7.5, 4.4
+
+RELATIVE_PRICE = r"relative price $p^t/p^0$ (goods per unit of electricity)"
+
+COLUMN_LABELS: dict[str, str] = {
+    "mean_relative_price": r"mean relative price $p^t/p^0$ (goods per unit of electricity)",
+    "min_relative_price": r"lowest relative price $p^t/p^0$ (goods per unit of electricity)",
+    "max_relative_price": r"highest relative price $p^t/p^0$ (goods per unit of electricity)",
+    "price_goods": r"price of goods $p^0$ (bytecoins per unit)",
+    "production_total": "electricity produced (units, all periods)",
+    "verification_total": "electricity burnt by verification (units, all periods)",
+    "verification_share": "share of electricity burnt by verification",
+    "consumption_total": "electricity consumed (units, all periods)",
+    "capacity_total": r"total capacity $\sum_j n_j K_j$ (electricity per period)",
+    "participation": "participation (share of agent–post pairs with a bid)",
+    "active_posts": "electricity posts that trade",
+    "mean_markup": r"mean markup $(p^t/p^0)/MC$",
+    "mean_lerner": "mean Lerner index",
+    "max_regret": "largest regret (utility)",
+    "max_relative_regret": "largest relative regret",
+    "seconds": "solve time (s)",
+    "seconds_worker": "time per point on the worker (s)",
+    "iterations": "solver iterations",
+    # per-type columns (--type)
+    "utility": "utility of one agent",
+    "capacity": "capacity per producer K (electricity per period)",
+    "electricity_total": "electricity received per agent (units, all periods)",
+    "goods": "goods consumed per agent (units)",
+    "posts_paid": "electricity posts paid on per agent",
+}
+
+PATH_LABELS: dict[str, str] = {
+    "count": "agents per type",
+    "endowment": r"endowment $\omega$ (goods per agent)",
+    "productivity": r"productivity $\theta$",
+    "returns": "returns to scale $c$",
+    "capacity": r"capacity $\bar K$ (electricity per period)",
+    "capacity_cost": r"capacity cost $\rho$ (goods per unit of capacity)",
+    "wallet": "wallet $W$ (bytecoins)",
+    "fixed": "fixed verification cost $v$ (electricity per payment)",
+    "share": r"verification share $\kappa$ (of electricity received)",
+    "probability": "probability of the state",
+    "discount": r"discount $\beta$",
+    "goods_settlement_period": "goods settlement period $t_0$",
+    "weights": "utility weight $a_t$",
+    "goods_weight": "goods weight $a_0$",
+    "gamma": r"CRRA curvature $\gamma$",
+    "r": "CES exponent $r$",
+}
+
+
+def parameter_label(path: str, operation: str = "set", label: str | None = None) -> str:
+    """An axis label for a swept parameter: its own ``label``, else one made from the path."""
+    if label:
+        return label
+    leaf = path.split(".")[-1].split("[")[0]
+    if operation == "multiply":
+        what = "replication factor $n$" if leaf == "count" else f"factor on {path}"
+        return f"{what} (× base {leaf})"
+    base = PATH_LABELS.get(leaf)
+    return f"{base}: {path}" if base else path
+
+
+def column_label(column: str) -> str:
+    return COLUMN_LABELS.get(column, column)
+
+
+_TEX = {r"\sum": "Σ", r"\rho": "ρ", r"\theta": "θ", r"\omega": "ω", r"\kappa": "κ",
+        r"\beta": "β", r"\gamma": "γ", r"\bar K": "K̄", r"\max": "max"}
+
+
+def plain(label: str) -> str:
+    """A label without matplotlib's mathtext (for HTML and terminal text)."""
+    out = label
+    for tex, char in _TEX.items():
+        out = out.replace(tex, char)
+    return out.replace("$", "").replace("{", "").replace("}", "")
+
+
+def _log_ticks(ax: Axes, values: np.ndarray) -> None:
+    """On a log x axis with few distinct values, tick those values in plain numbers."""
+    from matplotlib.ticker import NullFormatter
+
+    v = np.unique(values[np.isfinite(values) & (values > 0)])
+    if 0 < v.size <= 12:
+        ax.set_xticks(v)
+        ax.set_xticklabels([f"{x:g}" for x in v])
+        ax.xaxis.set_minor_formatter(NullFormatter())
+
+
+# --------------------------------------------------------------------------------------------
+# Infrastructure.
+# --------------------------------------------------------------------------------------------
+
+
+def new_figure(width: float = WIDTH, height: float = HEIGHT, *, ncols: int = 1,
+               nrows: int = 1, **kw: Any) -> tuple[Figure, Any]:
+    """A figure on its own Agg canvas (no pyplot, no global backend) and its axes."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(nrows, ncols, squeeze=True, **kw)
+    return fig, axes
+
+
+def save(fig: Figure, path: str | Path, *, dpi: int = 120) -> Path:
+    """Write ``fig`` to ``path``; the suffix (``.png`` or ``.svg``) picks the format.
+
+    Raises
+    ------
+    ValueError
+        For another suffix.
+    """
+    target = Path(path)
+    fmt = target.suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise ValueError(f"{target}: figures are written as .png or .svg, not {target.suffix!r}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(target, format=fmt, dpi=dpi, metadata={"Date": None} if fmt == "svg" else None)
+    return target
+
+
+def to_bytes(fig: Figure, fmt: str = "png", *, dpi: int = 110) -> bytes:
+    """The figure as PNG or SVG bytes (for embedding)."""
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, dpi=dpi, metadata={"Date": None} if fmt == "svg" else None)
+    return buf.getvalue()
+
+
+def _style(ax: Axes) -> None:
+    ax.grid(True, color="#dddddd", linewidth=0.6)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+def _arr(values: Sequence[Any] | None) -> np.ndarray:
+    if values is None:
+        return np.array([], dtype=float)
+    return np.array([np.nan if v is None else float(v) for v in values], dtype=float)
+
+
+def _labels(sol: Mapping[str, Any], T: int) -> list[str]:
+    labels = sol.get("periods")
+    return list(labels) if labels and len(labels) == T else [str(t) for t in range(1, T + 1)]
+
+
+def _tick_periods(ax: Axes, labels: Sequence[str]) -> None:
+    T = len(labels)
+    step = max(1, math.ceil(T / 12))
+    ticks = list(range(0, T, step))
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([labels[i] for i in ticks], rotation=0 if T <= 12 else 45)
+
+
+def _title(sol: Mapping[str, Any], what: str) -> str:
+    name = sol.get("economy") or ""
+    return f"{what} — {name}" if name else what
+
+
+def _status_note(solutions: Mapping[str, Mapping[str, Any]]) -> str:
+    bad = [f"{CONCEPT_NAMES.get(c, c)}: {s.get('status')}" for c, s in solutions.items()
+           if s.get("status") != "equilibrium"]
+    return ("NOT an equilibrium — " + "; ".join(bad)) if bad else ""
+
+
+# --------------------------------------------------------------------------------------------
+# One economy.
+# --------------------------------------------------------------------------------------------
+
+
+def prices_figure(solutions: Mapping[str, Mapping[str, Any]]) -> Figure:
+    """Relative prices ``p^t/p^0`` by period, Nash beside competitive.
+
+    Parameters
+    ----------
+    solutions : mapping concept -> solution dict
+        ``{"nash": ..., "competitive": ...}`` (either may be missing).
+    """
+    fig, ax = new_figure()
+    _style(ax)
+    labels: list[str] = []
+    drawn = 0
+    for concept in ("nash", "competitive"):
+        sol = solutions.get(concept)
+        if not sol or sol.get("relative_prices") is None:
+            continue
+        rel = _arr(sol["relative_prices"])
+        labels = _labels(sol, len(rel))
+        style = CONCEPT_STYLE[concept]
+        ok = sol.get("status") == "equilibrium"
+        ax.plot(np.arange(len(rel)), rel, color=style["color"], linestyle=style["linestyle"],
+                marker=style["marker"], markersize=3.5, linewidth=1.6,
+                label=CONCEPT_NAMES[concept] + ("" if ok else " (NOT an equilibrium)"))
+        drawn += 1
+    if labels:
+        _tick_periods(ax, labels)
+    ax.set_xlabel("period")
+    ax.set_ylabel(RELATIVE_PRICE)
+    first = next(iter(solutions.values()), {})
+    ax.set_title(_title(first, "Prices by period"), fontsize=11)
+    if drawn:
+        ax.legend(frameon=False)
+    else:
+        ax.text(0.5, 0.5, "no prices: " + _status_note(solutions), transform=ax.transAxes,
+                ha="center", va="center")
+    note = _status_note(solutions)
+    if note and drawn:
+        fig.suptitle(note, color="#b00020", fontsize=9)
+    return fig
+
+
+def _type_rows(sol: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    rows = [("consumer", r) for r in sol.get("consumers") or []]
+    rows += [("producer", r) for r in sol.get("producers") or []]
+    return rows
+
+
+def _expected(per_state: Sequence[Sequence[Any]] | None, probs: np.ndarray | None) -> np.ndarray:
+    a = np.array([[np.nan if v is None else float(v) for v in row] for row in per_state or []],
+                 dtype=float)
+    if a.size == 0:
+        return a
+    if probs is None or len(probs) != a.shape[0]:
+        probs = np.full(a.shape[0], 1.0 / a.shape[0])
+    return probs @ a
+
+
+def allocations_figure(solutions: Mapping[str, Mapping[str, Any]],
+                       probabilities: Sequence[float] | None = None) -> Figure:
+    """Allocations and verification energy by type.
+
+    Left: electricity consumed in each period, stacked by type (all agents of the type), for
+    the first concept given (Nash when present), with the other concept's total as a line.
+    Right: per agent of each type, electricity consumed and burnt by verification over the
+    day, Nash beside competitive.
+
+    Parameters
+    ----------
+    solutions : mapping concept -> solution dict
+    probabilities : sequence of float, optional
+        State probabilities (for expected consumption and verification); equal if omitted.
+    """
+    fig, (ax1, ax2) = new_figure(12.5, 4.8, ncols=2, gridspec_kw={"width_ratios": [1.1, 1]})
+    _style(ax1)
+    _style(ax2)
+    probs = None if probabilities is None else np.asarray(probabilities, float)
+    concepts = [c for c in ("nash", "competitive") if solutions.get(c)
+                and solutions[c].get("consumers")]
+    if not concepts:
+        ax1.text(0.5, 0.5, "no allocation: " + _status_note(solutions), transform=ax1.transAxes,
+                 ha="center", va="center")
+        return fig
+    main = solutions[concepts[0]]
+    rows = _type_rows(main)
+    T = len(main.get("relative_prices") or [])
+    labels = _labels(main, T)
+    x = np.arange(T)
+    stack = []
+    names = []
+    for role, r in rows:
+        con = _expected(r.get("consumption"), probs)
+        if con.size == 0:
+            continue
+        stack.append(np.nan_to_num(con) * float(r.get("count", 1)))
+        names.append(f"{r['name']} ({role})")
+    if stack:
+        ax1.stackplot(x, np.array(stack), labels=names, alpha=0.85)
+    for other in concepts[1:]:
+        tot = np.zeros(T)
+        for _, r in _type_rows(solutions[other]):
+            con = _expected(r.get("consumption"), probs)
+            if con.size:
+                tot += np.nan_to_num(con) * float(r.get("count", 1))
+        ax1.plot(x, tot, color="black", linestyle="--", linewidth=1.4,
+                 label=f"total, {CONCEPT_NAMES[other]}")
+    _tick_periods(ax1, labels)
+    ax1.set_xlabel("period")
+    ax1.set_ylabel("electricity consumed (units per period, all agents)")
+    ax1.set_title(f"Consumption by type ({CONCEPT_NAMES[concepts[0]]})", fontsize=11)
+    ax1.legend(fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.2),
+               ncol=3)
+
+    type_names = [r["name"] for _, r in rows]
+    width = 0.8 / max(1, len(concepts))
+    pos = np.arange(len(type_names))
+    for k, concept in enumerate(concepts):
+        by_name = {r["name"]: r for _, r in _type_rows(solutions[concept])}
+        consumed, burnt = [], []
+        for name in type_names:
+            r = by_name.get(name, {})
+            consumed.append(np.nansum(_expected(r.get("consumption"), probs)))
+            burnt.append(np.nansum(_expected(r.get("verification"), probs)))
+        color = CONCEPT_STYLE[concept]["color"]
+        xs = pos + (k - (len(concepts) - 1) / 2) * width
+        ax2.bar(xs, consumed, width * 0.95, color=color, alpha=0.85,
+                label=f"consumed, {CONCEPT_NAMES[concept]}")
+        ax2.bar(xs, burnt, width * 0.95, bottom=consumed, color=color, alpha=0.35,
+                hatch="///", edgecolor=color,
+                label=f"burnt by verification, {CONCEPT_NAMES[concept]}")
+    ax2.set_xticks(pos)
+    ax2.set_xticklabels(type_names, rotation=30, ha="right", fontsize=8)
+    ax2.set_ylabel("electricity per agent (units, whole day)")
+    if _wide(ax2):
+        ax2.set_yscale("symlog", linthresh=1e-3)
+    ax2.set_title("Per agent: consumed and burnt by verification", fontsize=11)
+    ax2.legend(fontsize=7, frameon=False)
+    fig.suptitle(_title(main, "Allocations and verification energy")
+                 + (f"\n{_status_note(solutions)}" if _status_note(solutions) else ""),
+                 fontsize=11)
+    return fig
+
+
+def _wide(ax: Axes) -> bool:
+    """Whether bar heights span several orders of magnitude (then a symlog scale reads better)."""
+    heights = [p.get_height() + p.get_y() for p in ax.patches if p.get_height() > 0]
+    return bool(heights) and max(heights) / max(min(heights), 1e-12) > 300
+
+
+# --------------------------------------------------------------------------------------------
+# Sweeps.
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line of a sweep figure: ``y`` against ``x``, with a legend label and a concept."""
+
+    label: str
+    x: np.ndarray
+    y: np.ndarray
+    concept: str | None = None
+    style: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _panel(ax: Axes, series: Sequence[Series], *, ylabel: str, logx: bool, logy: bool,
+           reference: Callable[[np.ndarray], np.ndarray] | None = None,
+           reference_label: str = "reference", note: str = "") -> None:
+    _style(ax)
+    palette = ["#1f5fa8", "#d9730d", "#2a9d55", "#b5179e", "#7f5539", "#6c757d", "#e63946"]
+    xs_all = []
+    for k, s in enumerate(series):
+        order = np.argsort(s.x, kind="stable")
+        x, y = np.asarray(s.x, float)[order], np.asarray(s.y, float)[order]
+        xs_all.append(x)
+        style = dict(CONCEPT_STYLE.get(s.concept or "", {}))
+        if len(series) > 2 or not style:
+            style["color"] = palette[k % len(palette)]
+        style.update(s.style)
+        style.setdefault("marker", "o")
+        ax.plot(x, y, label=s.label, markersize=3.5, linewidth=1.5, **style)
+    if reference is not None and xs_all:
+        allx = np.concatenate(xs_all)
+        allx = allx[np.isfinite(allx)]
+        if allx.size:
+            lo, hi = float(allx.min()), float(allx.max())
+            grid = (np.geomspace(lo, hi, 200) if logx and lo > 0 else np.linspace(lo, hi, 200))
+            with np.errstate(all="ignore"):
+                ref = np.asarray(reference(grid), dtype=float) * np.ones_like(grid)
+            ax.plot(grid, ref, color="black", linestyle=":", linewidth=1.6,
+                    label=reference_label, zorder=0)
+    if logx:
+        ax.set_xscale("log")
+        if xs_all:
+            _log_ticks(ax, np.concatenate(xs_all))
+    if logy:
+        ax.set_yscale("log")
+    ax.set_ylabel(ylabel)
+    if series or reference is not None:
+        legend = ax.legend(frameon=False, fontsize=8, title=note or None, title_fontsize=7)
+        if note:
+            legend.get_title().set_color("#b00020")
+    if not series:
+        ax.text(0.5, 0.5, "no equilibria to plot", transform=ax.transAxes, ha="center",
+                va="center", color="#b00020")
+
+
+def sweep_figure(series: Sequence[Series], *, xlabel: str, ylabel: str, title: str = "",
+                 logx: bool = False, logy: bool = False,
+                 reference: Callable[[np.ndarray], np.ndarray] | None = None,
+                 reference_label: str = "reference", note: str = "") -> Figure:
+    """Any result against a swept parameter; one line per concept (and per value of a second
+    parameter); an optional reference curve (e.g. a closed form)."""
+    fig, ax = new_figure()
+    _panel(ax, series, ylabel=ylabel, logx=logx, logy=logy, reference=reference,
+           reference_label=reference_label, note=note)
+    ax.set_xlabel(xlabel)
+    if title:
+        ax.set_title(title, fontsize=11)
+    return fig
+
+
+def sweep_panels(panels: Sequence[tuple[Sequence[Series], str]], *, xlabel: str,
+                 title: str = "", logx: bool = False, logy: bool = False,
+                 note: str = "") -> Figure:
+    """Several results against the same swept parameter, one panel each (stacked, shared x).
+
+    Parameters
+    ----------
+    panels : sequence of (series, ylabel)
+    """
+    if len(panels) == 1:
+        (series, ylabel), = panels
+        return sweep_figure(series, xlabel=xlabel, ylabel=ylabel, title=title, logx=logx,
+                            logy=logy, note=note)
+    fig, axes = new_figure(WIDTH, 2.6 * len(panels) + 0.6, nrows=len(panels), sharex=True)
+    for k, (ax, (series, ylabel)) in enumerate(zip(axes, panels, strict=True)):
+        # units on a second line: three long labels side by side would overlap
+        _panel(ax, series, ylabel=ylabel.replace(" (", "\n(", 1), logx=logx, logy=logy,
+               note=note if k == 0 else "")
+        ax.yaxis.label.set_size(9)
+    axes[-1].set_xlabel(xlabel)
+    if title:
+        axes[0].set_title(title, fontsize=11)
+    return fig
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A power law ``gap ≈ a · n^b`` fitted by least squares in logs."""
+
+    a: float
+    b: float
+    points: int
+
+    def __call__(self, n: np.ndarray) -> np.ndarray:
+        return self.a * np.asarray(n, float) ** self.b
+
+
+def fit_power_law(n: Sequence[float], gap: Sequence[float]) -> Fit | None:
+    """Least squares of ``log gap`` on ``log n`` (positive, finite pairs only)."""
+    n_, g_ = np.asarray(n, float), np.asarray(gap, float)
+    ok = np.isfinite(n_) & np.isfinite(g_) & (n_ > 0) & (g_ > 0)
+    if ok.sum() < 2:
+        return None
+    b, loga = np.polyfit(np.log(n_[ok]), np.log(g_[ok]), 1)
+    return Fit(float(np.exp(loga)), float(b), int(ok.sum()))
+
+
+def replication_figure(n: Sequence[float], gap: Sequence[float], *,
+                       xlabel: str = "replication factor $n$ (× base counts)",
+                       title: str = "Nash → competitive under replication",
+                       ylabel: str = "gap to the competitive equilibrium\n"
+                                     r"$\max_t\ |p_N^t - p_C^t|\ /\ p_C^t$ (relative prices)"
+                       ) -> tuple[Figure, Fit | None]:
+    """The gap between Nash and competitive relative prices against ``n``, log–log, with the
+    fitted rate ``gap ∝ n^b``."""
+    n_, g_ = np.asarray(n, float), np.asarray(gap, float)
+    order = np.argsort(n_)
+    n_, g_ = n_[order], g_[order]
+    fit = fit_power_law(n_, g_)
+    fig, ax = new_figure()
+    _style(ax)
+    ok = (n_ > 0) & (g_ > 0)
+    ax.plot(n_[ok], g_[ok], "o-", color=CONCEPT_STYLE["nash"]["color"], markersize=4,
+            linewidth=1.4, label="Nash vs competitive")
+    if fit is not None:
+        grid = np.geomspace(n_[ok].min(), n_[ok].max(), 100)
+        ax.plot(grid, fit(grid), ":", color="black", linewidth=1.6,
+                label=f"fit: {fit.a:.3g} · $n^{{{fit.b:.3f}}}$")
+    if ok.any():
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        _log_ticks(ax, n_[ok])
+    else:
+        ax.text(0.5, 0.5, "no pairs of equilibria to compare", transform=ax.transAxes,
+                ha="center", va="center", color="#b00020")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title + (f" (rate $n^{{{fit.b:.3f}}}$)" if fit else ""), fontsize=11)
+    ax.legend(frameon=False)
+    return fig, fit
+
+
+# --------------------------------------------------------------------------------------------
+# Reference curves: a small, safe arithmetic language in x.
+# --------------------------------------------------------------------------------------------
+
+_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+           ast.Div: operator.truediv, ast.Pow: operator.pow}
+_UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos}
+_FUNCTIONS = {"sqrt": np.sqrt, "log": np.log, "log10": np.log10, "exp": np.exp, "abs": np.abs}
+
+
+def reference_curve(expression: str) -> Callable[[np.ndarray], np.ndarray]:
+    """A function of ``x`` from an arithmetic expression such as ``(1/2)*(x/(x-1))**2``.
+
+    Numbers, ``x``, ``+ - * / **``, parentheses and ``sqrt log log10 exp abs``; nothing else.
+
+    Raises
+    ------
+    ValueError
+        For anything outside that language.
+    """
+    try:
+        tree = ast.parse(expression.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ValueError(f"cannot read the expression {expression!r}: {exc.msg}") from None
+
+    def check(node: ast.AST) -> None:
+        if isinstance(node, ast.Expression):
+            check(node.body)
+        elif isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+            check(node.left)
+            check(node.right)
+        elif isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
+            check(node.operand)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, int | float) \
+                and not isinstance(node.value, bool):
+            pass
+        elif isinstance(node, ast.Name) and node.id == "x":
+            pass
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and node.func.id in _FUNCTIONS and len(node.args) == 1 and not node.keywords:
+            check(node.args[0])
+        else:
+            raise ValueError(f"the expression {expression!r} may use numbers, x, + - * / **, "
+                             f"parentheses and {', '.join(_FUNCTIONS)}; not "
+                             f"{ast.unparse(node) if hasattr(ast, 'unparse') else node!r}")
+
+    check(tree)
+
+    def evaluate(node: ast.AST, x: np.ndarray) -> Any:
+        if isinstance(node, ast.Expression):
+            return evaluate(node.body, x)
+        if isinstance(node, ast.BinOp):
+            return _BINARY[type(node.op)](evaluate(node.left, x), evaluate(node.right, x))
+        if isinstance(node, ast.UnaryOp):
+            return _UNARY[type(node.op)](evaluate(node.operand, x))
+        if isinstance(node, ast.Constant):
+            return float(node.value)
+        if isinstance(node, ast.Name):
+            return x
+        assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+        return _FUNCTIONS[node.func.id](evaluate(node.args[0], x))
+
+    return lambda x: evaluate(tree, np.asarray(x, dtype=float))

@@ -1,0 +1,410 @@
+"""A self-contained HTML report: one page with the economy, the tables and the figures.
+
+Figures are embedded as base64 PNG (``data:`` URLs), the style sheet is inline, there is no
+script and no external resource of any kind: the page opens offline and makes no request.
+
+:func:`solution_report` reports one economy (Nash and/or competitive); :func:`store_report` a
+results store, sweep by sweep.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import json
+import logging
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from emgame.report import figures
+from emgame.report.data import (
+    SolutionSet,
+    SourceError,
+    excluded_note,
+    replication_data,
+    solutions_from_store,
+    sweep_series,
+)
+from emgame.store import Store, quote
+
+logger = logging.getLogger(__name__)
+
+MAX_ROWS = 200
+"""Rows of a sweep's results table in the page (the store holds them all)."""
+
+CSS = """
+body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em auto;
+       max-width: 1150px; color: #222; line-height: 1.45; padding: 0 1em; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; }
+h2 { font-size: 1.3em; border-bottom: 1px solid #ccc; padding-bottom: 0.2em; margin-top: 2em; }
+h3 { font-size: 1.1em; margin-top: 1.5em; }
+.meta { color: #666; font-size: 0.9em; }
+table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.85em; }
+th, td { border-bottom: 1px solid #e3e3e3; padding: 0.25em 0.7em; text-align: right; }
+th { background: #f4f6f8; font-weight: 600; }
+td.text, th.text { text-align: left; }
+.ok { color: #1b7a3d; font-weight: 600; }
+.bad { color: #b00020; font-weight: 600; }
+figure { margin: 1.2em 0; }
+figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { color: #555; font-size: 0.85em; }
+.scroll { overflow-x: auto; }
+.note { background: #fff8e1; border-left: 4px solid #f0b429; padding: 0.5em 0.8em; }
+"""
+
+
+def _e(x: Any) -> str:
+    return html.escape(str(x), quote=True)
+
+
+def _num(x: Any, digits: int = 5) -> str:
+    if x is None:
+        return "—"
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if isinstance(x, int):
+        return str(x)
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return _e(x)
+    if math.isnan(f):
+        return "—"
+    if math.isinf(f):
+        return "∞" if f > 0 else "−∞"
+    if f == 0:
+        return "0"
+    return f"{f:.{digits}g}"
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *,
+          text_columns: Sequence[int] = (0,)) -> str:
+    """An HTML table; numbers formatted, text escaped; ``text_columns`` left-aligned."""
+    head = "".join(f"<th class=\"{'text' if i in text_columns else ''}\">{_e(h)}</th>"
+                   for i, h in enumerate(headers))
+    body = []
+    for row in rows:
+        cells = []
+        for i, v in enumerate(row):
+            cls = "text" if i in text_columns else ""
+            if isinstance(v, _Raw):
+                cells.append(f"<td class=\"{cls}\">{v.html}</td>")
+            elif i in text_columns or isinstance(v, str):
+                cells.append(f"<td class=\"{cls}\">{_e(v)}</td>")
+            else:
+                cells.append(f"<td>{_num(v)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (f"<div class=\"scroll\"><table><thead><tr>{head}</tr></thead><tbody>"
+            + "".join(body) + "</tbody></table></div>")
+
+
+class _Raw:
+    def __init__(self, html_: str) -> None:
+        self.html = html_
+
+
+def _status(status: str | None) -> _Raw:
+    cls = "ok" if status == "equilibrium" else "bad"
+    return _Raw(f"<span class=\"{cls}\">{_e(status or '—')}</span>")
+
+
+def embed(fig: Any, alt: str, caption: str = "") -> str:
+    """A figure as an ``<img>`` with a base64 PNG ``data:`` URL (no external file)."""
+    data = base64.b64encode(figures.to_bytes(fig, "png")).decode("ascii")
+    cap = f"<figcaption>{_e(caption)}</figcaption>" if caption else ""
+    return f"<figure><img alt=\"{_e(alt)}\" src=\"data:image/png;base64,{data}\">{cap}</figure>"
+
+
+def page(title: str, body: str, subtitle: str = "") -> str:
+    """The whole document around ``body``."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        v = version("emgame")
+    except PackageNotFoundError:  # pragma: no cover
+        v = "unknown"
+    stamp = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    sub = f"<p class=\"meta\">{_e(subtitle)}</p>" if subtitle else ""
+    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+            f"<title>{_e(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+            f"<h1>{_e(title)}</h1>\n{sub}\n"
+            f"<p class=\"meta\">Generated by emgame {_e(v)} on {_e(stamp)}.</p>\n"
+            f"{body}\n</body>\n</html>\n")
+
+
+# --------------------------------------------------------------------------------------------
+# The economy.
+# --------------------------------------------------------------------------------------------
+
+
+def _weights(u: Mapping[str, Any]) -> str:
+    w = u.get("weights") or []
+    shown = ", ".join(_num(v, 3) for v in w[:6]) + (", …" if len(w) > 6 else "")
+    extra = [f"{k} {_num(u[k], 4)}" for k in ("goods_weight", "gamma", "r") if k in u]
+    return f"{u.get('family', '')} [{shown}]" + (f"; {'; '.join(extra)}" if extra else "")
+
+
+def economy_section(economy: Mapping[str, Any]) -> str:
+    """The economy's market, verification and types, as tables."""
+    out = ["<h2>The economy</h2>"]
+    market = economy.get("market", {})
+    rows = [("name", economy.get("name", "")), ("periods", economy.get("periods", ""))]
+    rows += [(k, v) for k, v in market.items()]
+    if "verification" in economy:
+        v = economy["verification"]
+        rows.append(("verification: fixed cost v per payment",
+                     json.dumps(v.get("fixed")) if isinstance(v.get("fixed"), list)
+                     else v.get("fixed")))
+        rows.append(("verification: share κ", v.get("share")))
+    for i, s in enumerate(economy.get("states") or []):
+        rows.append((f"state {i + 1}: probability, fixed, share",
+                     f"{s.get('probability')}, {s.get('verification', {}).get('fixed')}, "
+                     f"{s.get('verification', {}).get('share')}"))
+    out.append(table(["setting", "value"], [(k, str(v)) for k, v in rows],
+                     text_columns=(0, 1)))
+    cons = economy.get("consumers") or []
+    if cons:
+        out.append("<h3>Consumers</h3>")
+        out.append(table(["type", "count", "kind", "endowment ω", "wallet", "utility"],
+                         [(c["name"], c.get("count"), c.get("kind", "ai"), c.get("endowment"),
+                           str(c.get("wallet", "—")), _weights(c.get("utility", {})))
+                          for c in cons], text_columns=(0, 2, 4, 5)))
+    prods = economy.get("producers") or []
+    if prods:
+        out.append("<h3>Producers</h3>")
+        out.append(table(["type", "count", "kind", "productivity θ", "returns c", "capacity K̄",
+                          "capacity cost ρ", "utility"],
+                         [(p["name"], p.get("count"), p.get("kind", "ai"), p.get("productivity"),
+                           p.get("returns"), p.get("capacity"), p.get("capacity_cost"),
+                           _weights(p.get("utility", {}))) for p in prods],
+                         text_columns=(0, 2, 7)))
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------------------------
+# One economy's solutions.
+# --------------------------------------------------------------------------------------------
+
+
+def _mean(values: Sequence[Any] | None) -> float | None:
+    a = np.array([np.nan if v is None else float(v) for v in values or []], float)
+    a = a[np.isfinite(a)]
+    return float(a.mean()) if a.size else None
+
+
+def _sum_expected(per_state: Sequence[Sequence[Any]] | None,
+                  probs: Sequence[float] | None) -> float | None:
+    a = np.array([[np.nan if v is None else float(v) for v in row] for row in per_state or []])
+    if a.size == 0:
+        return None
+    p = np.asarray(probs if probs is not None and len(probs) == a.shape[0]
+                   else np.full(a.shape[0], 1 / a.shape[0]), float)
+    return float(np.nansum(p @ a))
+
+
+def solution_report(data: SolutionSet) -> str:
+    """The page for one economy: status, economy, prices, types, totals and figures."""
+    sols = data.solutions
+    body: list[str] = []
+    body.append("<h2>Status</h2>")
+    body.append(table(
+        ["concept", "status", "reason", "max regret", "max relative regret", "certified"],
+        [(c, _status(s.get("status")), (s.get("reason") or "").splitlines()[0]
+          if s.get("reason") else "", (s.get("certificate") or {}).get("max_regret"),
+          (s.get("certificate") or {}).get("max_relative_regret"),
+          (s.get("certificate") or {}).get("passed")) for c, s in sols.items()],
+        text_columns=(0, 2)))
+    if any(s.get("status") != "equilibrium" for s in sols.values()):
+        body.append("<p class=\"note\">A solution whose status is not <b>equilibrium</b> is "
+                    "NOT an equilibrium; its numbers (when shown) are the solver's last "
+                    "candidate, for diagnosis only.</p>")
+    if data.params:
+        body.append("<h3>Parameters of this point</h3>")
+        body.append(table(["parameter", "value"], [(k, v) for k, v in data.params.items()]))
+    if data.economy:
+        body.append(economy_section(data.economy))
+
+    body.append("<h2>Prices</h2>")
+    first = next(iter(sols.values()))
+    T = len(first.get("relative_prices") or [])
+    labels = first.get("periods") or [str(t) for t in range(1, T + 1)]
+    rel = {c: s.get("relative_prices") or [None] * T for c, s in sols.items()}
+    headers = ["period"] + [f"{figures.CONCEPT_NAMES[c]} p/p⁰" for c in rel]
+    rows: list[list[Any]] = []
+    for t in range(T):
+        row: list[Any] = [labels[t] if t < len(labels) else str(t + 1)]
+        row += [rel[c][t] if t < len(rel[c]) else None for c in rel]
+        rows.append(row)
+    if {"nash", "competitive"} <= set(rel):
+        headers += ["gap (N − C)", "ratio (N / C)"]
+        for t, row in enumerate(rows):
+            n, c = rel["nash"][t], rel["competitive"][t]
+            ok = n is not None and c is not None
+            row += [n - c if ok else None, n / c if ok and c else None]
+    body.append(table(headers, rows))
+    body.append(embed(figures.prices_figure(sols), "relative prices by period",
+                      "Relative prices p^t/p^0 by period: Nash (solid) beside competitive "
+                      "(dashed)."))
+
+    body.append("<h2>Agent types</h2>")
+    probs = data.probabilities
+    for c, s in sols.items():
+        if not s.get("consumers") and not s.get("producers"):
+            continue
+        body.append(f"<h3>{_e(figures.CONCEPT_NAMES[c].capitalize())}</h3>")
+        trow = []
+        for role in ("consumers", "producers"):
+            for r in s.get(role) or []:
+                trow.append((r["name"], role[:-1], r.get("count"), r.get("utility"),
+                             sum(v or 0 for v in r.get("electricity") or []),
+                             _sum_expected(r.get("consumption"), probs),
+                             _sum_expected(r.get("verification"), probs),
+                             r.get("capacity"), _mean(r.get("markups")), r.get("regret")))
+        body.append(table(["type", "role", "count", "utility", "electricity received",
+                           "consumed", "burnt by verification", "capacity K", "mean markup",
+                           "regret"], trow, text_columns=(0, 1)))
+        totals = s.get("totals") or {}
+        if totals:
+            prod = sum(v or 0 for v in totals.get("production") or [])
+            burnt = _sum_expected(totals.get("verification"), probs) or 0.0
+            body.append(table(["total (all agents, whole day)", "value"], [
+                ("electricity produced", prod), ("burnt by verification", burnt),
+                ("share burnt", burnt / prod if prod else None)]))
+    body.append(embed(figures.allocations_figure(sols, probs), "allocations by type",
+                      "Left: electricity consumed per period by all agents of each type. "
+                      "Right: per agent, electricity consumed and burnt by verification."))
+    return page(f"emgame report — {data.title}", "\n".join(body), f"Source: {data.source}")
+
+
+# --------------------------------------------------------------------------------------------
+# A store.
+# --------------------------------------------------------------------------------------------
+
+
+def _sweep_figures(store: Store, s: Mapping[str, Any]) -> list[str]:
+    out: list[str] = []
+    params = s["parameters"]
+    both = {"nash", "competitive"} <= set(s["concepts"])
+    for xp in params[:3]:
+        x = xp["path"]
+        if len(set(xp["values"])) < 2:
+            continue
+        hue = None
+        for other in params:
+            if other["path"] != x and 1 < len(set(other["values"])) <= 5 \
+                    and other.get("group") != xp.get("group"):
+                hue = other["path"]
+                break
+        for y in ("mean_relative_price", "verification_share", "participation",
+                  "capacity_total"):
+            try:
+                d = sweep_series(store, sweep=s["sweep_id"], x=x, y=y, hue=hue)
+            except SourceError as exc:
+                logger.info("figure %s against %s skipped: %s", y, x, exc)
+                continue
+            ys = np.concatenate([ser.y for ser in d.series]) if d.series else np.array([])
+            if y != "mean_relative_price" and (ys.size == 0 or np.nanmax(np.abs(ys)) == 0
+                                               or (y == "participation"
+                                                   and np.allclose(ys, 1.0))):
+                continue  # nothing to see (no verification cost, full participation...)
+            if y == "capacity_total" and s["base_economy"].get("market", {}).get(
+                    "horizon") != "long-run":
+                continue
+            fig = figures.sweep_figure(d.series, xlabel=d.xlabel, ylabel=d.ylabel,
+                                       title=f"{d.title}", logx=d.logx,
+                                       note=excluded_note(d.excluded))
+            out.append(embed(fig, f"{y} against {x}", f"{figures.plain(figures.column_label(y))}"
+                             f" against {x}."))
+        if both and xp["operation"] == "multiply":
+            try:
+                n, gap, xlabel = replication_data(store, sweep=s["sweep_id"], x=x)
+            except SourceError as exc:
+                logger.info("replication figure skipped: %s", exc)
+                continue
+            fig, fit = figures.replication_figure(n, gap, xlabel=xlabel)
+            rate = f" Fitted rate: gap ∝ n^{fit.b:.3f}." if fit else ""
+            out.append(embed(fig, "replication", "Gap between Nash and competitive relative "
+                             "prices against the replication factor, log–log." + rate))
+    return out
+
+
+def store_report(store: Store, sweep: str | None = None) -> str:
+    """The page for a results store: every sweep (or one), its tables and figures."""
+    summary = store.summary()
+    sweeps = summary["sweeps"]
+    if sweep is not None:
+        sid = store.sweep(sweep)["sweep_id"]
+        sweeps = [s for s in sweeps if s["sweep_id"] == sid]
+    full = {s["sweep_id"]: s for s in store.sweeps()}
+    body: list[str] = []
+    body.append(table(["sweep", "id", "points", "concepts", "stored rows", "missing",
+                       "equilibria", "not equilibria"],
+                      [(s["name"], s["sweep_id"][:12], s["n_points"], ", ".join(s["concepts"]),
+                        s["rows_stored"], s["missing"],
+                        sum(v.get("equilibrium", 0) for v in s["by_status"].values()),
+                        sum(n for v in s["by_status"].values() for k, n in v.items()
+                            if k != "equilibrium"))
+                       for s in sweeps], text_columns=(0, 1, 3)))
+    for s in sweeps:
+        f = full[s["sweep_id"]]
+        body.append(f"<h2>Sweep: {_e(s['name'])}</h2>")
+        body.append(f"<p class=\"meta\">id {_e(s['sweep_id'])} · file {_e(s['source'])} · "
+                    f"created {_e(s['created'])}</p>")
+        body.append("<h3>Parameters</h3>")
+        body.append(table(["path", "operation", "values from", "distinct values", "min", "max",
+                           "seed (entropy, spawn key)"],
+                          [(p["path"], p["operation"], p["source"], len(set(p["values"])),
+                            min(p["values"]), max(p["values"]),
+                            (f"{p['seed']['entropy']}, {p['seed']['spawn_key']}"
+                             if p.get("seed") else "—")) for p in f["parameters"]],
+                          text_columns=(0, 1, 2, 6)))
+        body.append("<h3>Status</h3>")
+        body.append(table(["concept", "status", "rows"],
+                          [(c, _status(k), n) for c, v in s["by_status"].items()
+                           for k, n in v.items()], text_columns=(0, 1)))
+        body.append(table(["timing", "value"], [
+            ("median time per point on a worker (s)", s["median_seconds"]),
+            ("total worker time (s)", s["total_seconds"]),
+            ("first point stored", str(s["first"])), ("last point stored", str(s["last"]))],
+            text_columns=(0,)))
+        if s["failures"]:
+            body.append("<h3>Points that are not equilibria</h3>")
+            body.append(table(["concept", "status", "reason (first line)", "rows"],
+                              [(r["concept"], _status(r["status"]), r["reason"], r["n"])
+                               for r in s["failures"]], text_columns=(0, 1, 2)))
+        body.append(economy_section(f["base_economy"]).replace("<h2>The economy</h2>",
+                                                               "<h3>Base economy</h3>"))
+        body.extend(["<h3>Figures</h3>", *_sweep_figures(store, f)])
+        body.append(_results_table(store, f))
+    title = f"emgame results — {store.path.name}"
+    return page(title, "\n".join(body), f"Store: {store.path} · {summary['points']} rows")
+
+
+def _results_table(store: Store, s: Mapping[str, Any]) -> str:
+    paths = [p["path"] for p in s["parameters"]]
+    cols = ", ".join(f"p.{quote(x)}" for x in paths)
+    rows = store.query(
+        f"SELECT sp.idx, {cols}, p.concept, p.status, p.mean_relative_price, "
+        f"p.verification_share, p.participation, p.max_regret, p.seconds_worker "
+        f"FROM points p JOIN sweep_points sp ON p.point_id = sp.point_id "
+        f"WHERE sp.sweep_id = ? ORDER BY sp.idx, p.concept LIMIT {MAX_ROWS}", [s["sweep_id"]])
+    headers = ["#", *paths, "concept", "status", "mean p/p⁰", "share burnt", "participation",
+               "max regret", "seconds"]
+    body = [[r["idx"], *[r[x] for x in paths], r["concept"], _status(r["status"]),
+             r["mean_relative_price"], r["verification_share"], r["participation"],
+             r["max_regret"], r["seconds_worker"]] for r in rows]
+    n = len(paths)
+    more = (f"<p class=\"meta\">The first {MAX_ROWS} rows; export them all with "
+            f"<code>emgame results {_e(store.path.name)} --csv FILE</code>.</p>"
+            if len(rows) == MAX_ROWS else "")
+    return ("<h3>Results</h3>" + table(headers, body, text_columns=(n + 1, n + 2)) + more)
+
+
+def store_solution_report(store: Store, sweep: str | None, point: str) -> str:
+    """The page for one point of a store (as :func:`solution_report`)."""
+    return solution_report(solutions_from_store(store, sweep=sweep, point=point))

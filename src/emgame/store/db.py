@@ -1,0 +1,593 @@
+"""The results store: an embedded DuckDB file that loses nothing (schema in ``docs/store.md``).
+
+Tables
+------
+``sweeps``
+    One row per sweep (its id hashes the sweep file's content): name, file, concepts, the
+    expanded parameters (with their random seeds), the base economy.
+``sweep_points``
+    Which points belong to which sweep, and their place in its solving order (``idx``).
+``points``
+    One row per point and concept, keyed by ``(point_id, concept)``: parameters (as JSON and as
+    one ``DOUBLE`` column per parameter path, e.g. ``"verification.fixed"``), status and reason,
+    prices, totals, certificate, timings, the economy and the whole solution JSON.
+``types``
+    One row per point, concept and agent type (equilibria only): per-agent outcomes.
+
+Writes are idempotent and atomic: a batch of results is one transaction (a process killed
+mid-write leaves no half-written point: DuckDB's write-ahead log replays committed transactions
+and drops the rest), and rows are inserted with ``INSERT OR IGNORE`` on the primary keys, so a
+point is never stored twice. Only one process writes (the sweep's client); DuckDB's file lock
+refuses a second writer.
+
+Non-equilibrium rows keep their status, reason, certificate, timings and solution JSON (the
+candidate, for diagnosis); their outcome columns are ``NULL``: a failed solve is not an answer.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import logging
+import math
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from emgame.analysis.summary import POINT_FIELDS
+from emgame.analysis.sweep import Sweep
+from emgame.analysis.worker import PointResult
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = "1"
+
+POINT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("point_id", "VARCHAR NOT NULL"),
+    ("concept", "VARCHAR NOT NULL"),
+    ("status", "VARCHAR NOT NULL"),
+    ("reason", "VARCHAR"),
+    ("ok", "BOOLEAN NOT NULL"),
+    ("params", "JSON NOT NULL"),
+    ("periods", "INTEGER"),
+    ("period_labels", "VARCHAR[]"),
+    ("price_goods", "DOUBLE"),
+    ("prices", "DOUBLE[]"),
+    ("relative_prices", "DOUBLE[]"),
+    ("mean_relative_price", "DOUBLE"),
+    ("min_relative_price", "DOUBLE"),
+    ("max_relative_price", "DOUBLE"),
+    ("production", "DOUBLE[]"),
+    ("production_total", "DOUBLE"),
+    ("verification", "DOUBLE[]"),
+    ("verification_total", "DOUBLE"),
+    ("verification_share", "DOUBLE"),
+    ("consumption", "DOUBLE[]"),
+    ("consumption_total", "DOUBLE"),
+    ("capacity_total", "DOUBLE"),
+    ("participation", "DOUBLE"),
+    ("active_posts", "INTEGER"),
+    ("mean_markup", "DOUBLE"),
+    ("mean_lerner", "DOUBLE"),
+    ("max_regret", "DOUBLE"),
+    ("max_relative_regret", "DOUBLE"),
+    ("certified", "BOOLEAN"),
+    ("iterations", "INTEGER"),
+    ("evaluations", "INTEGER"),
+    ("seconds", "DOUBLE"),
+    ("seconds_worker", "DOUBLE"),
+    ("warm_start_from", "VARCHAR"),
+    ("worker", "VARCHAR"),
+    ("solved_at", "TIMESTAMP"),
+    # JSON text, stored as VARCHAR: DuckDB's JSON type would parse and check every 30 KB
+    # solution on insert (4x the cost of the whole write); its JSON functions read VARCHAR.
+    ("economy", "VARCHAR"),
+    ("solution", "VARCHAR"),
+)
+"""The fixed columns of ``points``, in order (parameter columns are added per sweep)."""
+
+OUTCOME_COLUMNS = frozenset(POINT_FIELDS) - {"periods", "period_labels", "max_regret",
+                                             "max_relative_regret", "certified"}
+"""Columns left ``NULL`` for points that are not equilibria."""
+
+TYPE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("point_id", "VARCHAR NOT NULL"),
+    ("concept", "VARCHAR NOT NULL"),
+    ("role", "VARCHAR NOT NULL"),
+    ("type_index", "INTEGER NOT NULL"),
+    ("name", "VARCHAR NOT NULL"),
+    ("kind", "VARCHAR"),
+    ("count", "BIGINT"),
+    ("utility", "DOUBLE"),
+    ("regret", "DOUBLE"),
+    ("certified", "BOOLEAN"),
+    ("goods", "DOUBLE"),
+    ("revenue", "DOUBLE"),
+    ("spending", "DOUBLE"),
+    ("budget_multiplier", "DOUBLE"),
+    ("bids", "DOUBLE[]"),
+    ("electricity", "DOUBLE[]"),
+    ("consumption", "DOUBLE[]"),
+    ("verification", "DOUBLE[]"),
+    ("electricity_total", "DOUBLE"),
+    ("consumption_total", "DOUBLE"),
+    ("verification_total", "DOUBLE"),
+    ("posts_paid", "INTEGER"),
+    ("participation", "DOUBLE"),
+    ("offers", "DOUBLE[]"),
+    ("inputs", "DOUBLE[]"),
+    ("capacity", "DOUBLE"),
+    ("capacity_withheld", "DOUBLE[]"),
+    ("markups", "DOUBLE[]"),
+    ("lerner", "DOUBLE[]"),
+    ("mean_markup", "DOUBLE"),
+    ("production_total", "DOUBLE"),
+)
+"""The columns of ``types``, in order."""
+
+JSON_COLUMNS = ("params", "economy", "solution")
+"""Heavy JSON columns, left out of exports unless asked for."""
+
+
+def _ddl() -> list[str]:
+    points = ",\n    ".join(f"{quote(c)} {t}" for c, t in POINT_COLUMNS)
+    types = ",\n    ".join(f"{quote(c)} {t}" for c, t in TYPE_COLUMNS)
+    return [
+        "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
+        """CREATE TABLE IF NOT EXISTS sweeps (
+    sweep_id VARCHAR PRIMARY KEY,
+    name VARCHAR NOT NULL,
+    source VARCHAR,
+    concepts VARCHAR[] NOT NULL,
+    n_points INTEGER NOT NULL,
+    parameters JSON NOT NULL,
+    spec JSON NOT NULL,
+    base_economy JSON NOT NULL,
+    emgame_version VARCHAR,
+    created TIMESTAMP)""",
+        """CREATE TABLE IF NOT EXISTS sweep_points (
+    sweep_id VARCHAR NOT NULL,
+    point_id VARCHAR NOT NULL,
+    idx INTEGER NOT NULL,
+    PRIMARY KEY (sweep_id, point_id))""",
+        f"""CREATE TABLE IF NOT EXISTS points (
+    {points},
+    PRIMARY KEY (point_id, concept))""",
+        f"""CREATE TABLE IF NOT EXISTS types (
+    {types},
+    PRIMARY KEY (point_id, concept, role, type_index))""",
+    ]
+
+
+def quote(name: str) -> str:
+    """A SQL identifier, double-quoted (parameter paths hold dots, stars and dashes)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+class StoreError(RuntimeError):
+    """The store cannot be used: not a store, locked by another process, a newer schema..."""
+
+
+def _dumps(x: Any) -> str:
+    """Strict JSON (no NaN or Infinity: ``null``); solutions come already finite, so the
+    cleaning walk runs only when the fast path finds a non-finite number."""
+    try:
+        return json.dumps(x, allow_nan=False, ensure_ascii=False, default=str)
+    except ValueError:
+        return json.dumps(_finite(x), allow_nan=False, ensure_ascii=False, default=str)
+
+
+def _finite(x: Any) -> Any:
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, Mapping):
+        return {str(k): _finite(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_finite(v) for v in x]
+    return x
+
+
+class Store:
+    """A results store (a DuckDB file); use as a context manager.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file; created (with its folder) unless ``read_only``.
+    read_only : bool
+        Open for reading only (several readers may share the file, not with a writer).
+
+    Raises
+    ------
+    StoreError
+        The file does not exist (read-only), is not a DuckDB file, or is locked by another
+        process (a sweep still running?).
+    """
+
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        if read_only and not self.path.exists():
+            raise StoreError(f"{self.path}: no such store")
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.IOException as exc:
+            msg = str(exc)
+            if "lock" in msg.lower():
+                raise StoreError(f"{self.path}: in use by another process (a sweep still "
+                                 f"running?): {msg.splitlines()[0]}") from None
+            raise StoreError(f"{self.path}: cannot open as a DuckDB store: "
+                             f"{msg.splitlines()[0]}") from None
+        except duckdb.Error as exc:
+            raise StoreError(f"{self.path}: cannot open as a DuckDB store: "
+                             f"{str(exc).splitlines()[0]}") from None
+        if read_only:
+            self._check_schema()
+        else:
+            self._create()
+
+    # ---------------------------------------------------------------------------------------
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if getattr(self, "con", None) is not None:
+            if not self.read_only:
+                try:
+                    self.con.execute("CHECKPOINT")
+                except duckdb.Error as exc:  # a checkpoint is an optimisation only
+                    logger.debug("checkpoint failed: %s", exc)
+            self.con.close()
+            self.con = None  # type: ignore[assignment]
+
+    def _create(self) -> None:
+        self._check_schema(creating=True)
+        with self._transaction():
+            for stmt in _ddl():
+                self.con.execute(stmt)
+            self.con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+                             [SCHEMA_VERSION])
+
+    def _check_schema(self, creating: bool = False) -> None:
+        tables = {r[0] for r in self.con.execute(
+            "SELECT table_name FROM information_schema.tables").fetchall()}
+        if "meta" not in tables:
+            if creating and not tables:
+                return
+            raise StoreError(f"{self.path}: not an emgame results store (no meta table)")
+        row = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        version = row[0] if row else None
+        if version != SCHEMA_VERSION:
+            raise StoreError(f"{self.path}: store schema version {version!r}; this emgame "
+                             f"reads version {SCHEMA_VERSION!r}")
+
+    class _Tx:
+        def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+            self.con = con
+
+        def __enter__(self) -> None:
+            self.con.execute("BEGIN TRANSACTION")
+
+        def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+            if kind is None:
+                self.con.execute("COMMIT")
+            else:
+                self.con.execute("ROLLBACK")
+
+    def _transaction(self) -> Store._Tx:
+        return Store._Tx(self.con)
+
+    # ---------------------------------------------------------------------------------------
+    # Writing (the sweep's client only).
+    # ---------------------------------------------------------------------------------------
+    def register(self, sweep: Sweep) -> None:
+        """Record the sweep, its points and one column per parameter (idempotent)."""
+        version = _version()
+        with self._transaction():
+            for path in sweep.paths:
+                self.con.execute(f"ALTER TABLE points ADD COLUMN IF NOT EXISTS {quote(path)} "
+                                 "DOUBLE")
+            d = sweep.to_dict()
+            self.con.execute(
+                "INSERT OR IGNORE INTO sweeps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [sweep.sweep_id, sweep.name, sweep.source, list(sweep.concepts),
+                 len(sweep.points), _dumps(d["parameters"]), _dumps(d), _dumps(sweep.base),
+                 version, _dt.datetime.now()])
+            self.con.execute(
+                "INSERT OR IGNORE INTO sweep_points SELECT ?, unnest(?::VARCHAR[]), "
+                "unnest(?::INTEGER[])",
+                [sweep.sweep_id, [p.point_id for p in sweep.points],
+                 [p.index for p in sweep.points]])
+
+    def stored(self, sweep: Sweep | str) -> set[tuple[str, str]]:
+        """``(point_id, concept)`` of the sweep's rows already stored."""
+        sid = sweep.sweep_id if isinstance(sweep, Sweep) else sweep
+        rows = self.con.execute(
+            "SELECT p.point_id, p.concept FROM points p JOIN sweep_points s "
+            "ON p.point_id = s.point_id WHERE s.sweep_id = ?", [sid]).fetchall()
+        return {(a, b) for a, b in rows}
+
+    def pending(self, sweep: Sweep) -> dict[str, tuple[str, ...]]:
+        """Register ``sweep``; per point id, the concepts not stored yet (resume)."""
+        self.register(sweep)
+        done = self.stored(sweep)
+        out = {}
+        for pt in sweep.points:
+            left = tuple(c for c in sweep.concepts if (pt.point_id, c) not in done)
+            if left:
+                out[pt.point_id] = left
+        return out
+
+    def forget_failed(self, sweep: Sweep) -> int:
+        """Delete the sweep's stored failures (status not ``equilibrium``) so that they are
+        solved again; returns how many rows went."""
+        self.register(sweep)
+        with self._transaction():
+            keys = self.con.execute(
+                "SELECT p.point_id, p.concept FROM points p JOIN sweep_points s "
+                "ON p.point_id = s.point_id WHERE s.sweep_id = ? AND NOT p.ok",
+                [sweep.sweep_id]).fetchall()
+            for pid, concept in keys:
+                self.con.execute("DELETE FROM types WHERE point_id = ? AND concept = ?",
+                                 [pid, concept])
+                self.con.execute("DELETE FROM points WHERE point_id = ? AND concept = ?",
+                                 [pid, concept])
+        return len(keys)
+
+    def write(self, results: Sequence[PointResult]) -> int:
+        """Store a batch of results in one transaction; returns the rows newly inserted.
+
+        Results already stored (same point and concept) are ignored, never stored twice. The
+        batch goes in as two Arrow tables (points, types), one ``INSERT`` each.
+        """
+        if not results:
+            return 0
+        with self._transaction():
+            keys = [r.key for r in results]
+            present = {(a, b) for a, b in self.con.execute(
+                "SELECT point_id, concept FROM points WHERE (point_id, concept) IN "
+                "(SELECT (unnest(?::VARCHAR[]), unnest(?::VARCHAR[])))",
+                [[k[0] for k in keys], [k[1] for k in keys]]).fetchall()}
+            new: list[PointResult] = []
+            for r in results:
+                if r.key not in present:
+                    present.add(r.key)  # a key twice in one batch: the first one
+                    new.append(r)
+            if not new:
+                return 0
+            params = list(dict.fromkeys(p for r in new for p, _ in r.params))
+            names = [c for c, _ in POINT_COLUMNS] + params
+            rows = [self._point_row(r) + [_param(dict(r.params).get(p)) for p in params]
+                    for r in new]
+            table = _arrow(names, [t for _, t in POINT_COLUMNS] + ["DOUBLE"] * len(params),
+                           rows)
+            cols = ", ".join(quote(c) for c in names)
+            self.con.register("__emgame_points", table)
+            try:
+                self.con.execute(f"INSERT OR IGNORE INTO points ({cols}) SELECT {cols} FROM "
+                                 "__emgame_points")
+            finally:
+                self.con.unregister("__emgame_points")
+            trows = [[r.point_id, r.concept] + [_finite(t.get(c)) for c, _ in TYPE_COLUMNS[2:]]
+                     for r in new if r.ok for t in r.types]
+            if trows:
+                tnames = [c for c, _ in TYPE_COLUMNS]
+                ttable = _arrow(tnames, [t for _, t in TYPE_COLUMNS], trows)
+                tcols = ", ".join(quote(c) for c in tnames)
+                self.con.register("__emgame_types", ttable)
+                try:
+                    self.con.execute(f"INSERT OR IGNORE INTO types ({tcols}) SELECT {tcols} "
+                                     "FROM __emgame_types")
+                finally:
+                    self.con.unregister("__emgame_types")
+        return len(new)
+
+    @staticmethod
+    def _point_row(r: PointResult) -> list[Any]:
+        summary = dict(r.summary)
+        if not r.ok:
+            for k in OUTCOME_COLUMNS:
+                summary[k] = None
+        values: dict[str, Any] = {
+            "point_id": r.point_id, "concept": r.concept, "status": r.status,
+            "reason": r.reason or None, "ok": r.ok,
+            "params": _dumps({p: v for p, v in r.params}),
+            **{k: _finite(summary.get(k)) for k in POINT_FIELDS},
+            "iterations": r.iterations, "evaluations": r.evaluations,
+            "seconds": _finite(r.seconds), "seconds_worker": _finite(r.seconds_worker),
+            "warm_start_from": r.warm_start_from, "worker": r.worker or None,
+            "solved_at": _dt.datetime.fromtimestamp(r.finished) if r.finished else None,
+            "economy": _dumps(r.economy),
+            "solution": None if r.solution is None else _dumps(r.solution),
+        }
+        return [values[c] for c, _ in POINT_COLUMNS]
+
+    # ---------------------------------------------------------------------------------------
+    # Reading.
+    # ---------------------------------------------------------------------------------------
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+        """Rows of a query as dictionaries (column name → value)."""
+        cur = self.con.execute(sql, list(params or []))
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def sweeps(self) -> list[dict[str, Any]]:
+        """Every sweep in the store, oldest first, with its parameters decoded."""
+        rows = self.query("SELECT * FROM sweeps ORDER BY created, name")
+        for r in rows:
+            for k in ("parameters", "spec", "base_economy"):
+                r[k] = json.loads(r[k]) if isinstance(r[k], str) else r[k]
+        return rows
+
+    def sweep(self, ref: str | None = None) -> dict[str, Any]:
+        """One sweep, by id (or a prefix of it) or name; the only one when ``ref`` is None.
+
+        Raises
+        ------
+        StoreError
+            No such sweep, or the reference is ambiguous.
+        """
+        all_ = self.sweeps()
+        if not all_:
+            raise StoreError(f"{self.path}: holds no sweep")
+        if ref is None:
+            if len(all_) > 1:
+                names = ", ".join(f"{s['name']} ({s['sweep_id'][:8]})" for s in all_)
+                raise StoreError(f"{self.path}: holds {len(all_)} sweeps; pick one with --sweep "
+                                 f"(name or id): {names}")
+            return all_[0]
+        hits = [s for s in all_ if s["sweep_id"].startswith(ref) or s["name"] == ref]
+        if len(hits) == 1:
+            return hits[0]
+        if not hits:
+            raise StoreError(f"{self.path}: no sweep named or with id {ref!r}")
+        raise StoreError(f"{self.path}: {ref!r} matches {len(hits)} sweeps; give more of the id")
+
+    def param_columns(self) -> list[str]:
+        """The parameter columns of ``points`` (every path any sweep has varied)."""
+        fixed = {c for c, _ in POINT_COLUMNS}
+        cols = self.con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'points' "
+            "ORDER BY ordinal_position").fetchall()
+        return [c for (c,) in cols if c not in fixed]
+
+    def summary(self) -> dict[str, Any]:
+        """Counts, statuses, parameter ranges, timings and failure reasons, per sweep."""
+        out: dict[str, Any] = {
+            "path": str(self.path),
+            "size_bytes": self.path.stat().st_size if self.path.exists() else 0,
+            "schema_version": SCHEMA_VERSION,
+            "points": self.con.execute("SELECT count(*) FROM points").fetchone()[0],
+            "sweeps": [],
+        }
+        for s in self.sweeps():
+            sid = s["sweep_id"]
+            rows = self.query(
+                "SELECT p.concept, p.status, count(*) AS n, median(p.seconds_worker) AS med, "
+                "sum(p.seconds_worker) AS total, min(p.solved_at) AS first, "
+                "max(p.solved_at) AS last FROM points p JOIN sweep_points sp "
+                "ON p.point_id = sp.point_id WHERE sp.sweep_id = ? "
+                "GROUP BY p.concept, p.status ORDER BY p.concept, p.status", [sid])
+            by_status: dict[str, dict[str, int]] = {}
+            for r in rows:
+                by_status.setdefault(r["concept"], {})[r["status"]] = int(r["n"])
+            times = self.con.execute(
+                "SELECT median(p.seconds_worker), sum(p.seconds_worker), min(p.solved_at), "
+                "max(p.solved_at), count(*) FROM points p JOIN sweep_points sp ON "
+                "p.point_id = sp.point_id WHERE sp.sweep_id = ?", [sid]).fetchone()
+            failures = self.query(
+                "SELECT p.concept, p.status, split_part(coalesce(p.reason, ''), chr(10), 1) "
+                "AS reason, count(*) AS n FROM points p JOIN sweep_points sp "
+                "ON p.point_id = sp.point_id WHERE sp.sweep_id = ? AND NOT p.ok "
+                "GROUP BY ALL ORDER BY n DESC LIMIT 10", [sid])
+            params = []
+            for prm in s["parameters"]:
+                vals = [float(v) for v in prm["values"]]
+                params.append({"path": prm["path"], "operation": prm["operation"],
+                               "source": prm["source"], "n": len(set(vals)),
+                               "min": min(vals), "max": max(vals), "label": prm.get("label")})
+            expected = int(s["n_points"]) * len(s["concepts"])
+            out["sweeps"].append({
+                "sweep_id": sid, "name": s["name"], "source": s["source"],
+                "concepts": list(s["concepts"]), "n_points": int(s["n_points"]),
+                "parameters": params, "rows_expected": expected, "rows_stored": int(times[4]),
+                "missing": expected - int(times[4]), "by_status": by_status,
+                "median_seconds": times[0], "total_seconds": times[1],
+                "first": times[2], "last": times[3], "failures": failures,
+                "created": s["created"],
+            })
+        return out
+
+    def export(self, path: str | Path, *, table: str = "points", sweep: str | None = None,
+               fmt: str | None = None, full: bool = False) -> int:
+        """Write a table to CSV or Parquet; returns the rows written.
+
+        Parameters
+        ----------
+        path : str or Path
+            The file; its suffix (``.csv``, ``.parquet``) picks the format unless ``fmt``.
+        table : {"points", "types"}
+        sweep : str, optional
+            Only this sweep's rows (name or id), with its ``sweep_id`` and ``idx`` columns.
+        fmt : {"csv", "parquet"}, optional
+        full : bool
+            Keep the heavy JSON columns (solution, economy, params).
+        """
+        target = Path(path)
+        kind = (fmt or target.suffix.lstrip(".")).lower()
+        if kind not in ("csv", "parquet"):
+            raise StoreError(f"{target}: cannot tell the format; use a .csv or .parquet name "
+                             f"(or give the format)")
+        if table not in ("points", "types"):
+            raise StoreError(f"unknown table {table!r}; use 'points' or 'types'")
+        drop = "" if full or table != "points" else f" EXCLUDE ({', '.join(JSON_COLUMNS)})"
+        if sweep is not None:
+            sid = self.sweep(sweep)["sweep_id"]
+            if not re.fullmatch(r"[0-9a-f]+", sid):  # pragma: no cover - ids are hex digests
+                raise StoreError(f"bad sweep id {sid!r}")
+            select = (f"SELECT sp.sweep_id, sp.idx, t.*{drop} FROM {table} t JOIN sweep_points "
+                      f"sp ON t.point_id = sp.point_id WHERE sp.sweep_id = {_literal(sid)} "
+                      f"ORDER BY sp.idx, t.concept")
+        else:
+            select = f"SELECT t.*{drop} FROM {table} t ORDER BY t.point_id, t.concept"
+        n = self.con.execute(f"SELECT count(*) FROM ({select})").fetchone()[0]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        options = "FORMAT csv, HEADER true" if kind == "csv" else "FORMAT parquet"
+        self.con.execute(f"COPY ({select}) TO {_literal(str(target))} ({options})")
+        return int(n)
+
+
+def _param(v: Any) -> float | None:
+    return None if v is None else float(v)
+
+
+_ARROW_TYPES: dict[str, Any] = {}
+
+
+def _arrow_type(sql: str) -> Any:
+    import pyarrow as pa
+
+    if not _ARROW_TYPES:
+        _ARROW_TYPES.update({
+            "VARCHAR": pa.string(), "JSON": pa.string(), "BOOLEAN": pa.bool_(),
+            "INTEGER": pa.int32(), "BIGINT": pa.int64(), "DOUBLE": pa.float64(),
+            "DOUBLE[]": pa.list_(pa.float64()), "VARCHAR[]": pa.list_(pa.string()),
+            "TIMESTAMP": pa.timestamp("us")})
+    return _ARROW_TYPES[sql.split(" NOT NULL")[0].split(" PRIMARY")[0].strip()]
+
+
+def _arrow(names: Sequence[str], types: Sequence[str], rows: Sequence[Sequence[Any]]) -> Any:
+    """Rows as a pyarrow Table with the store's column types (a bad value raises here, inside
+    the caller's transaction)."""
+    import pyarrow as pa
+
+    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
+    arrays = [pa.array(list(col), type=_arrow_type(t)) for col, t in zip(columns, types,
+                                                                            strict=True)]
+    return pa.Table.from_arrays(arrays, names=list(names))
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("emgame")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "unknown"
+
+
+def open_store(path: str | Path, *, read_only: bool = False) -> Store:
+    """Open (or create) a results store; see :class:`Store`."""
+    return Store(path, read_only=read_only)

@@ -1,0 +1,121 @@
+"""Running sweeps: in a plain loop and on a local Dask cluster, into the store; warm starts,
+resume, solver errors kept as results."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+import emgame.analysis.worker as worker
+from emgame.analysis.runner import run_sweep
+from emgame.analysis.sweep import load_sweep, tasks
+from emgame.analysis.worker import ERROR, solve_task
+from emgame.store import open_store
+from sweep_helpers import grid_sweep
+
+
+class ListSink:
+    """A sink that keeps results in a list (what the runner needs from a store)."""
+
+    def __init__(self) -> None:
+        self.results = []
+
+    def pending(self, sweep):
+        done = {r.key for r in self.results}
+        out = {}
+        for p in sweep.points:
+            left = tuple(c for c in sweep.concepts if (p.point_id, c) not in done)
+            if left:
+                out[p.point_id] = left
+        return out
+
+    def write(self, results):
+        self.results.extend(results)
+        return len(results)
+
+
+def test_serial_run_warm_starts_neighbours_and_resumes(tmp_path):
+    sw = load_sweep(grid_sweep(tmp_path, 2, 3, chunk=3))
+    sink = ListSink()
+    seen = []
+    rep = run_sweep(sw, sink, serial=True, on_progress=seen.append)
+    assert rep.total == 12 and rep.solved == 12 and rep.failed == 0 and rep.already == 0
+    assert rep.executor.startswith("one process") and rep.tasks == 2
+    assert seen[0].solved == 0 and seen[-1].solved == seen[-1].todo == 12
+    by_key = {r.key: r for r in sink.results}
+    assert len(by_key) == 12
+    # within a task, each point starts from its predecessor's equilibrium (same concept)
+    first, second = sw.points[0], sw.points[1]
+    assert by_key[(first.point_id, "nash")].warm_start_from is None
+    assert by_key[(second.point_id, "nash")].warm_start_from == first.point_id
+    assert by_key[(second.point_id, "competitive")].warm_start_from == first.point_id
+    assert by_key[(sw.points[3].point_id, "nash")].warm_start_from is None  # a new task
+    again = run_sweep(sw, sink, serial=True)
+    assert again.solved == 0 and again.already == 12 and len(sink.results) == 12
+
+
+def test_warm_start_gives_the_cold_answer(tmp_path):
+    sw = load_sweep(grid_sweep(tmp_path, 1, 3, chunk=3))
+    warm = solve_task(tasks(sw, chunk_size=3)[0])
+    cold = [r for t in tasks(sw, chunk_size=1) for r in solve_task(t)]
+    key = {r.key: r for r in cold}
+    for r in warm:
+        c = key[r.key]
+        assert r.ok and c.ok
+        assert np.allclose(r.summary["relative_prices"], c.summary["relative_prices"],
+                           rtol=1e-7)
+
+
+def test_a_solver_exception_is_a_stored_result_not_a_lost_point(tmp_path, monkeypatch):
+    sw = load_sweep(grid_sweep(tmp_path, 1, 3, concept="nash", chunk=3))
+    bad = sw.points[1].point_id
+    real = worker.solve
+
+    def flaky(economy, concept, **kw):
+        if economy.source == f"point {bad}":
+            raise FloatingPointError("overflow in a kernel")
+        return real(economy, concept, **kw)
+
+    monkeypatch.setattr(worker, "solve", flaky)
+    with open_store(tmp_path / "r.duckdb") as st:
+        rep = run_sweep(sw, st, serial=True)
+        assert rep.solved == 3 and rep.failed == 1 and rep.errors == 1
+        rows = {r["point_id"]: r for r in st.query("SELECT * FROM points")}
+        assert rows[bad]["status"] == ERROR
+        assert "FloatingPointError: overflow in a kernel" in rows[bad]["reason"]
+        assert "Traceback" in rows[bad]["reason"]
+        # the point after the failure still warm-starts, from the last equilibrium
+        assert rows[sw.points[2].point_id]["warm_start_from"] == sw.points[0].point_id
+
+
+@pytest.mark.slow
+def test_local_dask_cluster_gives_the_serial_results(tmp_path):
+    sw = load_sweep(grid_sweep(tmp_path, 2, 2, chunk=1))
+    serial = ListSink()
+    run_sweep(sw, serial, serial=True)
+    with open_store(tmp_path / "r.duckdb") as st:
+        rep = run_sweep(sw, st, workers=2)
+        assert rep.solved == 8 and rep.failed == 0 and rep.workers == 2
+        assert rep.executor.startswith("local Dask cluster")
+        rows = st.query("SELECT point_id, concept, relative_prices, worker FROM points")
+        assert len(rows) == 8
+        assert len({r["worker"] for r in rows}) >= 1
+        expected = {r.key: r.summary["relative_prices"] for r in serial.results}
+        for r in rows:
+            assert np.allclose(r["relative_prices"], expected[(r["point_id"], r["concept"])],
+                               rtol=1e-7)
+    assert "distributed" in sys.modules  # imported by the run, not before (see test below)
+
+
+def test_importing_emgame_does_not_import_dask():
+    import subprocess
+
+    code = ("import sys, emgame, emgame.analysis.sweep, emgame.analysis.runner, emgame.store, "
+            "emgame.report.figures, emgame.report.html, emgame.cli\n"
+            "print(sorted(m for m in ('dask', 'distributed', 'matplotlib.pyplot') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]"
