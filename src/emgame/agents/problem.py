@@ -324,7 +324,8 @@ def deviations(economy: Economy, profile: Profile, *, budget_multipliers: tuple 
                                  "wallet multiplier λ̄ (its objective is u + βλ̄R)")
             revenue_value = beta * lam
             wallet = np.where(np.isnan(pop.wallet), play.revenue, pop.wallet)
-            U = U + revenue_value * play.revenue
+            with np.errstate(invalid="ignore"):  # λ = inf for a type with no income
+                U = U + revenue_value * play.revenue
         B_minus, Q_minus = (totals[2], totals[3]) if producer else (totals[0], totals[1])
         if len(pop) == 0:
             dev = Deviation(*(np.zeros(0),) * 3, np.zeros((0, economy.periods + 1)),

@@ -513,8 +513,11 @@ def _candidate(economy: Economy, bench: _Benchmark, r, p, q, K, xc, xp, income) 
     sp = ces_utility_scale(economy, P, xp, xp[:, 0], True)
     lam_p = lam_p * sp
     with np.errstate(invalid="ignore"):
+        # A producer with no profit has λ = inf (money it cannot have): its capacity
+        # multipliers are then undefined (NaN, null in JSON).
         mult = Multipliers(consumer_budget=bench.lam_c * sc, producer_budget=lam_p,
-                           producer_goods=lam_p * p[0], producer_capacity=mu * lam_p[:, None])
+                           producer_goods=lam_p * p[0],
+                           producer_capacity=np.where(mu > 0, mu * lam_p[:, None], 0.0))
     ok = not reasons
     return Candidate("competitive", ok, Status.EQUILIBRIUM if ok else Status.NO_EQUILIBRIUM,
                      "; ".join(reasons), profile=profile, multipliers=mult,

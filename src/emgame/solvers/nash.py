@@ -16,7 +16,8 @@ The answer is a *candidate*: :mod:`emgame.certificate` decides whether it is an 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -45,7 +46,8 @@ class NashOptions:
     Newton stops when every market-clearing residual (relative) is below ``atol``.
     ``tau0`` is where the market-power continuation starts when a direct solve fails.
     From ``joint_from`` consumer types on, consumers' budgets are solved jointly with the totals
-    (:meth:`Aggregate.joint_newton`) rather than exactly at every trial.
+    (:meth:`Aggregate.joint_newton`) rather than exactly at every trial. The search gives up
+    (no equilibrium found, saying so) after ``max_seconds``.
     """
 
     atol: float = 1e-12
@@ -54,6 +56,8 @@ class NashOptions:
     max_continuation_steps: int = 200
     max_rounds: int = 40
     joint_from: int = 5000
+    max_seconds: float = 300.0
+    deadline: float = float("inf")  # set by solve_nash from max_seconds
 
 
 def rough_start(economy: Economy) -> tuple[np.ndarray, np.ndarray]:
@@ -98,6 +102,7 @@ def solve_nash(economy: Economy, options: NashOptions | None = None,
     reason = checks.before_nash(economy)
     if reason:
         return Candidate("nash", False, Status.NO_EQUILIBRIUM, reason)
+    opts = replace(opts, deadline=time.monotonic() + opts.max_seconds)
     first = _fresh(economy)
     regimes = (first.consumer_part, first.producer_part)
     given = list(starts or [])
@@ -106,6 +111,9 @@ def solve_nash(economy: Economy, options: NashOptions | None = None,
     cand = None
     one_at_a_time = False
     for round_ in range(opts.max_rounds):
+        if time.monotonic() > opts.deadline and cand is not None:
+            history.append(f"time limit of {opts.max_seconds:g} s reached")
+            break
         cand = _solve_regimes(economy, regimes, opts, given)
         cand.diagnostics["regime_rounds"] = round_ + 1
         if not cand.converged or cand.profile is None:
@@ -231,6 +239,9 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
     evaluations = 0
     agg = None
     for name, (p0, Q0) in starts:
+        if time.monotonic() > opts.deadline:
+            tried.append(f"time limit of {opts.max_seconds:g} s reached")
+            break
         agg = _fresh(economy, regimes)  # no warm starts left over from a failed attempt
         y0 = agg.unknowns(p0, Q0)
         agg(y0, False)
@@ -319,6 +330,8 @@ def _continuation(agg: Aggregate, y0: np.ndarray, opts: NashOptions, tried: list
     y = r.y
     step = 0.1
     for _ in range(opts.max_continuation_steps):
+        if time.monotonic() > opts.deadline:
+            break
         nxt = min(1.0, tau + step)
         agg.tau = nxt
         r = newton(agg, y, atol=opts.atol, max_iter=opts.max_iter)
