@@ -17,7 +17,7 @@ from emgame.model.economy import Economy
 from emgame.results import Solution, SolveError, Status
 from emgame.solvers.candidate import Candidate
 from emgame.solvers.competitive import CompetitiveOptions, solve_competitive
-from emgame.solvers.nash import NashOptions, price_taking_start, solve_nash
+from emgame.solvers.nash import NashOptions, coarse_start, price_taking_start, solve_nash
 
 Concept = Literal["nash", "competitive"]
 
@@ -80,12 +80,18 @@ def solve(economy: Economy, concept: Concept = "nash", *, options: Options | Non
         starts = [("given", warm)] if warm is not None else []
         if warm is None or start is None or start.concept != "nash":
             # The competitive benchmark is a natural start: market power then moves prices.
-            # Large economies take it from the aggregate system at τ = 0 (a few passes).
-            fast = (price_taking_start(economy, opts.nash)
-                    if len(economy.consumers) >= opts.nash.joint_from else None)
+            # Large economies start from the Nash equilibrium of a coarse copy (every k-th
+            # consumer type, k times as many agents), or else from the price-taking totals.
+            big = len(economy.consumers) >= opts.nash.joint_from
+            coarse = coarse_start(economy, opts.nash) if big else None
+            fast = None
+            if coarse is not None:
+                starts.append(("coarse Nash", coarse))
+            elif big:
+                fast = price_taking_start(economy, opts.nash)
             if fast is not None:
                 starts.append(("price-taking", fast))
-            else:
+            elif coarse is None:
                 comp = solve_competitive(economy, opts.competitive)
                 if comp.totals is not None and comp.converged:
                     starts.append(("competitive", comp.totals))

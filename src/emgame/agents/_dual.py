@@ -311,8 +311,59 @@ def producer_dual(lam, nu, simult, thR_fixed, K_fixed, Khi, rho, theta, c, class
 
 
 @njit
+def _log_post(a, B, Qo, o, thR, lam):
+    """``max_x a log x + (θ_R o - λ x) B/(Q_o - x)``: the root of a quadratic (log utility, no
+    verification). Returns ``(value, x)``."""
+    if a <= 0.0:
+        x = 0.0
+    elif B <= 0.0:
+        return a * math.log(Qo), Qo
+    else:
+        c0 = thR * o - lam * Qo
+        if c0 >= 0.0:
+            return INF, Qo
+        bq = 2.0 * a * Qo - B * c0
+        x = 2.0 * a * Qo * Qo / (bq + math.sqrt(max(bq * bq - 4.0 * a * a * Qo * Qo, 0.0)))
+    val = (a * math.log(x) if a > 0.0 else 0.0)
+    if B > 0.0:
+        val += (thR * o - lam * x) * B / (Qo - x)
+    return val, x
+
+
+@njit
+def _consumer_dual_log(lam, simult, thR_fixed, a, a0, omega, Omega, Bm, Qo, income, x_out,
+                       paid_out):
+    """:func:`consumer_dual` for log (Cobb–Douglas) utility without verification costs, where
+    every post's best purchase is a closed form and paying is always best where it is valued."""
+    T = a.size
+    thR = lam if simult else thR_fixed
+    total = lam * income
+    spend = 0.0
+    v0, x0 = _log_post(a0, Bm[0], Omega, omega, thR, lam)
+    total += v0
+    x_out[0] = x0
+    paid_out[0] = x0 > 0.0
+    if x0 > 0.0 and Bm[0] > 0.0:
+        spend += Bm[0] * x0 / (Omega - x0)
+    for t in range(1, T + 1):
+        vt, xt = _log_post(a[t - 1], Bm[t], Qo[t], 0.0, thR, lam)
+        total += vt
+        x_out[t] = xt
+        paid_out[t] = xt > 0.0
+        if xt > 0.0 and Bm[t] > 0.0:
+            spend += Bm[t] * xt / (Qo[t] - xt)
+    if simult:
+        return total, omega * Bm[0] / (Omega - x0) - spend
+    return total, income - spend
+
+
+@njit
 def _consumer_D(y, i, simult, thR, a, a0, ge, gg, omega, Omega, pi, kappa, v, t0, Bm, Qo, pt,
                 p, income, lin, w, w0, xhint, force, x_out, paid_out):
+    if (not pt and not lin[i] and ge[i] == 1.0 and (gg[i] == 1.0 or a0[i] == 0.0)
+            and not np.any(v) and not np.any(kappa) and not np.any(force[i] >= 0)):
+        return _consumer_dual_log(math.exp(y), simult, thR[i], a[i], a0[i], omega[i], Omega,
+                                  Bm[i], Qo[i], income[i], x_out, paid_out)
     return consumer_dual(math.exp(y), simult, thR[i], a[i], a0[i], ge[i], gg[i], omega[i], Omega,
                          pi, kappa, v, t0, Bm[i], Qo[i], pt, p, income[i], lin[i], w[i], w0[i],
                          xhint[i], force[i], x_out, paid_out)

@@ -173,7 +173,7 @@ def _rows(x, idx):
 
 
 def _take_play(play: Play, idx: np.ndarray) -> Play:
-    return Play(**{f: getattr(play, f)[idx] for f in play.__dataclass_fields__})
+    return play.take(idx)
 
 
 def _branch(economy: Economy, pop: Population, reference: Play, call: dict, dev: Deviation,
@@ -308,7 +308,8 @@ def deviations(economy: Economy, profile: Profile, *, budget_multipliers: tuple 
     out = outcome or evaluate(economy, profile)
     m = economy.market
     beta = m.discount if m.prepaid else 1.0
-    totals = (None,) * 4 if price_taking else others_totals(economy, profile)
+    totals = ((None,) * 4 if price_taking else
+              out.others if out.others is not None else others_totals(economy, profile))
     result = []
     for k, (pop, play, producer) in enumerate(((economy.consumers, out.consumers, False),
                                                (economy.producers, out.producers, True))):

@@ -11,14 +11,16 @@ Posts are indexed ``0..T``, goods first. Per-type arrays are for **one** agent o
 ``B^t = Σ_i n_i b_i^t``, ``Q^t = Σ_j n_j q_j^t`` and ``Q^0 = Ω``.
 
 Each agent is evaluated as one player facing the others' totals ``B_-i = B - b_i`` and
-``Q_-i = Q - q_i`` (:func:`others_totals` computes them without the cancellation of ``B - b``, so
-that shares of 10⁻⁹ stay exact), so the same code gives the outcome of the profile and of any
-unilateral deviation (:func:`play`).
+``Q_-i = Q - q_i`` (:func:`others_totals`; where one agent holds most of a post the others are
+summed without it, so no subtraction cancels), so the same code gives the outcome of the profile
+and of any unilateral deviation (:func:`play`).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -66,7 +68,18 @@ class Play:
     spending: np.ndarray
     slack: np.ndarray
     utility: np.ndarray
-    shadow_values: np.ndarray
+    population: Population
+
+    @cached_property
+    def shadow_values(self) -> np.ndarray:
+        """``λ_s^t = ∂u/∂E_s^t`` (not multiplied by ``π_s``), ``(n, S, T)``: the paper's
+        section 3 (computed on first use)."""
+        return marginal_utility(self.population, self.consumption, np.maximum(self.goods, 0.0))
+
+    def take(self, index: np.ndarray) -> Play:
+        """The rows of the given types."""
+        return Play(**{f: getattr(self, f)[index] for f in self.__dataclass_fields__
+                       if f != "population"}, population=self.population.select(index))
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,6 +92,7 @@ class Outcome:
     active: np.ndarray          # (T+1,) bool
     consumers: Play
     producers: Play
+    others: tuple | None = None  # others_totals(), when the game set the prices
 
     @property
     def relative_prices(self) -> np.ndarray:
@@ -95,13 +109,19 @@ def inputs(pop: Population, offers: np.ndarray) -> np.ndarray:
     return (np.maximum(offers, 0.0) / theta) ** (1.0 / c)
 
 
-def _exclusive_sums(count: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """``Σ_{k≠i} n_k v_k`` for every ``i``, from prefix and suffix sums (no ``total - own``)."""
-    weighted = count[:, None] * values
-    zero = np.zeros((1, values.shape[1]))
-    before = np.concatenate([zero, np.cumsum(weighted, axis=0)[:-1]])
-    after = np.concatenate([np.cumsum(weighted[::-1], axis=0)[::-1][1:], zero])
-    return before + after
+def _others(count: np.ndarray, values: np.ndarray, extra: np.ndarray) -> np.ndarray:
+    """``Σ_{k≠i} n_k v_k + (n_i - 1) v_i + extra`` for every ``i``: everyone's total but one
+    agent of type ``i``.
+
+    ``total - v_i`` is exact up to rounding of the total unless one agent holds most of a post
+    (then the subtraction would cancel): those entries are summed without the agent instead.
+    """
+    total = np.einsum("i,ij->j", count, values) + extra
+    out = total[None, :] - values
+    for i, t in zip(*np.nonzero(values > 0.5 * total[None, :]), strict=True):
+        col = count * values[:, t]
+        out[i, t] = math.fsum(np.delete(col, i)) + (count[i] - 1) * values[i, t] + extra[t]
+    return out
 
 
 def totals(economy: Economy, profile: Profile) -> tuple[np.ndarray, np.ndarray]:
@@ -121,20 +141,19 @@ def others_totals(economy: Economy, profile: Profile) -> tuple[np.ndarray, ...]:
     c, p = economy.consumers, economy.producers
     T = economy.periods
     bc, bp = profile.consumer_bids, profile.producer_bids
-    # Everyone else's bids: the other role's whole total plus this role's others.
-    Bc = (_exclusive_sums(c.count, bc) + (c.count - 1)[:, None] * bc
-          + (p.count @ bp)[None, :])
-    Bp = (_exclusive_sums(p.count, bp) + (p.count - 1)[:, None] * bp
-          + (c.count @ bc)[None, :])
-    Qc = np.zeros((len(c), T + 1))
-    Qp = np.zeros((len(p), T + 1))
+    Bc_all = np.einsum("i,ij->j", c.count, bc) if len(c) else np.zeros(T + 1)
+    Bp_all = np.einsum("i,ij->j", p.count, bp) if len(p) else np.zeros(T + 1)
+    supply = np.einsum("i,ij->j", p.count, profile.offers) if len(p) else np.zeros(T)
+    Bc = _others(c.count, bc, Bp_all) if len(c) else np.zeros((0, T + 1))
+    Bp = _others(p.count, bp, Bc_all) if len(p) else np.zeros((0, T + 1))
+    Qc = np.empty((len(c), T + 1))
+    Qp = np.empty((len(p), T + 1))
     if len(c):
-        goods_c = _exclusive_sums(c.count, c.endowment[:, None])[:, 0] + (c.count - 1) * c.endowment
-        Qc[:, 0] = goods_c
-        Qc[:, 1:] = (p.count @ profile.offers)[None, :]
-    Qp[:, 0] = economy.goods_supply
+        Qc[:, :1] = _others(c.count, c.endowment[:, None], np.zeros(1))
+        Qc[:, 1:] = supply[None, :]
     if len(p):
-        Qp[:, 1:] = _exclusive_sums(p.count, profile.offers) + (p.count - 1)[:, None] * profile.offers
+        Qp[:, 0] = economy.goods_supply
+        Qp[:, 1:] = _others(p.count, profile.offers, np.zeros(T))
     return Bc, Qc, Bp, Qp
 
 
@@ -156,48 +175,56 @@ def play(economy: Economy, pop: Population, bids: np.ndarray, B_minus: np.ndarra
     n = len(pop)
     T = economy.periods
     producer = offers is not None
-    own_q = np.zeros((n, T + 1))
-    if producer:
-        own_q[:, 1:] = offers
-    else:
-        own_q[:, 0] = pop.endowment
+    # What the agent offers: its endowment on the goods post (consumers), or electricity.
+    own = offers if producer else pop.endowment[:, None]
+    own_cols = slice(1, None) if producer else slice(0, 1)
     if prices is not None:
         active = np.broadcast_to(np.isfinite(prices) & (prices > 0), (n, T + 1))
-        post_prices = np.where(active, prices[None, :], 0.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            x = np.where(active, bids / np.where(active, post_prices, 1.0), 0.0)
-        prices = post_prices
+        post_prices = np.where(np.isfinite(prices) & (prices > 0), prices, 0.0)
+        x = np.divide(bids, post_prices[None, :], out=np.zeros((n, T + 1)),
+                      where=active)
+        revenue = own @ post_prices[own_cols] if producer else own[:, 0] * post_prices[0]
     else:
         B = B_minus + bids
-        Q = Q_minus + own_q
+        Q = Q_minus.copy()
+        Q[:, own_cols] += own
         active = (B > 0) & (Q > 0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            x = np.where(active, bids * (Q / np.where(active, B, 1.0)), 0.0)
-            prices = np.where(active, B / np.where(active, Q, 1.0), 0.0)
-    revenue = (prices * own_q).sum(axis=1)
+        x = np.multiply(bids, Q, out=np.zeros((n, T + 1)), where=active)
+        np.divide(x, B, out=x, where=active)
+        # Revenue at this agent's own prices p = B/Q (own offers count in Q).
+        rq = np.divide(own, Q[:, own_cols], out=np.zeros_like(own, dtype=np.float64),
+                       where=active[:, own_cols])
+        revenue = (B[:, own_cols] * rq).sum(axis=1)
     spending = np.where(active, bids, 0.0).sum(axis=1)
 
     # Electricity: received through posts, plus a producer's offer on a post that did not trade.
-    kept = np.where(active[:, 1:], 0.0, own_q[:, 1:])
-    electricity = x[:, 1:] + kept
+    electricity = x[:, 1:]
+    if producer:
+        electricity = electricity + np.where(active[:, 1:], 0.0, own)
 
     # Verification (MODEL.md section 5): fixed cost per positive bid, share of electricity received.
     v = economy.fixed_costs                  # (S, T+1)
     kappa = economy.shares                   # (S,)
-    paid = bids > 0
-    V = paid[:, None, 1:] * v[None, :, 1:] + kappa[None, :, None] * x[:, None, 1:]
-    t0 = economy.market.goods_settlement_period
-    V[:, :, t0 - 1] += paid[:, 0, None] * v[None, :, 0]
-    E = electricity[:, None, :] - V
+    S = economy.S
+    if economy.costly_verification:
+        paid = bids > 0
+        V = paid[:, None, 1:] * v[None, :, 1:] + kappa[None, :, None] * x[:, None, 1:]
+        t0 = economy.market.goods_settlement_period
+        V[:, :, t0 - 1] += paid[:, 0, None] * v[None, :, 0]
+        E = electricity[:, None, :] - V
+    else:  # (read-only views: nothing is burnt)
+        V = np.broadcast_to(np.zeros(1), (n, S, T))
+        E = np.broadcast_to(electricity[:, None, :], (n, S, T))
 
-    goods_received = x[:, 0] + (0.0 if producer else np.where(active[:, 0], 0.0, pop.endowment))
+    goods_received = x[:, 0] if producer else x[:, 0] + np.where(active[:, 0], 0.0,
+                                                                   pop.endowment)
     if producer:
         phi = inputs(pop, offers)
         K = np.zeros(n) if capacity is None else capacity
         cap_cost = (np.nan_to_num(pop.capacity_cost) * K) if economy.market.long_run else 0.0
         goods = goods_received - phi.sum(axis=1) - cap_cost
     else:
-        phi = np.zeros((n, T))
+        phi = np.broadcast_to(np.zeros(1), (n, T))
         goods = goods_received
 
     if economy.market.prepaid:
@@ -205,17 +232,19 @@ def play(economy: Economy, pop: Population, bids: np.ndarray, B_minus: np.ndarra
         slack = wallet - spending
     else:
         slack = revenue - spending
-    U = utility(pop, np.maximum(E, 0.0), np.maximum(goods, 0.0), economy.probabilities)
+    U = utility(pop, np.maximum(E, 0.0) if economy.costly_verification else E,
+                np.maximum(goods, 0.0), economy.probabilities)
     # Feasibility (MODEL.md §3, §5): E >= 0 and a producer's goods >= 0, up to rounding.
-    scale = 1e-10 * np.maximum(electricity.max(axis=1, initial=0.0), 1e-300)
-    short = (E < -scale[:, None, None]).any(axis=(1, 2))
-    short |= goods < -1e-10 * np.maximum(goods_received, 1e-300)
+    short = goods < -1e-10 * np.maximum(goods_received, 1e-300)
+    if economy.costly_verification:
+        scale = 1e-10 * np.maximum(electricity.max(axis=1, initial=0.0), 1e-300)
+        short |= (E < -scale[:, None, None]).any(axis=(1, 2))
     U = np.where(short, -np.inf, U)
     if revenue_weight is not None:
         U = U + revenue_weight * revenue
     return Play(electricity=electricity, goods_received=goods_received, goods=goods, inputs=phi,
                 verification=V, consumption=E, revenue=revenue, spending=spending, slack=slack,
-                utility=U, shadow_values=marginal_utility(pop, E, np.maximum(goods, 0.0)))
+                utility=U, population=pop)
 
 
 def evaluate(economy: Economy, profile: Profile, prices: np.ndarray | None = None) -> Outcome:
@@ -240,4 +269,5 @@ def evaluate(economy: Economy, profile: Profile, prices: np.ndarray | None = Non
     producers = play(economy, economy.producers, profile.producer_bids, Bp, Qp,
                      offers=profile.offers, capacity=profile.capacity, prices=taking)
     return Outcome(bids_total=B, offers_total=Q, prices=prices, active=active,
-                   consumers=consumers, producers=producers)
+                   consumers=consumers, producers=producers,
+                   others=None if taking is not None else (Bc, Qc, Bp, Qp))

@@ -34,6 +34,8 @@ def h(y: np.ndarray, gamma: np.ndarray) -> np.ndarray:
     y = np.asarray(y, dtype=np.float64)
     gamma = np.broadcast_to(gamma, y.shape)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if np.all(gamma == 1):
+            return np.log(np.where(y > 0, y, 0.0))     # log 0 = -inf
         yp = np.where(y > 0, y, 0.0)
         log = np.where(y > 0, np.log(np.where(y > 0, y, 1.0)), -np.inf)
         power = np.where(
@@ -48,6 +50,8 @@ def h_prime(y: np.ndarray, gamma: np.ndarray) -> np.ndarray:
     y = np.asarray(y, dtype=np.float64)
     gamma = np.broadcast_to(gamma, y.shape)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if np.all(gamma == 1):
+            return np.where(y > 0, 1.0 / np.where(y > 0, y, 1.0), np.inf)
         out = np.where(y > 0, np.where(y > 0, y, 1.0) ** (-gamma), np.inf)
     return np.where(gamma == 0, 1.0, out)
 

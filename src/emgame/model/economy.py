@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -382,7 +383,7 @@ class Economy:
         """``κ[s]``, shape ``(S,)``."""
         return np.array([s.share for s in self.states], dtype=np.float64)
 
-    @property
+    @cached_property
     def goods_supply(self) -> float:
         """``Ω = Σ_h n_h ω_h``."""
         return float(np.dot(self.consumers.count, self.consumers.endowment))

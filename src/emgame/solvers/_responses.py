@@ -320,7 +320,7 @@ def _derivs_consumer(lam, p, Q, tau, beta, omega, part, x, fx, a, ge, pi, kappa,
 
 @njit
 def _consumer_block(lo, hi, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, pi, kappa, v,
-                    t0, lam, x, status, want_jac, X, JX):
+                    t0, lam, x, status, want_jac, X, JX, U, V):
     """Responses of types ``lo..hi-1``, added (weighted by counts) into ``X`` and ``JX``."""
     T = a.shape[1]
     nY = 2 * T + 1
@@ -328,10 +328,6 @@ def _consumer_block(lo, hi, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, pa
     dx_dQ = np.zeros(T + 1)
     dx_dl = np.zeros(T + 1)
     dl_dY = np.zeros(nY)
-    # The rank-one terms n_i (dx_i/dλ_i)(dλ_i/dY) are summed by one matrix product per block.
-    m = hi - lo if want_jac else 0
-    U = np.zeros((m, T + 1))
-    V = np.zeros((m, nY))
     for i in range(lo, hi):
         li, st = consumer_response(p, Q, tau, beta, wallet[i], a[i], a0[i], ge[i], gg[i],
                                    omega[i], part[i], pi[i], kappa, v, t0, lam[i], x[i], x[i],
@@ -346,19 +342,19 @@ def _consumer_block(lo, hi, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, pa
                 JX[t, t] += w * dx_dp[t]
                 if t > 0:
                     JX[t, T + t] += w * dx_dQ[t]
-                U[i - lo, t] = w * dx_dl[t]
-            for k in range(nY):
-                V[i - lo, k] = dl_dY[k]
-    if want_jac and m > 0:
-        JX += U.T @ V
+                c = w * dx_dl[t]
+                if c != 0.0:
+                    for k in range(nY):
+                        JX[t, k] += c * dl_dY[k]
 
 
 @njit(parallel=True)
 def _consumer_blocks(blocks, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, pi, kappa,
-                     v, t0, lam, x, status, want_jac, Xb, JXb):
+                     v, t0, lam, x, status, want_jac, Xb, JXb, U, V):
     for b in prange(blocks.size - 1):
         _consumer_block(blocks[b], blocks[b + 1], p, Q, tau, beta, wallet, n, a, a0, ge, gg,
-                        omega, part, pi, kappa, v, t0, lam, x, status, want_jac, Xb[b], JXb[b])
+                        omega, part, pi, kappa, v, t0, lam, x, status, want_jac, Xb[b], JXb[b],
+                        U, V)
 
 
 def consumer_aggregate(p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, pi, kappa, v, t0,
@@ -380,18 +376,23 @@ def consumer_aggregate(p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, p
     blocks = np.linspace(0, m, nb + 1).astype(np.int64)
     Xb = np.zeros((nb, T + 1))
     JXb = np.zeros((nb, T + 1, 2 * T + 1))
+    # Each block sums its rank-one terms n_i (dx_i/dλ_i)(dλ_i/dY) in a plain loop: a BLAS
+    # matrix product would be faster on paper, but multithreaded BLAS beside numba's threads (or
+    # on machines that report more cores than they give) can be a hundred times slower.
+    U = np.zeros((0, T + 1))
+    V = np.zeros((0, 2 * T + 1))
     if nb == 1:
         _consumer_block(0, m, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, pi, kappa,
-                        v, t0, lam, x, status, want_jac, Xb[0], JXb[0])
+                        v, t0, lam, x, status, want_jac, Xb[0], JXb[0], U, V)
     else:
         _consumer_blocks(blocks, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, pi,
-                         kappa, v, t0, lam, x, status, want_jac, Xb, JXb)
+                         kappa, v, t0, lam, x, status, want_jac, Xb, JXb, U, V)
     return Xb.sum(axis=0), JXb.sum(axis=0)
 
 
 @njit
 def _joint_block(lo, hi, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, pi, kappa, v,
-                 t0, lam, x, want_jac, X, Xc, JX, corr, dldY, rres):
+                 t0, lam, x, want_jac, X, Xc, JX, corr, dldY, rres, U):
     """Responses of types ``lo..hi-1`` at their current ``λ`` (not solved: one Newton step's
     worth), for :func:`consumer_joint`."""
     T = a.shape[1]
@@ -401,8 +402,6 @@ def _joint_block(lo, hi, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part,
     dx_dQ = np.zeros(T + 1)
     dx_dl = np.zeros(T + 1)
     dl = np.zeros(nY)
-    # The rank-one terms n_i (dx_i/dλ_i)(dλ_i/dY) are summed by one matrix product per block.
-    U = np.zeros((hi - lo, T + 1)) if want_jac else np.zeros((0, T + 1))
     for i in range(lo, hi):
         exog = wallet[i] == wallet[i]
         income = wallet[i] if exog else p[0] * omega[i]
@@ -428,18 +427,110 @@ def _joint_block(lo, hi, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part,
                 JX[t, t] += w * dx_dp[t]
                 if t > 0:
                     JX[t, T + t] += w * dx_dQ[t]
-                U[i - lo, t] = w * dx_dl[t]
-    if want_jac and hi > lo:
-        JX += U.T @ dldY[lo:hi]
+                c2 = w * dx_dl[t]
+                if c2 != 0.0:
+                    for k in range(nY):
+                        JX[t, k] += c2 * dl[k]
+
+
+@njit
+def _joint_block_cd(lo, hi, p, Q, tau, beta, wallet, n, a, a0, omega, lam, x, want_jac, X, Xc,
+                    JX, corr, dldY, rres, U):
+    """:func:`_joint_block` for Cobb–Douglas types without verification costs, in closed form:
+    ``x_t = a_t / (λ p^t + a_t τ/Q^t)`` (the purchase condition solved for ``x``)."""
+    T = a.shape[1]
+    nY = 2 * T + 1
+    Omega = Q[0]
+    U = np.zeros((hi - lo if want_jac else 0, T + 1))
+    for i in range(lo, hi):
+        exog = wallet[i] == wallet[i]
+        income = wallet[i] if exog else p[0] * omega[i]
+        li = lam[i]
+        spend = 0.0
+        r_l = 0.0
+        for k in range(nY):
+            dldY[i, k] = 0.0
+        # Goods (classic types): a0 (1 - τ x0/Ω)/x0 = λ p0 (1 - τβω/Ω).
+        w0 = 1.0 - tau * beta * omega[i] / Omega
+        dxl0 = 0.0
+        dxp0 = 0.0
+        if a0[i] > 0.0:
+            d = li * p[0] * w0 + a0[i] * tau / Omega
+            x0 = a0[i] / d
+            dxl0 = -a0[i] * p[0] * w0 / (d * d)
+            dxp0 = -a0[i] * li * w0 / (d * d)
+        else:
+            x0 = 0.0
+        x[i, 0] = x0
+        spend += p[0] * x0
+        r_l += p[0] * dxl0
+        dr_p0 = x0 + p[0] * dxp0 - (0.0 if exog else omega[i])
+        for t in range(1, T + 1):
+            at = a[i, t - 1]
+            if at > 0.0:
+                d = li * p[t] + at * tau / Q[t]
+                xt = at / d
+                dxl = -at * p[t] / (d * d)
+                dxp = -at * li / (d * d)
+                dxq = at * at * tau / (Q[t] * Q[t] * d * d)
+            else:
+                xt = 0.0
+                dxl = 0.0
+                dxp = 0.0
+                dxq = 0.0
+            x[i, t] = xt
+            spend += p[t] * xt
+            r_l += p[t] * dxl
+            dldY[i, t] = xt + p[t] * dxp          # dr/dp_t for now
+            dldY[i, T + t] = p[t] * dxq           # dr/dQ_t
+            if want_jac:
+                JX[t, t] += n[i] * dxp
+                JX[t, T + t] += n[i] * dxq
+                U[i - lo, t] = n[i] * dxl
+        dldY[i, 0] = dr_p0
+        if want_jac:
+            JX[0, 0] += n[i] * dxp0
+            U[i - lo, 0] = n[i] * dxl0
+        r = spend - income
+        c = -r / r_l if r_l < 0.0 else 0.0
+        corr[i] = c
+        rres[i] = r / income if income > 0.0 else r
+        for k in range(nY):
+            dldY[i, k] = -dldY[i, k] / r_l if r_l < 0.0 else 0.0
+        w = n[i]
+        if want_jac:
+            for t in range(T + 1):
+                ut = U[i - lo, t]
+                if ut != 0.0:
+                    for k in range(nY):
+                        JX[t, k] += ut * dldY[i, k]
+        X[0] += w * x0
+        Xc[0] += w * dxl0 * c
+        for t in range(1, T + 1):
+            X[t] += w * x[i, t]
+        if c != 0.0:
+            for t in range(1, T + 1):
+                at = a[i, t - 1]
+                if at > 0.0:
+                    d = li * p[t] + at * tau / Q[t]
+                    Xc[t] += w * (-at * p[t] / (d * d)) * c
+
+
+@njit(parallel=True)
+def _joint_blocks_cd(blocks, p, Q, tau, beta, wallet, n, a, a0, omega, lam, x, want_jac, Xb,
+                     Xcb, JXb, corr, dldY, rres, U):
+    for b in prange(blocks.size - 1):
+        _joint_block_cd(blocks[b], blocks[b + 1], p, Q, tau, beta, wallet, n, a, a0, omega, lam,
+                        x, want_jac, Xb[b], Xcb[b], JXb[b], corr, dldY, rres, U)
 
 
 @njit(parallel=True)
 def _joint_blocks(blocks, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, pi, kappa, v,
-                  t0, lam, x, want_jac, Xb, Xcb, JXb, corr, dldY, rres):
+                  t0, lam, x, want_jac, Xb, Xcb, JXb, corr, dldY, rres, U):
     for b in prange(blocks.size - 1):
         _joint_block(blocks[b], blocks[b + 1], p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega,
                      part, pi, kappa, v, t0, lam, x, want_jac, Xb[b], Xcb[b], JXb[b], corr, dldY,
-                     rres)
+                     rres, U)
 
 
 def consumer_joint(p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, pi, kappa, v, t0,
@@ -459,12 +550,19 @@ def consumer_joint(p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, pi, k
     Xb = np.zeros((nb, T + 1))
     Xcb = np.zeros((nb, T + 1))
     JXb = np.zeros((nb, T + 1, 2 * T + 1))
-    if nb == 1:
+    # Cobb–Douglas without verification, paying wherever it values: the closed form.
+    cd = (np.all(ge == 1.0) and np.all(gg == 1.0) and not np.any(v) and not np.any(kappa)
+          and np.array_equal(part[:, 1:], a > 0) and np.array_equal(part[:, 0], a0 > 0))
+    U = np.zeros((0, T + 1))  # (rank-one terms are summed in each block: see consumer_aggregate)
+    if cd:
+        _joint_blocks_cd(blocks, p, Q, tau, beta, wallet, n, a, a0, omega, lam, x, want_jac, Xb,
+                         Xcb, JXb, corr, dldY, rres, U)
+    elif nb == 1:
         _joint_block(0, m, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, pi, kappa, v,
-                     t0, lam, x, want_jac, Xb[0], Xcb[0], JXb[0], corr, dldY, rres)
+                     t0, lam, x, want_jac, Xb[0], Xcb[0], JXb[0], corr, dldY, rres, U)
     else:
         _joint_blocks(blocks, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, pi, kappa,
-                      v, t0, lam, x, want_jac, Xb, Xcb, JXb, corr, dldY, rres)
+                      v, t0, lam, x, want_jac, Xb, Xcb, JXb, corr, dldY, rres, U)
     return Xb.sum(axis=0), Xcb.sum(axis=0), JXb.sum(axis=0)
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from emgame.market.game import Profile
-from emgame.model.economy import Economy
+from emgame.model.economy import _COLUMNS, Economy, Population
 from emgame.results import Multipliers, Status
 from emgame.solvers import checks
 from emgame.solvers._aggregate import (
@@ -228,28 +228,34 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
     # starts; the markup is the Cournot one for N sellers, (N/(N-1))².
     N = economy.producers.agents
     markup = float(np.clip((N / (N - 1)) ** 2, 1.05, 4.0)) if N > 1 else 2.0
-    base = list(given) + [("rough", rough_start(economy))]
-    starts = []
-    for name, (p, Q) in base:
-        starts.append((name, (p, Q)))
-        up = p.copy()
-        up[1:] *= markup
-        starts.append((f"{name} x{markup:.3g}", (up, Q)))
+    def starts():
+        # The rough guess is made only if the given starts all fail (it costs a pass).
+        for name, pQ in list(given) + [("rough", None)]:
+            p, Q = pQ if pQ is not None else rough_start(economy)
+            yield name, (p, Q)
+            up = p.copy()
+            up[1:] *= markup
+            yield f"{name} x{markup:.3g}", (up, Q)
+
     tried = []
     evaluations = 0
     agg = None
-    for name, (p0, Q0) in starts:
+    for name, (p0, Q0) in starts():
         if time.monotonic() > opts.deadline:
             tried.append(f"time limit of {opts.max_seconds:g} s reached")
             break
         agg = _fresh(economy, regimes)  # no warm starts left over from a failed attempt
         y0 = agg.unknowns(p0, Q0)
-        agg(y0, False)
+        joint = len(agg.C) >= opts.joint_from and agg.joint_ready
+        if joint:
+            agg.respond_producers(*agg.totals(y0))  # consumers always respond: check producers
+        else:
+            agg(y0, False)
         if np.any(agg.status_p != 0) or np.any(agg.status_c == 2):
             tried.append(f"{name} start: some type has no response at these totals; skipped")
             evaluations += agg.evaluations
             continue
-        if len(agg.C) >= opts.joint_from and agg.joint_ready:
+        if joint:
             r = agg.joint_newton(agg.unknowns(p0, Q0), atol=opts.atol, max_iter=opts.max_iter)
         else:
             r = newton(agg, agg.unknowns(p0, Q0), atol=opts.atol, max_iter=opts.max_iter)
@@ -287,6 +293,26 @@ def _state_weights_fixed_point(agg: Aggregate, r, opts: NashOptions, tried: list
                                                 r.evaluations, "CES state weights did not settle")
 
 
+def coarse_start(economy: Economy, opts: NashOptions | None = None, size: int = 2000
+                 ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Totals ``(p, Q)`` of the Nash equilibrium of a coarse copy of a large economy: every
+    k-th consumer type, its count multiplied by k (so each agent keeps its size and the goods
+    supply its scale). Newton on the full economy then starts a few steps from its answer."""
+    cons = economy.consumers
+    m = len(cons)
+    if m <= 2 * size:
+        return None
+    k = m // size
+    idx = np.arange(0, m, k)
+    sample = cons.select(idx)
+    scale = economy.goods_supply / float(sample.count @ sample.endowment)
+    coarse = economy.replace(consumers=Population(
+        names=sample.names, **{c: getattr(sample, c) for c in _COLUMNS if c != "count"},
+        count=sample.count * scale))
+    cand = solve_nash(coarse, opts, starts=[])
+    return cand.totals if cand.converged and cand.totals is not None else None
+
+
 def price_taking_start(economy: Economy, opts: NashOptions | None = None
                        ) -> tuple[np.ndarray, np.ndarray] | None:
     """The price-taking totals ``(p, Q)`` from the aggregate system with ``τ = 0``: the
@@ -300,8 +326,7 @@ def price_taking_start(economy: Economy, opts: NashOptions | None = None
     p0, Q0 = rough_start(economy)
     y0 = agg.unknowns(p0, Q0)
     if len(agg.C) >= opts.joint_from and agg.joint_ready:
-        # Price takers' supply moves a lot with prices: allow long steps from the rough guess.
-        r = agg.joint_newton(y0, atol=1e-10, max_iter=opts.max_iter, max_step=20.0)
+        r = agg.joint_newton(y0, atol=1e-10, max_iter=opts.max_iter)
     else:
         r = newton(agg, y0, atol=1e-10, max_iter=opts.max_iter)
     return agg.totals(r.y) if r.converged else None
