@@ -194,7 +194,7 @@ def _branch(economy: Economy, pop: Population, reference: Play, call: dict, dev:
         idx = np.array([i])
         sub = pop.select(idx)
         ref = _take_play(reference, idx)
-        kw = {k: _rows(v, idx) for k, v in call.items() if k != "producers"}
+        kw = {k: _rows(v, idx) for k, v in call.items() if k not in ("producers", "prices")}
         kw["prices"] = call["prices"]
 
         def bound_at(lam_scale: float, f: np.ndarray, lam0: float = dev.lam[i],

@@ -17,6 +17,12 @@ of rules, not two.
 Every failure is an :class:`EconomyFileError` whose message has one line per problem,
 ``<file>: <key path>: <problem>``, e.g.
 ``econ.toml: consumers[1].utility.weights: expected 2 weights (one per period), got 3``.
+
+Consumer types may also come from a table (``consumers_table = "consumers.parquet"``, a path
+relative to the economy file; Parquet or CSV), its rows appended after the inline
+``[[consumers]]``: see :mod:`emgame.model.tables`. Its rows are checked by the same rules,
+vectorised, and problems name the table, the row and the column,
+``consumers.parquet: row 12, column "endowment": must be > 0 (got -1.0)``.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import os
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime, time
@@ -42,6 +49,17 @@ from emgame.model.economy import (
     ProducerType,
     State,
     Utility,
+)
+from emgame.model.tables import (
+    FORMATS,
+    INLINE_LIMIT,
+    TableContext,
+    TableError,
+    concat,
+    load_consumer_table,
+    remember_origin,
+    table_format,
+    table_origin,
 )
 
 PROBABILITY_TOLERANCE = 1e-9
@@ -198,6 +216,7 @@ class EconomyFile(_Table):
     market: MarketTable = MarketTable()
     verification: VerificationTable | None = None
     states: Annotated[list[StateTable], Field(min_length=1)] | None = None
+    consumers_table: str | None = None
     consumers: list[ConsumerTable] = Field(default_factory=list)
     producers: list[ProducerTable] = Field(default_factory=list)
 
@@ -259,8 +278,15 @@ def _rules(f: EconomyFile) -> Iterator[tuple[Loc, str]]:
         if abs(total - 1.0) > PROBABILITY_TOLERANCE:
             yield ("states",), f"probabilities must sum to 1, got {total:.12g}"
 
-    if not f.consumers:
-        yield ("consumers",), "at least one consumer type ([[consumers]]) is required"
+    if f.consumers_table is not None and not f.consumers_table.strip():
+        yield ("consumers_table",), "must not be empty (the path of a Parquet or CSV table)"
+    elif f.consumers_table is not None and table_format(f.consumers_table) is None:
+        yield (("consumers_table",),
+               f"unknown table format {_quote(f.consumers_table)}: the file name must end in "
+               + ", ".join(FORMATS))
+    if not f.consumers and f.consumers_table is None:
+        yield (("consumers",),
+               "at least one consumer type ([[consumers]] or consumers_table) is required")
     if not f.producers:
         yield ("producers",), "at least one producer type ([[producers]]) is required"
 
@@ -508,7 +534,7 @@ def _utility(u: UtilityTable) -> Utility:
                    goods_weight=float(u.goods_weight or 0.0), gamma=u.gamma, r=u.r)
 
 
-def _to_economy(f: EconomyFile, source: str) -> Economy:
+def _to_economy(f: EconomyFile, source: str, base_dir: Path) -> Economy:
     T = f.periods
     market = Market(settlement=f.market.settlement, horizon=f.market.horizon,
                     goods_settlement_period=f.market.goods_settlement_period,
@@ -532,10 +558,42 @@ def _to_economy(f: EconomyFile, source: str) -> Economy:
     economy = Economy.build(name=f.name if f.name is not None else _default_name(source),
                             periods=T, consumers=consumers, producers=producers, market=market,
                             states=states, period_labels=f.period_labels)
-    return economy.replace(source=source)
+    if f.consumers_table is None:
+        return economy.replace(source=source)
+    merged = concat(economy.consumers, _consumer_table(f, source, base_dir))
+    remember_origin(merged, base_dir / f.consumers_table, len(f.consumers))
+    return economy.replace(consumers=merged, source=source)
 
 
-def economy_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> Economy:
+def _consumer_table(f: EconomyFile, source: str, base_dir: Path) -> Population:
+    """The rows of ``f.consumers_table``, checked against the rest of the file."""
+    assert f.consumers_table is not None
+    path = base_dir / f.consumers_table
+    shown = os.path.normpath(path)
+    taken = {c.name: f"consumers[{i}]" for i, c in enumerate(f.consumers)}
+    taken.update({p.name: f"producers[{j}]" for j, p in enumerate(f.producers)})
+    reference = None
+    if f.market.settlement == "prepaid":
+        typed: list[tuple[str, ConsumerTable | ProducerTable]] = [
+            (f"consumers[{i}]", c) for i, c in enumerate(f.consumers)]
+        typed += [(f"producers[{j}]", p) for j, p in enumerate(f.producers)]
+        for where, t in typed:
+            if t.wallet is not None:
+                reference = (f"{where}.wallet", t.wallet == "stationary")
+                break
+    ctx = TableContext(periods=f.periods, prepaid=f.market.settlement == "prepaid",
+                       taken=taken, wallet_reference=reference)
+    if not path.is_file():
+        raise EconomyFileError(source, [("consumers_table",
+                                         f"cannot read {_quote(shown)}: no such file")])
+    try:
+        return load_consumer_table(path, ctx)
+    except TableError as exc:
+        raise EconomyFileError(shown, exc.problems) from None
+
+
+def economy_from_dict(data: Mapping[str, Any], source: str = "<dict>", *,
+                      base_dir: str | Path | None = None) -> Economy:
     """Build an :class:`Economy` from a dictionary shaped like an economy file.
 
     Parameters
@@ -546,6 +604,9 @@ def economy_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> Econom
         Named in error messages and kept as ``Economy.source``. When the dictionary has no
         ``name``, the economy is named after ``source``'s file stem (``"economy"`` for a source
         in angle brackets such as ``"<dict>"``).
+    base_dir : path, optional
+        Where a relative ``consumers_table`` is found: by default the folder of ``source`` when
+        that is a file, else the current directory.
 
     Raises
     ------
@@ -553,8 +614,15 @@ def economy_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> Econom
         If any rule of MODEL.md section 8 is broken.
     """
     f = parse_economy_file(data, source)
+    if base_dir is None:
+        try:
+            base_dir = Path(source).parent if Path(source).is_file() else Path(".")
+        except (OSError, ValueError):
+            base_dir = Path(".")
     try:
-        return _to_economy(f, source)
+        return _to_economy(f, source, Path(base_dir))
+    except EconomyFileError:  # a consumer table's problems, reported against the table
+        raise
     except EconomyError as exc:  # the data model's own checks; the rules should catch these first
         raise EconomyFileError(source, [("", str(exc))]) from None
 
@@ -578,7 +646,7 @@ def load_economy(path: str | Path) -> Economy:
         raise EconomyFileError(source, [("", f"not UTF-8 text: {exc.reason}")]) from None
     except tomllib.TOMLDecodeError as exc:
         raise EconomyFileError(source, [("", f"invalid TOML: {exc}")]) from None
-    return economy_from_dict(data, source)
+    return economy_from_dict(data, source, base_dir=Path(path).parent)
 
 
 def _plain(x: float) -> int | float:
@@ -611,6 +679,12 @@ def economy_to_dict(economy: Economy) -> dict[str, Any]:
 
     Everything the economy holds is written out, also what the rules refuse (a wallet under
     simultaneous settlement, say), so that reading the dictionary back checks the economy.
+
+    Consumer types read from a table (``consumers_table``) are written inline when there are at
+    most :data:`~emgame.model.tables.INLINE_LIMIT` table rows; a larger table is written as a
+    reference, ``consumers_table`` with the table's absolute path (and the file's inline types
+    as ``consumers``), as long as the table file is unchanged since it was read. Economies built
+    in Python are always written inline, whatever their size.
     """
     T = economy.periods
     m = economy.market
@@ -636,7 +710,12 @@ def economy_to_dict(economy: Economy) -> dict[str, Any]:
 
     consumers = []
     c = economy.consumers
-    for i in range(len(c)):
+    origin = table_origin(c)
+    inline = len(c)
+    if origin is not None and len(c) - origin.inline > INLINE_LIMIT and origin.unchanged():
+        inline = origin.inline
+        out["consumers_table"] = origin.path
+    for i in range(inline):
         row: dict[str, Any] = {"name": c.names[i], "count": _plain(c.count[i]),
                                "kind": c.kind(i), "endowment": float(c.endowment[i])}
         wallet = _wallet_value(economy, c, i)

@@ -78,8 +78,8 @@ def solve_x(R, a, g, pi, kappa, F, tau, Q, hint):
         return x, -a / (x * x) * (1.0 - tau * x / Q) - tau * m / Q
     lo = xlo
     if hi == INF:
-        hi = max(2.0 * xlo, 1.0)
-        for _ in range(3000):
+        hi = max(2.0 * xlo, hint, 1e-300)
+        for _ in range(2100):
             m, _ = mu_el(hi, a, g, pi, kappa, F)
             if m < R:
                 break
@@ -254,7 +254,12 @@ def consumer_response(p, Q, tau, beta, wallet, a, a0, ge, gg, omega, part, pi, k
         if abs(r) <= 1e-14 * income:
             status = 0
             break
-        yn = y - r / ds if ds < 0.0 else INF
+        # Newton on log(spend) - log(income), which is nearly linear in log λ (spending on
+        # log-utility goods is ∝ 1/λ), with steps capped at e^±8.
+        yn = y - (math.log(spend) - math.log(income)) * spend / ds if (
+            ds < 0.0 and spend > 0.0) else INF
+        if yn != INF:
+            yn = min(max(yn, y - 8.0), y + 8.0)
         if not (yn > lo and yn < hi):
             if lo == -INF:
                 yn = y - 2.0 if hi == INF else hi - 2.0
