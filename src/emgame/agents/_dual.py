@@ -428,7 +428,8 @@ def consumer_bounds(lam0, target, simult, thR, a, a0, ge, gg, omega, Omega, pi, 
                 for _ in range(100):
                     if hi - lo <= 1e-13 * max(1.0, abs(hi)):
                         break
-                    if glo == -1.0 or ghi == -1.0 or not (math.isfinite(glo) and math.isfinite(ghi)):
+                    if (glo == -1.0 or ghi == -1.0
+                            or not (math.isfinite(glo) and math.isfinite(ghi))):
                         ym = 0.5 * (lo + hi)
                     else:
                         ym = (lo * ghi - hi * glo) / (ghi - glo)
@@ -475,7 +476,8 @@ def _producer_inner(y, z0, j, target, simult, thR, K_fixed, Khi, rho, theta, c, 
         D, gl, gn, K = producer_dual(lam, nu, simult, thR[j], K_fixed[j], Khi[j], rho[j],
                                      theta[j], c[j], classic[j], a[j], a0[j], ge[j], gg[j], pi,
                                      kappa, v, t0, Bm[j], Qm[j], Omega, pt, p, income[j], lin[j],
-                                     w[j], w0[j], concave[j], qhint[j], xhint[j], force[j], xb, qb, pb)
+                                     w[j], w0[j], concave[j], qhint[j], xhint[j], force[j], xb,
+                                     qb, pb)
         return D, gl, math.log(nu), K
     z = z0
     D, gl, gn, K = producer_dual(lam, math.exp(z), simult, thR[j], K_fixed[j], Khi[j], rho[j],
@@ -568,7 +570,8 @@ def producer_bounds(lam0, nu0, target, simult, thR, K_fixed, Khi, rho, theta, c,
         y = math.log(lam0[j])
         D, g, z, K = _producer_inner(y, z0, j, target[j], simult, thR, K_fixed, Khi, rho, theta,
                                      c, classic, a, a0, ge, gg, pi, kappa, v, t0, Bm, Qm, Omega,
-                                     pt, p, income, lin, w, w0, concave, qhint, xhint, force, xb, qb, pb)
+                                     pt, p, income, lin, w, w0, concave, qhint, xhint, force, xb,
+                                     qb, pb)
         bestD, besty, bestz, bestK = D, y, z, K
         x_out[j, :] = xb
         q_out[j, :] = qb

@@ -170,7 +170,10 @@ def best_x_in(a, g, pi, kappa, F, lin, w, B, Qo, o, thR, lam, pt, p, hint):
                 break
             lo = hi
             hi *= 4.0
-    x = hint if (hint > lo and hint < hi) else (lo + 0.5 * (hi - lo) if hi < INF else 2.0 * lo + 1.0)
+    if hint > lo and hint < hi:
+        x = hint
+    else:
+        x = lo + 0.5 * (hi - lo) if hi < INF else 2.0 * lo + 1.0
     for _ in range(_MAXIT):
         _, d1, d2 = el_terms(x, a, g, pi, kappa, F, lin, w)
         _, m1, m2 = money(x, B, Qo, o, thR, lam, pt, p)

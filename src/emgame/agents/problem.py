@@ -197,16 +197,14 @@ def _branch(economy: Economy, pop: Population, reference: Play, call: dict, dev:
         kw = {k: _rows(v, idx) for k, v in call.items() if k not in ("producers", "prices")}
         kw["prices"] = call["prices"]
 
-        def bound_at(lam_scale: float, f: np.ndarray, lam0: float = dev.lam[i],
-                     nu0: float = dev.nu[i]) -> Deviation:
-            return best_deviation(economy, sub, ref, producers=call["producers"],
-                                  lam0=np.array([lam0 * lam_scale]),
-                                  nu0=np.array([nu0]) if call["producers"] else None,
-                                  target=np.array([np.inf]), force=f[None, :], branch=False,
-                                  **kw)
-
-        lo = bound_at(1.0 - 1e-7, force[i])
-        hi = bound_at(1.0 + 1e-7, force[i])
+        # The payment decisions just below and just above the dual's best λ.
+        near = [best_deviation(economy, sub, ref, producers=call["producers"],
+                               lam0=np.array([dev.lam[i] * scale]),
+                               nu0=np.array([dev.nu[i]]) if call["producers"] else None,
+                               target=np.array([np.inf]), force=force[i][None, :],
+                               branch=False, **kw)
+                for scale in (1.0 - 1e-7, 1.0 + 1e-7)]
+        lo, hi = near
         switching = np.flatnonzero((lo.paid[0] != hi.paid[0]) & (force[i] < 0))
         if switching.size == 0 or switching.size > max_switching:
             continue
@@ -311,8 +309,8 @@ def deviations(economy: Economy, profile: Profile, *, budget_multipliers: tuple 
     totals = ((None,) * 4 if price_taking else
               out.others if out.others is not None else others_totals(economy, profile))
     result = []
-    for k, (pop, play, producer) in enumerate(((economy.consumers, out.consumers, False),
-                                               (economy.producers, out.producers, True))):
+    for pop, play, producer in ((economy.consumers, out.consumers, False),
+                                (economy.producers, out.producers, True)):
         lam = nu = None
         if budget_multipliers is not None:
             lam = budget_multipliers[1] if producer else budget_multipliers[0]

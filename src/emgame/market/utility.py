@@ -87,7 +87,8 @@ def utility(pop: Population, E: np.ndarray, x0: np.ndarray, prob: np.ndarray) ->
 
 
 def marginal_utility(pop: Population, E: np.ndarray, x0: np.ndarray) -> np.ndarray:
-    """Shadow value of electricity ``λ_s^t = ∂u/∂E_s^t`` (not multiplied by ``π_s``), ``(n, S, T)``."""
+    """Shadow value of electricity ``λ_s^t = ∂u/∂E_s^t`` (not multiplied by ``π_s``),
+    ``(n, S, T)``."""
     a = pop.weights[:, None, :]
     g_el, g_goods = curvatures(pop)
     with np.errstate(invalid="ignore", over="ignore"):

@@ -217,7 +217,7 @@ class Aggregate:
     def respond(self, p: np.ndarray, Q: np.ndarray, want_jac: bool = True) -> None:
         """Every type's response to ``(p, Q)``: consumers' total demand ``X_c`` (and its
         derivatives ``JX_c``), each producer type's response with derivatives."""
-        k, C, P = self.kernel, self.C, self.P
+        k, C = self.kernel, self.C
         T = self.T
         if len(C):
             self.X_c, self.JX_c = consumer_aggregate(

@@ -235,7 +235,7 @@ def consumer_response(p, Q, tau, beta, wallet, a, a0, ge, gg, omega, part, pi, k
     lo = -INF
     hi = INF
     status = 2
-    for it in range(_MAXIT):
+    for _ in range(_MAXIT):
         lam = math.exp(y)
         spend = _consumer_at(lam, p, Q, tau, beta, a, a0, ge, gg, omega, part, pi, kappa, v, t0,
                              xhint, x, fx)
@@ -820,7 +820,7 @@ def _producer_newton(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c,
     lam = math.exp(z[0])
     nu = math.exp(z[1])
     K = z[2] if long_run else Kbar
-    for it in range(_MAXIT):
+    for _ in range(_MAXIT):
         G1, G2, G3 = _producer_eval(lam, nu, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic,
                                     theta, c, rho, long_run, part, pi, kappa, v, t0, xh, qh, x, q,
                                     mu, state, jac, True)
@@ -845,7 +845,6 @@ def _producer_newton(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c,
             return True
         # Jacobian in (log λ, log r, K): ∂/∂log λ|r = ∂/∂log λ|ν + ∂/∂log ν.
         H = np.zeros((nz, nz))
-        Gs = (G1, G2, G3)
         divs = (sc, lam, nu)
         for r_ in range(nz):
             dl = jac[r_, 0] + jac[r_, 1]
@@ -937,9 +936,8 @@ def _r_of_lambda(lam, r0, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, t
     """The goods price ``r = ν/λ`` solving the goods condition ``r(1 - τG/Ω) = p^0`` at ``λ``.
 
     Its left side rises with ``r`` (dearer goods: less output, less goods consumed), so the
-    root is bracketed from ``r = p^0`` upwards and closed by bisection in ``log r``.
+    root is bracketed from ``r = p^0`` upwards and closed by the Illinois method in ``log r``.
     """
-    Omega = Q[0]
     lo = math.log(p[0])
     if tau == 0.0:
         g, K = _nested_eval(lam, p[0], K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta,
