@@ -22,7 +22,16 @@ import numpy as np
 from numba import prange
 
 from emgame._jit import njit
-from emgame.agents._kernels import INF, best_offer, best_x, best_x_in, el_terms, h, phi
+from emgame.agents._kernels import (
+    INF,
+    PRICE_TOL,
+    best_offer,
+    best_x,
+    best_x_in,
+    el_terms,
+    h,
+    phi,
+)
 
 _ONE = np.ones(1)
 _ZERO = np.zeros(1)
@@ -133,6 +142,15 @@ def _capacity_value(K, nu, rho, qstar, pstar, vstar, concave, a, ge, pi, kappa, 
 
 
 @njit
+def _zero_rent(nu, rho, theta, thR, p, T):
+    """``Σ_t (θ_R p^t - ν/θ)^+ = νρ`` to rounding (see ``PRICE_TOL``)."""
+    rent = 0.0
+    for t in range(1, T + 1):
+        rent += max(thR * p[t] - nu / theta, 0.0)
+    return abs(rent - nu * rho) <= PRICE_TOL * max(nu * rho, 1e-300)
+
+
+@njit
 def producer_dual(lam, nu, simult, thR_fixed, K_fixed, Khi, rho, theta, c, classic, a, a0, ge,
                   gg, pi, kappa, v, t0, Bm, Qm, Omega, pt, p, income, lin, w, w0, concave, qhint,
                   xhint, force, x_out, q_out, paid_out):
@@ -201,6 +219,20 @@ def producer_dual(lam, nu, simult, thR_fixed, K_fixed, Khi, rho, theta, c, class
                 xt[t] = x
                 qt[t] = q
                 pd[t] = paid
+        elif pt and c == 1.0 and _zero_rent(nu, rho, theta, thR, p, T):
+            # Price taker, constant returns, capacity cost just covered by the rents (to
+            # rounding): every capacity earns nothing; keep the reference one.
+            Kc = qhint.max()
+            for t in range(1, T + 1):
+                ext = extra if t == t0 else noextra
+                val, q, x, paid = best_offer(Kc, concave, a[t - 1], ge, pi, kappa, v[:, t], ext,
+                                             lin, w[:, t - 1], Bm[t], Qm[t], thR, lam, nu, theta,
+                                             c, pt, p[t], qhint[t], xhint[t], force[t])
+                total += val
+                xt[t] = x
+                qt[t] = q
+                pd[t] = paid
+            total -= nu * rho * Kc
         else:
             # Long run: each post's best offer without the capacity limit, then the best K.
             for t in range(1, T + 1):
@@ -311,6 +343,12 @@ def producer_dual(lam, nu, simult, thR_fixed, K_fixed, Khi, rho, theta, c, class
 
 
 @njit
+def _flat(g, y, D):
+    """``dD/dλ`` at rounding level (relative to ``D``): no reliable sign."""
+    return abs(g) * math.exp(y) <= 1e-12 * max(abs(D), 1.0)
+
+
+@njit
 def _log_post(a, B, Qo, o, thR, lam):
     """``max_x a log x + (θ_R o - λ x) B/(Q_o - x)``: the root of a quadratic (log utility, no
     verification). Returns ``(value, x)``."""
@@ -394,6 +432,7 @@ def consumer_bounds(lam0, target, simult, thR, a, a0, ge, gg, omega, Omega, pi, 
             # Bracket: g > 0 means D still falls as λ grows... dD/dλ > 0 means lower λ.
             ya = y
             ga = g
+            Da = D
             step = 0.25
             yb = y
             gb = g
@@ -415,10 +454,12 @@ def consumer_bounds(lam0, target, simult, thR, a, a0, ge, gg, omega, Omega, pi, 
                     paid_out[i, :] = pb
                 if Db == INF:
                     gb = -1.0  # unbounded: λ too small
+                if _flat(gb, yb, Db) and Db < Da:
+                    gb = -1.0  # a slope at rounding level while D still falls: keep going
                 if (gb > 0.0) != (ga > 0.0) or gb == 0.0:
                     found = True
                     break
-                ya, ga = yb, gb
+                ya, ga, Da = yb, gb, Db
                 step *= 2.0
                 if bestD <= target[i]:
                     break
@@ -577,7 +618,7 @@ def producer_bounds(lam0, nu0, target, simult, thR, K_fixed, Khi, rho, theta, c,
         q_out[j, :] = qb
         paid_out[j, :] = pb
         if D > target[j]:
-            ya, ga = y, g
+            ya, ga, Da = y, g, D
             if D == INF:
                 ga = -1.0
             step = 0.25
@@ -595,6 +636,8 @@ def producer_bounds(lam0, nu0, target, simult, thR, K_fixed, Khi, rho, theta, c,
                                                  w, w0, concave, qhint, xhint, force, xb, qb, pb)
                 if Db == INF:
                     gb = -1.0
+                if _flat(gb, yb, Db) and Db < Da:
+                    gb = -1.0  # a slope at rounding level while D still falls: keep going
                 if Db < bestD:
                     bestD, besty, bestz, bestK = Db, yb, zb, Kb
                     x_out[j, :] = xb
@@ -603,7 +646,7 @@ def producer_bounds(lam0, nu0, target, simult, thR, K_fixed, Khi, rho, theta, c,
                 if (gb > 0.0) != (ga > 0.0) or gb == 0.0 or bestD <= target[j]:
                     found = True
                     break
-                ya, ga = yb, gb
+                ya, ga, Da = yb, gb, Db
                 step *= 2.0
             if found and bestD > target[j] and gb != 0.0:
                 lo, glo, hi, ghi = (ya, ga, yb, gb) if ya < yb else (yb, gb, ya, ga)

@@ -32,6 +32,9 @@ from emgame._jit import njit
 
 INF = np.inf
 _MAXIT = 200
+PRICE_TOL = 1e-9
+"""Relative gap between a price and a constant marginal cost below which a price taker's
+margin is zero: prices are computed to about 1e-12, so smaller gaps are rounding."""
 
 
 @njit
@@ -277,6 +280,11 @@ def _offer_value(q, paying, a, g, pi, kappa, vpost, extra, lin, w, B, Qm, thR, l
                 v = -INF
     if not pt and B > 0.0 and Qo - x <= 0.0:
         return -INF, x, 0.0
+    if pt and c == 1.0 and abs(thR * p - nu / theta) <= PRICE_TOL * thR * p:
+        # A price taker with constant returns at a price equal to cost (to rounding): no
+        # margin at all. A margin of one part in 10^16 times a capacity would otherwise buy a
+        # sliver of consumption where the benchmark has none (MODEL.md §6: zero profit).
+        return v - thR * p * q, x, 0.0
     dv = money_dq(x, B, Qm, q, thR, lam, pt, p) - nu * phi1(q, theta, c)
     return v - nu * phi(q, theta, c), x, dv
 

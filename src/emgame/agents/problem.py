@@ -344,6 +344,11 @@ def deviations(economy: Economy, profile: Profile, *, budget_multipliers: tuple 
             regret = np.where(np.isnan(regret), np.inf, regret)
         # Utility -inf at every deviation (no income to buy what it values): nothing to gain.
         hopeless = np.isneginf(dev.bound)
+        if producer and price_taking and not np.any(np.isfinite(pop.wallet)):
+            # A price taker with constant returns at prices equal to its costs earns nothing
+            # whatever it produces (MODEL.md §6): its dual bound then only falls to -inf as
+            # λ -> inf, where rounding swamps it, so the zero profit is checked directly.
+            hopeless |= np.isneginf(U) & _no_profit(economy, pop, out.prices)
         regret = np.where(hopeless, 0.0, regret)
         # A profile that breaks a budget is no candidate at all, whatever the bound says.
         scale = np.maximum(np.abs(play.spending), np.abs(play.revenue))
@@ -351,3 +356,24 @@ def deviations(economy: Economy, profile: Profile, *, budget_multipliers: tuple 
         regret = np.where(overspent, np.inf, regret)
         result.append(RoleDeviations(dev, U, regret, hopeless, overspent))
     return result[0], result[1]
+
+
+def _no_profit(economy: Economy, pop: Population, prices: np.ndarray) -> np.ndarray:
+    """Constant-returns price takers whose best production plan earns nothing at ``prices``
+    (to ``PRICE_TOL``): every margin ``βp^t - p^0/θ`` is at most zero and, in the long run, the
+    rents do not exceed the capacity cost ``ρ p^0``."""
+    from emgame.agents._kernels import PRICE_TOL
+
+    m = economy.market
+    beta = m.discount if m.prepaid else 1.0
+    p = np.where(np.isfinite(prices), prices, 0.0)
+    theta = pop.productivity[:, None]
+    margin = beta * p[None, 1:] - p[0] / theta
+    margin = np.where(np.abs(margin) <= PRICE_TOL * beta * p[None, 1:], 0.0, margin)
+    if m.long_run:
+        rent = np.maximum(margin, 0.0).sum(axis=1)
+        cost = np.nan_to_num(pop.capacity_cost) * p[0]
+        ok = rent <= cost * (1 + PRICE_TOL)
+    else:
+        ok = np.all(margin <= 0.0, axis=1)
+    return (pop.returns == 1.0) & ok

@@ -158,7 +158,47 @@ class _Benchmark:
         if self.k.exogenous:
             y.append(0.0)
         y += [1.0] * len(self.long_flat)
-        return np.array(y)
+        return self._level(np.array(y))
+
+    def _level(self, y: np.ndarray) -> np.ndarray:
+        """Shift every electricity price by a common factor until goods nearly clear.
+
+        A start where every producer runs at capacity leaves Newton's goods row flat, and from
+        there it can drift to ever higher prices; the goods row is monotone in the level of
+        electricity prices, so the level is found first, by bisection on its logarithm.
+        """
+        m = len(self.posts)
+        if m == 0:
+            return y
+
+        def goods(shift: float) -> float:
+            z = y.copy()
+            z[:m] += shift
+            return float(self(z, False)[0][m])
+
+        g0 = goods(0.0)
+        if not np.isfinite(g0) or abs(g0) < 1e-3:
+            return y
+        step = -0.5 if g0 > 0 else 0.5
+        lo, hi = 0.0, step
+        for _ in range(40):
+            g = goods(hi)
+            if np.isfinite(g) and (g > 0) != (g0 > 0):
+                break
+            lo, hi = hi, hi + step
+            step *= 1.5
+        else:
+            return y
+        for _ in range(40):
+            mid = 0.5 * (lo + hi)
+            g = goods(mid)
+            if (g > 0) == (g0 > 0):
+                lo = mid
+            else:
+                hi = mid
+        z = y.copy()
+        z[:m] += 0.5 * (lo + hi)
+        return z
 
     def _capacities(self, kvars: np.ndarray) -> np.ndarray:
         K = np.where(np.isnan(self.P.Kbar), 0.0, self.P.Kbar).copy()
@@ -268,7 +308,7 @@ class _Benchmark:
                      + (P.rho * Kout if self.k.long_run else 0.0))
         D = P.n @ xp
         S = P.n @ q
-        rows = [(D[posts] - S[posts]) / self.q_ref, [(D[0] + use) / self.k.Omega]]
+        rows = [(D[posts] - S[posts]) * self.row_weights(p), [(D[0] + use) / self.k.Omega]]
         if self.long_flat.size:
             _, p0, kvars = self.unpack(y)
             cap = []
@@ -288,25 +328,31 @@ class _Benchmark:
         xc = self.x_c.copy()
         return p, q, K, xc, xp, income
 
-    def _consumer_rows(self, X: np.ndarray) -> np.ndarray:
-        rows = [X[self.posts] / self.q_ref, [(X[0] - self.k.Omega) / self.k.Omega]]
+    def row_weights(self, p: np.ndarray) -> np.ndarray:
+        """Each post's excess demand is weighed ``1/q_ref + p^t/(p^0 Ω)``: in quantity and in
+        value at once. In quantity alone, ai producers buying back their own output make excess
+        demand vanish again as prices run off to infinity (a spurious root at infinity); in
+        value alone, it goes flat where unit-elastic buyers face no supply. Both vanish at the
+        same point, and their sum keeps the faults of neither."""
+        return 1.0 / self.q_ref + p[self.posts] / (p[0] * self.k.Omega)
+
+    def _consumer_rows(self, X: np.ndarray, p: np.ndarray) -> np.ndarray:
+        rows = [X[self.posts] * self.row_weights(p), [(X[0] - self.k.Omega) / self.k.Omega]]
         if self.long_flat.size:
             rows.append(np.zeros(self.long_flat.size))
         return np.concatenate(rows)
 
     def __call__(self, y: np.ndarray, want_jac: bool):
-        """Excess demand (quantities over a fixed scale per post, and goods), and its Jacobian.
+        """Excess demand (per post weighed by :meth:`row_weights`, and goods), and its Jacobian.
 
-        A fixed quantity scale per post: a ratio such as ``(D - S)/(D + S)`` goes flat where
-        ``S = 0``, a value ``p(D - S)`` goes flat under unit-elastic demand. The goods market is
-        always included: by Walras' law it is redundant at a solution, but without it
-        quantities can nearly clear at ever higher prices while goods do not.
+        The goods market is always included: by Walras' law it is redundant at a solution, and
+        it keeps the quantities from nearly clearing at ever higher prices while goods do not.
         """
         self.evaluations += 1
         p, _, _, _ = self.prices(y)
         X, dXdp = self.consumer_side(p, want_jac)
         prod, _ = self.producer_side(y)
-        F = self._consumer_rows(X) + prod
+        F = self._consumer_rows(X, p) + prod
         if not want_jac:
             return F, None
         # Consumers (many): exact derivatives through the prices. Producers (few) and the
@@ -323,10 +369,15 @@ class _Benchmark:
             dp[:, k] = (self.prices(yp)[0] - self.prices(ym)[0]) / (2 * h)
             Jp[:, k] = (self.producer_side(yp)[0] - self.producer_side(ym)[0]) / (2 * h)
         self.producer_side(y)  # leave warm starts at y
-        scale = np.concatenate([self.q_ref, [self.k.Omega]])
         Jc = np.zeros_like(Jp)
-        rows = np.concatenate([self.posts, [0]])
-        Jc[:rows.size] = (dXdp @ dp)[rows] / scale[:, None]
+        posts = self.posts
+        m = posts.size
+        w = self.row_weights(p)
+        dXdy = dXdp @ dp
+        # d(w_t X_t)/dy = w_t dX_t/dy + X_t dw_t/dy, with w_t = 1/q_ref + p_t/(p_0 Ω).
+        dwdy = (dp[posts] - (p[posts] / p[0])[:, None] * dp[[0]]) / (p[0] * self.k.Omega)
+        Jc[:m] = w[:, None] * dXdy[posts] + X[posts][:, None] * dwdy
+        Jc[m] = dXdy[0] / self.k.Omega
         return F, Jc + Jp
 
 
