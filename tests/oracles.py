@@ -319,6 +319,13 @@ def _catalogue() -> dict[str, Economy]:
                       kind="classic")],
             [producer("plants", 3, 1.2, 1.0, cd(0.1, 0.1, goods=0.8), kind="classic",
                       capacity=50.0)]),
+        # classic, quasilinear on both sides; producers consume goods (their ν = a_0).
+        "classic-quasilinear-producers": economy(
+            "classic-quasilinear-producers", 2,
+            [consumer("households", 6, 3.0, u("quasilinear", (0.3, 0.4), goods_weight=1.0),
+                      kind="classic")],
+            [producer("plants", 3, 1.5, 0.8, u("quasilinear", (0.4, 0.6), goods_weight=2.0),
+                      kind="classic", capacity=50.0)]),
         # classic Cobb–Douglas, c < 1, three periods.
         "classic-cd": economy(
             "classic-cd", 3,

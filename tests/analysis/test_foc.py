@@ -48,7 +48,8 @@ def _solved(name):
     return _EXTRA_SOLVED[name]
 
 
-CLASSIC = ["classic-cd", "classic-quasilinear-c1", "peak-load", "classic-crra", "classic-ces"]
+CLASSIC = ["classic-cd", "classic-quasilinear-c1", "classic-quasilinear-producers", "peak-load",
+           "classic-crra", "classic-ces"]
 ALL = CLASSIC + [n for n in CATALOGUE if n not in CLASSIC]
 
 

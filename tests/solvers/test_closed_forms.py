@@ -89,10 +89,19 @@ def test_competitive_classic_constant_returns_quasilinear():
 # --------------------------------------------------------------------------------------------
 
 
-def _cournot(P: int, buyers, theta: float = 1.5):
+def _cournot(P: int, buyers, theta: float = 1.5, utility: Utility | None = None):
     return economy(f"cournot P={P}", 1, buyers,
-                   [producer("p", P, theta, 1.0, cd(0.0, goods=1.0), kind="classic",
+                   [producer("p", P, theta, 1.0, utility or cd(0.0, goods=1.0), kind="classic",
                              capacity=1e9)])
+
+
+# Producers who value only goods maximise goods, whatever the family's curvature.
+GOODS_ONLY = {
+    "cobb_douglas": Utility("cobb_douglas", (0.0,), goods_weight=1.0),
+    "crra": Utility("crra", (0.0,), goods_weight=1.0, gamma=2.0),
+    "ces": Utility("ces", (0.0,), goods_weight=1.0, r=0.5),
+    "quasilinear": Utility("quasilinear", (0.0,), goods_weight=1.0),
+}
 
 
 def _general_relation(s, P, theta):
@@ -101,12 +110,14 @@ def _general_relation(s, P, theta):
     return (1.0 / theta) * P / (P - 1) / (1.0 - R / B0)
 
 
+@pytest.mark.parametrize("family", list(GOODS_ONLY))
 @pytest.mark.parametrize("P", [2, 3, 5, 10])
-def test_cournot_with_ai_buyers(P):
+def test_cournot_with_ai_buyers(P, family):
     """Cournot with ai buyers: p^1/p^0 = (1/θ)(P/(P−1))² exactly, and the general relation
-    p^1/p^0 = (1/θ)·P/(P−1)/(1 − R_j/B^0) holds (module notes)."""
+    p^1/p^0 = (1/θ)·P/(P−1)/(1 − R_j/B^0) holds (module notes), for goods-only producers of
+    every family."""
     theta = 1.5
-    e = _cournot(P, [consumer("c", 7, 1.0, cd(1.0))], theta)
+    e = _cournot(P, [consumer("c", 7, 1.0, cd(1.0))], theta, GOODS_ONLY[family])
     s = solve(e)
     assert s.status is Status.EQUILIBRIUM, s.reason
     assert s.relative_prices[0] == pytest.approx((1 / theta) * (P / (P - 1)) ** 2, rel=1e-10)

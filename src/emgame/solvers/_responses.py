@@ -135,7 +135,8 @@ def _consumer_at(lam, p, Q, tau, beta, a, a0, ge, gg, omega, part, pi, kappa, v,
             # Quasilinear goods: a0 (1 - τ x0/Ω) = R.
             if tau > 0.0:
                 x[0] = max(0.0, Omega / tau * (1.0 - R / a0))
-                fx[0] = -a0 * tau / Omega
+                if x[0] > 0.0:
+                    fx[0] = -a0 * tau / Omega
             else:
                 x[0] = 0.0  # handled by the caller (λ pinned at a0/p0)
         else:
@@ -729,7 +730,7 @@ def _producer_eval(lam, nu, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic,
     need = rho * K if long_run else 0.0
     x0 = 0.0
     dx0_dnu = 0.0
-    if classic and a0 > 0.0:
+    if classic and a0 > 0.0 and gg > 0.0:
         x0 = (a0 * pi.sum() / nu) ** (1.0 / gg)
         dx0_dnu = -x0 / (gg * nu)
     G1 = 0.0
@@ -785,6 +786,31 @@ def _producer_eval(lam, nu, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic,
             if long_run and st == 2:
                 jac[2, 3 + t] += pj[2, 3]
                 jac[2, 3 + T + t] += pj[2, 4]
+    if classic and a0 > 0.0 and gg == 0.0 and tau > 0.0:
+        # Quasilinear goods: their marginal utility a0 is constant, so either goods are
+        # consumed and ν = a0, with G from the goods condition ν(1 - τG/Ω) = λp^0, or none are
+        # consumed (x0 = 0, ν >= a0). G2 is the condition that holds in the case at hand.
+        a0w = a0 * pi.sum()
+        Gs = Omega / tau * (1.0 - lam * p[0] / nu)
+        if Gs > need:
+            G = Gs
+            x[0] = G
+            q[0] = 0.0
+            G1 += p[0] * G - (W if exog else 0.0)
+            G2 = lam * (nu - a0w) / a0w
+            if want_jac:
+                if long_run:
+                    dG_dz[2] += rho
+                # budget: p0 G with G = Gs(λ, ν, p0); inputs no longer enter G.
+                c0 = Omega / tau * lam * p[0] / nu
+                jac[0, 0] += p[0] * (-c0)
+                jac[0, 1] += p[0] * c0
+                jac[0, 3] += G - p[0] * Omega / tau * lam / nu
+                jac[1, 0] += lam * (nu - a0w) / a0w
+                jac[1, 1] += lam * nu / a0w
+                if long_run:
+                    jac[2, 1] += -nu * rho
+            return G1, G2, G3
     G = need + x0
     x[0] = G
     q[0] = 0.0
@@ -1136,10 +1162,18 @@ def producer_response(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c
             d += phi1(q[t], theta, c) * dq_dY[t, k]
         if long_run:
             d += rho * dz[2, k]
-        if classic and a0 > 0.0:
+        if classic and a0 > 0.0 and gg > 0.0:
             x0 = (a0 * pi.sum() / nu) ** (1.0 / gg)
             d += -x0 / (gg * nu) * nu * dz[1, k]
         dx_dY[0, k] = d
+    if classic and a0 > 0.0 and gg == 0.0 and tau > 0.0 and x[0] > 0.0:
+        Gs = Q[0] / tau * (1.0 - lam * p[0] / nu)
+        if abs(Gs - x[0]) <= 1e-12 * max(Gs, 1e-300):
+            # Goods consumed: G = (Ω/τ)(1 - λp^0/ν), whatever the inputs.
+            c0 = Q[0] / tau * lam * p[0] / nu
+            for k in range(nY):
+                dx_dY[0, k] = -c0 * dz[0, k] + c0 * dz[1, k]
+            dx_dY[0, 0] += -Q[0] / tau * lam / nu
     return status
 
 
