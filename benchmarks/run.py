@@ -454,8 +454,8 @@ def _figure(res: dict) -> bool:
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.3))
     g = res.get("generic")
     if g:
-        allrows = g["rows"] + g.get("ladder", []) + [v for k, v in (g.get("ratio") or {}).items()
-                                                      if k != "N"]
+        allrows = g["rows"] + g.get("ladder", []) + [v for v in (g.get("ratio") or {}).values()
+                                                      if isinstance(v, dict)]
         styles = {"emgame": "o-", "nashopt": "s-", "stacked_root": "^-", "best_response": "d-"}
         for m in ("emgame", "nashopt", "stacked_root", "best_response"):
             pts = sorted({(r["N"], r["seconds"]) for r in allrows

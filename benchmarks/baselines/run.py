@@ -78,8 +78,13 @@ def _worker(module: str, N: int, seed: int, budget: float, kwargs: dict, out) ->
 
     mod = importlib.import_module(module)
     econ = economy.make_economy(N, seed)
-    out.put(("started", time.time()))
-    res = mod.solve(econ, time_limit=budget, **kwargs)
+    t0 = time.time()
+    out.put(("started", t0))
+    try:
+        res = mod.solve(econ, time_limit=budget, **kwargs)
+    except Exception as e:  # the method's own failure (e.g. JAX out of memory): report it
+        out.put(("failed", f"{type(e).__name__}: {str(e).splitlines()[0][:160]}"))
+        return
     out.put(("solved", res))
     if res.get("profile") is not None:
         prof = economy.Profile.from_vector(econ, res["profile"])
@@ -111,6 +116,9 @@ def run_one(method: str, N: int, seed: int, budget: float, mem_gb: float = MEMOR
         except _Stopped as e:
             why = f"killed at the {budget:g}s hard stop" if str(e) == "timeout" else str(e)
             row.update(failed, seconds=time.time() - t_start, notes=why)
+            return _finish(row)
+        if tag == "failed":
+            row.update(failed, seconds=time.time() - t_start, notes=f"raised {res}")
             return _finish(row)
         row.update(res)
         try:
