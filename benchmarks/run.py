@@ -431,7 +431,7 @@ def _generic_section(g: dict | None) -> list[str]:
             txt = f"NashOpt {no['seconds']:.1f} s, emgame {t_em:.4f} s: **{r:,.0f}×**"
         else:
             r = no["seconds"] / t_em
-            txt = (f"NashOpt did not finish ({no.get('notes', '')[:80]}, given "
+            txt = (f"NashOpt did not finish ({no.get('notes', '')[:160]}, given "
                    f"{ratio.get('budget', g['budget']):g} s and "
                    f"{ratio.get('memory_gb', 8):g} GB); emgame {t_em:.4f} s: "
                    f"**more than {r:,.0f}×** (NashOpt's time when stopped over emgame's)")
@@ -552,7 +552,7 @@ def write_docs(res: dict) -> None:
         "`docs/figures/performance.png`):",
         "",
         "```",
-        "make bench                                    # full run (about an hour)",
+        "make bench                                    # full run (10–15 minutes)",
         ".venv/bin/python benchmarks/run.py --quick    # a fast subset",
         ".venv/bin/python benchmarks/run.py --docs-from benchmarks/results/latest.json",
         "```",

@@ -7,8 +7,9 @@ The economies are ``examples/verification_costs.toml`` (the 24-hour AI solar day
 0.002 and a 1% share of electricity burnt per payment, CRRA γ = 1/2 data centres, so paying on
 an hour is a real choice) with its three consumer types spread into ``n`` seeded types: type
 ``i`` copies base type ``i mod 3`` with its weights redrawn as Dirichlet(300·a) around the base
-profile and its endowment scaled by U(0.5, 1.5); each base type's count is shared among its
-copies (at least 1 each), so the economy's size stays about the same while its types multiply.
+profile and its endowment scaled by U(0.5, 1.5); each base type's agents are shared among its
+copies (count at least 1, the endowment scaled so that the base type's total stays about the
+same), so the economy's size stays about the same while its types multiply.
 One ``emgame.solve(economy)`` each (Nash and its certificate, which checks every agent's
 dropping and adding of posts), after a warm-up solve that loads the compiled kernels.
 
@@ -46,11 +47,12 @@ def spread_economy(n: int, seed: int = 0):  # noqa: ANN201
     weights = np.vstack([rng.dirichlet(300.0 * c.weights[j]) for j in k])
     cols = {name: np.asarray(getattr(c, name))[k] for name in
             ("goods_weight", "gamma", "r", "wallet")}
+    share = c.count[k] / copies[k]  # each copy's share of its base type's agents
+    count = np.maximum(1.0, np.round(share))
     pop = Population.from_arrays(
         names=[f"{c.names[j]}-{i}" for i, j in enumerate(k)],
-        count=np.maximum(1.0, np.round(c.count[k] / copies[k])), weights=weights,
-        family=c.family[k], classic=c.classic[k],
-        endowment=c.endowment[k] * rng.uniform(0.5, 1.5, size=n), **cols)
+        count=count, weights=weights, family=c.family[k], classic=c.classic[k],
+        endowment=c.endowment[k] * share / count * rng.uniform(0.5, 1.5, size=n), **cols)
     return base.replace(name=f"{base.name} ({n} consumer types)", consumers=pop)
 
 
