@@ -112,6 +112,18 @@ def solve_both(economy: Economy, *, options: Options | None = None) -> tuple[Sol
                                                           options=options)
 
 
+def _hopeless(economy: Economy, cert) -> str:  # noqa: ANN001
+    """The types whose utility at the candidate is -inf while their regret is not (named)."""
+    names = []
+    for role, pop, u, r in (("consumer", economy.consumers, cert.consumer_utility,
+                             cert.consumer_regret),
+                            ("producer", economy.producers, cert.producer_utility,
+                             cert.producer_regret)):
+        bad = np.flatnonzero(np.isneginf(np.asarray(u)) & (np.asarray(r) > 0))
+        names += [f"{role} '{pop.names[i]}'" for i in bad]
+    return ", ".join(names)
+
+
 def _certified(economy: Economy, cand: Candidate, opts: Options, seconds: dict[str, float],
                started: float) -> Solution:
     if cand.profile is None:
@@ -145,6 +157,11 @@ def _certified(economy: Economy, cand: Candidate, opts: Options, seconds: dict[s
             reason += (" (CES utility with several states is bounded only to first order, "
                        "which cannot weigh a fixed verification cost against the utility it "
                        "buys: the certificate is inconclusive here rather than negative)")
+        hopeless = _hopeless(economy, cert)
+        if hopeless:
+            reason += (f"; at the candidate the utility of {hopeless} is -inf: the income "
+                       "left (after inputs, for a producer) cannot pay the verification of "
+                       "every period the utility needs, while a deviation gets a finite one")
     diagnostics = dict(cand.diagnostics)
     if cand.totals is not None:
         p, _ = cand.totals

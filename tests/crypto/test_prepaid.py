@@ -263,3 +263,27 @@ def test_producer_wallets_too_small_leave_no_equilibrium(concept):
     d = sol.to_dict()
     assert d["status"] == "no-equilibrium-found"
     assert "wallet" in d["reason"]
+
+
+def test_a_wallet_that_cannot_pay_every_valued_hour_is_named():
+    """MODEL.md §5 with exogenous wallets and a fixed verification cost: the rooftop producers'
+    wallet (7.5), after buying their inputs at the benchmark's prices, cannot pay the
+    verification (0.05 per payment) of all 24 hours their Cobb–Douglas utility needs, so their
+    utility at the candidate is -inf while producing less would give a finite one. The
+    candidate fails its certificate, and the reason names the type and the cause."""
+    def edit(d):
+        d["market"].update(settlement="prepaid", discount=0.95)
+        for row in d["consumers"]:
+            row["wallet"] = float(row["endowment"])
+        for row, w in zip(d["producers"], (40.0, 15.0, 7.5), strict=True):
+            row["wallet"] = w
+        d["verification"]["fixed"] = 0.05
+
+    sol = solve(edited(example("verification_costs"), edit), "competitive")
+    assert sol.status is Status.NO_EQUILIBRIUM and not sol.ok
+    cert = sol.certificate
+    assert cert is not None and not cert.passed
+    j = list(sol.economy.producers.names).index("rooftop-solar")
+    assert np.isneginf(cert.producer_utility[j]) and cert.producer_regret[j] == np.inf
+    assert "'rooftop-solar'" in sol.reason and "-inf" in sol.reason
+    assert "verification" in sol.reason

@@ -16,6 +16,8 @@ as a guard).
 from __future__ import annotations
 
 import logging
+import math
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -298,8 +300,8 @@ class Aggregate:
         return (not np.any(self.economy.fixed_costs > 0)
                 and not (self.tau == 0.0 and np.any(self.C.quasilinear)))
 
-    def joint_newton(self, y0: np.ndarray, *, atol: float = 1e-12,
-                     max_iter: int = 60, max_step: float = 2.0) -> NewtonResult:
+    def joint_newton(self, y0: np.ndarray, *, atol: float = 1e-12, max_iter: int = 60,
+                     max_step: float = 2.0, deadline: float = math.inf) -> NewtonResult:
         """Newton's method on the totals and every consumer's ``λ`` jointly.
 
         The same Newton step as :func:`emgame.solvers._newton.newton` on the totals, but each
@@ -336,6 +338,8 @@ class Aggregate:
             res = max(float(np.max(np.abs(F))), float(np.max(np.abs(rres))) if nc else 0.0)
             if res <= atol:
                 break
+            if time.monotonic() > deadline:
+                return NewtonResult(y, res, False, it, evaluations, "time limit reached")
             if not (np.all(np.isfinite(J)) and np.all(np.isfinite(Fp))):
                 return NewtonResult(y, res, False, it, evaluations, "not finite")
             step = np.linalg.lstsq(J, -Fp, rcond=None)[0]
@@ -375,6 +379,6 @@ class Aggregate:
             self._settled = y.copy()
             return NewtonResult(y, res, True, it, evaluations, "converged")
         # Otherwise polish from here with exact budgets.
-        r = newton(self, y, atol=atol, max_iter=8)
+        r = newton(self, y, atol=atol, max_iter=8, deadline=deadline)
         return NewtonResult(r.y, r.residual, r.converged, it + r.iterations,
                             evaluations + r.evaluations, r.message)

@@ -9,6 +9,8 @@ line search cannot reduce ``½‖F‖²`` or after ``max_iter`` steps.
 from __future__ import annotations
 
 import logging
+import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -29,13 +31,15 @@ class NewtonResult:
 
 def newton(fun: Callable[[np.ndarray, bool], tuple[np.ndarray, np.ndarray | None]],
            y0: np.ndarray, *, atol: float = 1e-12, max_iter: int = 60,
-           max_step: float = 2.0, stall_tol: float = 1e-9) -> NewtonResult:
+           max_step: float = 2.0, stall_tol: float = 1e-9,
+           deadline: float = math.inf) -> NewtonResult:
     """Damped Newton on ``fun(y, want_jacobian) -> (F, J)``.
 
     Steps are capped at ``max_step`` in the sup norm (the unknowns are logarithms, so a cap of 2
     moves a price by at most a factor e²) and halved until ``½‖F‖²`` falls (Armijo, 1e-4).
     When rounding in ``F`` stops progress below ``stall_tol``, the iterate is returned as
-    converged (the certificate, not this loop, decides whether it is an equilibrium).
+    converged (the certificate, not this loop, decides whether it is an equilibrium). Past
+    ``deadline`` (a :func:`time.monotonic` time) it stops, not converged.
     """
     y = np.array(y0, dtype=np.float64)
     F, J = fun(y, True)
@@ -47,6 +51,8 @@ def newton(fun: Callable[[np.ndarray, bool], tuple[np.ndarray, np.ndarray | None
             return NewtonResult(y, res, False, it - 1, evaluations, "residual is not finite")
         if res <= atol:
             return NewtonResult(y, res, True, it - 1, evaluations, "converged")
+        if time.monotonic() > deadline:
+            return NewtonResult(y, res, False, it - 1, evaluations, "time limit reached")
         assert J is not None
         if not np.all(np.isfinite(J)):
             return NewtonResult(y, res, False, it - 1, evaluations, "Jacobian is not finite")
@@ -75,6 +81,8 @@ def newton(fun: Callable[[np.ndarray, bool], tuple[np.ndarray, np.ndarray | None
                                        float(np.max(np.abs(F_new))) <= atol):
                 break
             t *= 0.5
+            if time.monotonic() > deadline:
+                return NewtonResult(y, res, False, it, evaluations, "time limit reached")
             if t < 1e-12:
                 if res <= stall_tol:
                     return NewtonResult(y, res, True, it, evaluations,

@@ -256,9 +256,11 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
             evaluations += agg.evaluations
             continue
         if joint:
-            r = agg.joint_newton(agg.unknowns(p0, Q0), atol=opts.atol, max_iter=opts.max_iter)
+            r = agg.joint_newton(agg.unknowns(p0, Q0), atol=opts.atol, max_iter=opts.max_iter,
+                                 deadline=opts.deadline)
         else:
-            r = newton(agg, agg.unknowns(p0, Q0), atol=opts.atol, max_iter=opts.max_iter)
+            r = newton(agg, agg.unknowns(p0, Q0), atol=opts.atol, max_iter=opts.max_iter,
+                       deadline=opts.deadline)
         tried.append(f"{name} start: {r.message} (residual {r.residual:.2e})")
         if not r.converged:
             r = _continuation(agg, agg.unknowns(p0, Q0), opts, tried, name)
@@ -285,7 +287,8 @@ def _state_weights_fixed_point(agg: Aggregate, r, opts: NashOptions, tried: list
         if change <= 1e-13:
             tried.append(f"CES state weights settled after {it} updates")
             return r
-        r = newton(agg, r.y, atol=opts.atol, max_iter=opts.max_iter)
+        r = newton(agg, r.y, atol=opts.atol, max_iter=opts.max_iter,
+                   deadline=opts.deadline)
         if not r.converged:
             break
     tried.append("CES state weights did not settle")
@@ -326,9 +329,11 @@ def price_taking_start(economy: Economy, opts: NashOptions | None = None
     p0, Q0 = rough_start(economy)
     y0 = agg.unknowns(p0, Q0)
     if len(agg.C) >= opts.joint_from and agg.joint_ready:
-        r = agg.joint_newton(y0, atol=1e-10, max_iter=opts.max_iter)
+        r = agg.joint_newton(y0, atol=1e-10, max_iter=opts.max_iter,
+                             deadline=opts.deadline)
     else:
-        r = newton(agg, y0, atol=1e-10, max_iter=opts.max_iter)
+        r = newton(agg, y0, atol=1e-10, max_iter=opts.max_iter,
+                   deadline=opts.deadline)
     return agg.totals(r.y) if r.converged else None
 
 
@@ -348,7 +353,8 @@ def _continuation(agg: Aggregate, y0: np.ndarray, opts: NashOptions, tried: list
     """Switch market power on gradually: solve at ``τ_0``, then step ``τ`` up to 1."""
     tau = opts.tau0
     agg.tau = tau
-    r = newton(agg, y0, atol=opts.atol, max_iter=opts.max_iter)
+    r = newton(agg, y0, atol=opts.atol, max_iter=opts.max_iter,
+               deadline=opts.deadline)
     if not r.converged:
         tried.append(f"{name} start, continuation from τ = {tau:g}: {r.message}")
         return None
@@ -359,7 +365,8 @@ def _continuation(agg: Aggregate, y0: np.ndarray, opts: NashOptions, tried: list
             break
         nxt = min(1.0, tau + step)
         agg.tau = nxt
-        r = newton(agg, y, atol=opts.atol, max_iter=opts.max_iter)
+        r = newton(agg, y, atol=opts.atol, max_iter=opts.max_iter,
+                   deadline=opts.deadline)
         if r.converged:
             y, tau = r.y, nxt
             if tau >= 1.0:
