@@ -835,6 +835,10 @@ def _producer_eval(lam, nu, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic,
     return G1, G2, G3
 
 
+_NESTED_EVALS = 20000
+"""Evaluations the bracketing fallback of a producer's response may spend (about 2 s)."""
+
+
 @njit
 def _producer_newton(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c, Kbar, rho,
                      long_run, part, pi, kappa, v, t0, z, xh, qh, x, q, mu, state, jac):
@@ -919,8 +923,10 @@ def _producer_newton(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c,
 
 @njit
 def _nested_eval(lam, r, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c, rho,
-                 long_run, part, pi, kappa, v, t0, xh, qh, x, q, mu, state, jac):
-    """Residuals at ``(λ, ν = rλ)``, solving the capacity condition for ``K`` in the long run."""
+                 long_run, part, pi, kappa, v, t0, xh, qh, x, q, mu, state, jac, budget):
+    """Residuals at ``(λ, ν = rλ)``, solving the capacity condition for ``K`` in the long run.
+    ``budget[0]`` counts down the evaluations the fallback may still spend."""
+    budget[0] -= 1
     if not long_run:
         return _producer_eval(lam, r * lam, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic,
                               theta, c, rho, long_run, part, pi, kappa, v, t0, xh, qh, x, q, mu,
@@ -932,14 +938,18 @@ def _nested_eval(lam, r, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, th
     g = _producer_eval(lam, nu, hi, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c,
                        rho, long_run, part, pi, kappa, v, t0, xh, qh, x, q, mu, state, jac, False)
     for _ in range(200):
-        if g[2] <= 0.0:
+        if g[2] <= 0.0 or budget[0] <= 0:
             break
+        budget[0] -= 1
         lo = hi
         hi *= 2.0
         g = _producer_eval(lam, nu, hi, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta,
                            c, rho, long_run, part, pi, kappa, v, t0, xh, qh, x, q, mu, state, jac,
                            False)
     for _ in range(200):
+        if budget[0] <= 0:
+            break
+        budget[0] -= 1
         mid = math.sqrt(lo * hi) if lo > 0.0 and hi > 4.0 * lo else 0.5 * (lo + hi)
         g = _producer_eval(lam, nu, mid, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta,
                            c, rho, long_run, part, pi, kappa, v, t0, xh, qh, x, q, mu, state, jac,
@@ -958,7 +968,7 @@ def _nested_eval(lam, r, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, th
 
 @njit
 def _r_of_lambda(lam, r0, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c, rho,
-                 long_run, part, pi, kappa, v, t0, xh, qh, x, q, mu, state, jac):
+                 long_run, part, pi, kappa, v, t0, xh, qh, x, q, mu, state, jac, budget):
     """The goods price ``r = ν/λ`` solving the goods condition ``r(1 - τG/Ω) = p^0`` at ``λ``.
 
     Its left side rises with ``r`` (dearer goods: less output, less goods consumed), so the
@@ -968,10 +978,10 @@ def _r_of_lambda(lam, r0, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, t
     if tau == 0.0:
         g, K = _nested_eval(lam, p[0], K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta,
                             c, rho, long_run, part, pi, kappa, v, t0, xh, qh, x, q, mu, state,
-                            jac)
+                            jac, budget)
         return p[0], K, g[0]
     g, K = _nested_eval(lam, p[0], K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c,
-                        rho, long_run, part, pi, kappa, v, t0, xh, qh, x, q, mu, state, jac)
+                        rho, long_run, part, pi, kappa, v, t0, xh, qh, x, q, mu, state, jac, budget)
     flo = g[1]
     hi = max(math.log(r0), lo + 1e-3) if r0 > 0.0 else lo + 1.0
     step = 1.0
@@ -979,7 +989,7 @@ def _r_of_lambda(lam, r0, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, t
     for _ in range(12):
         g, K = _nested_eval(lam, math.exp(hi), K, p, Q, tau, beta, exog, W, a, a0, ge, gg,
                             classic, theta, c, rho, long_run, part, pi, kappa, v, t0, xh, qh, x,
-                            q, mu, state, jac)
+                            q, mu, state, jac, budget)
         fhi = g[1]
         if fhi >= 0.0:
             break
@@ -997,7 +1007,7 @@ def _r_of_lambda(lam, r0, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, t
             mid = 0.5 * (lo + hi)
         g, K = _nested_eval(lam, math.exp(mid), K, p, Q, tau, beta, exog, W, a, a0, ge, gg,
                             classic, theta, c, rho, long_run, part, pi, kappa, v, t0, xh, qh, x,
-                            q, mu, state, jac)
+                            q, mu, state, jac, budget)
         fm = g[1]
         if fm == 0.0:
             lo = hi = mid
@@ -1014,7 +1024,7 @@ def _r_of_lambda(lam, r0, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, t
             side = -1
     r = math.exp(0.5 * (lo + hi))
     g, K = _nested_eval(lam, r, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c,
-                        rho, long_run, part, pi, kappa, v, t0, xh, qh, x, q, mu, state, jac)
+                        rho, long_run, part, pi, kappa, v, t0, xh, qh, x, q, mu, state, jac, budget)
     return r, K, g[0]
 
 
@@ -1023,7 +1033,10 @@ def _producer_nested(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c,
                      long_run, part, pi, kappa, v, t0, z, xh, qh, x, q, mu, state, jac):
     """Robust fallback: bisection on ``log λ`` for the budget (spending falls as money grows
     dearer), with the goods price ``r(λ)`` and, in the long run, ``K`` solved inside.
-    Returns ``True`` when the budget balances."""
+    Returns ``True`` when the budget balances; ``False`` also when it has spent
+    :data:`_NESTED_EVALS` evaluations (nested bisections can otherwise run for minutes where
+    no response exists)."""
+    budget = np.array([_NESTED_EVALS])
     K = z[2] if long_run else Kbar
     r = p[0]
     ylo = -INF
@@ -1035,12 +1048,12 @@ def _producer_nested(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c,
     for _ in range(12):
         r, K, G1 = _r_of_lambda(math.exp(y), r, K, p, Q, tau, beta, exog, W, a, a0, ge, gg,
                                 classic, theta, c, rho, long_run, part, pi, kappa, v, t0, xh, qh,
-                                x, q, mu, state, jac)
+                                x, q, mu, state, jac, budget)
         if G1 > 0.0:
             ylo, glo = y, G1
         else:
             yhi, ghi = y, G1
-        if ylo > -INF and yhi < INF:
+        if (ylo > -INF and yhi < INF) or budget[0] <= 0:
             break
         y = y + step if yhi == INF else y - step
         step *= 2.0
@@ -1051,12 +1064,14 @@ def _producer_nested(p, Q, tau, beta, exog, W, a, a0, ge, gg, classic, theta, c,
     for _ in range(100):
         if yhi - ylo <= 1e-12 * max(1.0, abs(y)):
             break
+        if budget[0] <= 0:
+            return False
         y = (ylo * ghi - yhi * glo) / (ghi - glo) if ghi != glo else 0.5 * (ylo + yhi)
         if not (y > ylo and y < yhi):
             y = 0.5 * (ylo + yhi)
         r, K, G1 = _r_of_lambda(math.exp(y), r, K, p, Q, tau, beta, exog, W, a, a0, ge, gg,
                                 classic, theta, c, rho, long_run, part, pi, kappa, v, t0, xh, qh,
-                                x, q, mu, state, jac)
+                                x, q, mu, state, jac, budget)
         if G1 == 0.0:
             break
         if G1 > 0.0:
