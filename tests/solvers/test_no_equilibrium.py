@@ -134,6 +134,38 @@ def test_a_classic_type_restores_the_equilibrium():
     assert np.all(s.multipliers.producer_capacity > 0)
 
 
+def _binding_capacity_classic_consumers(dc: float):
+    # Inputs at capacity: 2 · 2 · 1 = 4; the classic households can buy back at most their own
+    # endowment, 2 · 0.5; the ai data centres hold 10 · dc of the goods, which only the
+    # producers can use.
+    return economy("capacity binds, classic households", 2,
+                   [consumer("data-centres", 10, dc, cd(0.5, 0.5)),
+                    consumer("households", 2, 0.5, cd(0.2, 0.2, goods=0.6), kind="classic")],
+                   [producer("p", 2, 1.0, 0.8, cd(0.5, 0.5), capacity=1.0)])
+
+
+@pytest.mark.parametrize("concept", ["nash", "competitive"])
+def test_classic_consumers_cannot_absorb_more_goods_than_they_own(concept):
+    """MODEL.md §3, the limit of 'a classic kind restores equilibrium': a classic consumer's
+    income is p^0 ω_h, so by (2) it buys back at most ω_h of goods. With ai producers at
+    capacity, goods demand is at most 4 + 2·0.5 = 5 < Ω = 11: excess supply of goods at any
+    p^0 > 0, no active equilibrium, and the reason gives the numbers and names the type."""
+    s = solve(_binding_capacity_classic_consumers(1.0), concept)
+    assert s.status is Status.NO_EQUILIBRIUM and not s.ok
+    assert "households" in s.reason and "11" in s.reason and "4" in s.reason
+
+
+def test_classic_consumers_restore_the_equilibrium_when_producers_can_use_the_rest():
+    """The control: when the data centres hold 10 · 0.3 = 3 ≤ 4 of the goods (what producers
+    can use at capacity), 4 + 1 ≥ Ω = 4, the bound no longer rules an equilibrium out and the
+    solver finds (and certifies) one, in both concepts."""
+    e = _binding_capacity_classic_consumers(0.3)
+    for concept in ("nash", "competitive"):
+        s = solve(e, concept)
+        assert s.status is Status.EQUILIBRIUM, s.reason
+        assert s.certificate.passed
+
+
 def test_increasing_returns_without_benchmark_names_the_type():
     """MODEL.md §6: with c > 1 the price at full capacity can fall below average cost, and then
     there is no competitive equilibrium; the reason should name the producer type. Here

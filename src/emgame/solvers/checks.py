@@ -73,26 +73,39 @@ def vanishing_monopoly(economy: Economy) -> str | None:
 
 
 def worthless_goods(economy: Economy) -> str | None:
-    """All-``ai`` economy whose producers cannot use all goods even at full capacity (§3)."""
-    if economy.market.long_run:
+    """Goods that nobody can absorb (MODEL.md §3): producers cannot use them all as inputs even
+    at full capacity, and the only agents who value goods — ``classic`` consumers — can buy
+    back at most their own endowments (their income is ``p^0 ω_h``, under simultaneous or
+    stationary prepaid settlement). Goods are then in excess supply at any ``p^0 > 0``."""
+    m = economy.market
+    if m.long_run:
         return None
-    if np.any(economy.consumers.classic) or np.any(economy.producers.classic):
+    prod, cons = economy.producers, economy.consumers
+    if not len(prod) or np.any(prod.classic & (prod.goods_weight > 0)):
         return None
-    prod = economy.producers
-    if not len(prod):
-        return None
+    absorb = cons.classic & (cons.goods_weight > 0)
+    if np.any(absorb) and m.prepaid and not np.all(np.isnan(cons.wallet)):
+        return None  # exogenous wallets: incomes are not tied to endowments
     valued = np.zeros(economy.periods, dtype=bool)
-    for pop in (economy.consumers, prod):
+    for pop in (cons, prod):
         valued |= (pop.weights > 0).any(axis=0)
     K = np.broadcast_to(prod.capacity[:, None], (len(prod), economy.periods))
     need = float(prod.count @ (inputs(prod, K) * valued[None, :]).sum(axis=1))
+    own = float(cons.count[absorb] @ cons.endowment[absorb])
     Omega = economy.goods_supply
-    if need < Omega:
+    if need + own >= Omega:
+        return None
+    if not np.any(absorb):
         return (f"no agent values goods and producers cannot use all of them even at full "
                 f"capacity (inputs at capacity {need:.6g} < Ω = {Omega:.6g}): goods are "
                 "worthless, goods bids race to zero and there is no active equilibrium with "
                 "p^0 > 0; make some type 'classic' (goods valued) or raise capacity")
-    return None
+    names = [cons.names[i] for i in np.flatnonzero(absorb)]
+    return (f"producers cannot use all the goods even at full capacity, and the only agents who "
+            f"value goods, classic consumer type(s) {names}, can buy back at most their own "
+            f"endowments (inputs at capacity {need:.6g} + those endowments {own:.6g} < "
+            f"Ω = {Omega:.6g}): goods are in excess supply at any p^0 > 0 and there is no "
+            "active equilibrium; raise capacity or let more agents value goods")
 
 
 def before_nash(economy: Economy) -> str | None:
