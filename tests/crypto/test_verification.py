@@ -351,3 +351,21 @@ def test_electricity_balances_at_every_example_equilibrium(name, concept):
     got = (e.consumers.count @ sol.outcome.consumers.electricity
            + e.producers.count @ sol.outcome.producers.electricity)
     np.testing.assert_allclose(got, e.producers.count @ sol.profile.offers, rtol=1e-10)
+
+
+def test_price_taking_producer_without_goods_still_verifies_its_input_payment():
+    """MODEL.md §5: a goods-post payment is verified with electricity of period t0. A producer
+    always pays on the goods post (its inputs), so that electricity is burnt even when it
+    consumes no goods — here a classic quasilinear producer whose goods weight is too small to
+    buy any. Its benchmark demand must buy for it; otherwise the independent certificate finds
+    the better plan (it did, by 9e-4, before the demand counted it)."""
+    ql = Utility("quasilinear", (0.08, 0.36, 0.03), goods_weight=0.0135)
+    e = economy("ql producer, verified inputs", 3,
+                [consumer("a", 3, 1.0, cd(0.2, 0.5, 0.3)),
+                 consumer("b", 2, 2.0, cd(0.6, 0.2, 0.2))],
+                [producer("p", 4, 1.85, 0.8, ql, kind="classic", capacity=1e6)],
+                verification=(0.01, 0.01))
+    s = solve(e, "competitive")
+    assert s.status is Status.EQUILIBRIUM, s.reason
+    assert s.outcome.producers.goods[0] == 0.0  # the goods corner: no goods consumed
+    assert s.profile.producer_bids[0, 0] > 0.0  # yet it pays on the goods post, for inputs

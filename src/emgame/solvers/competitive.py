@@ -62,6 +62,11 @@ class _Benchmark:
         self.part_p[:, 0] = True  # producers pay for inputs on the goods post
         if np.any(economy.fixed_costs[:, 0] > 0):
             self.part_p[:, economy.market.goods_settlement_period] = True
+        # Producers always pay on the goods post (inputs), so its verification is part of
+        # period t0's fixed cost for them, even when they buy no goods to consume.
+        self.v_p = self.k.v.copy()
+        self.v_p[:, self.k.t0] += self.v_p[:, 0]
+        self.v_p[:, 0] = 0.0
         P = self.P
         self.flat = P.c >= 1.0
         self.long_flat = np.flatnonzero(self.flat & self.k.long_run)
@@ -263,10 +268,11 @@ class _Benchmark:
         Q = np.ones(self.T + 1)
         Q[0] = self.k.Omega
         k = self.k
-        pi = self.pi_c if types is self.C else self.pi_p
+        consumers = types is self.C
         return consumer_aggregate(p, Q, 0.0, k.beta, wallet, types.n, types.a, types.a0,
-                                  types.ge, types.gg, omega, part, pi, k.kappa, k.v, k.t0, lam,
-                                  x, st, want_jac)
+                                  types.ge, types.gg, omega, part,
+                                  self.pi_c if consumers else self.pi_p, k.kappa,
+                                  k.v if consumers else self.v_p, k.t0, lam, x, st, want_jac)
 
     def prices(self, y: np.ndarray):
         """Prices over posts ``0..T`` from the unknowns, with the steps' fills and capacities."""
