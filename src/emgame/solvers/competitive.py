@@ -326,7 +326,15 @@ class _Benchmark:
         return np.concatenate(rows), (p, q, Kout, xp, income)
 
     def evaluate(self, y: np.ndarray):
-        """The benchmark's outcome at ``y``: prices, outputs, capacities, demands, incomes."""
+        """The benchmark's outcome at ``y``: prices, outputs, capacities, demands, incomes.
+
+        A long-run capacity within rounding of zero (a type priced out, ``K >= 0`` at its
+        bound) is zero: a residue would buy inputs and leave a loss of 1e-12 that its owner
+        cannot pay."""
+        if self.long_flat.size:
+            y = y.copy()
+            m = len(self.posts) + (1 if self.k.exogenous else 0)
+            y[m:] = np.where(y[m:] <= 1e-10, 0.0, y[m:])
         _, (p, q, K, xp, income) = self.producer_side(y)
         C = self.C
         if len(C):

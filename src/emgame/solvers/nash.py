@@ -228,6 +228,10 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
     # starts; the markup is the Cournot one for N sellers, (N/(N-1))².
     N = economy.producers.agents
     markup = float(np.clip((N / (N - 1)) ** 2, 1.05, 4.0)) if N > 1 else 2.0
+    flat = economy.producers.returns >= 1.0
+    cost = (float(np.max(markup / economy.producers.productivity[flat])) if np.any(flat)
+            else None)
+
     def starts():
         # The rough guess is made only if the given starts all fail (it costs a pass).
         for name, pQ in list(given) + [("rough", None)]:
@@ -236,6 +240,11 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
             up = p.copy()
             up[1:] *= markup
             yield f"{name} x{markup:.3g}", (up, Q)
+            if cost is not None and np.any(up[1:] < cost * p[0]):
+                # Constant returns: a type priced below its unit cost has no response (it
+                # would earn nothing); start every price above every such type's cost.
+                yield f"{name} above cost", (np.concatenate(
+                    [p[:1], np.maximum(up[1:], cost * p[0])]), Q)
 
     tried = []
     evaluations = 0
