@@ -64,9 +64,16 @@ def solve(economy: Economy, concept: Concept = "nash", *, options: Options | Non
     >>> s.status.value, s.certificate.passed
     ('equilibrium', True)
     """
-    opts = options or Options()
     if concept not in ("nash", "competitive"):
         raise ValueError(f"concept must be 'nash' or 'competitive', not {concept!r}")
+    # Trial points far from an equilibrium overflow; the solvers see inf/nan and back off, so
+    # numpy's warnings would only be noise.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _solve(economy, concept, options or Options(), start, raise_on_failure)
+
+
+def _solve(economy: Economy, concept: Concept, opts: Options, start: Solution | None,
+           raise_on_failure: bool) -> Solution:
     started = time.perf_counter()
     seconds: dict[str, float] = {}
     warm = None

@@ -166,6 +166,20 @@ def test_classic_consumers_restore_the_equilibrium_when_producers_can_use_the_re
         assert s.certificate.passed
 
 
+def test_price_taking_cobb_douglas_consumers_absorb_a_fixed_share_of_goods():
+    """The benchmark's sharper bound: a price-taking Cobb–Douglas classic consumer spends the
+    share a_0/(a_0 + Σa) = 0.4 of its income p^0 ω on goods whatever the prices, so it buys
+    back 0.4 ω. Producers use at most 2 · 2 · 1 = 4 as inputs at capacity: 4 + 0.4 · 10 = 8 <
+    Ω = 10, so no competitive equilibrium; the reason gives the numbers and names the type."""
+    e = economy("capacity binds, Cobb-Douglas households", 2,
+                [consumer("households", 5, 2.0, cd(0.3, 0.3, goods=0.4), kind="classic")],
+                [producer("p", 2, 1.0, 0.8, cd(0.5, 0.5), capacity=1.0)])
+    c = solve(e, "competitive")
+    assert c.status is Status.NO_EQUILIBRIUM and not c.ok
+    assert "households" in c.reason and "fixed share" in c.reason
+    assert "4" in c.reason and "10" in c.reason
+
+
 def test_increasing_returns_without_benchmark_names_the_type():
     """MODEL.md §6: with c > 1 the price at full capacity can fall below average cost, and then
     there is no competitive equilibrium; the reason should name the producer type. Here

@@ -108,10 +108,46 @@ def worthless_goods(economy: Economy) -> str | None:
             "active equilibrium; raise capacity or let more agents value goods")
 
 
+def goods_left_by_price_takers(economy: Economy) -> str | None:
+    """The benchmark's sharper form of :func:`worthless_goods`: a price-taking Cobb–Douglas
+    ``classic`` consumer spends the share ``a_0 / (a_0 + Σ_t a_t)`` of its income ``p^0 ω_h``
+    on goods whatever the prices (without verification costs), so it absorbs exactly that
+    share of its endowment; other classic consumers at most their endowment."""
+    from emgame.market.utility import CD
+
+    m = economy.market
+    if m.long_run or m.prepaid or economy.costly_verification:
+        return None
+    prod, cons = economy.producers, economy.consumers
+    if not len(prod) or np.any(prod.classic & (prod.goods_weight > 0)):
+        return None
+    absorb = cons.classic & (cons.goods_weight > 0)
+    cdc = absorb & (cons.family == CD)
+    if not np.any(cdc):
+        return None
+    share = np.where(cdc, cons.goods_weight / (cons.goods_weight + cons.weights.sum(axis=1)),
+                     1.0)
+    valued = np.zeros(economy.periods, dtype=bool)
+    for pop in (cons, prod):
+        valued |= (pop.weights > 0).any(axis=0)
+    K = np.broadcast_to(prod.capacity[:, None], (len(prod), economy.periods))
+    need = float(prod.count @ (inputs(prod, K) * valued[None, :]).sum(axis=1))
+    own = float((cons.count * share * cons.endowment)[absorb].sum())
+    Omega = economy.goods_supply
+    if need + own >= Omega * (1.0 - 1e-12):
+        return None
+    names = [cons.names[i] for i in np.flatnonzero(cdc)]
+    return (f"producers cannot use all the goods even at full capacity (inputs at capacity "
+            f"{need:.6g}), and price takers who value goods buy back at most {own:.6g} of "
+            f"them — the Cobb–Douglas classic consumer type(s) {names} spend a fixed share of "
+            f"their income on goods, whatever the prices — so goods (Ω = {Omega:.6g}) are in "
+            "excess supply at any p^0 > 0 and there is no competitive equilibrium")
+
+
 def before_nash(economy: Economy) -> str | None:
     return (no_trade(economy) or sole_sellers(economy) or worthless_goods(economy)
             or vanishing_monopoly(economy))
 
 
 def before_competitive(economy: Economy) -> str | None:
-    return no_trade(economy) or worthless_goods(economy)
+    return no_trade(economy) or worthless_goods(economy) or goods_left_by_price_takers(economy)
