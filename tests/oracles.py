@@ -326,6 +326,22 @@ def _catalogue() -> dict[str, Economy]:
                       kind="classic")],
             [producer("plants", 3, 1.5, 0.8, u("quasilinear", (0.4, 0.6), goods_weight=2.0),
                       kind="classic", capacity=50.0)]),
+        # A quasilinear producer whose goods purchase sits at its inputs (the goods corner):
+        # its goods multiplier must stay above a_0 (found by a random economy, seed 4).
+        "classic-quasilinear-corner": economy(
+            "classic-quasilinear-corner", 1,
+            [consumer("ai", 7, 1.9606729265265828, u("ces", (1.0,), r=-1.0)),
+             consumer("h1", 2, 0.8584322816136951,
+                      u("crra", (0.7184277647947331,), goods_weight=0.2815722352052669,
+                        gamma=0.5),
+                      kind="classic"),
+             consumer("h2", 7, 0.6131969656400028,
+                      u("crra", (0.6645278063696725,), goods_weight=0.3354721936303275,
+                        gamma=0.5),
+                      kind="classic")],
+            [producer("plants", 3, 1.9664975880070703, 0.6,
+                      u("quasilinear", (0.6271106128827325,), goods_weight=0.3728893871172675),
+                      kind="classic", capacity=1e6)]),
         # classic Cobb–Douglas, c < 1, three periods.
         "classic-cd": economy(
             "classic-cd", 3,

@@ -789,10 +789,12 @@ def _producer_eval(lam, nu, K, p, Q, tau, beta, exog, W, a, a0, ge, gg, classic,
     if classic and a0 > 0.0 and gg == 0.0 and tau > 0.0:
         # Quasilinear goods: their marginal utility a0 is constant, so either goods are
         # consumed and ν = a0, with G from the goods condition ν(1 - τG/Ω) = λp^0, or none are
-        # consumed (x0 = 0, ν >= a0). G2 is the condition that holds in the case at hand.
+        # consumed (x0 = 0: G = inputs, ν >= a0). The complementarity x0 >= 0 ⊥ ν - a0 >= 0
+        # in min form: G2 = min(goods condition at x0 = 0, λ(ν - a0)/a0), each piece where it
+        # is the smaller.
         a0w = a0 * pi.sum()
         Gs = Omega / tau * (1.0 - lam * p[0] / nu)
-        if Gs > need:
+        if lam * (nu - a0w) / a0w < nu * (1.0 - tau * need / Omega) - lam * p[0]:
             G = Gs
             x[0] = G
             q[0] = 0.0
