@@ -42,7 +42,7 @@ class CompetitiveOptions:
     """Newton stops when every market's excess demand is below ``atol`` relative to its size."""
 
     atol: float = 1e-12
-    max_iter: int = 100
+    max_iter: int = 300
     max_rounds: int = 40
 
 
