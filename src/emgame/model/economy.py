@@ -393,6 +393,15 @@ class Economy:
         return self.period_labels or tuple(str(t) for t in range(1, self.periods + 1))
 
     @property
+    def valued_periods(self) -> np.ndarray:
+        """``bool (T,)``: the periods some agent values (the only electricity posts that trade)."""
+        valued = np.zeros(self.periods, dtype=bool)
+        for pop in (self.consumers, self.producers):
+            if len(pop):
+                valued |= (pop.weights > 0).any(axis=0)
+        return valued
+
+    @property
     def costly_verification(self) -> bool:
         return bool(np.any(self.fixed_costs > 0) or np.any(self.shares > 0))
 

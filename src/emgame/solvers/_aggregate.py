@@ -26,7 +26,12 @@ from emgame.agents.arrays import Kernel, Types
 from emgame.market.game import inputs
 from emgame.model.economy import Economy
 from emgame.solvers._newton import NewtonResult, newton
-from emgame.solvers._responses import consumer_aggregate, consumer_joint, producer_responses
+from emgame.solvers._responses import (
+    consumer_aggregate,
+    consumer_joint,
+    joint_closed_form,
+    producer_responses,
+)
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +46,7 @@ def inputs_of(economy: Economy, q: np.ndarray, z: np.ndarray, Kbar: np.ndarray) 
 
 def valued_posts(economy: Economy) -> np.ndarray:
     """Posts ``0..T`` that some agent values (the goods post always trades)."""
-    T = economy.periods
-    valued = np.zeros(T + 1, dtype=bool)
-    valued[0] = True
-    for pop in (economy.consumers, economy.producers):
-        if len(pop):
-            valued[1:] |= (pop.weights > 0).any(axis=0)
-    return valued
+    return np.concatenate([[True], economy.valued_periods])
 
 
 PAYS = 1
@@ -318,13 +317,14 @@ class Aggregate:
         rres = np.zeros(nc)
         k = self.kernel
         cols = self._cols()
+        closed_form = joint_closed_form(C.a, C.a0, C.ge, C.gg, self.consumer_part, k.kappa, k.v)
 
         def joint(y: np.ndarray, want_jac: bool):
             p, Q = self.totals(y)
             X_c, Xc, JX_c = consumer_joint(
                 p, Q, self.tau, k.beta, C.wallet, C.n, C.a, C.a0, C.ge, C.gg, C.omega,
                 self.consumer_part, self.pi_c, k.kappa, k.v, k.t0, self.lam_c, self.x_c,
-                want_jac, corr, dldY, rres)
+                want_jac, corr, dldY, rres, closed_form)
             self.respond_producers(p, Q)
             self.evaluations += 1
             F, J = self._assemble(p, Q, X_c, JX_c, want_jac)

@@ -325,8 +325,33 @@ def _derivs_consumer(lam, p, Q, tau, beta, omega, part, x, fx, a, ge, pi, kappa,
 
 
 @njit
+def _accumulate(w, x, dx_dp, dx_dQ, dx_dl, dl_dY, want_jac, X, JX):
+    """Add one type's demand ``x`` (weight ``w``, its count) to ``X`` and, with ``want_jac``,
+    its derivatives ``dx/dY = diag(dx/dp, dx/dQ) + (dx/dλ)(dλ/dY)`` to ``JX``."""
+    T = x.size - 1
+    for t in range(T + 1):
+        X[t] += w * x[t]
+    if want_jac:
+        for t in range(T + 1):
+            JX[t, t] += w * dx_dp[t]
+            if t > 0:
+                JX[t, T + t] += w * dx_dQ[t]
+            c = w * dx_dl[t]
+            if c != 0.0:
+                for k in range(dl_dY.size):
+                    JX[t, k] += c * dl_dY[k]
+
+
+def _blocks(m: int) -> np.ndarray:
+    """Block boundaries over ``m`` types: one block below 4096 types, else up to 64 (in
+    parallel)."""
+    nb = 1 if m < 4096 else min(64, max(2, m // 4096))
+    return np.linspace(0, m, nb + 1).astype(np.int64)
+
+
+@njit
 def _consumer_block(lo, hi, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, pi, kappa, v,
-                    t0, lam, x, status, want_jac, X, JX, U, V):
+                    t0, lam, x, status, want_jac, X, JX):
     """Responses of types ``lo..hi-1``, added (weighted by counts) into ``X`` and ``JX``."""
     T = a.shape[1]
     nY = 2 * T + 1
@@ -340,27 +365,15 @@ def _consumer_block(lo, hi, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, pa
                                    dx_dp, dx_dQ, dx_dl, dl_dY)
         lam[i] = li
         status[i] = st
-        w = n[i]
-        for t in range(T + 1):
-            X[t] += w * x[i, t]
-        if want_jac:
-            for t in range(T + 1):
-                JX[t, t] += w * dx_dp[t]
-                if t > 0:
-                    JX[t, T + t] += w * dx_dQ[t]
-                c = w * dx_dl[t]
-                if c != 0.0:
-                    for k in range(nY):
-                        JX[t, k] += c * dl_dY[k]
+        _accumulate(n[i], x[i], dx_dp, dx_dQ, dx_dl, dl_dY, want_jac, X, JX)
 
 
 @njit(parallel=True)
 def _consumer_blocks(blocks, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, pi, kappa,
-                     v, t0, lam, x, status, want_jac, Xb, JXb, U, V):
+                     v, t0, lam, x, status, want_jac, Xb, JXb):
     for b in prange(blocks.size - 1):
         _consumer_block(blocks[b], blocks[b + 1], p, Q, tau, beta, wallet, n, a, a0, ge, gg,
-                        omega, part, pi, kappa, v, t0, lam, x, status, want_jac, Xb[b], JXb[b],
-                        U, V)
+                        omega, part, pi, kappa, v, t0, lam, x, status, want_jac, Xb[b], JXb[b])
 
 
 def consumer_aggregate(p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, pi, kappa, v, t0,
@@ -378,27 +391,25 @@ def consumer_aggregate(p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, p
     """
     T = a.shape[1]
     m = a.shape[0]
-    nb = 1 if m < 4096 else min(64, max(2, m // 4096))
-    blocks = np.linspace(0, m, nb + 1).astype(np.int64)
+    blocks = _blocks(m)
+    nb = blocks.size - 1
     Xb = np.zeros((nb, T + 1))
     JXb = np.zeros((nb, T + 1, 2 * T + 1))
     # Each block sums its rank-one terms n_i (dx_i/dλ_i)(dλ_i/dY) in a plain loop: a BLAS
     # matrix product would be faster on paper, but multithreaded BLAS beside numba's threads (or
     # on machines that report more cores than they give) can be a hundred times slower.
-    U = np.zeros((0, T + 1))
-    V = np.zeros((0, 2 * T + 1))
     if nb == 1:
         _consumer_block(0, m, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, pi, kappa,
-                        v, t0, lam, x, status, want_jac, Xb[0], JXb[0], U, V)
+                        v, t0, lam, x, status, want_jac, Xb[0], JXb[0])
     else:
         _consumer_blocks(blocks, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, pi,
-                         kappa, v, t0, lam, x, status, want_jac, Xb, JXb, U, V)
+                         kappa, v, t0, lam, x, status, want_jac, Xb, JXb)
     return Xb.sum(axis=0), JXb.sum(axis=0)
 
 
 @njit
 def _joint_block(lo, hi, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, pi, kappa, v,
-                 t0, lam, x, want_jac, X, Xc, JX, corr, dldY, rres, U):
+                 t0, lam, x, want_jac, X, Xc, JX, corr, dldY, rres):
     """Responses of types ``lo..hi-1`` at their current ``λ`` (not solved: one Newton step's
     worth), for :func:`consumer_joint`."""
     T = a.shape[1]
@@ -422,26 +433,16 @@ def _joint_block(lo, hi, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part,
         c = -r / r_l if r_l < 0.0 else 0.0
         corr[i] = c
         rres[i] = r / income if income > 0.0 else r
-        w = n[i]
         for k in range(nY):
             dldY[i, k] = dl[k]
         for t in range(T + 1):
-            X[t] += w * x[i, t]
-            Xc[t] += w * dx_dl[t] * c
-        if want_jac:
-            for t in range(T + 1):
-                JX[t, t] += w * dx_dp[t]
-                if t > 0:
-                    JX[t, T + t] += w * dx_dQ[t]
-                c2 = w * dx_dl[t]
-                if c2 != 0.0:
-                    for k in range(nY):
-                        JX[t, k] += c2 * dl[k]
+            Xc[t] += n[i] * dx_dl[t] * c
+        _accumulate(n[i], x[i], dx_dp, dx_dQ, dx_dl, dl, want_jac, X, JX)
 
 
 @njit
 def _joint_block_cd(lo, hi, p, Q, tau, beta, wallet, n, a, a0, omega, lam, x, want_jac, X, Xc,
-                    JX, corr, dldY, rres, U):
+                    JX, corr, dldY, rres):
     """:func:`_joint_block` for Cobb–Douglas types without verification costs, in closed form:
     ``x_t = a_t / (λ p^t + a_t τ/Q^t)`` (the purchase condition solved for ``x``)."""
     T = a.shape[1]
@@ -524,23 +525,31 @@ def _joint_block_cd(lo, hi, p, Q, tau, beta, wallet, n, a, a0, omega, lam, x, wa
 
 @njit(parallel=True)
 def _joint_blocks_cd(blocks, p, Q, tau, beta, wallet, n, a, a0, omega, lam, x, want_jac, Xb,
-                     Xcb, JXb, corr, dldY, rres, U):
+                     Xcb, JXb, corr, dldY, rres):
     for b in prange(blocks.size - 1):
         _joint_block_cd(blocks[b], blocks[b + 1], p, Q, tau, beta, wallet, n, a, a0, omega, lam,
-                        x, want_jac, Xb[b], Xcb[b], JXb[b], corr, dldY, rres, U)
+                        x, want_jac, Xb[b], Xcb[b], JXb[b], corr, dldY, rres)
 
 
 @njit(parallel=True)
 def _joint_blocks(blocks, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, pi, kappa, v,
-                  t0, lam, x, want_jac, Xb, Xcb, JXb, corr, dldY, rres, U):
+                  t0, lam, x, want_jac, Xb, Xcb, JXb, corr, dldY, rres):
     for b in prange(blocks.size - 1):
         _joint_block(blocks[b], blocks[b + 1], p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega,
                      part, pi, kappa, v, t0, lam, x, want_jac, Xb[b], Xcb[b], JXb[b], corr, dldY,
-                     rres, U)
+                     rres)
+
+
+def joint_closed_form(a, a0, ge, gg, part, kappa, v) -> bool:
+    """Whether :func:`consumer_joint` may use the closed form: Cobb–Douglas types without
+    verification costs, paying wherever they value."""
+    return bool(np.all(ge == 1.0) and np.all(gg == 1.0) and not np.any(v)
+                and not np.any(kappa) and np.array_equal(part[:, 1:], a > 0)
+                and np.array_equal(part[:, 0], a0 > 0))
 
 
 def consumer_joint(p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, pi, kappa, v, t0,
-                   lam, x, want_jac, corr, dldY, rres):
+                   lam, x, want_jac, corr, dldY, rres, closed_form):
     """One pass of Newton's method on consumers' budgets jointly with the totals.
 
     At each type's current ``λ`` (not re-solved): demand ``x``, its budget residual ``rres``
@@ -548,27 +557,25 @@ def consumer_joint(p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, pi, k
     ``dldY = dλ/dY``. Returns the weighted demand ``X``, the demand change the corrections
     predict ``Xc``, and (with ``want_jac``) the Schur-complemented Jacobian ``dX/dY``: the
     same matrix as :func:`consumer_aggregate`'s, at a third of the work per pass.
+    ``closed_form`` is :func:`joint_closed_form` of the same arguments (fixed within a solve,
+    so the caller tests it once).
     """
     T = a.shape[1]
     m = a.shape[0]
-    nb = 1 if m < 4096 else min(64, max(2, m // 4096))
-    blocks = np.linspace(0, m, nb + 1).astype(np.int64)
+    blocks = _blocks(m)
+    nb = blocks.size - 1
     Xb = np.zeros((nb, T + 1))
     Xcb = np.zeros((nb, T + 1))
     JXb = np.zeros((nb, T + 1, 2 * T + 1))
-    # Cobb–Douglas without verification, paying wherever it values: the closed form.
-    cd = (np.all(ge == 1.0) and np.all(gg == 1.0) and not np.any(v) and not np.any(kappa)
-          and np.array_equal(part[:, 1:], a > 0) and np.array_equal(part[:, 0], a0 > 0))
-    U = np.zeros((0, T + 1))  # (rank-one terms are summed in each block: see consumer_aggregate)
-    if cd:
+    if closed_form:
         _joint_blocks_cd(blocks, p, Q, tau, beta, wallet, n, a, a0, omega, lam, x, want_jac, Xb,
-                         Xcb, JXb, corr, dldY, rres, U)
+                         Xcb, JXb, corr, dldY, rres)
     elif nb == 1:
         _joint_block(0, m, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, pi, kappa, v,
-                     t0, lam, x, want_jac, Xb[0], Xcb[0], JXb[0], corr, dldY, rres, U)
+                     t0, lam, x, want_jac, Xb[0], Xcb[0], JXb[0], corr, dldY, rres)
     else:
         _joint_blocks(blocks, p, Q, tau, beta, wallet, n, a, a0, ge, gg, omega, part, pi, kappa,
-                      v, t0, lam, x, want_jac, Xb, Xcb, JXb, corr, dldY, rres, U)
+                      v, t0, lam, x, want_jac, Xb, Xcb, JXb, corr, dldY, rres)
     return Xb.sum(axis=0), Xcb.sum(axis=0), JXb.sum(axis=0)
 
 

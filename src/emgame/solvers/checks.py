@@ -13,11 +13,7 @@ from emgame.model.economy import Economy
 
 def no_trade(economy: Economy) -> str | None:
     """Nobody values electricity in any period: there is nothing to trade."""
-    valued = np.zeros(economy.periods, dtype=bool)
-    for pop in (economy.consumers, economy.producers):
-        if len(pop):
-            valued |= (pop.weights > 0).any(axis=0)
-    if not valued.any():
+    if not economy.valued_periods.any():
         return "no agent values electricity in any period: no post with positive weight can trade"
     return None
 
@@ -72,6 +68,13 @@ def vanishing_monopoly(economy: Economy) -> str | None:
             "inputs) towards nothing, and there is no active Nash equilibrium")
 
 
+def _inputs_at_capacity(economy: Economy) -> float:
+    """The goods all producers would use as inputs at full capacity in every valued period."""
+    prod = economy.producers
+    K = np.broadcast_to(prod.capacity[:, None], (len(prod), economy.periods))
+    return float(prod.count @ (inputs(prod, K) * economy.valued_periods[None, :]).sum(axis=1))
+
+
 def worthless_goods(economy: Economy) -> str | None:
     """Goods that nobody can absorb (MODEL.md §3): producers cannot use them all as inputs even
     at full capacity, and the only agents who value goods — ``classic`` consumers — can buy
@@ -86,11 +89,7 @@ def worthless_goods(economy: Economy) -> str | None:
     absorb = cons.classic & (cons.goods_weight > 0)
     if np.any(absorb) and m.prepaid and not np.all(np.isnan(cons.wallet)):
         return None  # exogenous wallets: incomes are not tied to endowments
-    valued = np.zeros(economy.periods, dtype=bool)
-    for pop in (cons, prod):
-        valued |= (pop.weights > 0).any(axis=0)
-    K = np.broadcast_to(prod.capacity[:, None], (len(prod), economy.periods))
-    need = float(prod.count @ (inputs(prod, K) * valued[None, :]).sum(axis=1))
+    need = _inputs_at_capacity(economy)
     own = float(cons.count[absorb] @ cons.endowment[absorb])
     Omega = economy.goods_supply
     if need + own >= Omega:
@@ -127,11 +126,7 @@ def goods_left_by_price_takers(economy: Economy) -> str | None:
         return None
     share = np.where(cdc, cons.goods_weight / (cons.goods_weight + cons.weights.sum(axis=1)),
                      1.0)
-    valued = np.zeros(economy.periods, dtype=bool)
-    for pop in (cons, prod):
-        valued |= (pop.weights > 0).any(axis=0)
-    K = np.broadcast_to(prod.capacity[:, None], (len(prod), economy.periods))
-    need = float(prod.count @ (inputs(prod, K) * valued[None, :]).sum(axis=1))
+    need = _inputs_at_capacity(economy)
     own = float((cons.count * share * cons.endowment)[absorb].sum())
     Omega = economy.goods_supply
     if need + own >= Omega * (1.0 - 1e-12):

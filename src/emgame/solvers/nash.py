@@ -65,11 +65,10 @@ def rough_start(economy: Economy) -> tuple[np.ndarray, np.ndarray]:
     T = economy.periods
     prod, cons = economy.producers, economy.consumers
     Omega = economy.goods_supply
-    valued = np.zeros(T, dtype=bool)
+    valued = economy.valued_periods
     spend = np.zeros(T)
     for pop in (cons, prod):
         if len(pop):
-            valued |= (pop.weights > 0).any(axis=0)
             w = pop.weights / np.maximum(pop.weights.sum(axis=1, keepdims=True), 1e-300)
             spend += pop.count @ w
     n_valued = max(int(valued.sum()), 1)
