@@ -102,8 +102,8 @@ class Certificate:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "max_regret": _num(self.max_regret),
-            "max_relative_regret": _num(self.max_relative_regret),
+            "max_regret": json_number(self.max_regret),
+            "max_relative_regret": json_number(self.max_relative_regret),
             "passed": self.passed,
             "atol": self.atol,
             "rtol": self.rtol,
@@ -199,8 +199,9 @@ class Solution:
             d["seconds"] = self.seconds
             return d
         out, prof = self.outcome, self.profile
-        d["prices"] = {"goods": _num(out.prices[0]), "electricity": _list(out.prices[1:])}
-        d["relative_prices"] = _list(out.relative_prices)
+        d["prices"] = {"goods": json_number(out.prices[0]),
+                       "electricity": json_list(out.prices[1:])}
+        d["relative_prices"] = json_list(out.relative_prices)
         d["periods"] = list(econ.labels)
         mult = self.multipliers
         cert = self.certificate
@@ -210,9 +211,9 @@ class Solution:
                             prof.consumer_bids[i])
             row["kind"] = econ.consumers.kind(i)
             if mult is not None:
-                row["budget_multiplier"] = _num(mult.consumer_budget[i])
+                row["budget_multiplier"] = json_number(mult.consumer_budget[i])
             if cert is not None:
-                row["regret"] = _num(cert.consumer_regret[i])
+                row["regret"] = json_number(cert.consumer_regret[i])
                 row["certified"] = bool(cert.consumer_passed[i])
             else:
                 row["regret"] = None
@@ -223,18 +224,18 @@ class Solution:
             row = _play_row(econ.producers.names[j], econ.producers.count[j], out.producers, j,
                             prof.producer_bids[j])
             row["kind"] = econ.producers.kind(j)
-            row["offers"] = _list(prof.offers[j])
-            row["inputs"] = _list(out.producers.inputs[j])
-            row["capacity"] = _num(prof.capacity[j])
-            row["capacity_withheld"] = _list(prof.capacity[j] - prof.offers[j])
-            row["markups"] = _list(markups[j])
-            row["lerner"] = _list(lerner[j])
+            row["offers"] = json_list(prof.offers[j])
+            row["inputs"] = json_list(out.producers.inputs[j])
+            row["capacity"] = json_number(prof.capacity[j])
+            row["capacity_withheld"] = json_list(prof.capacity[j] - prof.offers[j])
+            row["markups"] = json_list(markups[j])
+            row["lerner"] = json_list(lerner[j])
             if mult is not None:
-                row["budget_multiplier"] = _num(mult.producer_budget[j])
-                row["goods_multiplier"] = _num(mult.producer_goods[j])
-                row["capacity_multipliers"] = _list(mult.producer_capacity[j])
+                row["budget_multiplier"] = json_number(mult.producer_budget[j])
+                row["goods_multiplier"] = json_number(mult.producer_goods[j])
+                row["capacity_multipliers"] = json_list(mult.producer_capacity[j])
             if cert is not None:
-                row["regret"] = _num(cert.producer_regret[j])
+                row["regret"] = json_number(cert.producer_regret[j])
                 row["certified"] = bool(cert.producer_passed[j])
             else:
                 row["regret"] = None
@@ -250,12 +251,12 @@ class Solution:
         with np.errstate(divide="ignore", invalid="ignore"):
             share = np.where(production > 0, burnt / production, 0.0)
         d["totals"] = {
-            "production": _list(production),
-            "verification": _list(burnt),
-            "consumption": _list(consumed),
-            "verification_share": _list(share),
-            "bids": _list(out.bids_total),
-            "offers": _list(out.offers_total),
+            "production": json_list(production),
+            "verification": json_list(burnt),
+            "consumption": json_list(consumed),
+            "verification_share": json_list(share),
+            "bids": json_list(out.bids_total),
+            "offers": json_list(out.offers_total),
         }
         d["certificate"] = None if cert is None else cert.to_dict()
         d["iterations"] = self.iterations
@@ -269,19 +270,19 @@ def _play_row(name: str, count: float, play: Play, i: int, bids: np.ndarray) -> 
     return {
         "name": name,
         "count": int(count),
-        "bids": {"goods": _num(bids[0]), "electricity": _list(bids[1:])},
-        "electricity": _list(play.electricity[i]),
-        "goods": _num(play.goods[i]),
-        "verification": _list(play.verification[i]),
-        "consumption": _list(play.consumption[i]),
-        "shadow_values": _list(play.shadow_values[i]),
-        "utility": _num(play.utility[i]),
-        "revenue": _num(play.revenue[i]),
-        "spending": _num(play.spending[i]),
+        "bids": {"goods": json_number(bids[0]), "electricity": json_list(bids[1:])},
+        "electricity": json_list(play.electricity[i]),
+        "goods": json_number(play.goods[i]),
+        "verification": json_list(play.verification[i]),
+        "consumption": json_list(play.consumption[i]),
+        "shadow_values": json_list(play.shadow_values[i]),
+        "utility": json_number(play.utility[i]),
+        "revenue": json_number(play.revenue[i]),
+        "spending": json_number(play.spending[i]),
     }
 
 
-def _num(x: Any) -> float | None:
+def json_number(x: Any) -> float | None:
     """A JSON number; ``None`` for NaN and infinities (JSON has neither)."""
     if x is None:
         return None
@@ -289,8 +290,8 @@ def _num(x: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
-def _list(a: np.ndarray) -> list:
-    return [_list(v) if np.ndim(v) else _num(v) for v in np.asarray(a, dtype=float)]
+def json_list(a: np.ndarray) -> list:
+    return [json_list(v) if np.ndim(v) else json_number(v) for v in np.asarray(a, dtype=float)]
 
 
 def _jsonable(x: Any) -> Any:
@@ -299,9 +300,9 @@ def _jsonable(x: Any) -> Any:
     if isinstance(x, list | tuple):
         return [_jsonable(v) for v in x]
     if isinstance(x, np.ndarray):
-        return _list(x) if x.dtype.kind == "f" else x.tolist()
+        return json_list(x) if x.dtype.kind == "f" else x.tolist()
     if isinstance(x, np.floating | float):
-        return _num(x)
+        return json_number(x)
     if isinstance(x, np.integer):
         return int(x)
     if isinstance(x, np.bool_):

@@ -56,7 +56,7 @@ from typing import Any
 import numpy as np
 
 from emgame.model.economy import FAMILIES, Economy, Population
-from emgame.results import Solution, Status
+from emgame.results import Solution, Status, json_list, json_number
 
 _CD, _CRRA, _CES, _QL = (FAMILIES.index(f) for f in FAMILIES)
 HOMOTHETIC: tuple[str, ...] = ("cobb_douglas", "crra", "ces")
@@ -156,21 +156,24 @@ class Comparison:
                  ev: np.ndarray, m: np.ndarray) -> list[dict[str, Any]]:
             with np.errstate(invalid="ignore"):
                 d = un - uc
-            return [{"name": pop.names[i], "nash": _num(un[i]), "competitive": _num(uc[i]),
-                     "difference": _num(d[i]), "consumption_equivalent": _num(ce[i]),
-                     "equivalent_variation": _num(ev[i]), "competitive_income": _num(m[i])}
+            return [{"name": pop.names[i], "nash": json_number(un[i]),
+                     "competitive": json_number(uc[i]), "difference": json_number(d[i]),
+                     "consumption_equivalent": json_number(ce[i]),
+                     "equivalent_variation": json_number(ev[i]),
+                     "competitive_income": json_number(m[i])}
                     for i in range(len(pop))]
 
         producers = []
         for j in range(len(e.producers)):
             producers.append({
                 "name": e.producers.names[j],
-                "markups": {"nash": _list(self.markups_nash[j]),
-                            "competitive": _list(self.markups_competitive[j])},
-                "lerner": {"nash": _list(self.lerner_nash[j]),
-                           "competitive": _list(self.lerner_competitive[j])},
-                "capacity_withheld": {"nash": _list(self.capacity_withheld_nash[j]),
-                                      "competitive": _list(self.capacity_withheld_competitive[j])},
+                "markups": {"nash": json_list(self.markups_nash[j]),
+                            "competitive": json_list(self.markups_competitive[j])},
+                "lerner": {"nash": json_list(self.lerner_nash[j]),
+                           "competitive": json_list(self.lerner_competitive[j])},
+                "capacity_withheld": {
+                    "nash": json_list(self.capacity_withheld_nash[j]),
+                    "competitive": json_list(self.capacity_withheld_competitive[j])},
             })
         ev, m, complete = self._ev_parts()
         any_ev = bool(np.isfinite(np.concatenate([self.consumer_ev, self.producer_ev])).any())
@@ -178,10 +181,10 @@ class Comparison:
             "periods": list(e.labels),
             "both_equilibria": self.both_equilibria,
             "relative_prices": {
-                "nash": _list(self.relative_prices_nash),
-                "competitive": _list(self.relative_prices_competitive),
-                "gap": _list(self.price_gap),
-                "ratio": _list(self.price_ratio),
+                "nash": json_list(self.relative_prices_nash),
+                "competitive": json_list(self.relative_prices_competitive),
+                "gap": json_list(self.price_gap),
+                "ratio": json_list(self.price_ratio),
             },
             "utility": {
                 "consumers": rows(e.consumers, self.consumer_utility_nash,
@@ -193,13 +196,13 @@ class Comparison:
             },
             "producers": producers,
             "welfare": {
-                "equivalent_variation": _num(ev) if any_ev else None,
-                "equivalent_variation_relative": _num(ev / m) if any_ev and m > 0 else None,
+                "equivalent_variation": json_number(ev) if any_ev else None,
+                "equivalent_variation_relative": json_number(ev / m) if any_ev and m > 0 else None,
                 "equivalent_variation_complete": complete,
-                "utilitarian": _num(self.utilitarian),
-                "production": {"nash": _list(self.production_nash),
-                               "competitive": _list(self.production_competitive),
-                               "ratio": _list(self.production_ratio)},
+                "utilitarian": json_number(self.utilitarian),
+                "production": {"nash": json_list(self.production_nash),
+                               "competitive": json_list(self.production_competitive),
+                               "ratio": json_list(self.production_ratio)},
             },
             "notes": list(self.notes),
         }
@@ -339,12 +342,3 @@ def _welfare(comp: Solution, pop: Population, un: np.ndarray, uc: np.ndarray, ro
 # --------------------------------------------------------------------------------------------
 
 
-def _num(x: Any) -> float | None:
-    if x is None:
-        return None
-    f = float(x)
-    return f if math.isfinite(f) else None
-
-
-def _list(a: np.ndarray) -> list:
-    return [_list(v) if np.ndim(v) else _num(v) for v in np.asarray(a, dtype=float)]

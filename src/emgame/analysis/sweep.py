@@ -57,7 +57,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from emgame.analysis import paths
 from emgame.model import EconomyError, EconomyFileError, economy_from_dict, economy_to_dict
-from emgame.model.schema import load_economy
+from emgame.model.schema import describe_value, load_economy
 
 CONCEPTS: tuple[str, ...] = ("nash", "competitive")
 ID_VERSION = 1
@@ -215,7 +215,7 @@ def _problem(err: Mapping[str, Any]) -> str:
                 "bool_type": "true or false", "list_type": "a list", "dict_type": "a table",
                 "model_type": "a table", "int_from_float": "an integer"}
     if kind in expected:
-        return f"expected {expected[kind]}, got {_describe(inp)}"
+        return f"expected {expected[kind]}, got {describe_value(inp)}"
     bounds = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<",
               "less_than_equal": "<="}
     if kind in bounds:
@@ -225,23 +225,9 @@ def _problem(err: Mapping[str, Any]) -> str:
         what = " (a [[parameters]] table)" if loc[-1:] == ("parameters",) else ""
         return f"expected at least {ctx.get('min_length', 1)} entry{what}, got none"
     if kind == "literal_error":
-        return f"expected {ctx.get('expected', '')}, got {_describe(inp)}".replace("'", '"')
+        return f"expected {ctx.get('expected', '')}, got {describe_value(inp)}".replace("'", '"')
     msg = str(err["msg"])
     return msg.removeprefix("Value error, ")
-
-
-def _describe(v: object) -> str:
-    if isinstance(v, bool):
-        return f"boolean {str(v).lower()}"
-    if isinstance(v, str):
-        return f"string {json.dumps(v, ensure_ascii=False)}"
-    if isinstance(v, int | float):
-        return f"number {v!r}"
-    if isinstance(v, list):
-        return "a list"
-    if isinstance(v, Mapping):
-        return "a table"
-    return f"a {type(v).__name__}"
 
 
 def _submodel(annotation: Any) -> type[BaseModel] | None:
@@ -518,7 +504,7 @@ def parse_sweep(data: Mapping[str, Any], source: str = "<dict>",
             loc = _format_loc(_clean_loc(e["loc"]))
             if loc == "economy" and e["type"] in ("string_type", "dict_type"):
                 problem = ("expected the name of an economy file (or of a bundled example) or "
-                           f"an inline [economy] table, got {_describe(e.get('input'))}")
+                           f"an inline [economy] table, got {describe_value(e.get('input'))}")
             else:
                 problem = _problem(e)
             if (loc, problem) not in problems:

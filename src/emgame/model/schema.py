@@ -385,7 +385,7 @@ def _format_loc(loc: Loc) -> str:
     return out
 
 
-def _describe(v: object) -> str:
+def describe_value(v: object) -> str:
     """What a TOML value is, for 'expected X, got Y' messages."""
     if isinstance(v, bool):
         return f"boolean {str(v).lower()}"
@@ -442,15 +442,15 @@ def _pydantic_problem(err: Mapping[str, Any], loc: Loc) -> str:
     if kind == "missing":
         return "required key is missing"
     if kind == "float_type":
-        return f"expected a number, got {_describe(inp)}"
+        return f"expected a number, got {describe_value(inp)}"
     if kind == "int_type":
-        return f"expected an integer, got {_describe(inp)}"
+        return f"expected an integer, got {describe_value(inp)}"
     if kind == "string_type":
-        return f"expected a string, got {_describe(inp)}"
+        return f"expected a string, got {describe_value(inp)}"
     if kind == "list_type":
-        return f"expected a list, got {_describe(inp)}"
+        return f"expected a list, got {describe_value(inp)}"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
-        return f"expected a table, got {_describe(inp)}"
+        return f"expected a table, got {describe_value(inp)}"
     bounds = {"greater_than": ("gt", ">"), "greater_than_equal": ("ge", ">="),
               "less_than": ("lt", "<"), "less_than_equal": ("le", "<=")}
     if kind in bounds:
@@ -460,13 +460,14 @@ def _pydantic_problem(err: Mapping[str, Any], loc: Loc) -> str:
     if kind == "finite_number":
         return f"must be a finite number, got {inp!r}"
     if kind == "literal_error" and err["loc"][-1:] == ("keyword",):  # a wallet's string
-        return f'expected a number >= 0 or "stationary", got {_describe(inp)}'
+        return f'expected a number >= 0 or "stationary", got {describe_value(inp)}'
     if kind == "literal_error":
-        return f"expected {str(ctx['expected']).replace(chr(39), chr(34))}, got {_describe(inp)}"
+        expected = str(ctx["expected"]).replace(chr(39), chr(34))
+        return f"expected {expected}, got {describe_value(inp)}"
     if kind == "too_short":
         return f"expected at least {ctx['min_length']} entries, got {ctx['actual_length']}"
     if kind in ("fixed_type", "wallet_type"):
-        return f"{err['msg']}, got {_describe(inp)}"
+        return f"{err['msg']}, got {describe_value(inp)}"
     return str(err["msg"])
 
 

@@ -14,7 +14,6 @@ import datetime as _dt
 import html
 import json
 import logging
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -29,6 +28,7 @@ from emgame.report.data import (
     solutions_from_store,
     sweep_series,
 )
+from emgame.report.tables import fmt
 from emgame.store import Store, quote
 
 logger = logging.getLogger(__name__)
@@ -72,13 +72,7 @@ def _num(x: Any, digits: int = 5) -> str:
         f = float(x)
     except (TypeError, ValueError):
         return _e(x)
-    if math.isnan(f):
-        return "—"
-    if math.isinf(f):
-        return "∞" if f > 0 else "−∞"
-    if f == 0:
-        return "0"
-    return f"{f:.{digits}g}"
+    return fmt(f, digits)
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *,

@@ -368,31 +368,27 @@ class Store:
             if not new:
                 return 0
             params = list(dict.fromkeys(p for r in new for p, _ in r.params))
-            names = [c for c, _ in POINT_COLUMNS] + params
             rows = [self._point_row(r) + [_param(dict(r.params).get(p)) for p in params]
                     for r in new]
-            table = _arrow(names, [t for _, t in POINT_COLUMNS] + ["DOUBLE"] * len(params),
-                           rows)
-            cols = ", ".join(quote(c) for c in names)
-            self.con.register("__emgame_points", table)
-            try:
-                self.con.execute(f"INSERT OR IGNORE INTO points ({cols}) SELECT {cols} FROM "
-                                 "__emgame_points")
-            finally:
-                self.con.unregister("__emgame_points")
+            self._insert("points", [c for c, _ in POINT_COLUMNS] + params,
+                         [t for _, t in POINT_COLUMNS] + ["DOUBLE"] * len(params), rows)
             trows = [[r.point_id, r.concept] + [_finite(t.get(c)) for c, _ in TYPE_COLUMNS[2:]]
                      for r in new if r.ok for t in r.types]
             if trows:
-                tnames = [c for c, _ in TYPE_COLUMNS]
-                ttable = _arrow(tnames, [t for _, t in TYPE_COLUMNS], trows)
-                tcols = ", ".join(quote(c) for c in tnames)
-                self.con.register("__emgame_types", ttable)
-                try:
-                    self.con.execute(f"INSERT OR IGNORE INTO types ({tcols}) SELECT {tcols} "
-                                     "FROM __emgame_types")
-                finally:
-                    self.con.unregister("__emgame_types")
+                self._insert("types", [c for c, _ in TYPE_COLUMNS],
+                             [t for _, t in TYPE_COLUMNS], trows)
         return len(new)
+
+    def _insert(self, table: str, names: list[str], types: list[str], rows: list) -> None:
+        """``INSERT OR IGNORE`` rows into ``table`` through one Arrow batch (inside the
+        caller's transaction)."""
+        cols = ", ".join(quote(c) for c in names)
+        view = f"__emgame_{table}"
+        self.con.register(view, _arrow(names, types, rows))
+        try:
+            self.con.execute(f"INSERT OR IGNORE INTO {table} ({cols}) SELECT {cols} FROM {view}")
+        finally:
+            self.con.unregister(view)
 
     @staticmethod
     def _point_row(r: PointResult) -> list[Any]:
