@@ -1,5 +1,5 @@
 """Build a calibrated day: an economy description (a plain dict in the economy-file format,
-MODEL.md sections 8 and 10) from hourly profiles.
+docs/model.md: economy files, hourly capacity, storage) from hourly profiles.
 
 Units: electricity in MWh (a period is one hour, so MWh per period = MW), goods and bytecoins in
 USD (the goods price is 1, so electricity prices are USD/MWh). The mapping from profiles and
@@ -362,7 +362,8 @@ def build_day(*, location: generate.Site | str = BUNDLED_LOCATION,
     Returns
     -------
     dict
-        Keys of MODEL.md sections 8 and 10 (``units``, hourly ``capacity``, ``[[storage]]``);
+        The economy-file keys (docs/model.md), with ``units``, hourly ``capacity`` and
+        ``[[storage]]``;
         write it with :func:`emgame.calibration.write_day` or ``tomli_w``.
 
     Raises
@@ -414,7 +415,7 @@ and its profiles, in examples/calibration/, with make_profiles.py (pvlib, demand
   their product); the state of charge is cyclic over the day.
 - Owners of plants and batteries maximise profit: kind classic, quasilinear in goods,
   electricity weights 0.
-- Verification (MODEL.md section 5): every payment burns `fixed` MWh plus `share` of the
+- Verification: every bytecoin payment burns `fixed` MWh plus `share` of the
   electricity it buys. Anchors: Bitcoin used ~138 TWh in 2024, ~0.54% of world electricity
   (Cambridge Digital Mining Industry Report, CCAF, 2025); data centres used ~415 TWh, ~1.5% of
   world electricity (IEA, Energy and AI, 2025). Mapping "world" (the default): share =
@@ -425,7 +426,7 @@ and its profiles, in examples/calibration/, with make_profiles.py (pvlib, demand
   would charge the same 138 TWh twice. Charging the burn to payments is a modelling choice:
   mining burns its electricity whatever the number of transactions, and the real marginal
   energy cost of one payment is near zero.
-- Hourly capacity and [[storage]] are MODEL.md section 10; [units] labels tables only.
+- Hourly capacity, [[storage]] and [units] (labels only): docs/model.md.
 
 This day:"""
 

@@ -1,4 +1,5 @@
-"""Verification energy calibrated to published figures (MODEL.md section 5; docs/calibration.md).
+"""Verification energy calibrated to published figures (docs/calibration.md; the model:
+docs/model.md, verification energy).
 
 In emgame every bytecoin payment burns electricity: a fixed ``v`` per payment
 (``verification.fixed``) plus a share ``κ`` of the electricity the payment buys
