@@ -46,7 +46,13 @@ class Benchmark:
     message: str
 
 
-def competitive(econ: dict) -> Benchmark:
+def competitive(econ: dict, *, charge_net_of_verification: bool = False) -> Benchmark:
+    """The competitive benchmark of ``econ`` (a :func:`build_day` dict).
+
+    A battery stores ``η_c x`` of the ``x`` it buys, as docs/model.md's state-of-charge
+    equation reads; with ``charge_net_of_verification`` it stores ``η_c (1 − κ) x``, the
+    electricity left after the payment's verification burn (the model does not say which).
+    """
     T = econ["periods"]
     cons = econ["consumers"]
     prods = econ["producers"]
@@ -65,6 +71,8 @@ def competitive(econ: dict) -> Benchmark:
     S = np.array([s["energy_capacity"] for s in stor], float)
     G = np.array([s["power_capacity"] for s in stor], float)
     eta_c = np.array([s["charge_efficiency"] for s in stor], float)
+    if charge_net_of_verification:
+        eta_c = eta_c * (1.0 - econ.get("verification", {}).get("share", 0.0))
     eta_d = np.array([s["discharge_efficiency"] for s in stor], float)
 
     # Hourly, the consumers' log utilities aggregate: maximising Σ_h w_h log x_h subject to

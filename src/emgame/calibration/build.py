@@ -420,7 +420,7 @@ and its profiles, in examples/calibration/, with make_profiles.py (pvlib, demand
   (Cambridge Digital Mining Industry Report, CCAF, 2025); data centres used ~415 TWh, ~1.5% of
   world electricity (IEA, Energy and AI, 2025). Mapping "world" (the default): share =
   Bitcoin's share of world electricity, 138 TWh / (415 TWh / 0.015) = 0.004988, so 0.5% of the
-  day's electricity is burnt, as Bitcoin burns 0.5% of the world's. Mapping "data-centres"
+  electricity traded is burnt, as Bitcoin burns 0.5% of the world's. Mapping "data-centres"
   (stress case): a Bitcoin-sized network paid for by data centres alone, share / (1 - share)
   = 138 / 415, share = 0.2495. fixed = 0: Bitcoin's average energy per transaction (~0.8 MWh)
   would charge the same 138 TWh twice. Charging the burn to payments is a modelling choice:
@@ -436,8 +436,8 @@ What to look for: competitive prices of about 26 USD/MWh at night and 24 USD/MWh
 day, the batteries charging on solar and discharging at night until the two prices differ by
 the round-trip loss (26.2 / 23.7 = 1 / (0.95 x 0.95)); without the batteries about 28 at night
 and 21-23 at midday. The data centres buy about their stated daily energy (their budget price,
-25 USD/MWh, is about the day's average competitive price); 0.5% of the electricity produced is
-burnt by verification. (Competitive figures from the independent benchmark in
+25 USD/MWh, is about the day's average competitive price); verification burns 0.5% of the
+electricity traded. (Competitive figures from the independent benchmark in
 tests/calibration/, which checks them.)"""
 
 WIDTH = 96
@@ -448,12 +448,13 @@ def day_toml(**kwargs: object) -> str:
     this day) and the economy written by ``tomli_w``. Takes :func:`build_day`'s arguments."""
     import tomli_w
 
-    day = _build(**{**_defaults(), **kwargs})
+    args = {**_defaults(), **kwargs}
+    day = _build(**args)
     lines = [*textwrap.wrap(day.title, WIDTH), "", *HEADER.splitlines()]
     for n in day.notes:
         lines += textwrap.wrap(n, WIDTH, initial_indent="- ", subsequent_indent="  ",
                                break_on_hyphens=False)
-    if not kwargs:
+    if args == _defaults():  # the bundled day: its checked figures
         lines += ["", *LOOK_FOR.splitlines()]
     head = "\n".join(("# " + x).rstrip() for x in lines)
     return head + "\n\n" + tomli_w.dumps(day.economy)

@@ -23,8 +23,9 @@ The mappings (:func:`mapping`):
     IEA figures is ``415 / 0.015 = 27 667 TWh``, so ``κ = 138 / 27 667 = 0.004988 ≈ 0.5 %``
     (the CCAF's own ratio, with its own world total, is 0.0054). Reading: the bytecoin burns,
     per MWh it pays for, what Bitcoin burns per MWh the world uses. With ``v = 0`` the
-    electricity burnt is then exactly ``κ`` of production, since every MWh produced is bought
-    through a post, so the calibrated day burns 0.5 % of its electricity, as the world does.
+    electricity burnt is then exactly ``κ`` of the electricity traded (every MWh reaches its
+    buyer through a post; what a battery buys and sells again is traded twice), so the
+    calibrated day burns 0.5 % of what it trades, as the world burns 0.5 % on Bitcoin.
 ``"data-centres"`` (a stress case)
     The bytecoin is the data centres' own money and its network is Bitcoin-sized: it burns 138
     TWh for the data centres' 415 TWh. A buyer consumes ``E = (1 - κ) x`` of the ``x`` it
