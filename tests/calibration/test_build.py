@@ -241,3 +241,20 @@ def test_other_days_need_the_calibrate_extra(monkeypatch):
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         build_day(**kwargs)
+
+
+def test_days_of_other_lengths(tmp_path):
+    """Profiles over T periods give an economy of T periods (default labels 1..T), with goods
+    payments verified in period 1 (noon, period 13, only exists on a 24-hour day)."""
+    solar = tmp_path / "s.csv"
+    solar.write_text("# kind: availability\nperiod,pv\n1,0\n2,0.5\n3,1\n4,0.5\n5,0\n6,0\n",
+                     encoding="utf-8")
+    loads = tmp_path / "l.csv"
+    loads.write_text("# kind: load\nperiod,dc\n1,1\n2,2\n3,3\n4,2\n5,1\n6,1\n", encoding="utf-8")
+    d = build_day(availability=solar, load_profiles=loads,
+                  data_centres=(DataCentres("dc", "dc", 2),),
+                  solar=(SolarFarms("pv", "pv", 1, 10.0),), storage=())
+    assert d["periods"] == 6 and d["period_labels"] == ["1", "2", "3", "4", "5", "6"]
+    assert d["market"]["goods_settlement_period"] == 1
+    assert "storage" not in d
+    assert d["consumers"][0]["utility"]["weights"] == [0.1, 0.2, 0.3, 0.2, 0.1, 0.1]

@@ -207,7 +207,7 @@ def _build(*, location: generate.Site | str, date: dt.date | str,
            data_centres: Sequence[DataCentres], solar: Sequence[SolarFarms],
            dispatchable: Sequence[Dispatchable], storage: Sequence[Batteries],
            budget_price: float, verification: str | VerificationMapping,
-           utility: str, r: float | None, goods_settlement_period: int,
+           utility: str, r: float | None, goods_settlement_period: int | None,
            name: str | None) -> CalibratedDay:
     avail = _as_profiles(availability, "availability") or _default_profiles(
         "availability", location, date)
@@ -217,6 +217,9 @@ def _build(*, location: generate.Site | str, date: dt.date | str,
             f"the periods differ from those of {avail.source}: {list(loads.labels)} vs"
             f" {list(avail.labels)}"))])
     T = avail.periods
+    if goods_settlement_period is None:
+        # Goods payments are verified at noon on a 24-hour day (hour 12h, period 13).
+        goods_settlement_period = 13 if T == 24 else 1
     if not budget_price > 0:
         raise ValueError(f"budget_price must be > 0 (USD/MWh), got {budget_price}")
     if utility not in ("cobb_douglas", "ces"):
@@ -336,7 +339,7 @@ def build_day(*, location: generate.Site | str = BUNDLED_LOCATION,
               budget_price: float = BUDGET_PRICE,
               verification: str | VerificationMapping = "world",
               utility: str = "cobb_douglas", r: float | None = None,
-              goods_settlement_period: int = 13, name: str | None = None) -> dict:
+              goods_settlement_period: int | None = None, name: str | None = None) -> dict:
     """A calibrated day as an economy description (a dict in the economy-file format).
 
     Parameters
@@ -465,7 +468,7 @@ def _defaults() -> dict:
             "load_profiles": None, "daily_energy": None, "data_centres": DATA_CENTRES,
             "solar": SOLAR, "dispatchable": DISPATCHABLE, "storage": BATTERIES,
             "budget_price": BUDGET_PRICE, "verification": "world", "utility": "cobb_douglas",
-            "r": None, "goods_settlement_period": 13, "name": None}
+            "r": None, "goods_settlement_period": None, "name": None}
 
 
 def write_day(path: str | Path, **kwargs: object) -> Path:

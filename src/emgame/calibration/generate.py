@@ -163,9 +163,9 @@ def solar_availability(location: Site | str, day: dt.date | str,
     gives no weather, so they are stated assumptions (the defaults are roughly Phoenix's
     late-June daily mean).
     """
+    site = site_of(location)
     pd = _require("pandas")
     pvlib = _require("pvlib")
-    site = site_of(location)
     d = _day(day)
     loc = pvlib.location.Location(site.latitude, site.longitude, tz=site.tz,
                                   altitude=site.altitude, name=site.name)
