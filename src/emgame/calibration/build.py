@@ -322,9 +322,7 @@ def _build(*, location: generate.Site | str, date: dt.date | str,
     notes.append(f"verification ({vmap.name}): {vmap.arithmetic}")
     title = _title(avail, loads)
     econ["name"] = name or f"A calibrated day: {title}"
-    return CalibratedDay(econ, f"A calibrated day: {title}. AI data centres buy electricity"
-                         " from solar farms, gas plants and batteries, paying in bytecoins"
-                         " whose verification burns electricity.", tuple(notes))
+    return CalibratedDay(econ, f"A calibrated day: {title}.", tuple(notes))
 
 
 def build_day(*, location: generate.Site | str = BUNDLED_LOCATION,
@@ -396,6 +394,9 @@ def _title(avail: Profiles, loads: Profiles) -> str:
     return ", ".join(x for x in (where, when) if x)
 
 
+SUBTITLE = ("AI data centres buy electricity hour by hour from solar farms, gas plants and"
+            " batteries, paying in bytecoins whose verification burns electricity.")
+
 HEADER = """\
 Units: electricity in MWh (a period is one hour, so MWh per period = MW), goods and bytecoins
 in USD; the goods price is 1, so electricity prices are USD/MWh.
@@ -453,7 +454,8 @@ def day_toml(**kwargs: object) -> str:
 
     args = {**_defaults(), **kwargs}
     day = _build(**args)
-    lines = [*textwrap.wrap(day.title, WIDTH), "", *HEADER.splitlines()]
+    lines = [*textwrap.wrap(day.title, WIDTH), *textwrap.wrap(SUBTITLE, WIDTH), "",
+             *HEADER.splitlines()]
     for n in day.notes:
         lines += textwrap.wrap(n, WIDTH, initial_indent="- ", subsequent_indent="  ",
                                break_on_hyphens=False)
