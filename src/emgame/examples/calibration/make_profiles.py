@@ -52,6 +52,7 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
 
     site = site_of(args.location)
+    args.out.mkdir(parents=True, exist_ok=True)
     versions = library_versions()
     common = {
         "generator": "emgame/examples/calibration/make_profiles.py",
