@@ -2,7 +2,8 @@
 as they are done and go to a sink (the results store), which alone writes.
 
 By default the points run on a local ``dask.distributed`` cluster with one single-threaded worker
-process per core; ``scheduler="tcp://HOST:PORT"`` sends them to an existing cluster instead
+process per core (numba's parallel kernels in each worker get that worker's share of the cores,
+not all of them); ``scheduler="tcp://HOST:PORT"`` sends them to an existing cluster instead
 (whose workers must be able to import :mod:`emgame`); ``serial=True`` solves them in this process,
 one after the other, without Dask (for debugging and to measure Dask's overhead).
 
@@ -17,14 +18,19 @@ down; a single point that still fails is stored with status ``error`` and the re
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from emgame.analysis.sweep import Sweep, Task, tasks
-from emgame.analysis.worker import ERROR, PointResult, failed_result, solve_task
+from emgame.analysis.worker import (
+    ERROR,
+    PointResult,
+    available_cores,
+    failed_result,
+    solve_task,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -86,10 +92,16 @@ class RunReport:
 
 def default_workers() -> int:
     """Cores this process may use (one single-threaded worker process per core)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
+    return available_cores()
+
+
+def workers_per_host(info: Mapping[str, Any]) -> int:
+    """The most worker processes on one machine, from the scheduler's worker list."""
+    hosts: dict[str, int] = {}
+    for address, w in (info.get("workers") or {}).items():
+        host = w.get("host") or address.rsplit(":", 1)[0]
+        hosts[host] = hosts.get(host, 0) + 1
+    return max(hosts.values(), default=1)
 
 
 def probe() -> dict[str, Any]:
@@ -216,9 +228,12 @@ def _run_dask(run: _Run, scheduler: str | None, workers: int | None,
         except (ImportError, OSError, TimeoutError) as exc:
             raise SweepRunError(f"the Dask workers cannot run emgame ({type(exc).__name__}: "
                                 f"{exc}); install emgame where the workers run") from None
-        n_workers = max(1, len(client.scheduler_info(n_workers=-1).get("workers", {})))
+        info = client.scheduler_info(n_workers=-1)
+        n_workers = max(1, len(info.get("workers", {})))
         startup = time.perf_counter() - started
-        work = tasks(run.sweep, run.pending, chunk_size, n_workers)
+        # Each worker is single-threaded, but numba's parallel kernels would start a thread per
+        # core in every worker: each gets its share of its machine's cores instead.
+        work = tasks(run.sweep, run.pending, chunk_size, n_workers, workers_per_host(info))
         logger.info("sweep %s: %d tasks on %s", run.sweep.name, len(work), executor)
         run.begin(n_workers)
         of: dict[str, Task] = {}
