@@ -111,7 +111,7 @@ def test_solution_tables_render_in_100_columns(states):
     assert "NOT an equilibrium" not in text
     if states:
         assert "expected over 2 states" in text
-        assert "verif." in text and "consumed" in text
+        assert "burnt" in text and "consumed" in text
     else:
         assert "verification is free" in text
 
@@ -166,7 +166,7 @@ def test_comparison_tables_and_dict():
     comp = _solution(econ, "competitive", scale=1.5)
     text = _text(tables.comparison_tables(nash, comp))
     _assert_fits(text)
-    for s in ("Relative prices", "Nash", "compet.", "gap", "ratio", "Utility per agent",
+    for s in ("Relative prices", "Nash", "compet.", "gap", "ratio", "Utility and equivalent variation", "Welfare",
               "Competitive equilibrium found"):
         assert s in text
 
