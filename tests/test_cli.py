@@ -206,7 +206,7 @@ def test_examples_from_another_folder(tmp_path, monkeypatch):
     _write(tmp_path, "first.toml", "# The first one.\n#\n# More words.\nname = 'a'\n")
     _write(tmp_path, "second.toml", "\n# Second: with [brackets].\nname = 'b'\n")
     _write(tmp_path, "notes.txt", "not an example")
-    monkeypatch.setattr("emgame.cli._examples_dir", lambda: tmp_path)
+    monkeypatch.setattr("emgame.cli.economy._examples_dir", lambda: tmp_path)
     result = runner.invoke(app, ["examples"])
     assert result.exit_code == 0, result.output
     assert "The first one." in result.stdout
