@@ -252,19 +252,23 @@ def fields(solution: Solution, role: str) -> list[Field]:
 
 
 def flat(field: Field, states: int) -> Iterator[tuple[str, np.ndarray]]:
-    """``(column name, 1-D values)`` of one field, one column per period (and state)."""
+    """``(column name, 1-D values)`` of one field, one column per period (and state); each
+    column contiguous (one transposing copy per field), so that Arrow and pandas take it
+    without copying again."""
     v = field.values
     if field.axis in ("type", "text", "bool"):
         yield field.name, v
     elif field.axis == "period":
-        for t in range(v.shape[1]):
-            yield f"{field.name}_{t + 1}", v[:, t]
+        vt = np.ascontiguousarray(np.asarray(v).T)
+        for t in range(vt.shape[0]):
+            yield f"{field.name}_{t + 1}", vt[t]
     else:
-        for s in range(v.shape[1]):
-            for t in range(v.shape[2]):
+        vt = np.ascontiguousarray(np.asarray(v).transpose(1, 2, 0))
+        for s in range(vt.shape[0]):
+            for t in range(vt.shape[1]):
                 name = (f"{field.name}_{t + 1}" if states == 1
                         else f"{field.name}_s{s + 1}_{t + 1}")
-                yield name, v[:, s, t]
+                yield name, vt[s, t]
 
 
 # --------------------------------------------------------------------------------------------

@@ -17,9 +17,12 @@ down; a single point that still fails is stored with status ``error`` and the re
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -193,6 +196,34 @@ class _Run:
                          executor)
 
 
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored in this process for the duration (child processes started meanwhile
+    inherit that); a no-op outside the main thread, where signals cannot be changed."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _ignore_interrupts() -> Any:
+    """A Dask worker plugin: the worker process ignores SIGINT (its client stops it)."""
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class IgnoreInterrupts(WorkerPlugin):
+        idempotent = True
+
+        def setup(self, worker: Any) -> None:
+            if threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    return IgnoreInterrupts()
+
+
 def _run_dask(run: _Run, scheduler: str | None, workers: int | None,
               chunk_size: int | None) -> RunReport:
     import distributed
@@ -219,9 +250,15 @@ def _run_dask(run: _Run, scheduler: str | None, workers: int | None,
             # No dashboard; the scheduler's HTTP endpoint on a free port (":0"), so that
             # two sweeps on one machine do not fight over 8787. Workers log only what is
             # fatal: their shutdown chatter is noise, and a failed task reaches the client.
-            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                   dashboard_address=":0", silence_logs=logging.CRITICAL)
+            # Ctrl-C goes to the whole process group: the local workers ignore it (they
+            # inherit the ignored signal when started, and a plugin keeps it so for workers
+            # restarted later); this process stops them itself, so the user sees one line,
+            # not a traceback per worker.
+            with _sigint_ignored():
+                cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                       dashboard_address=":0", silence_logs=logging.CRITICAL)
             client = Client(cluster)
+            client.register_plugin(_ignore_interrupts(), name="emgame-ignore-sigint")
             executor = f"local Dask cluster ({n} worker processes)"
         try:
             client.submit(probe, pure=False).result(timeout=120)

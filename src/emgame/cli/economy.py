@@ -194,9 +194,9 @@ def examples(
     name: Annotated[str | None, typer.Argument(
         help="Example or study to write out (studies/NAME for a study); omit to list them.",
         metavar="NAME", show_default=False)] = None,
-    out: Annotated[Path | None, typer.Option(
-        "--out", "-o", help="Where to write it: a file, or a folder (ends in / or exists).",
-        show_default=False)] = None,
+    out: Annotated[str | None, typer.Option(
+        "--out", "-o", help="Where to write it: a file, or a folder (ends in / or exists; "
+                            "created).", show_default=False)] = None,
     force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing file.")]
     = False,
 ) -> None:
@@ -217,8 +217,8 @@ def examples(
         fail(f"no bundled example or study named {name!r}; the examples are: "
              f"{', '.join(found) or '(none)'}; the studies: "
              f"{', '.join(STUDIES + s for s in found_studies) or '(none)'}")
-    target = out if out is not None else Path(f"{key}.toml")
-    if target.is_dir() or (out is not None and str(out).endswith(("/", "\\"))):
+    target = Path(out) if out is not None else Path(f"{key}.toml")
+    if target.is_dir() or (out is not None and out.endswith(("/", "\\"))):
         target = target / f"{key}.toml"
     if target.exists() and not force:
         fail(f"{target}: exists; not overwritten (use --force)", EXIT_REFUSED)

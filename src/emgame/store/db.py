@@ -211,6 +211,29 @@ def _finite(x: Any) -> Any:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Ctrl-C (SIGINT) during the block is held back and raised when the block is done, so
+    that a batch is written whole (or rolled back) before the sweep stops. A no-op outside
+    the main thread."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[Any] = []
+    previous = signal.signal(signal.SIGINT, lambda *a: caught.append(a))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught and callable(previous):
+        previous(*caught[0])
+    elif caught:
+        raise KeyboardInterrupt
+
+
 def _connected(method: F) -> F:
     """Run ``method`` connected to the store (a no-op when the connection is held)."""
 
@@ -302,14 +325,19 @@ class Store:
             delay = min(0.5, delay * 1.5)
 
     def _disconnect(self) -> None:
-        if self.con is not None:
+        # Forget the connection first: an interrupt (Ctrl-C) during the close must not leave
+        # a closed connection behind that looks open.
+        con, self.con = self.con, None
+        if con is None:
+            return
+        try:
             if not self.read_only:
                 try:
-                    self.con.execute("CHECKPOINT")
+                    con.execute("CHECKPOINT")
                 except duckdb.Error as exc:  # a checkpoint is an optimisation only
                     logger.debug("checkpoint failed: %s", exc)
-            self.con.close()
-            self.con = None
+        finally:
+            con.close()
 
     @contextlib.contextmanager
     def session(self) -> Iterator[None]:
@@ -435,7 +463,7 @@ class Store:
         """
         if not results:
             return 0
-        with self._transaction():
+        with _interrupts_deferred(), self._transaction():
             keys = [r.key for r in results]
             present = {(a, b) for a, b in self.con.execute(
                 "SELECT point_id, concept FROM points WHERE (point_id, concept) IN "
@@ -469,7 +497,8 @@ class Store:
         try:
             self.con.execute(f"INSERT OR IGNORE INTO {table} ({cols}) SELECT {cols} FROM {view}")
         finally:
-            self.con.unregister(view)
+            with contextlib.suppress(duckdb.Error):  # the transaction's error comes first
+                self.con.unregister(view)
 
     @staticmethod
     def _point_row(r: PointResult) -> list[Any]:
