@@ -44,8 +44,8 @@ WORK = Path(os.environ.get("TMPDIR", "/tmp")) / "emgame-output-scale"
 def build(n: int, seed: int = 0):  # noqa: ANN201
     """The benchmark economy with ``n`` consumer types (see the module notes)."""
     import numpy as np
-
     from benchmarks.economies import _producers
+
     from emgame.model.economy import Economy, Market, Population
 
     rc, rp = (np.random.default_rng(s) for s in np.random.SeedSequence([seed, n, 11]).spawn(2))

@@ -352,8 +352,8 @@ def test_solve_bundled_example_both_tables(tmp_path):
 
 @solver_landed
 def test_solve_no_equilibrium_exits_1(tmp_path):
-    """A lone producer valuing electricity bids without bound: no Nash equilibrium (MODEL.md
-    section 6, sole sellers)."""
+    """A lone producer valuing electricity bids without bound: no Nash equilibrium
+    (docs/model.md, "Solution concepts", sole sellers)."""
     path = _write(tmp_path, "sole.toml", GOOD.replace("count = 3", "count = 1"))
     result = runner.invoke(app, ["solve", str(path), "--json"])
     assert result.exit_code == 1, result.output

@@ -1,5 +1,5 @@
-"""Economy files (MODEL.md section 8): every rule refuses a bad file with a message naming the
-file and the key; the bundled examples load; files and dictionaries round-trip."""
+"""Economy files (docs/model.md, "Economy files"): every rule refuses a bad file with a message
+naming the file and the key; the bundled examples load; files and dictionaries round-trip."""
 
 from __future__ import annotations
 
@@ -350,7 +350,8 @@ def test_ai_solar_day_is_the_seed_economy() -> None:
     assert len(e.producers) == 3 and np.all(e.producers.returns < 1)
     assert not e.costly_verification and e.market.settlement == "simultaneous"
     np.testing.assert_allclose(e.consumers.weights.sum(axis=1), 1.0, atol=1e-12)
-    # Capacity leaves room to use all goods (MODEL.md section 3, goods in an all-ai economy).
+    # Capacity leaves room to use all goods (docs/model.md, "Prices and allocations", goods in
+    # an all-ai economy).
     p = e.producers
     phi_k = (p.capacity / p.productivity) ** (1 / p.returns)
     assert float(p.count @ phi_k) * e.periods > e.goods_supply

@@ -167,8 +167,8 @@ def test_comparison_tables_and_dict():
     comp = _solution(econ, "competitive", scale=1.5)
     text = _text(tables.comparison_tables(nash, comp))
     _assert_fits(text)
-    for s in ("Relative prices", "Nash", "compet.", "gap", "ratio", "Utility and equivalent variation", "Welfare",
-              "Competitive equilibrium found"):
+    for s in ("Relative prices", "Nash", "compet.", "gap", "ratio",
+              "Utility and equivalent variation", "Welfare", "Competitive equilibrium found"):
         assert s in text
 
     cmp = comparison(nash, comp)

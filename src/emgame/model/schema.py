@@ -132,7 +132,8 @@ class _Table(BaseModel):
 
 
 class MarketTable(_Table):
-    """``[market]``: settlement, horizon, ``t0`` and the discount ``β`` (MODEL.md sections 4, 5)."""
+    """``[market]``: settlement, horizon, ``t0`` and the discount ``β`` (docs/model.md,
+    "Budgets" and "The crypto layer")."""
 
     settlement: Literal["simultaneous", "prepaid"] = "simultaneous"
     horizon: Literal["short-run", "long-run"] = "short-run"
@@ -165,7 +166,7 @@ class UtilityTable(_Table):
 
 
 class ConsumerTable(_Table):
-    """One ``[[consumers]]`` entry (MODEL.md section 2)."""
+    """One ``[[consumers]]`` entry (docs/model.md, "Agents")."""
 
     name: str
     count: Count
@@ -176,7 +177,7 @@ class ConsumerTable(_Table):
 
 
 class ProducerTable(_Table):
-    """One ``[[producers]]`` entry (MODEL.md section 2)."""
+    """One ``[[producers]]`` entry (docs/model.md, "Agents")."""
 
     name: str
     count: Count
@@ -190,7 +191,7 @@ class ProducerTable(_Table):
 
 
 class EconomyFile(_Table):
-    """A whole economy file (MODEL.md section 8)."""
+    """A whole economy file (docs/model.md, "Economy files")."""
 
     name: str | None = None
     periods: Count

@@ -12,9 +12,7 @@ point is not an equilibrium, and a whole-number parameter (a count) is drawn as 
 
 from __future__ import annotations
 
-import ast
 import math
-import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,9 +20,26 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from emgame.report.curves import reference_curve
+from emgame.report.labels import (
+    COLUMN_LABELS,
+    PATH_LABELS,
+    RELATIVE_PRICE,
+    column_label,
+    parameter_label,
+    plain,
+    short_label,
+)
+
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+
+__all__ = ["COLUMN_LABELS", "PATH_LABELS", "RELATIVE_PRICE", "Fit", "Series",
+           "allocations_figure", "column_label", "fit_power_law", "lump_types",
+           "parameter_label", "plain", "prices_figure", "reference_curve",
+           "replication_figure", "save", "short_label", "sweep_figure", "sweep_panels",
+           "to_bytes"]
 
 CONCEPT_NAMES = {"nash": "Nash", "competitive": "competitive"}
 CONCEPT_STYLE = {"nash": {"color": "#1f5fa8", "linestyle": "-", "marker": "o"},
@@ -34,100 +49,6 @@ FORMAT_NAMES = ".png, .svg or .pdf"
 MAX_TYPES_DRAWN = 12
 """Types drawn one by one in an allocations figure; the rest are one "other types" bar."""
 WIDTH, HEIGHT = 7.5, 4.4
-
-RELATIVE_PRICE = r"relative price $p^t/p^0$ (goods per unit of electricity)"
-
-COLUMN_LABELS: dict[str, str] = {
-    "mean_relative_price": r"mean relative price $p^t/p^0$ (goods per unit of electricity)",
-    "min_relative_price": r"lowest relative price $p^t/p^0$ (goods per unit of electricity)",
-    "max_relative_price": r"highest relative price $p^t/p^0$ (goods per unit of electricity)",
-    "price_goods": r"price of goods $p^0$ (bytecoins per unit)",
-    "production_total": "electricity produced (units, all periods)",
-    "verification_total": "electricity burnt by verification (units, all periods)",
-    "verification_share": "share of electricity burnt by verification",
-    "consumption_total": "electricity consumed (units, all periods)",
-    "capacity_total": r"total capacity $\sum_j n_j K_j$ (electricity per period)",
-    "participation": "participation (share of agent–post pairs with a bid)",
-    "active_posts": "electricity posts that trade",
-    "mean_markup": r"mean markup $(p^t/p^0)/MC$",
-    "mean_lerner": "mean Lerner index",
-    "max_regret": "largest regret (utility)",
-    "max_relative_regret": "largest relative regret",
-    "seconds": "solve time (s)",
-    "seconds_worker": "time per point on the worker (s)",
-    "iterations": "solver iterations",
-    # per-type columns (--type)
-    "utility": "utility of one agent",
-    "capacity": "capacity per producer K (electricity per period)",
-    "electricity_total": "electricity received per agent (units, all periods)",
-    "goods": "goods consumed per agent (units)",
-    "posts_paid": "electricity posts paid on per agent",
-}
-
-PATH_LABELS: dict[str, str] = {
-    "count": "agents per type",
-    "endowment": r"endowment $\omega$ (goods per agent)",
-    "productivity": r"productivity $\theta$",
-    "returns": "returns to scale $c$",
-    "capacity": r"capacity $\bar K$ (electricity per period)",
-    "capacity_cost": r"capacity cost $\rho$ (goods per unit of capacity)",
-    "wallet": "wallet $W$ (bytecoins)",
-    "fixed": "fixed verification cost $v$ (electricity per payment)",
-    "share": r"verification share $\kappa$ (of electricity received)",
-    "probability": "probability of the state",
-    "discount": r"discount $\beta$",
-    "goods_settlement_period": "goods settlement period $t_0$",
-    "weights": "utility weight $a_t$",
-    "goods_weight": "goods weight $a_0$",
-    "gamma": r"CRRA curvature $\gamma$",
-    "r": "CES exponent $r$",
-}
-
-
-def short_label(path: str, label: str | None = None) -> str:
-    """A parameter's name for a legend: its own label, else what the path's field is (without
-    units) and, where the path names a type, which (``agents per type (farms)``)."""
-    if label:
-        return label
-    parts = path.split(".")
-    leaf = parts[-1].split("[")[0]
-    base = PATH_LABELS.get(leaf)
-    if base is None:
-        return path
-    base = base.split(" (")[0]
-    who = parts[1] if len(parts) == 3 and parts[0] in ("consumers", "producers") else None
-    if who == "*":
-        who = f"all {parts[0]}"
-    return f"{base} ({who})" if who else base
-
-
-def parameter_label(path: str, operation: str = "set", label: str | None = None) -> str:
-    """An axis label for a swept parameter: its own ``label``, else one made from the path."""
-    if label:
-        return label
-    leaf = path.split(".")[-1].split("[")[0]
-    if operation == "multiply":
-        what = "replication factor $n$" if leaf == "count" else f"factor on {path}"
-        return f"{what} (× base {leaf})"
-    base = PATH_LABELS.get(leaf)
-    return f"{base}: {path}" if base else path
-
-
-def column_label(column: str) -> str:
-    return COLUMN_LABELS.get(column, column)
-
-
-_TEX = {r"\sum": "Σ", r"\rho": "ρ", r"\theta": "θ", r"\omega": "ω", r"\kappa": "κ",
-        r"\beta": "β", r"\gamma": "γ", r"\bar K": "K̄", r"\max": "max"}
-
-
-def plain(label: str) -> str:
-    """A label without matplotlib's mathtext (for HTML and terminal text)."""
-    out = label
-    for tex, char in _TEX.items():
-        out = out.replace(tex, char)
-    return out.replace("$", "").replace("{", "").replace("}", "")
-
 
 def _log_ticks(ax: Axes, values: np.ndarray) -> None:
     """On a log x axis with few distinct values, tick those values in plain numbers."""
@@ -601,68 +522,3 @@ def replication_figure(n: Sequence[float], gap: Sequence[float], *,
     ax.set_title(title + (f" (rate $n^{{{fit.b:.3f}}}$)" if fit else ""), fontsize=11)
     ax.legend(frameon=False, loc="lower left")  # the gap falls to the right: the corner is free
     return fig, fit
-
-
-# --------------------------------------------------------------------------------------------
-# Reference curves: a small, safe arithmetic language in x.
-# --------------------------------------------------------------------------------------------
-
-_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-           ast.Div: operator.truediv, ast.Pow: operator.pow}
-_UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos}
-_FUNCTIONS = {"sqrt": np.sqrt, "log": np.log, "log10": np.log10, "exp": np.exp, "abs": np.abs}
-
-
-def reference_curve(expression: str) -> Callable[[np.ndarray], np.ndarray]:
-    """A function of ``x`` from an arithmetic expression such as ``(1/2)*(x/(x-1))**2``.
-
-    Numbers, ``x``, ``+ - * / **``, parentheses and ``sqrt log log10 exp abs``; nothing else.
-
-    Raises
-    ------
-    ValueError
-        For anything outside that language.
-    """
-    try:
-        tree = ast.parse(expression.strip(), mode="eval")
-    except SyntaxError as exc:
-        raise ValueError(f"cannot read the expression {expression!r}: {exc.msg}") from None
-
-    def check(node: ast.AST) -> None:
-        if isinstance(node, ast.Expression):
-            check(node.body)
-        elif isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-            check(node.left)
-            check(node.right)
-        elif isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
-            check(node.operand)
-        elif isinstance(node, ast.Constant) and isinstance(node.value, int | float) \
-                and not isinstance(node.value, bool):
-            pass
-        elif isinstance(node, ast.Name) and node.id == "x":
-            pass
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-                and node.func.id in _FUNCTIONS and len(node.args) == 1 and not node.keywords:
-            check(node.args[0])
-        else:
-            raise ValueError(f"the expression {expression!r} may use numbers, x, + - * / **, "
-                             f"parentheses and {', '.join(_FUNCTIONS)}; not "
-                             f"{ast.unparse(node) if hasattr(ast, 'unparse') else node!r}")
-
-    check(tree)
-
-    def evaluate(node: ast.AST, x: np.ndarray) -> Any:
-        if isinstance(node, ast.Expression):
-            return evaluate(node.body, x)
-        if isinstance(node, ast.BinOp):
-            return _BINARY[type(node.op)](evaluate(node.left, x), evaluate(node.right, x))
-        if isinstance(node, ast.UnaryOp):
-            return _UNARY[type(node.op)](evaluate(node.operand, x))
-        if isinstance(node, ast.Constant):
-            return float(node.value)
-        if isinstance(node, ast.Name):
-            return x
-        assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-        return _FUNCTIONS[node.func.id](evaluate(node.args[0], x))
-
-    return lambda x: evaluate(tree, np.asarray(x, dtype=float))
