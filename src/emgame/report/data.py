@@ -54,6 +54,7 @@ class SolutionSet:
     params: Mapping[str, Any] = field(default_factory=dict)
     point: str = ""
     types_total: int | None = None  # all types of the economy, when only some are listed
+    comparison: Mapping[str, Any] | None = None  # Nash against competitive, when both are here
 
     @property
     def subtitle(self) -> str:
@@ -115,7 +116,8 @@ def solutions_from_parquet(path: str | Path) -> SolutionSet:
     if not sols:
         raise SourceError(f"{p}: holds no solution")
     first = next(iter(sols.values()))
-    return SolutionSet(str(first.get("economy") or p.stem), sols, str(p), types_total=total)
+    return SolutionSet(str(first.get("economy") or p.stem), sols, str(p), types_total=total,
+                       comparison=meta.get("comparison"))
 
 
 def _parquet_rows(path: Path, concept: str, summary: Mapping[str, Any]
@@ -206,13 +208,15 @@ def load_solutions(path: str | Path) -> SolutionSet:
     if is_parquet(p):
         return solutions_from_parquet(p)
     if p.suffix.lower() == ".toml":
+        from emgame.report.compare import comparison
         from emgame.solve import solve_both
 
         economy = load_economy(p)
         nash, competitive = solve_both(economy)
         return SolutionSet(economy.name, {"nash": nash.to_dict(),
                                           "competitive": competitive.to_dict()},
-                           str(p), economy_to_dict(economy))
+                           str(p), economy_to_dict(economy),
+                           comparison=comparison(nash, competitive))
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -229,7 +233,8 @@ def load_solutions(path: str | Path) -> SolutionSet:
     else:
         raise SourceError(f"{p}: not a solution JSON (no 'concept', no 'nash'/'competitive')")
     first = next(iter(sols.values()))
-    return SolutionSet(str(first.get("economy") or p.stem), sols, str(p))
+    cmp = data.get("comparison") if isinstance(data.get("comparison"), dict) else None
+    return SolutionSet(str(first.get("economy") or p.stem), sols, str(p), comparison=cmp)
 
 
 def point_at(store: Store, sweep_row: Mapping[str, Any], at: Mapping[str, float]) -> str:

@@ -205,6 +205,39 @@ def _sum_expected(per_state: Sequence[Sequence[Any]] | None,
     return float(np.nansum(p @ a))
 
 
+def welfare_section(cmp: Mapping[str, Any]) -> str:
+    """Nash against competitive (docs/model.md, "Welfare"): the aggregate measures, each
+    type's equivalent variation (the first rows) and the notes."""
+    w = cmp.get("welfare") or {}
+    profit = w.get("profit") or {}
+    out = ["<h2>Welfare: Nash relative to competitive</h2>",
+           table(["measure (goods, p⁰ = 1)", "value"], [
+               ("consumer surplus ΔCS = Σ_h n_h EV_h", w.get("consumer_surplus")),
+               ("producer surplus ΔPS = Σ_j n_j EV_j", w.get("producer_surplus")),
+               ("deadweight loss of market power DWL = −(ΔCS + ΔPS)", w.get("deadweight_loss")),
+               ("profit Σ_j n_j π_j, Nash", profit.get("nash")),
+               ("profit Σ_j n_j π_j, competitive", profit.get("competitive")),
+               ("Σ_i n_i EV_i over the value of competitive consumption",
+                w.get("equivalent_variation_relative"))], text_columns=(0,)),
+           "<p class=\"meta\">EV: the goods that, given to an agent at the competitive "
+           "prices, change its utility as the move from the competitive benchmark to the Nash "
+           "equilibrium does (negative: a loss). The surpluses are money-metric (sums of EV); "
+           "the deadweight loss is reported only when every type has an EV. Profit π = "
+           "Σ_t (p/p⁰) q − inputs (− ρK in the long run) at each concept's prices.</p>"]
+    util = cmp.get("utility") or {}
+    rows = [(r.get("name"), role[:-1], r.get("nash"), r.get("competitive"),
+             r.get("difference"), r.get("equivalent_variation"))
+            for role in ("consumers", "producers") for r in util.get(role) or []]
+    if rows:
+        out.append(table(["type", "role", "utility, Nash", "utility, competitive",
+                          "difference", "EV per agent (goods)"], rows[:MAX_ROWS],
+                         text_columns=(0, 1)))
+    notes = cmp.get("notes") or []
+    if notes:
+        out.append("<ul>" + "".join(f"<li>{_e(n)}</li>" for n in notes[:10]) + "</ul>")
+    return "\n".join(out)
+
+
 def solution_report(data: SolutionSet) -> str:
     """The page for one economy: status, economy, prices, types, totals and figures."""
     sols = data.solutions
@@ -286,6 +319,8 @@ def solution_report(data: SolutionSet) -> str:
             body.append(table(["total (all agents, whole day)", "value"], [
                 ("electricity produced", prod), ("burnt by verification", burnt),
                 ("share burnt", burnt / prod if prod else None)]))
+    if data.comparison:
+        body.append(welfare_section(data.comparison))
     body.append(embed(figures.allocations_figure(sols, probs, subtitle=data.subtitle),
                       "allocations by type",
                       "Left: electricity consumed per period by all agents of each type. "
