@@ -297,14 +297,18 @@ def solution_report(data: SolutionSet) -> str:
         body.append(f"<h3>{_e(figures.CONCEPT_NAMES[c].capitalize())}</h3>")
         trow = []
         listed = 0
+        atol = float((s.get("certificate") or {}).get("atol") or 0.0)
         for role in ("consumers", "producers"):
             for r in (s.get(role) or [])[:MAX_ROWS - listed]:
                 listed += 1
+                regret = r.get("regret")
+                if regret is not None and -atol <= regret < 0:
+                    regret = 0.0  # rounding: a regret is never negative
                 trow.append((r["name"], role[:-1], r.get("count"), r.get("utility"),
                              sum(v or 0 for v in r.get("electricity") or []),
                              _sum_expected(r.get("consumption"), probs),
                              _sum_expected(r.get("verification"), probs),
-                             r.get("capacity"), _mean(r.get("markups")), r.get("regret")))
+                             r.get("capacity"), _mean(r.get("markups")), regret))
         body.append(table(["type", "role", "count", "utility", "electricity received",
                            "consumed", "burnt by verification", "capacity K", "mean markup",
                            "regret"], trow, text_columns=(0, 1)))
