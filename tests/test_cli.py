@@ -454,7 +454,8 @@ def test_a_missing_extra_is_named(tmp_path, monkeypatch):
 
 def test_compilation_is_announced():
     """A kernel compiled in this process (a cold cache: numba fires its compile event only
-    on a cache miss) makes the CLI say so once, on standard error."""
+    on a cache miss) for longer than a moment makes the CLI say so once, on standard error;
+    a quick compilation says nothing."""
     import contextlib
     import io
 
@@ -466,6 +467,21 @@ def test_compilation_is_announced():
     for listener in common._NOTICE:  # left by earlier solves in this process
         event.unregister("numba:compile", listener)
     common._NOTICE.clear()
+    import time
+
+    @numba.njit
+    def quick(x):  # noqa: ANN001, ANN202
+        return x - 1
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        common.announce_compilation()
+        quick(1)
+        time.sleep(0.05)
+    assert err.getvalue() == ""  # compiled in well under NOTICE_AFTER
+    for listener in common._NOTICE:
+        event.unregister("numba:compile", listener)
+    common._NOTICE.clear()
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
         common.announce_compilation()
@@ -474,8 +490,12 @@ def test_compilation_is_announced():
         def fresh(x):  # noqa: ANN001, ANN202
             return x + 1
 
+        listener = common._NOTICE[0]
+        listener.on_start(None)  # a compilation that lasts: as if numba were still at it
+        time.sleep(common.NOTICE_AFTER + 0.3)
         fresh(1)
-        fresh(2.5)  # a second compilation: still one line
+        listener.on_end(None)
+        fresh(2.5)  # another compilation: still one line
     for listener in common._NOTICE:
         event.unregister("numba:compile", listener)
     common._NOTICE.clear()

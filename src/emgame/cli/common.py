@@ -166,23 +166,44 @@ COMPILING = ("emgame: compiling the numerical kernels (once after installing or 
 
 
 class _CompileNotice:
-    """A numba event listener: the first time a kernel is compiled rather than loaded from the
-    on-disk cache (numba fires ``numba:compile`` only on a cache miss), print one line on
-    standard error."""
+    """A numba event listener. numba fires ``numba:compile`` only on a cache miss (a kernel
+    compiled rather than loaded from the on-disk cache); when a compilation has been running
+    for :data:`NOTICE_AFTER` seconds (the cold cache of a first run: minutes; a single new
+    specialisation: a fraction of a second, not worth a line), print one line on standard
+    error, once."""
 
     def __init__(self, say: Any) -> None:
         self.say = say
         self.said = False
+        self.depth = 0
+        self.timer: threading.Timer | None = None
         self.lock = threading.Lock()
+
+    def _fire(self) -> None:
+        with self.lock:
+            if self.said or self.depth == 0:
+                return
+            self.said = True
+        self.say()
 
     def on_start(self, event: Any) -> None:
         with self.lock:
-            if not self.said:
-                self.said = True
-                self.say()
+            self.depth += 1
+            if self.depth == 1 and not self.said:
+                self.timer = threading.Timer(NOTICE_AFTER, self._fire)
+                self.timer.daemon = True
+                self.timer.start()
 
     def on_end(self, event: Any) -> None:
-        pass
+        with self.lock:
+            self.depth = max(0, self.depth - 1)
+            if self.depth == 0 and self.timer is not None:
+                self.timer.cancel()
+                self.timer = None
+
+
+NOTICE_AFTER = 1.0
+"""Seconds of compiling before the first-run notice is printed."""
 
 
 _NOTICE: list[Any] = []
