@@ -280,33 +280,39 @@ def _run_dask(run: _Run, scheduler: str | None, workers: int | None,
             of[fut.key] = task
             futures.append(fut)
         queue = as_completed(futures)
-        for fut in queue:
-            task = of.pop(fut.key)
-            if fut.status == "finished":
-                results = fut.result()
+        # Futures that finished together are stored in one batch (one transaction, one
+        # connection to the store), however many tasks that is.
+        for done in queue.batches():
+            finished: list[PointResult] = []
+            for fut in done:
+                task = of.pop(fut.key)
+                if fut.status == "finished":
+                    finished.extend(fut.result())
+                    fut.release()
+                    continue
+                if fut.status == "cancelled":
+                    raise SweepRunError("the Dask cluster cancelled the sweep's tasks "
+                                        "(scheduler gone?); run the same command again to "
+                                        "resume")
+                exc = fut.exception()
                 fut.release()
-                run.store(results)
-                continue
-            if fut.status == "cancelled":
-                raise SweepRunError("the Dask cluster cancelled the sweep's tasks (scheduler "
-                                    "gone?); run the same command again to resume")
-            exc = fut.exception()
-            fut.release()
-            if len(task.items) > 1:
-                logger.warning("a task of %d points failed (%s: %s); solving its points one "
-                               "by one", len(task.items), type(exc).__name__, exc)
-                for sub in task.split():
-                    new = client.submit(solve_task, sub, pure=False)
-                    of[new.key] = sub
-                    queue.add(new)
-                continue
-            point, concepts = task.items[0]
-            killed = isinstance(exc, distributed.scheduler.KilledWorker)
-            reason = (f"the worker solving this point died repeatedly ({exc}); the point may "
-                      f"crash the solver" if killed else
-                      f"solving this point raised {type(exc).__name__}: {exc}")
-            logger.error("%s", reason)
-            run.store([failed_result(point, c, reason) for c in concepts])
+                if len(task.items) > 1:
+                    logger.warning("a task of %d points failed (%s: %s); solving its points "
+                                   "one by one", len(task.items), type(exc).__name__, exc)
+                    for sub in task.split():
+                        new = client.submit(solve_task, sub, pure=False)
+                        of[new.key] = sub
+                        queue.add(new)
+                    continue
+                point, concepts = task.items[0]
+                killed = isinstance(exc, distributed.scheduler.KilledWorker)
+                reason = (f"the worker solving this point died repeatedly ({exc}); the point "
+                          f"may crash the solver" if killed else
+                          f"solving this point raised {type(exc).__name__}: {exc}")
+                logger.error("%s", reason)
+                finished.extend(failed_result(point, c, reason) for c in concepts)
+            if finished:
+                run.store(finished)
         return run.report(executor, len(work), startup)
     finally:
         if client is not None:
