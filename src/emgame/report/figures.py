@@ -339,10 +339,17 @@ def allocations_figure(solutions: Mapping[str, Mapping[str, Any]],
     ax2.set_xticks(pos)
     ax2.set_xticklabels(type_names, rotation=30, ha="right", fontsize=8)
     ax2.set_ylabel("electricity per agent (units, whole day)")
+    tops = [p.get_height() + p.get_y() for p in ax2.patches]
+    top = max([t for t in tops if np.isfinite(t)], default=1.0)
     if _wide(ax2):
         ax2.set_yscale("symlog", linthresh=1e-3)
+        ax2.set_ylim(0, top * 3)  # room above the tallest bar on a log scale
+    else:
+        ax2.set_ylim(0, top * 1.08 if top > 0 else 1.0)
     ax2.set_title("Per agent: consumed and burnt by verification", fontsize=11)
-    ax2.legend(fontsize=7, frameon=False)
+    # Below the axes, as the left panel's: inside it would sit on the bars.
+    ax2.legend(fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.3),
+               ncol=2)
     fig.suptitle(_title(main, "Allocations and verification energy")
                  + (f"\n{subtitle}" if subtitle else "")
                  + (f"\n{_status_note(solutions)}" if _status_note(solutions) else ""),

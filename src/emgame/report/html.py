@@ -368,7 +368,7 @@ def _sweep_figures(store: Store, s: Mapping[str, Any]) -> list[str]:
                 continue
             fig = figures.sweep_figure(d.series, xlabel=d.xlabel, ylabel=d.ylabel,
                                        title=f"{d.title}", logx=d.logx,
-                                       note=excluded_note(d.excluded))
+                                       note=excluded_note(d.excluded), discrete=d.discrete)
             out.append(embed(fig, f"{y} against {x}", f"{figures.plain(figures.column_label(y))}"
                              f" against {x}."))
         if both and xp["operation"] == "multiply":
