@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from emgame._columns import ROLES, role_columns
+from emgame._columns import ROLES, Field, fields, flat
 from emgame._extras import require
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -76,17 +76,20 @@ def write_solutions(path: str | Path, solutions: Sequence[Solution],
 
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    parts: list[tuple[str, dict[str, np.ndarray]]] = []
+    # (concept, role, the role's fields, states, types): columns are made block by block.
+    parts: list[tuple[str, str, list[Field], int, int]] = []
     for sol in solutions:
         if sol.outcome is None or sol.profile is None:
             continue
         for role in ROLES:
-            if len(getattr(sol.economy, role)):
-                parts.append((sol.concept, role_columns(sol, role)))
-    # The union of the columns, in order of first appearance, with their types.
+            n = len(getattr(sol.economy, role))
+            if n:
+                parts.append((sol.concept, role, fields(sol, role), sol.economy.S, n))
+    # The union of the columns, in order of first appearance, with their types (read off a
+    # one-row block).
     schema_fields: dict[str, Any] = {"concept": pa.string()}
-    for _, cols in parts:
-        for name, values in cols.items():
+    for _, role, fl, S, _ in parts:
+        for name, values in _block(role, fl, S, 0, 1).items():
             if name not in schema_fields:
                 schema_fields[name] = _arrow_type(name, values)
     statuses = [s.status.value for s in solutions]
@@ -114,22 +117,35 @@ def write_solutions(path: str | Path, solutions: Sequence[Solution],
                                           if c in schema_fields]) as writer:
         if not parts:
             writer.write_table(schema.empty_table())
-        for concept, cols in parts:
-            n = len(next(iter(cols.values())))
+        for concept, role, fl, S, n in parts:
             for a in range(0, n, ROW_GROUP):
                 b = min(n, a + ROW_GROUP)
+                cols = _block(role, fl, S, a, b)
                 arrays = []
                 for name, t in schema_fields.items():
                     if name == "concept":
                         arrays.append(pa.array([concept] * (b - a), pa.string()))
                     elif name in cols:
-                        v = cols[name][a:b]
+                        v = cols[name]
                         arrays.append(pa.array(v.tolist() if v.dtype == object else v, t))
                     else:
                         arrays.append(null(b - a, t))
                 writer.write_table(pa.Table.from_arrays(arrays, schema=schema),
                                    row_group_size=ROW_GROUP)
     return target
+
+
+def _block(role: str, fl: Sequence[Field], states: int, a: int, b: int) -> dict[str, Any]:
+    """The flat columns of rows ``a:b`` of one role (each transposed only for these rows,
+    which keeps memory bounded and the copies in cache)."""
+    out: dict[str, Any] = {"role": np.full(b - a, role[:-1])}
+    for f in fl:
+        v = f.values[a:b]
+        if isinstance(v, tuple):
+            v = np.asarray(v, dtype=object)
+        for name, col in flat(Field(f.name, v, f.axis), states):
+            out[name] = np.asarray(col)
+    return out
 
 
 def read_summary(path: str | Path) -> dict[str, Any]:
