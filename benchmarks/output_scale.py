@@ -14,8 +14,10 @@ a TOML file that references it (``consumers_table``).
 Each command runs as its own process, exactly as a user types it, after one warm-up solve of a
 small example so that numba's compiled kernels are loaded from the cache (the first run after an
 install compiles them, about two minutes, reported separately as ``warm-up``). Wall time is the
-process's; peak memory is its ``ru_maxrss`` (``resource.RUSAGE_CHILDREN``, measured for each
-command alone by running it from a fresh helper process).
+process's; CPU time (user + system, all threads) and peak memory (``ru_maxrss``) are its
+``resource.RUSAGE_CHILDREN``, measured for each command alone by running it from a fresh helper
+process. On a machine shared with other jobs the wall time grows with the load; the CPU time
+much less.
 
 Targets (issue 11): 10⁶ types from Parquet to Parquet in under 15 s and 6 GiB; ``--json`` of
 10⁵ types in under 30 s.
@@ -73,8 +75,9 @@ def measure(argv: list[str]) -> dict:
             "p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, "
             "stderr=subprocess.PIPE, text=True)\n"
             "wall = time.perf_counter() - t\n"
-            "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
-            "print(json.dumps({'seconds': wall, 'peak_mib': rss, 'exit': p.returncode, "
+            "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+            "print(json.dumps({'seconds': wall, 'cpu_seconds': u.ru_utime + u.ru_stime, "
+            "'peak_mib': u.ru_maxrss / 1024, 'exit': p.returncode, "
             "'stderr': p.stderr[-2000:]}))\n")
     out = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True,
                          check=True)
@@ -124,8 +127,10 @@ def main(argv: list[str] | None = None) -> int:
                      "command": " ".join(["emgame", "solve", toml.name, "--out", target.name,
                                           "-q"]),
                      "economy_written_s": made, "output_mib": size / 2**20, "check": check, **r})
-        print(f"{n:>9,} types → {fmt}: {r['seconds']:.1f} s, peak {r['peak_mib'] / 1024:.2f} "
-              f"GiB, exit {r['exit']}, output {size / 2**20:.0f} MiB; {check}", flush=True)
+        print(f"{n:>9,} types → {fmt}: {r['seconds']:.1f} s wall ({r['cpu_seconds']:.1f} s CPU), "
+              f"peak {r['peak_mib'] / 1024:.2f} GiB, exit {r['exit']}, output "
+              f"{size / 2**20:.0f} MiB; {check}; load average {os.getloadavg()[0]:.1f}",
+              flush=True)
         if r["exit"] != 0:
             print(r["stderr"], file=sys.stderr)
     meta = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": platform.machine(),
