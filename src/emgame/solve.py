@@ -13,7 +13,7 @@ import numpy as np
 
 from emgame.certificate import certify
 from emgame.market.game import evaluate
-from emgame.model.economy import Economy
+from emgame.model.economy import Economy, as_economy
 from emgame.results import Solution, SolveError, Status
 from emgame.solvers.candidate import Candidate
 from emgame.solvers.competitive import CompetitiveOptions, solve_competitive
@@ -64,6 +64,7 @@ def solve(economy: Economy, concept: Concept = "nash", *, options: Options | Non
     >>> s.status.value, s.certificate.passed
     ('equilibrium', True)
     """
+    economy = as_economy(economy)  # an Economy, or the path of an economy file
     if concept not in ("nash", "competitive"):
         raise ValueError(f"concept must be 'nash' or 'competitive', not {concept!r}")
     # Trial points far from an equilibrium overflow; the solvers see inf/nan and back off, so

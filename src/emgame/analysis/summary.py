@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from emgame._columns import reported_prices
 from emgame.results import Solution
 
 
@@ -113,9 +114,10 @@ def summarise(solution: Solution) -> tuple[dict[str, Any], list[dict[str, Any]]]
     burnt = nc @ ver_c + npr @ ver_p
     consumed = nc @ con_c + npr @ con_p
     rel = np.asarray(out.relative_prices, dtype=float)
+    prices = reported_prices(solution)  # p^0 exactly 1 when normalised
     point.update(
-        price_goods=_num(out.prices[0]),
-        prices=_list(out.prices[1:]),
+        price_goods=_num(prices[0]),
+        prices=_list(prices[1:]),
         relative_prices=_list(rel),
         mean_relative_price=_finite_stat(rel, np.mean),
         min_relative_price=_finite_stat(rel, np.min),

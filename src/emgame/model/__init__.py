@@ -1,4 +1,5 @@
-"""The economy: typed, validated data (MODEL.md sections 1, 2, 5 and 8)."""
+"""The economy: typed, validated data (docs/model.md, "The game", "The crypto layer" and
+"Economy files")."""
 
 from emgame.model.economy import (
     FAMILIES,
@@ -10,14 +11,15 @@ from emgame.model.economy import (
     ProducerType,
     State,
     Utility,
+    as_economy,
 )
-from emgame.model.schema import (
-    EconomyFileError,
+from emgame.model.files import (
     economy_from_dict,
     economy_to_dict,
     load_economy,
     validate_economy,
 )
+from emgame.model.schema import EconomyFileError
 
 __all__ = [
     "FAMILIES",
@@ -30,6 +32,7 @@ __all__ = [
     "ProducerType",
     "State",
     "Utility",
+    "as_economy",
     "economy_from_dict",
     "economy_to_dict",
     "load_economy",

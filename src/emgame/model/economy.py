@@ -1,4 +1,5 @@
-"""The economy: typed, validated, immutable data (MODEL.md sections 1, 2, 5 and 8).
+"""The economy: typed, validated, immutable data (docs/model.md, "The game", "The crypto layer",
+"Economy files").
 
 Indices: periods ``t = 1..T`` of electricity and the goods post ``t = 0``; arrays that cover every
 post put goods first (``[post 0, post 1..T]``), arrays over electricity only have length ``T``.
@@ -15,6 +16,7 @@ only what the solvers rely on (shapes and the invariants that would make a wrong
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -42,7 +44,7 @@ class EconomyError(ValueError):
 
 @dataclass(frozen=True)
 class Utility:
-    """A utility function (MODEL.md section 2).
+    """A utility function (docs/model.md, "Agents").
 
     ``weights`` are ``a_1..a_T``; ``goods_weight`` is ``a_0`` (``classic`` kinds only).
     ``gamma`` is the CRRA curvature, ``r`` the CES exponent.
@@ -290,7 +292,7 @@ class Market:
 
 @dataclass(frozen=True)
 class State:
-    """A state of nature and its verification costs (MODEL.md section 5).
+    """A state of nature and its verification costs (docs/model.md, "The crypto layer").
 
     ``fixed`` has ``T + 1`` entries, ``[v^0, v^1..v^T]``: the electricity burnt to verify one
     payment on each post (post 0's in period ``t0``). ``share`` is ``κ``.
@@ -303,10 +305,12 @@ class State:
 
 @dataclass(frozen=True, eq=False)
 class Economy:
-    """An economy of the electricity market game (MODEL.md sections 1–5).
+    """An economy of the electricity market game (docs/model.md, "The game" and "The crypto
+    layer").
 
     Build one from a file with :func:`emgame.load_economy`, or in Python with
-    :meth:`Economy.build` from :class:`ConsumerType` and :class:`ProducerType` records.
+    :meth:`Economy.build` from :class:`ConsumerType` and :class:`ProducerType` records (checked
+    by the same rules as files).
     """
 
     name: str
@@ -343,23 +347,51 @@ class Economy:
               producers: Sequence[ProducerType] = (), market: Market | None = None,
               states: Sequence[State] = (), verification: tuple[float | Sequence[float], float]
               | None = None, period_labels: Sequence[str] | None = None) -> Economy:
-        """Build an economy from row records.
+        """Build an economy from row records, checked by the rules of economy files.
 
         ``verification=(fixed, share)`` is a shortcut for one state; ``fixed`` is a number or a
         list of ``T + 1`` numbers.
+
+        Raises
+        ------
+        emgame.EconomyFileError
+            When the records break a rule of docs/model.md, "Economy files" (negative
+            endowments, ``count = 0``, a short-run producer without capacity, an unknown utility
+            family, weights of the wrong length, ...), with the message a file would get; the
+            key paths are those of the file the economy would be (``consumers[0].endowment``),
+            the source ``<Economy.build>``.
         """
+        from emgame.model.files import records_dict
+        from emgame.model.schema import parse_economy_file
+
         if verification is not None:
             if states:
                 raise EconomyError("give either verification or states, not both")
             fixed, share = verification
-            fx = ((float(fixed),) * (periods + 1) if np.isscalar(fixed)
-                  else tuple(float(v) for v in fixed))  # type: ignore[union-attr]
-            states = (State(1.0, fx, float(share)),)
+            fx = ((fixed,) * (periods + 1) if np.isscalar(fixed)
+                  else tuple(fixed))  # type: ignore[arg-type]
+            states = (State(1.0, fx, share),)  # type: ignore[arg-type]
+        parse_economy_file(records_dict(
+            name=name, periods=periods, consumers=consumers, producers=producers, market=market,
+            states=states, period_labels=period_labels), "<Economy.build>")
+        return cls.from_records(name=name, periods=periods, consumers=consumers,
+                                producers=producers, market=market, states=states,
+                                period_labels=period_labels)
+
+    @classmethod
+    def from_records(cls, *, name: str, periods: int, consumers: Sequence[ConsumerType] = (),
+                     producers: Sequence[ProducerType] = (), market: Market | None = None,
+                     states: Sequence[State] = (), period_labels: Sequence[str] | None = None
+                     ) -> Economy:
+        """Stack already-checked row records into an economy (no rule is checked here: use
+        :meth:`build`)."""
+        states = tuple(State(float(s.probability), tuple(float(v) for v in s.fixed),
+                             float(s.share)) for s in states)
         return cls(
             name=name, periods=periods,
             consumers=Population.from_types(list(consumers), periods),
             producers=Population.from_types(list(producers), periods),
-            market=market or Market(), states=tuple(states),
+            market=market or Market(), states=states,
             period_labels=None if period_labels is None else tuple(period_labels),
         )
 
@@ -435,12 +467,13 @@ class Economy:
             np.all(np.isnan(self.consumers.wallet)) and np.all(np.isnan(self.producers.wallet)))
 
     def validate(self) -> Economy:
-        """Check this economy by the rules of economy files (MODEL.md section 8); return it.
+        """Check this economy by the rules of economy files (docs/model.md, "Economy files");
+        return it.
 
         The same rules as :func:`emgame.model.schema.load_economy` (one set, not two); raises
         :class:`emgame.model.schema.EconomyFileError` naming the key.
         """
-        from emgame.model.schema import validate_economy
+        from emgame.model.files import validate_economy
 
         return validate_economy(self)
 
@@ -449,3 +482,22 @@ class Economy:
         from dataclasses import replace
 
         return replace(self, **changes)
+
+
+def as_economy(economy: Economy | str | os.PathLike[str]) -> Economy:
+    """``economy`` itself, or the economy in the file it names (:func:`emgame.load_economy`).
+
+    Raises
+    ------
+    TypeError
+        For anything else, saying what is expected.
+    """
+    if isinstance(economy, Economy):
+        return economy
+    if isinstance(economy, str | os.PathLike):
+        from emgame.model.files import load_economy
+
+        return load_economy(economy)
+    raise TypeError(f"expected an Economy (or the path of an economy file), not "
+                    f"{type(economy).__name__}: build one with emgame.load_economy(path) or "
+                    "Economy.build(...)")

@@ -1,4 +1,4 @@
-"""Economy files: the TOML schema and its rules (MODEL.md section 8).
+"""Economy files: the TOML schema and its rules (docs/model.md, "Economy files").
 
 An economy file is read in two passes, so that every problem is reported against the key that
 causes it:
@@ -30,36 +30,18 @@ from __future__ import annotations
 import difflib
 import json
 import math
-import os
-import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime, time
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
 
 from emgame.model.economy import (
-    ConsumerType,
-    Economy,
     EconomyError,
-    Market,
-    Population,
-    ProducerType,
-    State,
-    Utility,
 )
 from emgame.model.tables import (
     FORMATS,
-    INLINE_LIMIT,
-    TableContext,
-    TableError,
-    concat,
-    load_consumer_table,
-    remember_origin,
     table_format,
-    table_origin,
 )
 
 PROBABILITY_TOLERANCE = 1e-9
@@ -72,7 +54,7 @@ Loc = tuple[str | int, ...]
 
 
 class EconomyFileError(EconomyError):
-    """An economy file (or dictionary) that breaks the rules of MODEL.md section 8.
+    """An economy file (or dictionary) that breaks the rules of docs/model.md, "Economy files".
 
     The message has one line per problem, ``<source>: <key path>: <problem>``.
 
@@ -150,7 +132,8 @@ class _Table(BaseModel):
 
 
 class MarketTable(_Table):
-    """``[market]``: settlement, horizon, ``t0`` and the discount ``β`` (MODEL.md sections 4, 5)."""
+    """``[market]``: settlement, horizon, ``t0`` and the discount ``β`` (docs/model.md,
+    "Budgets" and "The crypto layer")."""
 
     settlement: Literal["simultaneous", "prepaid"] = "simultaneous"
     horizon: Literal["short-run", "long-run"] = "short-run"
@@ -183,7 +166,7 @@ class UtilityTable(_Table):
 
 
 class ConsumerTable(_Table):
-    """One ``[[consumers]]`` entry (MODEL.md section 2)."""
+    """One ``[[consumers]]`` entry (docs/model.md, "Agents")."""
 
     name: str
     count: Count
@@ -194,7 +177,7 @@ class ConsumerTable(_Table):
 
 
 class ProducerTable(_Table):
-    """One ``[[producers]]`` entry (MODEL.md section 2)."""
+    """One ``[[producers]]`` entry (docs/model.md, "Agents")."""
 
     name: str
     count: Count
@@ -208,7 +191,7 @@ class ProducerTable(_Table):
 
 
 class EconomyFile(_Table):
-    """A whole economy file (MODEL.md section 8)."""
+    """A whole economy file (docs/model.md, "Economy files")."""
 
     name: str | None = None
     periods: Count
@@ -217,6 +200,7 @@ class EconomyFile(_Table):
     verification: VerificationTable | None = None
     states: Annotated[list[StateTable], Field(min_length=1)] | None = None
     consumers_table: str | None = None
+    consumers_table_digest: str | None = None
     consumers: list[ConsumerTable] = Field(default_factory=list)
     producers: list[ProducerTable] = Field(default_factory=list)
 
@@ -495,7 +479,7 @@ def _with_name(loc: Loc, problem: str, data: object) -> tuple[str, str]:
 
 
 # --------------------------------------------------------------------------------------------
-# Public API.
+# Checking a whole file.
 # --------------------------------------------------------------------------------------------
 
 
@@ -522,238 +506,14 @@ def parse_economy_file(data: object, source: str = "<dict>") -> EconomyFile:
     return f
 
 
-def _default_name(source: str) -> str:
-    return "economy" if source.startswith("<") else Path(source).stem
+_MOVED = ("economy_from_dict", "economy_to_dict", "load_economy", "validate_economy",
+          "records_dict")
 
 
-def _fixed_tuple(fixed: float | list[float], T: int) -> tuple[float, ...]:
-    return (float(fixed),) * (T + 1) if not isinstance(fixed, list) else tuple(map(float, fixed))
+def __getattr__(name: str) -> Any:
+    # Reading and writing files moved to emgame.model.files; still importable from here.
+    if name in _MOVED:
+        from emgame.model import files
 
-
-def _utility(u: UtilityTable) -> Utility:
-    return Utility(family=u.family, weights=tuple(float(a) for a in u.weights),
-                   goods_weight=float(u.goods_weight or 0.0), gamma=u.gamma, r=u.r)
-
-
-def _to_economy(f: EconomyFile, source: str, base_dir: Path) -> Economy:
-    T = f.periods
-    market = Market(settlement=f.market.settlement, horizon=f.market.horizon,
-                    goods_settlement_period=f.market.goods_settlement_period,
-                    discount=1.0 if f.market.discount is None else float(f.market.discount))
-    if f.states is not None:
-        states = tuple(State(float(s.probability), _fixed_tuple(s.verification.fixed, T),
-                             float(s.verification.share)) for s in f.states)
-    elif f.verification is not None:
-        states = (State(1.0, _fixed_tuple(f.verification.fixed, T), float(f.verification.share)),)
-    else:
-        states = ()
-    consumers = [ConsumerType(name=c.name, count=c.count, endowment=float(c.endowment),
-                              utility=_utility(c.utility), kind=c.kind, wallet=c.wallet)
-                 for c in f.consumers]
-    producers = [ProducerType(name=p.name, count=p.count, productivity=float(p.productivity),
-                              returns=float(p.returns), utility=_utility(p.utility), kind=p.kind,
-                              capacity=None if p.capacity is None else float(p.capacity),
-                              capacity_cost=None if p.capacity_cost is None
-                              else float(p.capacity_cost), wallet=p.wallet)
-                 for p in f.producers]
-    economy = Economy.build(name=f.name if f.name is not None else _default_name(source),
-                            periods=T, consumers=consumers, producers=producers, market=market,
-                            states=states, period_labels=f.period_labels)
-    if f.consumers_table is None:
-        return economy.replace(source=source)
-    merged = concat(economy.consumers, _consumer_table(f, source, base_dir))
-    remember_origin(merged, base_dir / f.consumers_table, len(f.consumers))
-    return economy.replace(consumers=merged, source=source)
-
-
-def _consumer_table(f: EconomyFile, source: str, base_dir: Path) -> Population:
-    """The rows of ``f.consumers_table``, checked against the rest of the file."""
-    assert f.consumers_table is not None
-    path = base_dir / f.consumers_table
-    shown = os.path.normpath(path)
-    taken = {c.name: f"consumers[{i}]" for i, c in enumerate(f.consumers)}
-    taken.update({p.name: f"producers[{j}]" for j, p in enumerate(f.producers)})
-    reference = None
-    if f.market.settlement == "prepaid":
-        typed: list[tuple[str, ConsumerTable | ProducerTable]] = [
-            (f"consumers[{i}]", c) for i, c in enumerate(f.consumers)]
-        typed += [(f"producers[{j}]", p) for j, p in enumerate(f.producers)]
-        for where, t in typed:
-            if t.wallet is not None:
-                reference = (f"{where}.wallet", t.wallet == "stationary")
-                break
-    ctx = TableContext(periods=f.periods, prepaid=f.market.settlement == "prepaid",
-                       taken=taken, wallet_reference=reference)
-    if not path.is_file():
-        raise EconomyFileError(source, [("consumers_table",
-                                         f"cannot read {_quote(shown)}: no such file")])
-    try:
-        return load_consumer_table(path, ctx)
-    except TableError as exc:
-        raise EconomyFileError(shown, exc.problems) from None
-
-
-def economy_from_dict(data: Mapping[str, Any], source: str = "<dict>", *,
-                      base_dir: str | Path | None = None) -> Economy:
-    """Build an :class:`Economy` from a dictionary shaped like an economy file.
-
-    Parameters
-    ----------
-    data : mapping
-        As ``tomllib`` would return it: tables are dicts, arrays are lists.
-    source : str
-        Named in error messages and kept as ``Economy.source``. When the dictionary has no
-        ``name``, the economy is named after ``source``'s file stem (``"economy"`` for a source
-        in angle brackets such as ``"<dict>"``).
-    base_dir : path, optional
-        Where a relative ``consumers_table`` is found: by default the folder of ``source`` when
-        that is a file, else the current directory.
-
-    Raises
-    ------
-    EconomyFileError
-        If any rule of MODEL.md section 8 is broken.
-    """
-    f = parse_economy_file(data, source)
-    if base_dir is None:
-        try:
-            base_dir = Path(source).parent if Path(source).is_file() else Path(".")
-        except (OSError, ValueError):
-            base_dir = Path(".")
-    try:
-        return _to_economy(f, source, Path(base_dir))
-    except EconomyFileError:  # a consumer table's problems, reported against the table
-        raise
-    except EconomyError as exc:  # the data model's own checks; the rules should catch these first
-        raise EconomyFileError(source, [("", str(exc))]) from None
-
-
-def load_economy(path: str | Path) -> Economy:
-    """Read an economy from a TOML file (MODEL.md section 8).
-
-    Raises
-    ------
-    EconomyFileError
-        If the file cannot be read, is not valid TOML, or breaks a rule; the message names the
-        file and the key.
-    """
-    source = str(path)
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except OSError as exc:
-        raise EconomyFileError(source, [("", f"cannot read file: {exc.strerror or exc}")]) from None
-    except UnicodeDecodeError as exc:
-        raise EconomyFileError(source, [("", f"not UTF-8 text: {exc.reason}")]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise EconomyFileError(source, [("", f"invalid TOML: {exc}")]) from None
-    return economy_from_dict(data, source, base_dir=Path(path).parent)
-
-
-def _plain(x: float) -> int | float:
-    """A float as the file would hold it: an integer when whole (counts), else a float."""
-    x = float(x)
-    return int(x) if x.is_integer() else x
-
-
-def _utility_dict(pop: Population, i: int) -> dict[str, Any]:
-    u = pop.utility(i)
-    out: dict[str, Any] = {"family": u.family, "weights": list(u.weights)}
-    if pop.classic[i] or u.goods_weight != 0:
-        out["goods_weight"] = u.goods_weight
-    if u.gamma is not None:
-        out["gamma"] = u.gamma
-    if u.r is not None:
-        out["r"] = u.r
-    return out
-
-
-def _wallet_value(economy: Economy, pop: Population, i: int) -> float | str | None:
-    w = float(pop.wallet[i])
-    if not np.isnan(w):
-        return w
-    return "stationary" if economy.market.prepaid else None
-
-
-def economy_to_dict(economy: Economy) -> dict[str, Any]:
-    """The economy as a dictionary shaped like its file (the inverse of :func:`economy_from_dict`).
-
-    Everything the economy holds is written out, also what the rules refuse (a wallet under
-    simultaneous settlement, say), so that reading the dictionary back checks the economy.
-
-    Consumer types read from a table (``consumers_table``) are written inline when there are at
-    most :data:`~emgame.model.tables.INLINE_LIMIT` table rows; a larger table is written as a
-    reference, ``consumers_table`` with the table's absolute path (and the file's inline types
-    as ``consumers``), as long as the table file is unchanged since it was read. Economies built
-    in Python are always written inline, whatever their size.
-    """
-    T = economy.periods
-    m = economy.market
-    out: dict[str, Any] = {"name": economy.name, "periods": T}
-    if economy.period_labels is not None:
-        out["period_labels"] = list(economy.period_labels)
-    market: dict[str, Any] = {"settlement": m.settlement, "horizon": m.horizon,
-                              "goods_settlement_period": m.goods_settlement_period}
-    if m.prepaid or m.discount != 1.0:
-        market["discount"] = float(m.discount)
-    out["market"] = market
-
-    def verification(s: State) -> dict[str, Any]:
-        fixed = [float(v) for v in s.fixed]
-        same = len(fixed) == T + 1 and all(v == fixed[0] for v in fixed)
-        return {"fixed": fixed[0] if same else fixed, "share": float(s.share)}
-
-    if len(economy.states) == 1 and economy.states[0].probability == 1.0:
-        out["verification"] = verification(economy.states[0])
-    else:
-        out["states"] = [{"probability": float(s.probability), "verification": verification(s)}
-                         for s in economy.states]
-
-    consumers = []
-    c = economy.consumers
-    origin = table_origin(c)
-    inline = len(c)
-    if origin is not None and len(c) - origin.inline > INLINE_LIMIT and origin.unchanged():
-        inline = origin.inline
-        out["consumers_table"] = origin.path
-    for i in range(inline):
-        row: dict[str, Any] = {"name": c.names[i], "count": _plain(c.count[i]),
-                               "kind": c.kind(i), "endowment": float(c.endowment[i])}
-        wallet = _wallet_value(economy, c, i)
-        if wallet is not None:
-            row["wallet"] = wallet
-        row["utility"] = _utility_dict(c, i)
-        consumers.append(row)
-    producers = []
-    p = economy.producers
-    for j in range(len(p)):
-        row = {"name": p.names[j], "count": _plain(p.count[j]), "kind": p.kind(j),
-               "productivity": float(p.productivity[j]), "returns": float(p.returns[j])}
-        if not np.isnan(p.capacity[j]):
-            row["capacity"] = float(p.capacity[j])
-        if not np.isnan(p.capacity_cost[j]):
-            row["capacity_cost"] = float(p.capacity_cost[j])
-        wallet = _wallet_value(economy, p, j)
-        if wallet is not None:
-            row["wallet"] = wallet
-        row["utility"] = _utility_dict(p, j)
-        producers.append(row)
-    out["consumers"] = consumers
-    out["producers"] = producers
-    return out
-
-
-def validate_economy(economy: Economy) -> Economy:
-    """Check a (Python-built) economy by the rules of economy files; return it unchanged.
-
-    The economy is written out with :func:`economy_to_dict` and read back, so that files and
-    Python share one set of rules.
-
-    Raises
-    ------
-    EconomyFileError
-        Naming the key as it would appear in the economy's file; the source is
-        ``economy.source`` or ``"<economy>"``.
-    """
-    economy_from_dict(economy_to_dict(economy), economy.source or "<economy>")
-    return economy
+        return getattr(files, name)
+    raise AttributeError(f"module 'emgame.model.schema' has no attribute {name!r}")
