@@ -765,6 +765,9 @@ def report(
     typer.echo(f"wrote {out} ({len(page.encode()) // 1024} KiB)")
 
 
+app.command(name="learn")(importlib.import_module("emgame.learning.cli").learn)
+
+
 def main() -> None:  # pragma: no cover - for ``python -m emgame.cli``
     app()
 

@@ -131,11 +131,13 @@ class LearningSpec:
     economy: dict[str, Any] | None
     source: str
     parameters: tuple[tuple[str, tuple[float, ...], str], ...] = ()
+    point: dict[str, Any] | None = None
 
     @property
     def run_id(self) -> str:
         """A hash of everything that determines the sessions (not the number of them)."""
-        blob = json.dumps({"config": self.config.to_dict(), "economy": self.economy},
+        blob = json.dumps({"config": self.config.to_dict(), "economy": self.economy,
+                           "point": self.point},
                           sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -147,8 +149,10 @@ class LearningSpec:
         for path, values, label in self.parameters:
             for v in values:
                 eco, cfg = _apply(self, path, v)
-                out.append(LearningSpec(f"{self.name} [{label or path} = {_fmt(v)}]", cfg, eco,
-                                        self.source, ()))
+                out.append(LearningSpec(f"{self.name} [{path} = {_fmt(v)}]", cfg, eco,
+                                        self.source, (),
+                                        {"study": self.name, "path": path, "value": v,
+                                         "label": label or path}))
         return out
 
 
