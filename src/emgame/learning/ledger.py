@@ -40,12 +40,14 @@ class LedgerEntry:
 
 
 def audit(economy, profile, outcome, *, where: str = "round ?", rtol: float = 1e-9,
-          wallets: tuple[np.ndarray, np.ndarray] | None = None) -> LedgerEntry:
+          wallets: tuple[np.ndarray, np.ndarray] | None = None,
+          budgets: bool = True) -> LedgerEntry:
     """Check the ledger of one round; return its totals or raise :class:`LedgerError`.
 
     ``wallets = (consumer_wallets, producer_wallets)`` are the bytecoins each type's agent
     carried into the round (prepaid settlement); by default each type's budget is what the
-    settlement rule gives (its revenue; the wallet it holds).
+    settlement rule gives (its revenue; the wallet it holds). ``budgets=False`` checks the
+    conservation laws only (for profiles that are not strategies anyone would play).
     """
     c, p = economy.consumers, economy.producers
     nc, npr = c.count, p.count
@@ -64,7 +66,7 @@ def audit(economy, profile, outcome, *, where: str = "round ?", rtol: float = 1e
                               f"!= bytecoins received by sellers {received[t]:.12g}")
     # Bytecoins per agent: spending within the budget.
     for role, pop, play in (("consumer", c, outcome.consumers), ("producer", p, outcome.producers)):
-        if len(pop) == 0:
+        if len(pop) == 0 or not budgets:
             continue
         spent = np.where(active[None, :], profile.consumer_bids if role == "consumer"
                          else profile.producer_bids, 0.0).sum(axis=1)
