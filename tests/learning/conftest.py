@@ -3,10 +3,10 @@ learning_economies.py, tabulated once per session."""
 
 from __future__ import annotations
 
-import pytest
-
 import sys
 from pathlib import Path
+
+import pytest
 
 from emgame.learning import market_game, parse_learning
 

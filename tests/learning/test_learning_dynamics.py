@@ -13,11 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from learning_economies import COURNOT
 
 import emgame
 from emgame.learning.dynamics import run_dynamics, starts
-
-from learning_economies import COURNOT
 
 EXAMPLES = Path(emgame.__file__).parent / "examples"
 

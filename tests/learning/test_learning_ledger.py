@@ -35,7 +35,8 @@ def economies_and_profiles(draw):
     consumers = [ConsumerType(f"c{i}", draw(st.integers(1, 20)), draw(pos),
                               Utility("cobb_douglas", w())) for i in range(nc)]
     long_run = draw(st.booleans())
-    producers = [ProducerType(f"p{j}", draw(st.integers(1, 5)), draw(pos), draw(st.floats(0.5, 1.5)),
+    producers = [ProducerType(f"p{j}", draw(st.integers(1, 5)), draw(pos),
+                              draw(st.floats(0.5, 1.5)),
                               Utility("cobb_douglas", w()),
                               capacity=None if long_run else draw(pos),
                               capacity_cost=draw(st.floats(0.0, 0.5)) if long_run else None)

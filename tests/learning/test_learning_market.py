@@ -16,6 +16,7 @@ import copy
 
 import numpy as np
 import pytest
+from learning_economies import COURNOT
 
 import emgame
 from emgame.learning import (
@@ -27,8 +28,6 @@ from emgame.learning import (
     run_session,
 )
 from emgame.learning.market import split_learners
-
-from learning_economies import COURNOT
 
 
 def _split(spec):

@@ -7,6 +7,10 @@ seeded once per call from the session's ``SeedSequence``, so a session is a pure
 its seed.
 """
 
+# numba compiles the legacy np.random functions into a per-thread generator seeded inside
+# each kernel; that is what makes a session a pure function of its seed here.
+# ruff: noqa: NPY002
+
 from __future__ import annotations
 
 import math

@@ -57,8 +57,14 @@ class _Progress:
         what = ("tabulating the stage game (rounds solved)" if p.phase == "table"
                 else "sessions")
         if self.console.is_terminal:
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                       TimeElapsedColumn, TimeRemainingColumn)
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
 
             if self.bar is None:
                 self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(),

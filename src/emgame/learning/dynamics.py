@@ -13,7 +13,8 @@ Best responses are returned as quantities (electricity and goods received, offer
 the payment that buys them against the others' bids, ``b^t = x^t B_-^t / (Q^t - x^t)`` with
 ``Q^t`` the post's supply after the deviation. Bids are homogeneous of degree one, so every
 iterate is rescaled to ``p^0 = 1`` (``B^0 = Ω``). The run stops when every type's regret bound
-(from the same call) is below the certificate's ``max(atol, rtol·|U|)``, or after ``max_iter``; the limit is then
+(from the same call) is below the certificate's ``max(atol, rtol·|U|)``, or after
+``max_iter``; the limit is then
 certified by emgame's certificate and compared with emgame's certified Nash equilibrium.
 """
 

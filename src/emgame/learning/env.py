@@ -49,11 +49,11 @@ class RepeatedMarketEnv(ParallelEnv):
         self._t = 0
         self._expected = game.expected
 
-    @functools.lru_cache(maxsize=None)  # noqa: B019 - spaces are fixed per agent, as PettingZoo asks
+    @functools.cache  # noqa: B019 - spaces are fixed per agent, as PettingZoo asks
     def observation_space(self, agent: str) -> spaces.Space:
         return spaces.MultiDiscrete([self.game.m] * self.game.n)
 
-    @functools.lru_cache(maxsize=None)  # noqa: B019
+    @functools.cache  # noqa: B019
     def action_space(self, agent: str) -> spaces.Space:
         return spaces.Discrete(self.game.m)
 

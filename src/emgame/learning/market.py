@@ -62,7 +62,7 @@ def split_learners(economy: dict[str, Any], learners: tuple[str, ...],
     out: list[dict[str, Any]] = []
     lnames: list[str] = []
     groups: list[int] = []
-    for g, name in enumerate(learners):
+    for name in learners:
         if name not in names:
             where = " (a consumer type: only producers learn here)" if name in consumers else ""
             raise LearningError(f"{source}: learning.learners: no producer type named "
@@ -242,7 +242,8 @@ def market_game(spec: LearningSpec, *, progress: Callable[[int, int], None] | No
         # A cap above what a learner offers in the uncapped round never binds: the grid ends
         # there (Nash peak offer; competitive peak offer for price-taking rounds).
         hi = KNg if concept == "nash" else float(KC[gidx[g]].max())
-        lo = float(KM_group[g]) if pays and KM_group[g] < KNg * (1 - 1e-3) else KNg * (1 - cfg.depth)
+        withhold = pays and KM_group[g] < KNg * (1 - 1e-3)
+        lo = float(KM_group[g]) if withhold else KNg * (1 - cfg.depth)
         span = hi - lo
         grid = np.linspace(lo - cfg.widen * span, hi + cfg.widen * span, m)
         grid = np.clip(grid, 0.02 * hi, Kbar[gidx[g][0]])
@@ -296,8 +297,9 @@ def market_game(spec: LearningSpec, *, progress: Callable[[int, int], None] | No
             progress(k + 1, len(todo))
     if failures:
         caps, status, reason = failures[0]
+        what = "Nash equilibrium" if concept == "nash" else "competitive benchmark"
         raise LearningError(f"{source}: the round with learners' caps {caps} has no certified "
-                            f"{'Nash equilibrium' if concept == 'nash' else 'competitive benchmark'}"
+                            f"{what}"
                             f" ({status}: {reason}); {len(failures)} of {len(todo)} rounds failed. "
                             "Narrow the grid (learning.widen, learning.depth) or change the "
                             "economy")
