@@ -117,9 +117,22 @@ def study(points: Sequence[Mapping[str, Any]], label: str) -> Figure:
     ax2 = fig.add_subplot(2, 1, 2, sharex=ax)
     m = np.array([np.nan if p["delta"] is None else p["delta"] for p in points], float)
     sd = np.array([np.nan if p["delta_sd"] is None else p["delta_sd"] for p in points], float)
-    ax2.errorbar(x, m, yerr=sd, color="black", marker="o", capsize=3)
-    ax2.axhline(0.0, color="#1f5fa8", linewidth=0.8)
-    ax2.axhline(1.0, color="#8e2b8e", linestyle=":", linewidth=0.8)
+    if np.any(np.isfinite(m)):
+        ax2.errorbar(x, m, yerr=sd, color="black", marker="o", capsize=3)
+        ax2.axhline(0.0, color="#1f5fa8", linewidth=0.8)
+        ax2.axhline(1.0, color="#8e2b8e", linestyle=":", linewidth=0.8)
+        ax2.set_ylabel(r"profit gain $\Delta$")
+    else:
+        # Δ is undefined where withholding does not pay (π_M = π_N): show the learners'
+        # payoff against Nash instead.
+        g = np.array([np.nan if p.get("payoff_vs_nash") is None else p["payoff_vs_nash"]
+                      for p in points], float)
+        gs = np.array([np.nan if p.get("payoff_vs_nash_sd") is None else p["payoff_vs_nash_sd"]
+                       for p in points], float)
+        ax2.errorbar(x, g, yerr=gs, color="black", marker="o", capsize=3)
+        ax2.axhline(0.0, color="#1f5fa8", linewidth=0.8)
+        ax2.set_ylabel("learners' payoff vs Nash\n"
+                       + r"$(\bar\pi - \pi_N)/|\pi_N|$ ($\Delta$ undefined)")
     ax2.set_xlabel(label)
     ax2.set_ylabel(r"profit gain $\Delta$")
     _style(ax2)

@@ -88,6 +88,7 @@ def run_section(store: LearningStore, run: Mapping[str, Any]) -> str:
                       rows))
     out.append(_table(["across sessions", "mean", "sd", "min", "max", "n"], [
         _stat_row("profit gain Δ (mean over learners)", s["delta"]),
+        _stat_row("learners' payoff vs Nash, (π̄ − π_N)/|π_N|", s["payoff_vs_nash"]),
         _stat_row("rounds to convergence", s["rounds"]),
         _stat_row("seconds per session", s["seconds"]),
         _stat_row("electricity burnt per round", s["burnt"]),
@@ -126,6 +127,8 @@ def study_points(store: LearningStore, runs: Sequence[Mapping[str, Any]]) -> dic
         groups.setdefault(p["path"], []).append({
             "value": p["value"], "label": p["label"], "price": s["price_index"]["mean"],
             "bench": bench, "delta": s["delta"]["mean"], "delta_sd": s["delta"]["sd"],
+            "payoff_vs_nash": s["payoff_vs_nash"]["mean"],
+            "payoff_vs_nash_sd": s["payoff_vs_nash"]["sd"],
             "converged": s["converged_share"], "sessions": s["sessions"]})
     for v in groups.values():
         v.sort(key=lambda p: p["value"])

@@ -48,6 +48,14 @@ def summarise(run: Mapping[str, Any], sessions: Sequence[Mapping[str, Any]]) -> 
         "regret_final": _stat([s["regret_final"] for s in sessions]),
         "regret_average": _stat([s["regret_average"] for s in sessions]),
     }
+    nash_pay = bench.get("nash", {}).get("payoffs")
+    gains = []
+    for s_ in sessions:
+        pay = s_["payoff"] or []
+        if nash_pay and len(pay) == len(nash_pay) and all(x is not None for x in pay):
+            gains.append(float(np.mean([(a - b) / max(abs(b), 1e-300)
+                                        for a, b in zip(pay, nash_pay, strict=True)])))
+    out["payoff_vs_nash"] = _stat(gains)
     pn = bench.get("nash", {}).get("price_index")
     pc = bench.get("competitive", {}).get("price_index")
     mean_p = out["price_index"]["mean"]
