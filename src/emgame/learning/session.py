@@ -137,6 +137,7 @@ def impulse_response(game: StageGame, Q: np.ndarray, state: int, rounds: int,
     vals = np.stack([game.actions[i, acts[:, i]] for i in range(game.n)], axis=1)
     e = game.expected
     pre_vals = np.array([game.actions[i, pre_actions[i]] for i in range(game.n)])
+    sign = -1.0 if game.action_label == "price" else 1.0
     return {
         "deviator": deviator,
         "pre_actions": pre_vals.tolist(),
@@ -146,9 +147,10 @@ def impulse_response(game: StageGame, Q: np.ndarray, state: int, rounds: int,
         "payoffs": e[joints].tolist(),
         "static_best_reply": float(game.actions[deviator, shocked[deviator]]),
         "deviation_is_change": bool(shocked[deviator] != pre_actions[deviator]),
-        # Punished: the rivals' actions move against the deviator in the round after.
+        # Punished: in the round after, some rival moves towards competition (a lower price;
+        # a higher capacity cap), against the deviator.
         "punished": bool(game.n > 1 and np.any(
-            [acts[1, k] != pre_actions[k] for k in range(game.n) if k != deviator])),
+            [sign * (vals[1, k] - pre_vals[k]) > 0 for k in range(game.n) if k != deviator])),
         "returns": bool(joints[-1] == int(j0) or game.price_index[joints[-1]]
                         == game.price_index[int(j0)]),
     }

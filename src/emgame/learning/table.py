@@ -19,6 +19,7 @@ prices) that the profit gain ``Δ = (π̄ - π_N)/(π_M - π_N)`` and the figure
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -34,7 +35,7 @@ class Benchmark:
     status: str = "ok"
     reason: str = ""
 
-    @property
+    @cached_property
     def price_index(self) -> float:
         return float(np.mean(self.prices)) if self.prices is not None else float("nan")
 
@@ -108,18 +109,18 @@ class StageGame:
             j //= self.m
         return tuple(out)
 
-    @property
+    @cached_property
     def joint_actions(self) -> np.ndarray:
         """``(J, n)``: the actions of each learner in each joint action."""
         j = np.arange(self.J)
         return np.stack([(j // self.m ** i) % self.m for i in range(self.n)], axis=1)
 
-    @property
+    @cached_property
     def expected(self) -> np.ndarray:
         """Expected payoffs ``Σ_s π_s payoffs[s]``, ``(J, n)``."""
         return np.einsum("s,sjn->jn", self.probabilities, self.payoffs)
 
-    @property
+    @cached_property
     def price_index(self) -> np.ndarray:
         return self.prices.mean(axis=1)
 
