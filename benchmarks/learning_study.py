@@ -1,12 +1,13 @@
-"""The learning study: Q-learning utility-scale farms in the AI solar day.
+"""A learning study: by default Q-learning utility-scale farms in the AI solar day.
 
-Runs every point of examples/studies/learning_solar.toml (the number of learning farms, the
-fixed verification cost) with ``--sessions`` sessions each into a DuckDB store, prints the
-learned prices beside Nash, competitive and collusive, Δ (or the learners' payoff against Nash
-where Δ is undefined) and the convergence share, and writes the study figure to
-docs/figures/learning_solar.png and an HTML report to out/learning_solar.html.
+Runs every point of a study file (default examples/studies/learning_solar.toml: the number of
+learning farms, the fixed verification cost) with ``--sessions`` sessions each into a DuckDB
+store, prints the learned prices beside Nash, competitive and collusive, Δ (or the learners'
+payoff against Nash where Δ is undefined) and the convergence share, and writes the study
+figure to docs/figures/<study>.png and an HTML report to out/<study>.html.
 
-    .venv/bin/python benchmarks/learning_study.py [--sessions 100] [--store out/solar.duckdb]
+    .venv/bin/python benchmarks/learning_study.py [--file examples/studies/learning_cournot.toml]
+        [--sessions 100]
 """
 
 from __future__ import annotations
@@ -28,10 +29,14 @@ ROOT = Path(__file__).resolve().parents[1]
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sessions", type=int, default=100)
-    ap.add_argument("--store", default=str(ROOT / "out" / "solar.duckdb"))
-    ap.add_argument("--figure", default=str(ROOT / "docs" / "figures" / "learning_solar.png"))
+    ap.add_argument("--file", default=str(ROOT / "examples" / "studies" / "learning_solar.toml"))
+    ap.add_argument("--store", default=None)
+    ap.add_argument("--figure", default=None)
     args = ap.parse_args()
-    spec = load_learning(ROOT / "examples" / "studies" / "learning_solar.toml")
+    stem = Path(args.file).stem
+    args.store = args.store or str(ROOT / "out" / f"{stem}.duckdb")
+    args.figure = args.figure or str(ROOT / "docs" / "figures" / f"{stem}.png")
+    spec = load_learning(args.file)
     Path(args.store).parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     with LearningStore(args.store) as st:
@@ -41,7 +46,7 @@ def main() -> None:
                   f"{rep.seconds:.1f} s ({rep.executor})", flush=True)
         groups = study_points(st, st.runs())
         (ROOT / "out").mkdir(exist_ok=True)
-        (ROOT / "out" / "learning_solar.html").write_text(learning_page(st), encoding="utf-8")
+        (ROOT / "out" / f"{stem}.html").write_text(learning_page(st), encoding="utf-8")
     print(json.dumps(groups, indent=1, default=str))
     from matplotlib.figure import Figure
 
@@ -63,6 +68,9 @@ def _panel(ax, ax2, pts, label) -> None:  # noqa: ANN001
         y = np.array([np.nan if p["bench"].get(key) is None else p["bench"][key] for p in pts])
         ax.plot(x, y, color=color, linestyle=ls, marker=".", label=name)
     ax.plot(x, [p["price"] for p in pts], color="black", marker="o", label="learned")
+    if all(p["bench"].get("collusive") is None for p in pts):
+        ax.text(0.02, 0.04, "withholding does not pay: collusive = Nash", fontsize=7,
+                transform=ax.transAxes)
     ax.set_ylabel("mean relative price $p^t/p^0$")
     ax.legend(fontsize=7)
     d = np.array([np.nan if p["delta"] is None else p["delta"] for p in pts], float)
@@ -75,7 +83,12 @@ def _panel(ax, ax2, pts, label) -> None:  # noqa: ANN001
         ax2.plot(x, g, color="black", marker="o")
         ax2.set_ylabel(r"$(\bar\pi - \pi_N)/|\pi_N|$ ($\Delta$ undefined)")
     ax2.axhline(0.0, color="#1f5fa8", linewidth=0.8)
+    lo, hi = ax2.get_ylim()
+    if max(abs(lo), abs(hi)) < 1e-2:   # rounding noise around Nash: do not magnify it
+        ax2.set_ylim(-1e-2, 1e-2)
     ax2.set_xlabel(label, fontsize=8)
+    ax2.set_xticks(x)
+    ax2.set_xticklabels([f"{v:g}" for v in x], fontsize=7)
     for a in (ax, ax2):
         a.grid(True, color="#dddddd", linewidth=0.6)
 

@@ -133,6 +133,11 @@ def study(points: Sequence[Mapping[str, Any]], label: str) -> Figure:
         ax2.axhline(0.0, color="#1f5fa8", linewidth=0.8)
         ax2.set_ylabel("learners' payoff vs Nash\n"
                        + r"$(\bar\pi - \pi_N)/|\pi_N|$ ($\Delta$ undefined)")
+    lo, hi = ax2.get_ylim()
+    if max(abs(lo), abs(hi)) < 1e-2:   # rounding noise around Nash: do not magnify it
+        ax2.set_ylim(-1e-2, 1e-2)
+    ax2.set_xticks(x)
+    ax2.set_xticklabels([f"{v:g}" for v in x])
     ax2.set_xlabel(label)
     ax2.set_ylabel(r"profit gain $\Delta$")
     _style(ax2)
