@@ -125,3 +125,24 @@ def test_long_run_economies_are_refused():
         p["capacity_cost"] = 0.1
     with pytest.raises(LearningError, match="short-run"):
         market_game(parse_learning(d, "econ.toml"))
+
+
+def test_price_taking_rounds_top_out_at_the_competitive_benchmark():
+    d = copy.deepcopy(COURNOT)
+    d["learning"].update(others="price-taking", actions=3)
+    d["producers"][0]["returns"] = 0.8          # decreasing returns: price takers earn a rent
+    spec = parse_learning(d, "<t>")
+    g = market_game(spec)
+    dd, _ = _split(spec)
+    comp = emgame.solve(emgame.economy_from_dict(dd), "competitive")
+    assert comp.ok
+    top = g.encode((g.m - 1,) * g.n)
+    assert np.allclose(g.prices[top], comp.relative_prices, rtol=1e-7)
+
+
+def test_rounds_with_minus_infinite_utility_are_refused():
+    # Constant-returns price takers earn nothing: a learner valuing only goods gets -inf.
+    d = copy.deepcopy(COURNOT)
+    d["learning"].update(others="price-taking", actions=2)
+    with pytest.raises(LearningError, match="-inf"):
+        market_game(parse_learning(d, "econ.toml"))

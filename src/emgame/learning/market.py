@@ -306,6 +306,14 @@ def market_game(spec: LearningSpec, *, progress: Callable[[int, int], None] | No
     for j in range(J):
         econ, sol = solved[int(canon_j[j])]
         u = _payoffs(econ, sol, rows)                   # (S, n) in canonical learner order
+        if not np.all(np.isfinite(u)):
+            caps = tuple(round(float(actions[i, acts[canon_j[j]][i]]), 6) for i in range(n))
+            bad = lnames[int(np.flatnonzero(~np.isfinite(u).all(axis=0))[0])]
+            raise LearningError(
+                f"{source}: learner {bad!r} gets utility -inf in the round with caps {caps} "
+                f"({'Nash' if concept == 'nash' else 'competitive'} round): it consumes nothing "
+                "it values there (constant-returns price takers, for one, earn nothing); no "
+                "learning algorithm can rank such rounds")
         payoffs[:, j, :] = u[:, perm[j]]
         out = sol.outcome
         prices[j] = out.relative_prices
