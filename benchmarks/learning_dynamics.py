@@ -10,6 +10,7 @@ emgame's certificate, and the largest relative gap between its prices and the ce
 prices.
 
     .venv/bin/python benchmarks/learning_dynamics.py [--max-iter 150] [--examples a b ...]
+        [--methods best-response:0.5 ...]
 
 Writes benchmarks/results/learning_dynamics.json.
 """
@@ -32,10 +33,14 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--max-iter", type=int, default=150)
     ap.add_argument("--examples", nargs="*", default=None)
+    ap.add_argument("--methods", nargs="*", default=None,
+                    help="e.g. best-response:1 best-response:0.5 fictitious-play:1")
     args = ap.parse_args()
     files = sorted((ROOT / "src" / "emgame" / "examples").glob("*.toml"))
     if args.examples:
         files = [f for f in files if f.stem in args.examples]
+    methods = METHODS if not args.methods else tuple(
+        (m.split(":")[0], float(m.split(":")[1])) for m in args.methods)
     rows = []
     for f in files:
         e = emgame.load_economy(f)
@@ -47,7 +52,7 @@ def main() -> None:
             print(f"{f.stem}: skipped (no certified Nash equilibrium: {nash.reason})")
             continue
         for name, start in starts(e, nash, comp).items():
-            for method, w in METHODS:
+            for method, w in methods:
                 t = time.perf_counter()
                 r = run_dynamics(e, start, method=method, weight=w, start_name=name, nash=nash,
                                  max_iter=args.max_iter)

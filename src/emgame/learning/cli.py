@@ -116,8 +116,9 @@ def _print_summary(s: dict[str, Any]) -> None:
 
 
 def learn(
-    file: Annotated[Path, typer.Argument(help="Learning file (TOML with a [learning] table).",
-                                         metavar="FILE", show_default=False)],
+    file: Annotated[Path, typer.Argument(
+        help="Learning file: an economy file (TOML) with a learning table.", metavar="FILE",
+        show_default=False)],
     store: Annotated[Path, typer.Option(
         "--store", "-s", help="DuckDB file for the sessions (created if missing); run the same "
                               "command again to resume.", show_default=False)],
