@@ -146,3 +146,29 @@ def test_rounds_with_minus_infinite_utility_are_refused():
     d["learning"].update(others="price-taking", actions=2)
     with pytest.raises(LearningError, match="-inf"):
         market_game(parse_learning(d, "econ.toml"))
+
+
+def test_prepaid_stationary_rounds_and_their_certificate():
+    # Prepaid settlement, stationary wallets (the bundled example): the rounds are the
+    # stationary equilibria of the capped economy; the certificate on learned play needs each
+    # round's wallet multipliers, which the table keeps.
+    import tomllib
+    from pathlib import Path
+
+    from emgame.learning.certify import learned_certificate
+
+    path = Path(emgame.__file__).parent / "examples" / "prepaid.toml"
+    d = tomllib.loads(path.read_text())
+    d["producers"][0]["count"] = 2
+    d["learning"] = {"learners": ["solar-farm"], "actions": 3}
+    g = market_game(parse_learning(d, str(path)))
+    top = g.encode((g.m - 1,) * g.n)
+    nash = g.benchmarks["nash"]
+    assert np.allclose(g.prices[top], nash.prices, rtol=1e-7)
+    c = learned_certificate(g, top, np.array([top]), np.ones(1))
+    assert c["final"]["passed"]
+    # Exogenous wallets are refused: a repeated game would overwrite them with revenue.
+    for t in d["consumers"] + d["producers"]:
+        t["wallet"] = 10.0
+    with pytest.raises(LearningError, match="exogenous wallets"):
+        market_game(parse_learning(d, str(path)))

@@ -8,6 +8,7 @@ economics: these are thin wrappers.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -45,10 +46,20 @@ def solve(economy: Economy, concept: str, start: Solution | None = None) -> Solu
     return emgame.solve(economy, concept, start=start)  # type: ignore[arg-type]
 
 
-def certify(economy: Economy, profile: Profile, *, price_taking: bool = False) -> Any:
-    """emgame's certificate: every type's regret at ``profile`` (an upper bound)."""
+def certify(economy: Economy, profile: Profile, *, price_taking: bool = False,
+            multipliers: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> Any:
+    """emgame's certificate: every type's regret at ``profile`` (an upper bound).
+
+    ``multipliers = (λ consumers, λ producers, ν producers)``: where the bound's search starts,
+    and under prepaid settlement each type's own wallet multiplier ``λ̄`` in its objective.
+    """
+    mult = None
+    if multipliers is not None:
+        mult = SimpleNamespace(consumer_budget=multipliers[0], producer_budget=multipliers[1],
+                               producer_goods=multipliers[2])
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        return _certify(economy, profile, price_taking=price_taking)
+        return _certify(economy, profile, price_taking=price_taking,
+                        multipliers=mult)  # type: ignore[arg-type]
 
 
 def deviations(economy: Economy, profile: Profile) -> tuple[Any, Any]:

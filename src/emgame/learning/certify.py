@@ -22,20 +22,24 @@ from emgame.learning.table import StageGame
 
 
 def _profile(game: StageGame, weights_by_joint: dict[int, float]):  # noqa: ANN202
+    """The weighted average profile of the given rounds, and their averaged multipliers."""
     from emgame.learning._emgame import Profile
 
     arr = game.profiles
     assert arr is not None
     out = {}
-    for key in ("consumer_bids", "producer_bids", "offers", "capacity"):
+    for key in ("consumer_bids", "producer_bids", "offers", "capacity", "lam_consumers",
+                "lam_producers", "nu_producers"):
         out[key] = sum(w * arr[key][j] for j, w in weights_by_joint.items())
-    return Profile(out["consumer_bids"], out["producer_bids"], out["offers"], out["capacity"])
+    return (Profile(out["consumer_bids"], out["producer_bids"], out["offers"], out["capacity"]),
+            (out["lam_consumers"], out["lam_producers"], out["nu_producers"]))
 
 
-def _market(game: StageGame, profile) -> dict[str, Any]:  # noqa: ANN001
+def _market(game: StageGame, profile_and_multipliers) -> dict[str, Any]:  # noqa: ANN001
     from emgame.learning._emgame import certify
 
-    c = certify(game.economy, profile)
+    profile, multipliers = profile_and_multipliers
+    c = certify(game.economy, profile, multipliers=multipliers)
     names = game.economy.producers.names
     learners = [names.index(n) for n in game.learners]
     pr = np.asarray(c.producer_regret, dtype=float)

@@ -210,6 +210,7 @@ def market_game(spec: LearningSpec, *, progress: Callable[[int, int], None] | No
     best_val = total(best)
     hi_search = np.array([min(Kbar[gi[0]], 1.2 * max(KN[gi].max(), KC[gi].max()))
                           for gi in gidx])
+    floor = np.zeros(G)
     for _sweep in range(2 if G > 1 else 1):
         for g in range(G):
             def value(x: float, g: int = g) -> float:
@@ -221,6 +222,12 @@ def market_game(spec: LearningSpec, *, progress: Callable[[int, int], None] | No
             # would strand a golden-section search), then a bounded refinement around the best.
             scan = np.linspace(0.05 * KN[gidx[g]].max(), hi_search[g], 25)
             vals = np.array([value(x) for x in scan])
+            ok = np.isfinite(vals)
+            if np.any(ok) and not ok[0]:
+                # Caps below this leave the round without a certified equilibrium (e.g. an
+                # all-AI economy whose producers could no longer use up the goods): the grid
+                # stays above the lowest common cap that has one.
+                floor[g] = max(floor[g], float(scan[np.flatnonzero(ok)[0]]))
             k = int(np.argmax(vals))
             if vals[k] > best_val:
                 best[g], best_val = float(scan[k]), float(vals[k])
@@ -246,7 +253,7 @@ def market_game(spec: LearningSpec, *, progress: Callable[[int, int], None] | No
         lo = float(KM_group[g]) if withhold else KNg * (1 - cfg.depth)
         span = hi - lo
         grid = np.linspace(lo - cfg.widen * span, hi + cfg.widen * span, m)
-        grid = np.clip(grid, 0.02 * hi, Kbar[gidx[g][0]])
+        grid = np.clip(grid, max(0.02 * hi, floor[g]), Kbar[gidx[g][0]])
         for i in gidx[g]:
             actions[i] = grid
 
@@ -276,7 +283,12 @@ def market_game(spec: LearningSpec, *, progress: Callable[[int, int], None] | No
     prof = {"consumer_bids": np.empty((J, len(split.consumers), T + 1)),
             "producer_bids": np.empty((J, len(split.producers), T + 1)),
             "offers": np.empty((J, len(split.producers), T)),
-            "capacity": np.empty((J, len(split.producers)))}
+            "capacity": np.empty((J, len(split.producers))),
+            # The round's multipliers: where the certificate's search starts, and under
+            # prepaid settlement each type's wallet multiplier λ̄ in its objective.
+            "lam_consumers": np.empty((J, len(split.consumers))),
+            "lam_producers": np.empty((J, len(split.producers))),
+            "nu_producers": np.empty((J, len(split.producers)))}
     solved: dict[int, Any] = {}
     failures = []
     max_regret = 0.0
@@ -332,6 +344,10 @@ def market_game(spec: LearningSpec, *, progress: Callable[[int, int], None] | No
         prof["producer_bids"][j] = pr.producer_bids[prow]
         prof["offers"][j] = pr.offers[prow]
         prof["capacity"][j] = split.producers.capacity
+        mu = sol.multipliers
+        prof["lam_consumers"][j] = mu.consumer_budget
+        prof["lam_producers"][j] = np.asarray(mu.producer_budget)[prow]
+        prof["nu_producers"][j] = np.asarray(mu.producer_goods)[prow]
 
     def bench(name: str, sol: Any, econ: Any) -> Benchmark:
         if sol is None or not sol.ok:
@@ -359,4 +375,4 @@ def market_game(spec: LearningSpec, *, progress: Callable[[int, int], None] | No
                      "max_regret_in_table": max_regret, "others": cfg.others,
                      "nash_peak_offer": KN.tolist(), "competitive_peak_offer": KC.tolist(),
                      "collusive_cap": caps_of(KM_group).tolist(), "withholding_pays": pays,
-                     "capacity": Kbar.tolist()})
+                     "capacity": Kbar.tolist(), "grid_floor": caps_of(floor).tolist()})
