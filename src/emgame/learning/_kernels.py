@@ -46,7 +46,7 @@ def _argmax(row):
 
 @njit(cache=True)
 def q_learning(payoffs, cum_prob, m, memory, alpha, beta, delta, max_rounds, stable_rounds,
-               seed, Q, thin, path):
+               seed, Q, thin, path, counts):
     """Calvano's Q-learning with ``memory``-period recall; updates ``Q`` (n, X, m) in place.
 
     Each round: every learner explores with probability ``ε_t = exp(-β t)`` (uniform action)
@@ -54,7 +54,8 @@ def q_learning(payoffs, cum_prob, m, memory, alpha, beta, delta, max_rounds, sta
     actions); a state of nature is drawn; every learner updates
     ``Q(x, a) ← (1-α) Q(x, a) + α (π + δ max_a' Q(x', a'))``. Stops when no learner's greedy
     action changed in any state for ``stable_rounds`` rounds (converged) or after
-    ``max_rounds``. Every ``thin``-th joint action goes to ``path``.
+    ``max_rounds``. Every ``thin``-th joint action goes to ``path``; ``counts[j]`` counts the
+    rounds played at each joint action (exploration included).
 
     Returns ``(status, rounds, final state, stable count)``.
     """
@@ -86,6 +87,7 @@ def q_learning(payoffs, cum_prob, m, memory, alpha, beta, delta, max_rounds, sta
             j += a[i] * mult
             mult *= m
         s = _draw_state(cum_prob)
+        counts[j] += 1
         nxt = (state * J + j) % X
         changed = False
         for i in range(n):

@@ -102,7 +102,7 @@ def _print_summary(s: dict[str, Any]) -> None:
     for k, v in s["benchmark_price_index"].items():
         st, why = s["benchmark_status"][k]
         t.add_row(f"  {k} price index", f(v) + ("" if st == "ok" else f" ({st})"))
-    t.add_row("electricity burnt per round", f(s["burnt"]["mean"]))
+    t.add_row("electricity burnt per round (learned play)", f(s["burnt"]["mean"]))
     t.add_row("certificate: regret at final play, mean", f(s["regret_final"]["mean"]))
     t.add_row("certificate: regret at averaged play, mean", f(s["regret_average"]["mean"]))
     if s["external_regret"]["n"]:

@@ -91,15 +91,19 @@ def run_section(store: LearningStore, run: Mapping[str, Any]) -> str:
         _stat_row("learners' payoff vs Nash, (π̄ − π_N)/|π_N|", s["payoff_vs_nash"]),
         _stat_row("rounds to convergence", s["rounds"]),
         _stat_row("seconds per session", s["seconds"]),
-        _stat_row("electricity burnt per round", s["burnt"]),
+        _stat_row("electricity burnt per round (learned play)", s["burnt"]),
+        _stat_row("electricity burnt per round (all rounds played)", s["burnt_all"]),
         _stat_row("grid regret (largest learner)", s["grid_regret"]),
         _stat_row("external regret (largest learner)", s["external_regret"]),
         _stat_row("certificate: regret at final play", s["regret_final"]),
         _stat_row("certificate: regret at time-averaged play", s["regret_average"]),
     ]))
     if s["patterns"]:
-        out.append(_table(["participation pattern", "share of learned rounds"],
-                          [[k, v] for k, v in list(s["patterns"].items())[:12]]))
+        keys = list(dict.fromkeys(list(s["patterns"]) + list(s["patterns_all"])))[:12]
+        out.append(_table(["participation pattern", "share of learned rounds",
+                           "share of all rounds played"],
+                          [[k, s["patterns"].get(k, 0.0), s["patterns_all"].get(k, 0.0)]
+                           for k in keys]))
     price_of_joint = np.asarray(store.game(run["run_id"]).price_index)
     thin = int(run["config"].get("thin", 1000))
     out.append(_img(figures.price_paths(run, sessions, price_of_joint, thin=thin),

@@ -55,6 +55,8 @@ class SessionResult:
     impulse: dict[str, Any] | None
     path: np.ndarray               # thinned joint actions
     certificate: dict[str, Any] = field(default_factory=dict)
+    patterns_all: dict[str, float] = field(default_factory=dict)   # share of all rounds played
+    burnt_all: float = float("nan")  # electricity burnt per round, all rounds played
 
     @property
     def converged(self) -> bool:
@@ -72,6 +74,7 @@ class SessionResult:
             "mean_delta": _nanmean(self.delta), "actions": arr(self.actions),
             "prices": arr(self.prices), "price_index": self.price_index,
             "burnt": self.burnt, "patterns": self.patterns,
+            "patterns_all": self.patterns_all, "burnt_all": self.burnt_all,
             "grid_regret": arr(self.grid_regret), "external_regret": arr(self.external_regret),
             "impulse": self.impulse, "certificate": self.certificate,
         }
@@ -190,10 +193,11 @@ def run_session(game: StageGame, config: LearningConfig, index: int, *,
     if config.algorithm == "q-learning":
         Q = initial_q(game, config.memory, config.delta)
         path = np.full(max(1, config.max_rounds // config.thin + 1), -1, dtype=np.int64)
+        counts = np.zeros(game.J, dtype=np.int64)
         status, rounds, state, _ = K.q_learning(
             np.ascontiguousarray(game.payoffs), cum, game.m, config.memory, config.alpha,
             config.beta, config.delta, config.max_rounds, config.stable_rounds, seed, Q,
-            config.thin, path)
+            config.thin, path, counts)
         cycle, states = greedy_cycle(game, Q, int(state), config.memory)
         learned = np.array(cycle, dtype=np.int64)
         weights = np.full(len(cycle), 1.0 / len(cycle))
@@ -223,6 +227,8 @@ def run_session(game: StageGame, config: LearningConfig, index: int, *,
         ext = (cum_payoff.max(axis=1) - realised) / T
         final = int(learned[np.argmax(weights)])
     s = _summarise(game, learned, weights)
+    played = np.flatnonzero(counts)
+    every = _summarise(game, played, counts[played] / counts.sum())
     cert: dict[str, Any] = {}
     if certify:
         cert = learned_certificate(game, final, learned, weights)
@@ -232,4 +238,5 @@ def run_session(game: StageGame, config: LearningConfig, index: int, *,
         weights=weights, payoff=s["payoff"], delta=s["delta"], actions=s["actions"],
         prices=s["prices"], price_index=s["price_index"], burnt=s["burnt"],
         patterns=s["patterns"], grid_regret=game.grid_regret(final), external_regret=ext,
-        impulse=impulse, path=path, certificate=cert)
+        impulse=impulse, path=path, certificate=cert, patterns_all=every["patterns"],
+        burnt_all=every["burnt"])

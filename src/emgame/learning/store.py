@@ -9,8 +9,9 @@ Tables (docs/learning.md):
     The tabulated stage game of each run (a pickle), so that a resumed run does not rebuild it.
 ``learning_sessions``
     One row per session, keyed by ``(run_id, idx)``: seed, status, convergence round, profit
-    gains, learned play, prices, regrets, the certificate on learned play, the impulse response
-    and the thinned path of joint actions.
+    gains, learned play, prices, regrets, the certificate on learned play, the impulse response,
+    participation patterns and electricity burnt over the learned play and over all rounds
+    played, and the thinned path of joint actions.
 
 Writes are batches in one transaction with ``INSERT OR IGNORE``: a session is never stored
 twice, and a run interrupted between batches resumes with the sessions not stored yet.
@@ -52,6 +53,8 @@ SESSION_COLUMNS: tuple[tuple[str, str], ...] = (
     ("regret_average", "DOUBLE"),
     ("certificate", "VARCHAR"),
     ("patterns", "VARCHAR"),
+    ("patterns_all", "VARCHAR"),
+    ("burnt_all", "DOUBLE"),
     ("impulse", "VARCHAR"),
     ("path", "BIGINT[]"),
     ("worker", "VARCHAR"),
@@ -167,7 +170,8 @@ class LearningStore:
                 r["weights"], r["grid_regret"], r["external_regret"],
                 (cert.get("final") or {}).get("max_regret"),
                 (cert.get("average") or {}).get("max_regret"), _dumps(cert),
-                _dumps(r["patterns"]), _dumps(r["impulse"]), r.get("path", []),
+                _dumps(r["patterns"]), _dumps(r.get("patterns_all") or {}),
+                r.get("burnt_all"), _dumps(r["impulse"]), r.get("path", []),
                 r.get("worker", ""), now])
         marks = ", ".join("?" * len(SESSION_COLUMNS))
         self.con.execute("BEGIN TRANSACTION")
@@ -187,7 +191,7 @@ class LearningStore:
         out = []
         for row in cur.fetchall():
             d = dict(zip(cols, row, strict=True))
-            for k in ("certificate", "patterns", "impulse"):
+            for k in ("certificate", "patterns", "patterns_all", "impulse"):
                 d[k] = json.loads(d[k]) if d[k] else None
             out.append(d)
         return out

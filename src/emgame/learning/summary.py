@@ -42,6 +42,7 @@ def summarise(run: Mapping[str, Any], sessions: Sequence[Mapping[str, Any]]) -> 
         "benchmark_price_index": {k: v["price_index"] for k, v in bench.items()},
         "benchmark_status": {k: (v["status"], v["reason"]) for k, v in bench.items()},
         "burnt": _stat([s["burnt"] for s in sessions]),
+        "burnt_all": _stat([s.get("burnt_all") for s in sessions]),
         "grid_regret": _stat([max(s["grid_regret"] or [0.0]) for s in sessions]),
         "external_regret": _stat([max((x for x in (s["external_regret"] or []) if x is not None),
                                       default=None) for s in sessions]),
@@ -69,6 +70,11 @@ def summarise(run: Mapping[str, Any], sessions: Sequence[Mapping[str, Any]]) -> 
         for k, v in (s["patterns"] or {}).items():
             patterns[k] = patterns.get(k, 0.0) + v / max(n, 1)
     out["patterns"] = dict(sorted(patterns.items(), key=lambda kv: -kv[1]))
+    every: dict[str, float] = {}
+    for s in sessions:
+        for k, v in (s.get("patterns_all") or {}).items():
+            every[k] = every.get(k, 0.0) + v / max(n, 1)
+    out["patterns_all"] = dict(sorted(every.items(), key=lambda kv: -kv[1]))
     imp = [s["impulse"] for s in sessions if s.get("impulse")]
     if imp:
         L = min(len(i["price_index"]) for i in imp)
