@@ -169,8 +169,9 @@ def run_dynamics(economy: Any, start: Any, *, method: str = "best-response",
 
 
 def starts(economy: Any, nash: Any = None, competitive: Any = None) -> dict[str, Any]:
-    """Starting profiles: the competitive benchmark's, the Nash profile with offers and bids
-    moved by ±20%, and a uniform one (bids spread evenly, producers at half capacity)."""
+    """Starting profiles: the competitive benchmark's, the Nash profile with offers -20% or with
+    the consumers' electricity bids tilted ±20% across periods (same spending), and a uniform
+    one (bids spread evenly, producers at half capacity)."""
     out: dict[str, Any] = {}
     if competitive is not None and competitive.ok:
         out["competitive"] = competitive.profile
@@ -178,9 +179,16 @@ def starts(economy: Any, nash: Any = None, competitive: Any = None) -> dict[str,
         n = nash.profile
         out["nash, offers -20%"] = E.Profile(n.consumer_bids, n.producer_bids, 0.8 * n.offers,
                                              n.capacity)
-        out["nash, bids +20% on electricity"] = E.Profile(
-            np.concatenate([n.consumer_bids[:, :1], 1.2 * n.consumer_bids[:, 1:]], axis=1),
-            n.producer_bids, n.offers, n.capacity)
+        T = economy.periods
+        if T > 1:
+            # Consumers' electricity bids tilted +-20% in alternate periods, each consumer's
+            # spending unchanged (a uniform scaling would only be undone by the budgets).
+            tilt = 1.0 + 0.2 * (-1.0) ** np.arange(T)
+            el = n.consumer_bids[:, 1:] * tilt[None, :]
+            el *= (n.consumer_bids[:, 1:].sum(axis=1) / np.maximum(el.sum(axis=1), 1e-300))[:, None]
+            out["nash, consumers' bids tilted"] = E.Profile(
+                np.concatenate([n.consumer_bids[:, :1], el], axis=1), n.producer_bids, n.offers,
+                n.capacity)
     c, pr = economy.consumers, economy.producers
     T = economy.periods
     if not economy.market.long_run:
