@@ -59,28 +59,42 @@ def _normalise(economy: Any, p: Any) -> Any:
     return p.scaled(economy.goods_supply / B0)
 
 
-def fit_budgets(economy: Any, p: Any, passes: int = 60) -> Any:
-    """Scale down the bids of every type that spends more than its budget at the profile's own
-    prices (simultaneous settlement), renormalising to ``p^0 = 1``, until none does.
+def fit_budgets(economy: Any, p: Any, passes: int = 100, rtol: float = 1e-10) -> Any:
+    """Make a profile feasible at its own prices (simultaneous settlement): scale down the bids
+    of every type that spends more than its budget, and the offers of every producer whose
+    goods bid no longer buys its inputs (``x^0 < 0``), renormalising to ``p^0 = 1``, until
+    neither happens (to ``rtol``, below the certificate's 1e-9).
 
     Bytecoins are conserved (every bid is some seller's revenue), so overspenders are matched by
     underspenders; a convex mix of best responses made against different totals can leave some
-    agents over budget, which no strategy profile may (MODEL.md section 4).
+    agents over budget or short of inputs, which no strategy profile may (MODEL.md sections 3-4).
     """
+    pr = economy.producers
     for _ in range(passes):
         out = E.evaluate(economy, p)
         cb, pb = p.consumer_bids.copy(), p.producer_bids.copy()
-        worst = 0.0
+        offers = p.offers.copy()
+        changed = False
         for play, bids in ((out.consumers, cb), (out.producers, pb)):
-            over = play.slack < -1e-13 * np.maximum(play.revenue, 1e-300)
+            over = play.slack < -rtol * np.maximum(play.revenue, 1e-300)
             if np.any(over):
                 f = np.where(over, play.revenue / np.maximum(play.spending, 1e-300), 1.0)
                 # Slightly under the budget: the next pass's prices move with the scaling.
-                bids *= np.minimum(f, 1.0)[:, None] * np.where(over, 1 - 1e-12, 1.0)[:, None]
-                worst = max(worst, float(np.max(-play.slack[over])))
-        if worst == 0.0:
+                bids *= (np.minimum(f, 1.0) * np.where(over, 1 - 2 * rtol, 1.0))[:, None]
+                changed = True
+        play = out.producers
+        inputs = play.inputs.sum(axis=1)
+        short = play.goods < -rtol * np.maximum(play.goods_received, 1e-300)
+        if np.any(short):
+            # φ(f q) = f^{1/c} φ(q): the offers whose inputs the goods received still buy.
+            ratio = np.where(short, np.maximum(play.goods_received, 0.0)
+                             / np.maximum(inputs, 1e-300), 1.0)
+            f = np.where(short, ratio ** pr.returns * (1 - 2 * rtol), 1.0)
+            offers *= f[:, None]
+            changed = True
+        if not changed:
             return p
-        p = _normalise(economy, E.Profile(cb, pb, p.offers, p.capacity))
+        p = _normalise(economy, E.Profile(cb, pb, offers, p.capacity))
     return p
 
 
