@@ -40,12 +40,17 @@ def price_paths(run: Mapping[str, Any], sessions: Sequence[Mapping[str, Any]],
         if path.size == 0:
             continue
         x = np.arange(path.size) * thin
-        ax.plot(x, price_of_joint[path], linewidth=0.6, alpha=0.75)
+        y = price_of_joint[path]
+        w = max(1, path.size // 100)       # a moving average: exploration makes raw play noisy
+        if w > 1:
+            y = np.convolve(y, np.ones(w) / w, mode="valid")
+            x = x[w - 1:]
+        ax.plot(x, y, linewidth=0.9, alpha=0.85)
     _benchmarks(ax, run["game"]["benchmarks"])
     ax.set_xlabel("round")
     ax.set_ylabel(f"mean {run['game']['price_label']}")
-    ax.set_title(f"price paths ({min(show, len(sessions))} sessions, every {thin}th round)",
-                 fontsize=10)
+    ax.set_title(f"price paths ({min(show, len(sessions))} sessions; every {thin}th round, "
+                 "moving average over 1% of the path)", fontsize=10)
     ax.legend(fontsize=8, loc="best")
     _style(ax)
     fig.tight_layout()

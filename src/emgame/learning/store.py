@@ -112,6 +112,19 @@ class LearningStore:
         self.con.execute(f"""CREATE TABLE IF NOT EXISTS learning_sessions (
     {cols},
     PRIMARY KEY (run_id, idx))""")
+        # A store written by an earlier version gains the columns added since (NULL there).
+        have = self._columns("learning_sessions")
+        for c, t in SESSION_COLUMNS:
+            if c not in have:
+                self.con.execute(f"ALTER TABLE learning_sessions ADD COLUMN {c} "
+                                 f"{t.replace(' NOT NULL', '')}")
+        if "point" not in self._columns("learning_runs"):
+            self.con.execute("ALTER TABLE learning_runs ADD COLUMN point VARCHAR")
+
+    def _columns(self, table: str) -> set[str]:
+        rows = self.con.execute("SELECT column_name FROM information_schema.columns WHERE "
+                                "table_name = ?", [table]).fetchall()
+        return {r[0] for r in rows}
 
     # -- runs ----------------------------------------------------------------------------------
     def has_tables(self) -> bool:
@@ -121,7 +134,8 @@ class LearningStore:
 
     def register(self, spec: Any, game: Any) -> None:
         self.con.execute(
-            "INSERT OR IGNORE INTO learning_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO learning_runs (run_id, name, source, environment, algorithm, "
+            "config, economy, game, point, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [spec.run_id, spec.name, spec.source, spec.config.environment,
              spec.config.algorithm, _dumps(spec.config.to_dict()), _dumps(spec.economy),
              _dumps(game.summary()), _dumps(spec.point), _dt.datetime.now()])
@@ -176,8 +190,9 @@ class LearningStore:
         marks = ", ".join("?" * len(SESSION_COLUMNS))
         self.con.execute("BEGIN TRANSACTION")
         try:
-            self.con.executemany(f"INSERT OR IGNORE INTO learning_sessions VALUES ({marks})",
-                                 rows)
+            names = ", ".join(c for c, _ in SESSION_COLUMNS)
+            self.con.executemany(f"INSERT OR IGNORE INTO learning_sessions ({names}) "
+                                 f"VALUES ({marks})", rows)
             self.con.execute("COMMIT")
         except duckdb.Error:
             self.con.execute("ROLLBACK")
@@ -185,13 +200,14 @@ class LearningStore:
         return len(rows)
 
     def sessions(self, run_id: str, *, with_paths: bool = False) -> list[dict[str, Any]]:
-        cols = [c for c, _ in SESSION_COLUMNS if with_paths or c != "path"]
+        have = self._columns("learning_sessions")
+        cols = [c for c, _ in SESSION_COLUMNS if (with_paths or c != "path") and c in have]
         cur = self.con.execute(f"SELECT {', '.join(cols)} FROM learning_sessions WHERE "
                                "run_id = ? ORDER BY idx", [run_id])
         out = []
         for row in cur.fetchall():
             d = dict(zip(cols, row, strict=True))
             for k in ("certificate", "patterns", "patterns_all", "impulse"):
-                d[k] = json.loads(d[k]) if d[k] else None
+                d[k] = json.loads(d[k]) if d.get(k) else None
             out.append(d)
         return out
