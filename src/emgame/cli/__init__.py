@@ -43,6 +43,7 @@ anything about the economy: that is :mod:`emgame` and :mod:`emgame.report`.
 
 from __future__ import annotations
 
+import importlib
 from typing import Annotated
 
 import typer
@@ -87,6 +88,7 @@ app.command()(sweeps.sweep)
 app.command()(sweeps.results)
 app.command()(figures.plot)
 app.command()(figures.report)
+app.command(name="learn")(importlib.import_module("emgame.learning.cli").learn)
 
 
 def main() -> None:  # pragma: no cover - for ``python -m emgame`` and ``python -m emgame.cli``
