@@ -31,7 +31,9 @@ def economies_and_profiles(draw):
     nc = draw(st.integers(1, 3))
     npr = draw(st.integers(1, 2))
     pos = st.floats(0.1, 5.0)
-    w = lambda: tuple(draw(st.lists(st.floats(0.0, 1.0), min_size=T, max_size=T)))
+    # Some weight positive: a type that values nothing is refused by the economy rules.
+    w = lambda: tuple(draw(st.lists(st.floats(0.0, 1.0), min_size=T, max_size=T).map(
+        lambda a: a if sum(a) > 0 else [1.0] + a[1:])))
     consumers = [ConsumerType(f"c{i}", draw(st.integers(1, 20)), draw(pos),
                               Utility("cobb_douglas", w())) for i in range(nc)]
     long_run = draw(st.booleans())
