@@ -85,6 +85,8 @@ def profiles(draw, e: Economy, zero_bids: bool = True) -> Profile:
     if zero_bids:  # some agents stay out of some posts (never all of them: see the test below)
         cb *= rng.random((nc, T + 1)) > 0.2
         pb *= rng.random((npr, T + 1)) > 0.2
+        empty = (cb.sum(axis=0) == 0) & (pb.sum(axis=0) == 0)
+        cb[0, empty] = rng.uniform(0.01, 2.0, int(empty.sum()))
     if e.market.long_run:
         K = rng.uniform(0.5, 10.0, npr)
     else:
