@@ -108,14 +108,17 @@ class Agent:
                  W: float | None = None, Rbar: float | None = None, beta: float = 1.0,
                  credit: bool = True, revenue_weight: float = 0.0,
                  money: float = 1.0, supply: float = 1.0,
-                 production: tuple[np.ndarray, float | None] | None = None) -> None:
+                 production: tuple[np.ndarray, float | None] | None = None,
+                 pop=None) -> None:
         self.e = e
         self.role = role
         self.i = i
         self.producer = role == "producers"
-        self.T = T = e.periods
+        self.T = e.periods
         self.S = e.S
-        pop = (e.producers if self.producer else e.consumers).select([i])
+        # (``pop``: the type's one-row population, when the caller has it already.)
+        pop = pop if pop is not None else \
+            (e.producers if self.producer else e.consumers).select([i])
         self.pop = pop
         self.price_taking = prices is not None
         if self.price_taking:
@@ -223,8 +226,12 @@ class Agent:
             x0 = x[0] + (0.0 if act[0] else self.omega)
         # Budget.
         if self.credit:
-            W = self.Rbar if self.W is None else self.W
-            slack = W + self.beta * (R - self.Rbar) - spend
+            # Rbar None: the reference revenue is the revenue here (the profile's own, as
+            # in the equilibrium conditions): the budget is then W - spending, its
+            # derivatives those of W + β(R - R̄) - spending.
+            Rbar = R if self.Rbar is None else self.Rbar
+            W = Rbar if self.W is None else self.W
+            slack = W + self.beta * (R - Rbar) - spend
             dslack_db = self.beta * dR_db - act
             dslack_dq = self.beta * dR_dq
         else:
@@ -447,8 +454,9 @@ class Agent:
         R = float(pl.revenue[0])
         spend = float(pl.spending[0])
         if self.credit:
-            W = self.Rbar if self.W is None else self.W
-            slack = W + self.beta * (R - self.Rbar) - spend
+            Rbar = R if self.Rbar is None else self.Rbar
+            W = Rbar if self.W is None else self.W
+            slack = W + self.beta * (R - Rbar) - spend
         else:
             slack = self.W - spend
         scale = max(self.money, spend, 1e-300)
@@ -536,7 +544,7 @@ class Agent:
                                  options={"ftol": 1e-14, "maxiter": maxiter})
                 except (ValueError, FloatingPointError, np.linalg.LinAlgError):
                     return z0, None
-        self.stats.append((int(r.nit), int(r.status)))
+        self.stats.append((int(getattr(r, "nit", 0)), int(getattr(r, "status", -1))))
         return r.x, getattr(r, "multipliers", None)
 
     def _gscales(self, pattern):

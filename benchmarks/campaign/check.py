@@ -103,7 +103,6 @@ def wallet_multiplier(a: Agent, b: np.ndarray, q, K) -> tuple[float | None, floa
 def _type_gain(e: Economy, a: Agent, b, q, K, atol, rtol, starts, seed) -> dict:
     cur = a.score(b, q, K, tol=CONS_TOL)
     br = best_response(a, b0=b, q0=q, K0=K, starts=starts, seed=seed)
-    a.e_stats = getattr(a, "e_stats", []) + a.stats
     if not np.isfinite(cur) and not np.isfinite(br.value):
         gain = 0.0
     else:

@@ -31,6 +31,7 @@ polish settles on one split (the check accepts any).
 
 from __future__ import annotations
 
+import itertools
 import time
 
 import numpy as np
@@ -222,19 +223,21 @@ def tatonnement(e: Economy, p: np.ndarray, iters: int, deadline: float, seed: in
         resp = _responses(e, p, production, money, supply, seed + it, prev)
         # A producer that cannot finance its production (verification it cannot pay) shuts
         # down if that is better.
-        for k, (role, j, a, r) in enumerate(resp):
+        shut = [False] * npr
+        for k, (role, j, _, r) in enumerate(resp):
             if role == "producers" and (not r.feasible or not np.isfinite(r.value)):
                 a2, r2, prod2 = _shutdown(e, j, p, money, supply, seed)
                 if r2.feasible and (not r.feasible or r2.value > r.value):
                     resp[k] = (role, j, a2, r2)
                     production[j] = prod2
+                    shut[j] = True
         for j in range(npr):
             S[1:] += e.producers.count[j] * production[j][0]
         prev = {(role, i): r.bids for role, i, _, r in resp}
         D = _demand(e, p, resp)
         gap = np.where(free, (D - S) / np.maximum(D + S, 1e-300), 0.0)
         worst = float(np.max(np.abs(gap)))
-        state = (p.copy(), production, resp, money, supply, worst)
+        state = (p.copy(), production, resp, money, supply, worst, shut)
         if best is None or worst < best[5]:
             best = state
         if worst < 1e-6:
@@ -308,13 +311,23 @@ class _CStack:
                 continue
             z = a.pack(bids[(role, i)], None, None, pat)
             lo, hi = a.bounds(pat)
-            z = np.clip(z, lo, hi)
+            z = np.clip(z, np.maximum(lo, np.r_[np.full(len(pat), 1e-12), lo[len(pat):]]), hi)
             fs = kkt.objective_scale(a, pat, z)
             mu = kkt.initial_multipliers(a, pat, z, fs)
             self.sizes.append((len(z), len(mu)))
             self.fscales.append(fs)
-            x += [z, mu]
+            x += [kkt.to_x(z, len(pat)), mu]
         self.x0 = np.concatenate([np.asarray(v, float) for v in x])
+        # Each household's multipliers (columns) enter only its own rows: grouped Jacobian.
+        nt = int(self.traded[1:].sum())
+        row = sum((nt + (1 + self.T if self.long_run else 0)) for f in self.firm_free if f)
+        col = self.x0.size - sum(d + m for d, m in self.sizes)
+        self.mu_cols, self.mu_rows = [], []
+        for d, m in self.sizes:
+            self.mu_cols.append(list(range(col + d, col + d + m)))
+            self.mu_rows.append(np.arange(row, row + d + m))
+            row += d + m
+            col += d + m
 
     def _households(self, p, production):
         return [(_household(self.e, role, i, p, production[i] if role == "producers" else None,
@@ -407,7 +420,7 @@ class _CStack:
                            + (a.rho * K if self.long_run else 0.0))
             return b
         lo, hi = a.bounds(pat)
-        b, _, _ = a.unpack(np.clip(z, lo, hi), pat)
+        b, _, _ = a.unpack(np.clip(kkt.to_z(z, len(pat)), lo, hi), pat)
         return b
 
     def solution(self, x: np.ndarray):
@@ -434,15 +447,15 @@ class _CStack:
 
 def _setup(e: Economy, state):
     """Patterns, bids and firm modes for the polish, from a tâtonnement state."""
-    p, production, resp, money, supply, _ = state
+    p, production, resp, money, supply, _, shut_down = state
     patterns: list[tuple[int, ...] | None] = []
     bids = {}
-    shut = [False] * len(e.producers)
-    for role, i, a, r in resp:
+    shut = list(shut_down)
+    for role, i, _a, r in resp:
         pat: tuple[int, ...] | None = tuple(r.pattern)
         if role == "producers":
-            if not np.any(np.asarray(production[i][0]) > 0) and r.feasible and \
-                    np.isfinite(r.value) and 0 not in r.pattern:
+            if shut[i] or (not np.any(np.asarray(production[i][0]) > 0) and r.feasible
+                           and np.isfinite(r.value) and 0 not in r.pattern):
                 shut[i] = True
             elif not np.isfinite(r.value):
                 pat = None   # no income to spend: it buys its inputs and nothing else
@@ -463,7 +476,7 @@ def _setup(e: Economy, state):
 
 
 def polish(e: Economy, p, production, patterns, bids, money, supply, firm_mode, deadline,
-           max_nfev: int = 200):
+           max_nfev: int = 80):
     """Solve the stacked conditions from the given start: ``(profile, prices, residual)``."""
     with np.errstate(all="ignore"):
         try:
@@ -478,9 +491,12 @@ def polish(e: Economy, p, production, patterns, bids, money, supply, firm_mode, 
                 raise TimeoutError
             return st.residual(x)
 
+        def jac(x):
+            return kkt.grouped_jacobian(fun, x, fun(x), st.mu_cols, st.mu_rows)
+
         try:
-            r = least_squares(fun, st.x0, method="trf", xtol=1e-15, ftol=1e-15, gtol=1e-15,
-                              max_nfev=max_nfev)
+            r = least_squares(fun, st.x0, jac=jac, method="trf", xtol=1e-15, ftol=1e-15,
+                              gtol=1e-15, max_nfev=max_nfev)
         except (TimeoutError, ValueError, np.linalg.LinAlgError):
             return None, None, np.inf
         prof, prices = st.solution(r.x)
@@ -497,7 +513,7 @@ def polish_path(e: Economy, state, deadline, log: list[str], eps0: float):
     :data:`EPS_PATH` below ``eps0`` and again with the true returns (``c > 1``: the corner
     the continuation leans to stays fixed, its profit being convex):
     ``(profile, prices, residual)``."""
-    p, production, _, money, supply, _ = state
+    p, production, _, money, supply, _, _ = state
     patterns, bids, shut = _setup(e, state)
     pop = e.producers
     steep = [float(pop.returns[j]) >= 1.0 and not shut[j] for j in range(len(pop))]
@@ -520,6 +536,29 @@ def polish_path(e: Economy, state, deadline, log: list[str], eps0: float):
         if pats not in variants:
             variants.append(pats)
 
+    def corners(production):
+        """Corner outputs to try for increasing returns (convex profit): the one the current
+        output leans to, nothing, full capacity in every period."""
+        inc = [j for j in range(len(pop)) if float(pop.returns[j]) > 1 and not shut[j]]
+        options = []
+        for j in inc:
+            q, K = production[j]
+            top = float(pop.capacity[j]) if not e.market.long_run else (K or 0.0)
+            opts = [np.where(np.asarray(q) > 0.5 * top, top, 0.0), np.zeros(e.periods),
+                    np.full(e.periods, top)]
+            uniq = []
+            for o in opts:
+                if not any(np.array_equal(o, u) for u in uniq):
+                    uniq.append(o)
+            options.append([(o, K) for o in uniq])
+        out = []
+        for combo in itertools.product(*options):
+            prod = list(production)
+            for j, c in zip(inc, combo, strict=True):
+                prod[j] = c
+            out.append(prod)
+        return out[:9]
+
     def exact(p, production, bids):
         production = list(production)
         m = list(mode)
@@ -527,40 +566,49 @@ def polish_path(e: Economy, state, deadline, log: list[str], eps0: float):
             if shut[j]:
                 production[j] = (np.zeros(e.periods), 0.0 if e.market.long_run else None)
             elif float(pop.returns[j]) > 1:
-                q, K = production[j]
-                top = float(pop.capacity[j]) if not e.market.long_run else K
-                production[j] = (np.where(np.asarray(q) > 0.5 * top, top, 0.0), K)
                 m[j] = "fixed"
         best = (None, None, np.inf)
-        for pats in variants:
-            out = polish(e, p, production, pats, bids, money, supply, m, deadline)
-            if out[2] < best[2]:
-                best = out
-            if best[2] <= 1e-6 or time.perf_counter() > deadline:
-                break
+        for prod in corners(production):
+            for pats in variants:
+                pats = list(pats)
+                for j in range(len(pop)):
+                    if m[j] == "fixed" and not np.any(np.asarray(prod[j][0]) > 0) and \
+                            pats[nc + j] is not None:
+                        # Producing nothing, it buys no inputs; with no income (no wallet) it
+                        # buys nothing at all.
+                        keep = [t for t in pats[nc + j] if t > 0 or pop.goods_weight[j] > 0]
+                        income = e.market.prepaid and np.isfinite(pop.wallet[j])
+                        pats[nc + j] = tuple(keep) if income else ()
+                out = polish(e, p, prod, pats, bids, money, supply, m,
+                             min(deadline, time.perf_counter() + 15.0))
+                if out[2] < best[2]:
+                    best = out
+                if best[2] <= 1e-6 or time.perf_counter() > deadline:
+                    return best
         return best
 
     best = exact(p, production, bids)
     log.append(f"polish: residual {best[2]:.2g}")
     if best[2] <= 1e-6 or not any(steep):
         return best
+    moved = False
     for eps in [x for x in EPS_PATH if x <= eps0]:
         prof, prices, res = polish(with_returns(e, eps), p, production, patterns, bids,
-                                   money, supply, mode, deadline)
+                                   money, supply, mode, min(deadline, time.perf_counter() + 15))
         log.append(f"polish with c >= 1 as {1 - eps:g}: residual {res:.2g}")
         if prof is None or res > 1e-6:
             break
+        moved = True
         p = np.where(np.isfinite(prices), prices, 0.0)
         production = [(prof.offers[j], float(prof.capacity[j]) if e.market.long_run
                        else None) for j in range(len(pop))]
         bids = {("consumers", i): prof.consumer_bids[i] for i in range(len(e.consumers))}
         bids.update({("producers", j): prof.producer_bids[j] for j in range(len(pop))})
+    if moved:
         out = exact(p, production, bids)
         log.append(f"  then exact: residual {out[2]:.2g}")
         if out[2] < best[2]:
             best = out
-        if best[2] <= 1e-6:
-            break
     return best
 
 

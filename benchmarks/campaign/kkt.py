@@ -39,15 +39,34 @@ def scaled_point(a: Agent, pattern: tuple[int, ...], z: np.ndarray):
     return pt.grad * dz, pt.g / gs, pt.jac * dz[None, :] / gs[:, None], vals
 
 
-def residual(a: Agent, pattern: tuple[int, ...], z: np.ndarray, mu: np.ndarray,
+def residual(a: Agent, pattern: tuple[int, ...], x: np.ndarray, mu: np.ndarray,
              fscale: float) -> np.ndarray:
-    """The KKT residual of one agent (see the module notes)."""
+    """The KKT residual of one agent (see the module notes); ``x`` holds the logs of the
+    pattern's bids (positive by definition of the pattern), then the other variables.
+
+    In log variables the bids' stationarity reads ``z ∂L/∂z = 0``: a post the agent values
+    little has a small bid and a large curvature ``∂²L/∂z²``, and the product keeps that row
+    of the Jacobian of the order of the agent's weight on the post instead of its inverse.
+    """
+    z = to_z(x, len(pattern))
     lo, hi = a.bounds(pattern)
     G, g, J, _ = scaled_point(a, pattern, z)
     gradL = G / fscale + J.T @ mu
-    r1 = z - np.clip(z + gradL, lo, hi)
+    nb = len(pattern)
+    r1 = np.concatenate([z[:nb] * gradL[:nb],
+                         z[nb:] - np.clip(z[nb:] + gradL[nb:], lo[nb:], hi[nb:])])
     r2 = fischer_burmeister(g, mu)
     return np.concatenate([r1, r2])
+
+
+def to_z(x: np.ndarray, nb: int) -> np.ndarray:
+    """Scaled variables from ``x`` (logs of the first ``nb``)."""
+    return np.concatenate([np.exp(np.clip(x[:nb], -700, 700)), x[nb:]])
+
+
+def to_x(z: np.ndarray, nb: int) -> np.ndarray:
+    """The inverse of :func:`to_z` (bids floored at a tiny positive value)."""
+    return np.concatenate([np.log(np.maximum(z[:nb], 1e-300)), z[nb:]])
 
 
 def initial_multipliers(a: Agent, pattern: tuple[int, ...], z: np.ndarray,
@@ -75,3 +94,31 @@ def objective_scale(a: Agent, pattern: tuple[int, ...], z: np.ndarray) -> float:
     G, _, _, _ = scaled_point(a, pattern, z)
     s = float(np.max(np.abs(G), initial=0.0))
     return s if np.isfinite(s) and s > 0 else 1.0
+
+
+def grouped_jacobian(fun, x: np.ndarray, f0: np.ndarray, mu_cols: list[list[int]],
+                     mu_rows: list[np.ndarray]) -> np.ndarray:
+    """Forward-difference Jacobian of a stacked system in which type ``i``'s multipliers
+    (columns ``mu_cols[i]``) enter only its own rows (``mu_rows[i]``): the ``k``-th multiplier
+    of every type is perturbed at once, every other column alone (Curtis–Powell–Reid)."""
+    n = x.size
+    J = np.zeros((f0.size, n))
+    in_mu = np.zeros(n, bool)
+    for cols in mu_cols:
+        in_mu[cols] = True
+    h = 1e-8 * np.maximum(1.0, np.abs(x))
+    for j in np.flatnonzero(~in_mu):
+        xp = x.copy()
+        xp[j] += h[j]
+        J[:, j] = (fun(xp) - f0) / h[j]
+    depth = max((len(c) for c in mu_cols), default=0)
+    for k in range(depth):
+        xp = x.copy()
+        group = [(cols[k], rows) for cols, rows in zip(mu_cols, mu_rows, strict=True)
+                 if len(cols) > k]
+        for j, _ in group:
+            xp[j] += h[j]
+        df = fun(xp) - f0
+        for j, rows in group:
+            J[rows, j] = df[rows] / h[j]
+    return J

@@ -126,8 +126,8 @@ def _normalised(e: Economy, prof: Profile) -> Profile:
     return prof.scaled(e.goods_supply / B0)
 
 
-def _agent(e: Economy, role: str, i: int, Bm, Qm, R: float, money: float, supply: float,
-           **kw) -> Agent:
+def _agent(e: Economy, role: str, i: int, Bm, Qm, R: float | None, money: float,
+           supply: float, **kw) -> Agent:
     pop = e.producers if role == "producers" else e.consumers
     beta = e.market.discount if e.market.prepaid else 1.0
     W = float(pop.wallet[i]) if (e.market.prepaid and np.isfinite(pop.wallet[i])) else None
@@ -184,7 +184,10 @@ class _Stack:
         self.money, self.supply = money, supply
         self.long_run = e.market.long_run
         self.base = prof
+        self.pops = [(e.producers if role == "producers" else e.consumers).select([i])
+                      for role, i in self.types]
         agents = self._agents(prof)
+        self.probe = agents
         self.sizes = []
         self.fscales = []
         x = []
@@ -192,24 +195,29 @@ class _Stack:
             b, q, K = _strategy(prof, role, i, self.long_run)
             z = a.pack(b, q, K, pat)
             lo, hi = a.bounds(pat)
-            z = np.clip(z, lo, hi)
+            z = np.clip(z, np.maximum(lo, np.r_[np.full(len(pat), 1e-12), lo[len(pat):]]), hi)
             fs = kkt.objective_scale(a, pat, z)
             mu = kkt.initial_multipliers(a, pat, z, fs)
             self.sizes.append((len(z), len(mu)))
             self.fscales.append(fs)
-            x += [z, mu]
+            x += [kkt.to_x(z, len(pat)), mu]
         self.x0 = np.concatenate(x)
+        # Where each type's multipliers sit (columns) and its rows: for the grouped Jacobian.
+        self.mu_cols, self.mu_rows = [], []
+        k = 0
+        for d, m in self.sizes:
+            self.mu_cols.append(list(range(k + d, k + d + m)))
+            self.mu_rows.append(np.arange(k, k + d + m))
+            k += d + m
 
     def _agents(self, prof: Profile) -> list[Agent]:
         Bc, Qc, Bp, Qp = others_totals(self.e, prof)
         out = []
-        for role, i in self.types:
+        for (role, i), pop in zip(self.types, self.pops, strict=True):
             Bm, Qm = (Bc[i], Qc[i]) if role == "consumers" else (Bp[i], Qp[i])
-            a = _agent(self.e, role, i, Bm, Qm, 0.0, self.money, self.supply)
-            b, q, K = _strategy(prof, role, i, self.long_run)
-            vals, _ = a.raw(b, q, K, derivatives=False)
-            a.Rbar = vals["R"]  # the reference revenue is the profile's own
-            out.append(a)
+            # Rbar None: the reference revenue is the profile's own.
+            out.append(_agent(self.e, role, i, Bm, Qm, None, self.money, self.supply,
+                              pop=pop))
         return out
 
     def split(self, x: np.ndarray):
@@ -220,11 +228,10 @@ class _Stack:
 
     def profile(self, x: np.ndarray) -> Profile:
         prof = self.base
-        probe = self._agents(prof)
-        for (role, i), pat, a, (z, _) in zip(self.types, self.patterns, probe, self.split(x),
-                                             strict=True):
+        for (role, i), pat, a, (z, _) in zip(self.types, self.patterns, self.probe,
+                                             self.split(x), strict=True):
             lo, hi = a.bounds(pat)
-            b, q, K = a.unpack(np.clip(z, lo, hi), pat)
+            b, q, K = a.unpack(np.clip(kkt.to_z(z, len(pat)), lo, hi), pat)
             if role == "producers" and not self.long_run:
                 K = None
             prof = _with(prof, role, i, b, q, K)
@@ -260,9 +267,12 @@ def polish(e: Economy, prof: Profile, patterns, money: float, supply: float,
                 raise TimeoutError
             return st.residual(x)
 
+        def jac(x):
+            return kkt.grouped_jacobian(fun, x, fun(x), st.mu_cols, st.mu_rows)
+
         try:
-            r = least_squares(fun, st.x0, method="trf", xtol=1e-15, ftol=1e-15, gtol=1e-15,
-                              max_nfev=max_nfev, x_scale=1.0)
+            r = least_squares(fun, st.x0, jac=jac, method="trf", xtol=1e-15, ftol=1e-15,
+                              gtol=1e-15, max_nfev=max_nfev, x_scale=1.0)
         except TimeoutError:
             return None, np.inf
         except (ValueError, np.linalg.LinAlgError):

@@ -241,7 +241,6 @@ def report(out: Path, *, echo: bool = True) -> dict[str, Any]:
     misses = Counter(f"{c['concept']}: {c['cause']}" for c in cases
                      if c["class"] == "emgame miss")
     neither = Counter(f"{c['concept']}: {c['cause']}" for c in cases if c["class"] == "neither")
-    emonly = [c for c in cases if c["class"] == "emgame only"]
     slow = sorted(cases, key=lambda c: -(c["emgame_seconds"] or 0))[:10]
     false = [c for c in cases if c["class"] == "FALSE CERTIFICATE"]
     economies = sorted({c["economy"] for c in cases})
