@@ -113,6 +113,7 @@ def _type_gain(e: Economy, a: Agent, b, q, K, atol, rtol, starts, seed) -> dict:
             "objective": _num(cur), "best": _num(br.value), "gain": _num(gain),
             "relative_gain": _num(gain / max(scale, 1e-300)) if gain > 0 else 0.0,
             "tolerance": tol, "pass": bool(gain <= tol), "pattern": list(br.pattern),
+            "current_pattern": [int(t) for t in np.flatnonzero(np.asarray(b) > 0)],
             "best_bids": br.bids.tolist(),
             "best_offers": None if br.offers is None else np.asarray(br.offers).tolist()}
 
@@ -242,6 +243,23 @@ def _agents(e: Economy, profile: Profile, out, *, prices=None):
                 a = Agent(e, role, i, W=None, Rbar=R, beta=1.0, money=money, supply=el, **kw)
             res.append((a, bids[i], q, K, note))
     return res
+
+
+def wallet_multipliers(e: Economy, profile: Profile, prices: np.ndarray | None = None
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Each type's wallet multiplier ``λ`` read off the profile (prepaid settlement; NaN where no
+    first-order condition identifies it): ``(consumers, producers)``."""
+    with np.errstate(all="ignore"):
+        out = evaluate(e, profile, prices)
+        agents = _agents(e, profile, out, prices=None if prices is None else out.prices)
+    lam = []
+    for a, b, q, K, _ in agents:
+        v, _ = wallet_multiplier(a, b, q, K) if e.market.prepaid else (None, 0.0)
+        if not e.market.prepaid or v is None:
+            v = a.revenue_weight / a.beta if a.revenue_weight else np.nan
+        lam.append(np.nan if v is None else v)
+    nc = len(e.consumers)
+    return np.array(lam[:nc], float), np.array(lam[nc:], float)
 
 
 def check_nash(e: Economy, profile: Profile, *, atol: float = 1e-8, rtol: float = 1e-8,

@@ -70,23 +70,36 @@ def compare(x: dict, y: dict) -> tuple[float, float, float]:
     return dp, da, do
 
 
-def miss_cause(em: dict, concept: str) -> str:
-    """Why emgame did not certify an equilibrium the independent solver found."""
+def miss_cause(em: dict, feat: dict) -> str:
+    """Why emgame did not certify an equilibrium the independent solver found (the groups of
+    issue 10's to-do list, sharpened by the independent check of emgame's candidate)."""
     reason = em.get("reason", "") or ""
     st = em.get("status")
     if st in ("killed", "crashed"):
         return f"emgame {st}"
     cand_ok = bool(em.get("check") and em["check"].get("ok"))
     notes = " ".join((em.get("certificate") or {}).get("notes") or [])
+    ces_pos = any(float(r) > 0 for r in feat.get("ces_r") or [])
     if "failed its certificate" in reason:
         first_order = "first order" in reason or "supergradient" in notes
         if cand_ok:
             return ("declined a true equilibrium: CES bound only first order" if first_order
                     else "declined a true equilibrium: certificate")
+        if ces_pos and "-inf" in reason:
+            return "certificate failed at a CES r > 0 type with utility -inf (0 at zero?)"
+        gains = [g for g in (em.get("check") or {}).get("gains", []) if not g.get("pass")]
+        if any((g.get("objective") or 0) <= -1e300 for g in gains):
+            return "certificate failed; candidate leaves a type at -inf that can do better"
+        if gains and all("current_pattern" in g for g in gains) and any(
+                sorted(g["pattern"]) != sorted(g["current_pattern"]) for g in gains):
+            return "certificate failed; candidate has a wrong participation pattern"
         return "certificate failed; its candidate is not an equilibrium either"
     if "Newton's method did not converge" in reason:
-        return "Nash: Newton did not converge" + (" (time limit)" if "time limit" in reason
-                                                  else "")
+        steep = "c=1" in feat["returns"] or "c>1" in feat["returns"]
+        where = ("c >= 1 beside other producers" if steep and feat["returns"] not in
+                 ("c=1", "c>1") else "c >= 1" if steep else "c < 1")
+        return f"Nash: Newton did not converge ({where})" + (
+            ", time limit" if "time limit" in reason else "")
     if "earn no profit" in reason:
         return "competitive: 'no profit, cannot pay the fixed verification'"
     if "increasing returns" in reason:
@@ -113,13 +126,27 @@ def neither_cause(em: dict) -> str:
     return "other: " + re.sub(r"[\d.e+-]{3,}", "#", reason)[:70]
 
 
-def classify(em: dict, ind: dict) -> dict[str, Any]:
+def _verdict(cert: dict | None) -> str | None:
+    """emgame's certificate of the independent answer: pass, fail, or inconclusive where its
+    CES bound is only first order (MODEL.md section 6's "inconclusive", issue 9)."""
+    if not cert or cert.get("passed") is None:
+        return None
+    if cert["passed"]:
+        return "pass"
+    notes = " ".join(cert.get("notes") or [])
+    return "inconclusive" if ("supergradient" in notes and cert.get("max_regret") is None) \
+        else "fail"
+
+
+def classify(em: dict, ind: dict, feat: dict | None = None) -> dict[str, Any]:
     em_ok = em.get("status") == "equilibrium"
     ind_ok = ind.get("status") == "equilibrium"
     rec: dict[str, Any] = {"emgame_status": em.get("status"), "independent_status":
                            ind.get("status"), "emgame_reason": em.get("reason", ""),
                            "independent_reason": ind.get("reason", ""),
                            "emgame_seconds": em.get("seconds"),
+                           "emgame_certifies_independent": _verdict(
+                               ind.get("emgame_certificate")),
                            "independent_seconds": ind.get("seconds"),
                            "check_ok": None if not em.get("check") else em["check"]["ok"],
                            "check_max_relative_gain": None if not em.get("check")
@@ -144,7 +171,12 @@ def classify(em: dict, ind: dict) -> dict[str, Any]:
         rec["cause"] = "independent: " + (ind.get("reason", "") or "")[:80]
     elif ind_ok:
         rec["class"] = "emgame miss"
-        rec["cause"] = miss_cause(em, "")
+        rec["cause"] = miss_cause(em, feat or {})
+        if em.get("allocation") and ind.get("allocation"):
+            # How far emgame's declined candidate is from the equilibrium found.
+            dp, da, _ = compare(em["allocation"], ind["allocation"])
+            rec.update(price_diff=dp, allocation_diff=da)
+            rec["note"] = f"candidate prices off by {dp:.2g}"
     else:
         rec["class"] = "neither"
         rec["cause"] = neither_cause(em)
@@ -166,8 +198,11 @@ def load(out: Path) -> list[dict[str, Any]]:
             continue
         em, ind = d["emgame"], d["independent"]
         e = random_economy(em["seed"], em["k"])
+        feat = features(e)
         rec = {"economy": name, "seed": em["seed"], "k": em["k"], "concept": concept,
-               **features(e), **classify(em, ind)}
+               **feat, **classify(em, ind, feat)}
+        rr = (em.get("certificate") or {}).get("max_relative_regret")
+        rec["huge_relative_regret"] = bool(rr is not None and rr > 1e100)
         rec["ces_r"] = ",".join(str(r) for r in rec["ces_r"])
         cases.append(rec)
     return cases
@@ -202,7 +237,8 @@ def report(out: Path, *, echo: bool = True) -> dict[str, Any]:
     with open(out / "cases.jsonl", "w") as fh:
         for c in cases:
             fh.write(json.dumps(c) + "\n")
-    cols = ["economy", "seed", "k", "concept", "class", "cause", "note", "emgame_status",
+    cols = ["economy", "seed", "k", "concept", "class", "cause", "note",
+            "emgame_certifies_independent", "emgame_status",
             "independent_status", "emgame_seconds", "independent_seconds", "price_diff",
             "allocation_diff", "offers_diff", "check_ok", "check_max_relative_gain", "T",
             "states", "families", "ces_r", "returns", "settlement", "horizon",
@@ -252,6 +288,8 @@ def report(out: Path, *, echo: bool = True) -> dict[str, Any]:
         "false_certificates": [{"economy": c["economy"], "concept": c["concept"],
                                 "violations": c["check_violations"]} for c in false],
         "emgame_over_30s": sum(1 for c in cases if (c["emgame_seconds"] or 0) > 30),
+        "huge_relative_regret": [f"{c['economy']} {c['concept']}" for c in cases
+                                 if c.get("huge_relative_regret")],
         "slowest_emgame": [{"economy": c["economy"], "concept": c["concept"],
                             "seconds": c["emgame_seconds"], "status": c["emgame_status"]}
                            for c in slow],
@@ -284,6 +322,15 @@ def render(cases, summary) -> str:
         parts.append(_table("emgame misses by cause",
                             [[k, v] for k, v in summary["emgame_misses_by_cause"].items()],
                             ["cause", "cases"]))
+    miss = [c for c in cases if c["class"] == "emgame miss"]
+    if miss:
+        parts.append(_table(
+            "emgame misses, one by one (the to-do list; 'cert' = emgame's own certificate of "
+            "the independent equilibrium)",
+            [[c["economy"], c["concept"], c["cause"][:60], c["note"][:40],
+              c.get("emgame_certifies_independent") or "-",
+              f"{c['emgame_seconds'] or 0:.1f}"] for c in miss],
+            ["economy", "concept", "cause", "note", "cert", "emgame s"]))
     if summary["neither_by_cause"]:
         parts.append(_table("Neither found one: emgame's reason",
                             [[k, v] for k, v in summary["neither_by_cause"].items()],
@@ -304,6 +351,9 @@ def render(cases, summary) -> str:
                         ["economy", "concept", "seconds", "status"]))
     parts.append(f"emgame solves over 30 s: {summary['emgame_over_30s']}; independent solver "
                  f"median {summary['independent_seconds_median']:.1f} s per case")
+    if summary["huge_relative_regret"]:
+        parts.append("max_relative_regret printed above 1e100 (regret over a utility of 0): "
+                     + ", ".join(summary["huge_relative_regret"]))
     if summary["false_certificates"]:
         lines = ["FALSE CERTIFICATES (emgame certified, the independent checker rejects):"]
         for f in summary["false_certificates"]:

@@ -63,6 +63,35 @@ def _list(a) -> list:
     return [_list(v) if np.ndim(v) else _num(v) for v in np.asarray(a, dtype=float)]
 
 
+def profile_record(profile) -> dict[str, Any]:
+    return {"consumer_bids": _list(profile.consumer_bids),
+            "producer_bids": _list(profile.producer_bids),
+            "offers": _list(profile.offers), "capacity": _list(profile.capacity)}
+
+
+def emgame_certificate(e, profile, prices=None) -> dict[str, Any]:
+    """emgame's own certificate of a profile found by the independent solver: a second,
+    unrelated judge of every emgame miss (the driver may use emgame; the independent solver
+    and checker do not). Under prepaid settlement it needs each type's wallet multiplier,
+    read off the profile by the checker's first-order conditions."""
+    from emgame.certificate import certify
+    from emgame.market import evaluate
+    from emgame.results import Multipliers
+
+    from .check import wallet_multipliers
+
+    out = evaluate(e, profile, prices)
+    mult = None
+    if e.market.prepaid:
+        lc, lp = wallet_multipliers(e, profile, prices)
+        p0 = float(out.prices[0]) if np.isfinite(out.prices[0]) else 1.0
+        mult = Multipliers(lc, lp, lp * p0, np.zeros((len(e.producers), e.periods)))
+    cert = certify(e, profile, multipliers=mult, outcome=out,
+                   price_taking=prices is not None)
+    return {"passed": cert.passed, "max_regret": _num(cert.max_regret),
+            "max_relative_regret": _num(cert.max_relative_regret), "notes": list(cert.notes)}
+
+
 def allocation(e, profile, prices=None) -> dict[str, Any]:
     """What one agent of each type gets (real quantities, comparable across nominal levels):
     electricity consumed ``[state][period]``, goods, offers; and relative prices."""
@@ -109,6 +138,7 @@ def _task_emgame(e, concept: str, nash_seconds: float, check_starts: int) -> dic
     if s.profile is not None and s.outcome is not None:
         prices = s.outcome.prices if concept == "competitive" else None
         rec["allocation"] = allocation(e, s.profile, prices)
+        rec["profile"] = profile_record(s.profile)
         t = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -132,8 +162,14 @@ def _task_independent(e, concept: str, seconds: float, check_starts: int) -> dic
     rec = r.to_dict()
     rec["seconds"] = wall
     if r.profile is not None and r.ok:
-        rec["allocation"] = allocation(e, r.profile, r.prices if concept == "competitive"
-                                       else None)
+        prices = r.prices if concept == "competitive" else None
+        rec["allocation"] = allocation(e, r.profile, prices)
+        rec["profile"] = profile_record(r.profile)
+        try:
+            rec["emgame_certificate"] = emgame_certificate(e, r.profile, prices)
+        except (ValueError, FloatingPointError, ZeroDivisionError) as exc:
+            rec["emgame_certificate"] = {"passed": None, "error": f"{type(exc).__name__}: "
+                                         f"{exc}"}
     return rec
 
 
