@@ -208,13 +208,20 @@ def test_independent_solvers_find_emgames_equilibria(k):
 
 
 def test_a_tiny_campaign_through_its_command_line(tmp_path):
-    """`python -m benchmarks.campaign run ... --report` on one economy writes every output,
-    classifies both concepts as agreement and finds no false certificate (exit status 0)."""
+    """`python -m benchmarks.campaign run ... --report` writes every output, runs in chunks into
+    one folder (economy #6, then #3), is resumable, classifies every case and finds no false
+    certificate (exit status 0). #6 is an agreement; #3's competitive benchmark has a producer
+    that cannot pay for its verification: the independent solver shuts it down, and if emgame
+    misses that equilibrium its own certificate must accept the independent answer."""
     out = tmp_path / "camp"
-    cmd = [sys.executable, "-m", "benchmarks.campaign", "run", "--seed", "0", "--start",
-           str(FAST[0]), "--count", "1", "--out", str(out), "--workers", "1",
-           "--independent-seconds", "30", "--hard-timeout", "90", "--report"]
-    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=240)
+
+    def cmd(k: int, report: bool = True) -> list[str]:
+        return [sys.executable, "-m", "benchmarks.campaign", "run", "--seed", "0", "--start",
+                str(k), "--count", "1", "--out", str(out), "--workers", "1",
+                "--independent-seconds", "30", "--hard-timeout", "90"] + (
+                    ["--report"] if report else [])
+
+    r = subprocess.run(cmd(FAST[0]), cwd=ROOT, capture_output=True, text=True, timeout=240)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "Cases by class" in r.stdout and "False certificates: none" in r.stdout
     summary = json.loads((out / "summary.json").read_text())
@@ -222,6 +229,19 @@ def test_a_tiny_campaign_through_its_command_line(tmp_path):
     assert summary["by_concept"] == {"nash": {"agree": 1}, "competitive": {"agree": 1}}
     for f in ("cases.jsonl", "cases.csv", "campaign.duckdb", "economies/campaign-0-0006.toml"):
         assert (out / f).exists(), f
-    # A second run finds every task done and does nothing (resumable).
-    r2 = subprocess.run(cmd[:-1], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    # Resumable: a second run finds every task done and does nothing.
+    r2 = subprocess.run(cmd(FAST[0], report=False), cwd=ROOT, capture_output=True, text=True,
+                        timeout=60)
     assert r2.returncode == 0 and r2.stdout == ""
+    # Another chunk into the same folder.
+    r3 = subprocess.run(cmd(3), cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert r3.returncode == 0, r3.stderr[-2000:]
+    cases = [json.loads(line) for line in (out / "cases.jsonl").read_text().splitlines()]
+    assert len(cases) == 4
+    three = {c["concept"]: c for c in cases if c["economy"] == "campaign-0-0003"}
+    comp = three["competitive"]
+    assert comp["independent_status"] == "equilibrium"
+    assert comp["class"] in ("agree", "emgame miss")
+    if comp["class"] == "emgame miss":
+        assert comp["cause"] and comp["emgame_certifies_independent"] == "pass"
+        assert (out / "failing" / "campaign-0-0003.toml").exists()
