@@ -459,8 +459,9 @@ class Agent:
             slack = W + self.beta * (R - Rbar) - spend
         else:
             slack = self.W - spend
-        scale = max(self.money, spend, 1e-300)
-        feasible = slack >= -tol * scale
+        # Measured against the economy's money per agent, not the agent's own spending: a bid
+        # blown up (a sole seller buying its own output) must not hide an overdraft.
+        feasible = slack >= -tol * max(self.money, 1e-300)
         if self.producer and pl.goods[0] < -tol * max(pl.goods_received[0], 1e-300):
             feasible = False
         if np.any(pl.consumption < -tol * max(float(np.max(pl.electricity, initial=0)),
@@ -557,39 +558,64 @@ class Agent:
         return s
 
     # ----------------------------------------------------------------------------------------
-    def starts(self, pattern, b0, q0, K0, rng, n):
-        """Starting points (scaled) for a pattern: the current strategy, then random ones."""
+    def starts(self, pattern, b0, q0, K0, rng, n, corners: bool = False):
+        """Starting points (scaled) for a pattern: the current strategy, then random ones.
+
+        With ``corners`` (a producer with ``c >= 1``, whose cost is concave in each period's
+        output, so that its best output may sit at ``0`` or at capacity period by period), also
+        every corner output ``{0, top}^T`` (at most 8, drawn for larger T) and the current
+        output with one period moved to each end, each with the current bids.
+        """
         out = []
         lo, hi = self.bounds(pattern)
         budget = self.W if self.W is not None else self.Rbar
         budget = budget if budget is not None and budget > 0 else self.money
         nb = len(pattern)
+        T = self.T
+        top = min(self.Kbar, 3.0 * self.supply) if self.free_q else 0.0
+
+        def current_bids():
+            bb = np.asarray(b0, float).copy() if b0 is not None else np.zeros(T + 1)
+            if nb:
+                sel = bb[list(pattern)]
+                fill = 0.1 * budget / max(nb, 1)
+                bb[list(pattern)] = np.where(sel > 0, sel, fill)
+            return bb
+
+        plans = []
         for k in range(n):
             if k == 0 and b0 is not None:
-                bb = np.asarray(b0, float).copy()
-                if nb:
-                    sel = bb[list(pattern)]
-                    fill = 0.1 * budget / max(nb, 1)
-                    bb[list(pattern)] = np.where(sel > 0, sel, fill)
-                q = None if q0 is None else np.asarray(q0, float)
-                K = K0
-            else:
-                w = rng.dirichlet(np.ones(max(nb, 1)))
-                bb = np.zeros(self.T + 1)
-                bb[list(pattern)] = w[:nb] * budget * rng.uniform(0.2, 1.0)
-                q = K = None
-                if self.free_q:
-                    top = min(self.Kbar, 3.0 * self.supply)
-                    if k == 1 and self.c >= 1.0:
-                        q = np.full(self.T, top)
-                    elif k == 2 and self.c >= 1.0:
-                        q = np.zeros(self.T)
-                    else:
-                        q = rng.uniform(0.05, 1.0, self.T) * top
-                    K = float(q.max()) if self.long_run else None
+                plans.append((current_bids(), None if q0 is None else np.asarray(q0, float),
+                              K0))
+                continue
+            w = rng.dirichlet(np.ones(max(nb, 1)))
+            bb = np.zeros(T + 1)
+            bb[list(pattern)] = w[:nb] * budget * rng.uniform(0.2, 1.0)
+            q = None
+            if self.free_q:
+                if k == 1 and self.c >= 1.0:
+                    q = np.full(T, top)
+                elif k == 2 and self.c >= 1.0:
+                    q = np.zeros(T)
+                else:
+                    q = rng.uniform(0.05, 1.0, T) * top
+            plans.append((bb, q, None))
+        if corners and self.free_q and self.c >= 1.0 and 0 in pattern:
+            combos = list(itertools.product((0.0, 1.0), repeat=T))
+            if len(combos) > 8:
+                combos = [combos[i] for i in rng.choice(len(combos), 8, replace=False)]
+            for c in combos:
+                plans.append((current_bids(), np.array(c) * top, None))
+            if q0 is not None:
+                for t in range(T):
+                    for end in (0.0, top):
+                        q = np.asarray(q0, float).copy()
+                        q[t] = end
+                        plans.append((current_bids(), q, None))
+        for bb, q, K in plans:
             if self.free_q:
                 if q is None:
-                    q = np.full(self.T, min(self.Kbar, self.supply) * 0.5)
+                    q = np.full(T, min(self.Kbar, self.supply) * 0.5)
                 if self.long_run:
                     K = max(K if K is not None else 0.0, float(np.max(q)))
             z = self.pack(bb, q, K, pattern)
@@ -598,13 +624,15 @@ class Agent:
 
 
 def best_response(a: Agent, *, b0=None, q0=None, K0=None, starts: int = 3, seed: int = 0,
-                  patterns: list[tuple[int, ...]] | None = None) -> Response:
+                  patterns: list[tuple[int, ...]] | None = None,
+                  corners: bool = False) -> Response:
     """The best strategy found over participation patterns and starts (scored by ``play``).
 
     A consumer's problem on a fixed pattern is concave (``x = bQ/(B_-+b)`` is concave in ``b``,
     the budget linear), so one start per pattern is enough (a second where SLSQP did not
     finish); a producer's is not (revenue ``B q/Q`` is not concave in ``(b, q)``, nor is
-    ``-φ`` for ``c > 1``), so it gets ``starts`` starts, corners included.
+    ``-φ`` for ``c > 1``), so it gets ``starts`` starts, and with ``corners`` (the checker's
+    search) every corner output of constant or increasing returns as well.
     """
     rng = np.random.default_rng(seed)
     best = Response(-np.inf, np.zeros(a.T + 1), None if not a.producer else np.zeros(a.T),
@@ -620,7 +648,7 @@ def best_response(a: Agent, *, b0=None, q0=None, K0=None, starts: int = 3, seed:
             best = Response(u, b, q, K, pattern, mult, tried)
 
     for pattern in (patterns if patterns is not None else a.patterns()):
-        for k, z0 in enumerate(a.starts(pattern, b0, q0, K0, rng, n)):
+        for k, z0 in enumerate(a.starts(pattern, b0, q0, K0, rng, n, corners=corners)):
             if k >= 1 and not a.producer and a.stats and a.stats[-1][1] == 0:
                 break  # concave: the first start converged
             z, mult = a.solve_pattern(pattern, z0)

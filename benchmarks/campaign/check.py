@@ -68,9 +68,20 @@ def _num(x: float) -> float | None:
 
 
 def _scales(e: Economy, B: np.ndarray, Q: np.ndarray) -> tuple[float, float]:
-    """Money and electricity per agent: the scales the agents' variables are measured in."""
+    """Money and electricity per agent: the scales the agents' variables are measured in.
+
+    Money is anchored to the goods post (``B^0 = p^0 Ω``; with exogenous wallets, the wallets)
+    rather than to the largest bid, which a sole seller buying its own output can blow up
+    without limit (its revenue returns the bid) and which would then hide any overdraft in
+    relative tolerances.
+    """
     agents = max(e.consumers.agents + e.producers.agents, 1.0)
-    money = max(float(np.nanmax(B)) / agents * 3, 1e-12) if np.any(B > 0) else 1.0
+    base = float(B[0]) if B[0] > 0 else float(np.nanmax(B)) if np.any(B > 0) else 0.0
+    if not e.stationary_wallets:
+        W = float(np.nansum(e.consumers.count * e.consumers.wallet)
+                  + np.nansum(e.producers.count * e.producers.wallet))
+        base = max(base, W)
+    money = max(3 * base / agents, 1e-12) if base > 0 else 1.0
     el = max(float(np.max(Q[1:], initial=0.0)) / agents * 3, 1e-12) if np.any(Q[1:] > 0) else 1.0
     return money, el
 
@@ -102,7 +113,7 @@ def wallet_multiplier(a: Agent, b: np.ndarray, q, K) -> tuple[float | None, floa
 
 def _type_gain(e: Economy, a: Agent, b, q, K, atol, rtol, starts, seed) -> dict:
     cur = a.score(b, q, K, tol=CONS_TOL)
-    br = best_response(a, b0=b, q0=q, K0=K, starts=starts, seed=seed)
+    br = best_response(a, b0=b, q0=q, K0=K, starts=starts, seed=seed, corners=True)
     if not np.isfinite(cur) and not np.isfinite(br.value):
         gain = 0.0
     else:
@@ -186,13 +197,15 @@ def _common(e: Economy, profile: Profile, out, check: Check, price_taking: bool)
         (npr @ out.producers.spending if len(p) else 0.0)
     if abs(rev - spent) > CONS_TOL * max(rev, spent, 1e-300):
         check.violations.append(f"conservation: bytecoins earned {rev:.10g} != spent {spent:.10g}")
+    money, _ = _scales(e, out.bids_total, out.offers_total)
     for role, pop, pl in (("consumers", c, out.consumers), ("producers", p, out.producers)):
         for i in range(len(pop)):
             if e.market.prepaid and np.isfinite(pop.wallet[i]):
                 W = float(pop.wallet[i])
             else:
                 W = float(pl.revenue[i])
-            if pl.spending[i] - W > CONS_TOL * max(W, pl.spending[i], 1e-300):
+            # Against the economy's money per agent (see _scales), not the agent's spending.
+            if pl.spending[i] - W > CONS_TOL * money:
                 check.violations.append(f"budget: {role} '{pop.names[i]}' spends "
                                         f"{pl.spending[i]:.10g} > {W:.10g}")
     # Normalisation and activity.

@@ -325,12 +325,16 @@ def solve_nash(e: Economy, *, max_seconds: float = 60.0, seed: int = 0, atol: fl
             if dist > last * 1.05:
                 alpha = np.maximum(alpha * 0.6, 0.02)
             last = dist
+            top = max(float(np.max(prof.consumer_bids, initial=0.0)),
+                      float(np.max(prof.producer_bids, initial=0.0)))
             if not np.all(np.isfinite(prof.consumer_bids)) or \
-                    not np.all(np.isfinite(prof.producer_bids)) or dist > 1e8:
+                    not np.all(np.isfinite(prof.producer_bids)) or dist > 1e8 or \
+                    top > 1e6 * money:
                 log.append(f"sweep {sweeps}: bids diverge")
                 return Result("nash", "not-found", "best-response iteration diverges (bids "
-                              "grow without bound)", seconds=time.perf_counter() - started,
-                              sweeps=sweeps, polishes=polishes, log=log)
+                              "grow without bound: a sole seller?)",
+                              seconds=time.perf_counter() - started, sweeps=sweeps,
+                              polishes=polishes, log=log)
             log.append(f"sweep {sweeps}: step {dist:.3g}")
             if dist < 1e-3 or sweeps % 15 == 0:
                 patterns = [r.pattern for _, _, r in brs]

@@ -192,6 +192,32 @@ def test_checker_accepts_certified_equilibria_and_rejects_deviations(k):
         assert not bad.ok, what
 
 
+def test_checker_rejects_the_near_misses_it_once_accepted():
+    """Two profiles an earlier version of the independent solver returned and its checker
+    accepted, both wrong: (a) campaign-0-0015, a producer with increasing returns (c = 1.3)
+    at capacity in period 1 and inside it in period 2 gains by producing nothing in period 2
+    (a corner: its cost is concave per period, so the checker starts at every corner);
+    (b) campaign-0-0042, prepaid with one producer type buying its own output for 2.2e9
+    bytecoins: its goods bid of 14.9 overdraws its wallet, which a tolerance relative to its own
+    spending would hide (the checker measures budgets against the economy's money per agent)."""
+    e = random_economy(0, 15)
+    prof = Profile(np.array([[0.0, 2.6070000000000007, 0.0],
+                             [0.0, 0.5236776021978842, 0.2170223978021161]]),
+                   np.array([[1.7517606022924623, 1.2853243702639319, 0.9747728859206246],
+                             [1.1007295482806536, 0.3669820415762467, 0.09471313975668401]]),
+                   np.array([[2.0104882428670816, 1.0436677253691597],
+                             [0.681, 0.5974928011350138]]), np.array([1000.0, 0.681]))
+    chk = check_nash(e, prof)
+    assert not chk.ok
+    gain = [g for g in chk.gains if g["type"] == "p1"][0]
+    assert gain["gain"] > 0.09 and gain["best_offers"][1] < 1e-12
+    e = random_economy(0, 42)
+    prof = Profile(np.zeros((3, 2)), np.array([[14.9008, 2186224416.47102]]),
+                   np.array([[1.4105]]), np.array([1.4105]))
+    chk = check_nash(e, prof)
+    assert any(v.startswith("budget: producers 'p0'") for v in chk.violations)
+
+
 @pytest.mark.parametrize("k", FAST)
 def test_independent_solvers_find_emgames_equilibria(k):
     """The independent solvers find, and their own checker accepts, the equilibria emgame
