@@ -12,21 +12,23 @@ feasibility).
 
 Method
 ------
-1. **Tâtonnement** from prices at the producers' marginal cost of a rough output: supply by
-   profit maximisation (closed form in the short run; a one-dimensional concave search over
-   ``K`` in the long run; at a price equal to a constant marginal cost, ``c = 1``, the
-   output that clears last round), demand by every household's global best response
-   (participation patterns, SLSQP); prices move by ``exp(α · excess/(demand + supply))``.
-   A producer whose income cannot pay the verification its inputs' payment burns shuts down.
+1. **Tâtonnement** from prices at the producers' marginal cost of a rough output, on the
+   economy with returns ``c >= 1`` replaced by ``0.9`` (then ``0.97``, ... in later rounds:
+   :func:`with_returns`), where supply is a function of prices: supply by profit
+   maximisation (closed form in the short run; a one-dimensional concave search over ``K``
+   in the long run), demand by every household's global best response (participation
+   patterns, SLSQP). Each post's log price moves by a safeguarded secant step on its relative
+   excess demand. A producer whose income cannot pay the verification its inputs' payment
+   burns shuts down (if that is better).
 2. **Polish**: the stacked conditions — every household's KKT conditions on its pattern
-   (:mod:`kkt`), each firm's profit maximisation (natural residual; ``c > 1`` keeps the corner
-   it chose, since its profit is convex), and clearing of every traded post (goods included)
-   — solved by ``scipy.optimize.least_squares`` in log prices.
-3. **Check** by :func:`check.check_competitive`; otherwise more tâtonnement, until the time
+   (:mod:`kkt`), each firm's profit maximisation (natural residual) and clearing of every
+   traded post, goods included — by ``scipy.optimize.least_squares`` in log prices, with the
+   true returns: constant returns both at zero profit (the producer then buys only its
+   inputs) and with profit; increasing returns at the corners (its profit is convex in each
+   period's output: nothing, capacity, or where the smooth solution leans). If that fails,
+   along the continuation ``c = 1 - eps`` (:data:`EPS_PATH`) and again with the true returns.
+3. **Check** by :func:`check.check_competitive`; otherwise another round, until the time
    limit.
-
-Constant returns: producer types with the same marginal cost split output arbitrarily; the
-polish settles on one split (the check accepts any).
 """
 
 from __future__ import annotations
@@ -651,7 +653,7 @@ def solve_competitive(e: Economy, *, max_seconds: float = 60.0, seed: int = 0,
                                             seed + rounds, big=_big(e))
             if state is None:
                 break
-            sweeps += 1
+            sweeps += 1  # (rounds of tâtonnement, reported as the result's sweeps)
             gap = best_state[5]
             log.append(f"round {rounds}: tâtonnement relative excess demand {gap:.2g}")
             tries = [best_state] if best_state is state else [best_state, state]
@@ -672,8 +674,8 @@ def solve_competitive(e: Economy, *, max_seconds: float = 60.0, seed: int = 0,
                 if best is None or chk.max_gain < best[1].max_gain:
                     best = (prof, chk)
             p = best_state[0]
-    reason = (f"no competitive equilibrium found within {max_seconds:.0f} s ({sweeps} "
-              f"tâtonnement steps, {polishes} polishes)")
+    reason = (f"no competitive equilibrium found within {max_seconds:.0f} s ({rounds} "
+              f"tâtonnement rounds, {polishes} polishes)")
     if best is not None:
         reason += f"; best candidate fails: {best[1].violations[0][:200]}"
     return Result("competitive", "not-found", reason, None if best is None else best[0], None,
