@@ -12,19 +12,22 @@ if _HERE not in sys.path:
 
 
 def _calibrated_day_pending() -> str | None:
-    """Why the bundled calibrated_day.toml cannot be read yet (None once it can): it uses
-    MODEL.md section 10 (hourly capacity, [[storage]], [units]), which the reader does not take
-    yet. tests/calibration/test_calibrated_day_file.py checks that nothing else is refused."""
+    """Why the bundled calibrated_day.toml cannot be read or solved yet (None once it can): it
+    uses MODEL.md section 10 (hourly capacity, [[storage]], [units]), which the solvers do not
+    take yet. tests/calibration/test_calibrated_day_file.py checks that nothing else is refused."""
     from importlib.resources import files
 
     from emgame import EconomyFileError, load_economy
 
     try:
-        load_economy(files("emgame") / "examples" / "calibrated_day.toml")
+        economy = load_economy(files("emgame") / "examples" / "calibrated_day.toml")
     except EconomyFileError as exc:
         return "calibrated_day.toml needs MODEL.md section 10 in the reader: " + "; ".join(
             k for k, _ in exc.problems)
-    return None
+    from emgame.solve import _phase_pending
+
+    pending = _phase_pending(economy)
+    return None if pending is None else f"calibrated_day.toml: {pending}"
 
 
 def pytest_collection_modifyitems(config, items):  # noqa: ANN001, ARG001
