@@ -25,7 +25,9 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     from emgame.results import Solution
 
-ROLES = ("consumers", "producers")
+ROLES = ("consumers", "producers", "storage")
+ROLE_NAMES = {"consumers": "consumer", "producers": "producer", "storage": "storage"}
+"""A role's name for one type (the ``role`` column, the certificate's attributes)."""
 AT_CAPACITY = 1e-9
 """An offer ``q ≥ K (1 − AT_CAPACITY)`` is at capacity (for the scarcity rent)."""
 
@@ -131,7 +133,7 @@ def markup_parts(solution: Solution) -> tuple[np.ndarray, np.ndarray, np.ndarray
     prof = sol.profile
     mc = marginal_costs(sol)
     mr = marginal_revenue(sol)
-    K = prof.capacity[:, None]
+    K = sol.economy.producers.period_capacity(prof.capacity)   # s^t K
     at_cap = (prof.offers > 0) & (prof.offers >= K * (1.0 - AT_CAPACITY))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         rent = np.where(at_cap, np.maximum(mr - mc, 0.0), 0.0)
@@ -176,28 +178,61 @@ def _passed(cert: Any, role: str) -> tuple[np.ndarray | None, np.ndarray | None]
     """Per-type ``(passed, inconclusive)`` of the certificate, each computed once."""
     if cert is None:
         return None, None
-    who = role[:-1]
+    who = ROLE_NAMES[role]
+    if not hasattr(type(cert), f"{who}_passed"):  # (on the class: no property evaluated)
+        return None, None
     passed = np.asarray(getattr(cert, f"{who}_passed"), dtype=bool)
     inconclusive = getattr(cert, f"{who}_inconclusive", None)
     return passed, None if inconclusive is None else np.asarray(inconclusive, dtype=bool)
 
 
+def storage_profits(solution: Solution) -> np.ndarray:
+    """Profit of one storage operator of each type in goods at the solution's prices:
+    ``Σ_t (p^t/p^0) (q^t − x^t)``, what it sells less what it buys, ``(ns,)``; posts that do
+    not trade count for nothing."""
+    sol = solution
+    assert sol.outcome is not None and sol.profile is not None
+    out, prof = sol.outcome, sol.profile
+    assert out.storage is not None
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rel = np.where(out.active[1:], out.prices[1:] / out.prices[0], 0.0)
+    bought = np.where(out.active[None, 1:], out.storage.electricity, 0.0)
+    return (prof.storage_offers - bought) @ rel
+
+
+def _storage_fields(sol: Solution) -> list[Field]:
+    """The battery's own columns (docs/model.md, "Storage")."""
+    pop, prof, out = sol.economy.storage, sol.profile, sol.outcome
+    assert prof is not None and out is not None and out.storage is not None
+    return [
+        Field("energy_capacity", pop.energy_capacity),
+        Field("power_capacity", pop.power_capacity),
+        Field("offer", prof.storage_offers, "period"),
+        Field("charge", prof.storage_charge, "period"),
+        Field("state_of_charge", out.storage.state_of_charge, "period"),
+        Field("profit", storage_profits(sol)),
+    ]
+
+
 def fields(solution: Solution, role: str) -> list[Field]:
-    """Every per-type quantity of ``role`` (``"consumers"`` or ``"producers"``) at the solution,
-    for one agent of each type (see docs/model.md, "Outputs"). Needs an outcome."""
+    """Every per-type quantity of ``role`` (``"consumers"``, ``"producers"`` or ``"storage"``)
+    at the solution, for one agent of each type (see docs/model.md, "Outputs"). Needs an
+    outcome."""
     sol = solution
     assert sol.outcome is not None and sol.profile is not None
     econ, out, prof = sol.economy, sol.outcome, sol.profile
     pop = getattr(econ, role)
     play = getattr(out, role)
-    bids = prof.consumer_bids if role == "consumers" else prof.producer_bids
+    bids = {"consumers": prof.consumer_bids, "producers": prof.producer_bids,
+            "storage": prof.storage_bids}[role]
     producer = role == "producers"
+    storage = role == "storage"
     fl: list[Field] = [
         Field("name", pop.names, "text"),
         Field("count", pop.count),
         Field("kind", np.where(pop.classic, "classic", "ai"), "text"),
     ]
-    if not producer:
+    if role == "consumers":
         fl.append(Field("endowment", pop.endowment))
     fl += [
         Field("bid_goods", bids[:, 0]),
@@ -213,9 +248,13 @@ def fields(solution: Solution, role: str) -> list[Field]:
         Field("spending", play.spending),
     ]
     mult = sol.multipliers
-    if mult is not None:
-        fl.append(Field("budget_multiplier", mult.consumer_budget if not producer
-                        else mult.producer_budget))
+    budget = None if mult is None else {
+        "consumers": mult.consumer_budget, "producers": mult.producer_budget,
+        "storage": getattr(mult, "storage_budget", None)}[role]
+    if budget is not None:
+        fl.append(Field("budget_multiplier", budget))
+    if storage:
+        fl += _storage_fields(sol)
     if producer:
         rent, power, scarcity = markup_parts(sol)
         mc = marginal_costs(sol)
@@ -227,7 +266,7 @@ def fields(solution: Solution, role: str) -> list[Field]:
             Field("offer", prof.offers, "period"),
             Field("input", play.inputs, "period"),
             Field("capacity", prof.capacity),
-            Field("withheld", prof.capacity[:, None] - prof.offers, "period"),
+            Field("withheld", pop.period_capacity(prof.capacity) - prof.offers, "period"),
             Field("marginal_cost", mc, "period"),
             Field("markup", markup, "period"),
             Field("lerner", lerner, "period"),
@@ -240,10 +279,12 @@ def fields(solution: Solution, role: str) -> list[Field]:
             fl += [Field("goods_multiplier", mult.producer_goods),
                    Field("capacity_multiplier", mult.producer_capacity, "period")]
     cert = sol.certificate
-    if cert is not None:
+    regret = None if cert is None else getattr(cert, f"{ROLE_NAMES[role]}_regret", None)
+    if regret is not None:
         passed, inconclusive = _passed(cert, role)
-        fl += [Field("regret", cert.consumer_regret if not producer else cert.producer_regret),
-               Field("certified", passed, "bool")]
+        fl.append(Field("regret", regret))
+        if passed is not None:
+            fl.append(Field("certified", passed, "bool"))
         if inconclusive is not None:
             fl.append(Field("inconclusive", inconclusive, "bool"))
     else:
@@ -320,13 +361,16 @@ def solution_dict(solution: Solution, *, types: bool = True) -> dict[str, Any]:
     if sol.reason:
         d["reason"] = sol.reason
     cert = sol.certificate
+    units = units_dict(econ)
     if sol.outcome is None or sol.profile is None:
         d.update(prices=None, relative_prices=None, periods=list(econ.labels),
-                 consumers=[], producers=[], totals=None,
+                 consumers=[], producers=[], storage=[], totals=None,
                  certificate=None if cert is None else cert.to_dict())
+        if units is not None:
+            d["units"] = units
         if not types:
-            d["types"] = {"consumers": len(econ.consumers), "producers": len(econ.producers)}
-            del d["consumers"], d["producers"]
+            d["types"] = type_counts(econ)
+            del d["consumers"], d["producers"], d["storage"]
         d["iterations"] = sol.iterations
         d["evaluations"] = sol.evaluations
         d["seconds"] = {k: round(v, 6) for k, v in sol.seconds.items()}
@@ -338,34 +382,84 @@ def solution_dict(solution: Solution, *, types: bool = True) -> dict[str, Any]:
     d["relative_prices"] = json_values(out.relative_prices)
     d["normalised"] = exact_unit_goods_price(sol)
     d["periods"] = list(econ.labels)
+    if units is not None:
+        d["units"] = units
     if types:
-        d["consumers"] = _rows(fields(sol, "consumers")) if len(econ.consumers) else []
-        d["producers"] = _rows(fields(sol, "producers")) if len(econ.producers) else []
+        for role in ROLES:
+            d[role] = _rows(fields(sol, role)) if len(getattr(econ, role)) else []
     else:
-        d["types"] = {"consumers": len(econ.consumers), "producers": len(econ.producers)}
-    nc, npr = econ.consumers.count, econ.producers.count
-    production = npr @ prof.offers
-    burnt = (np.tensordot(nc, out.consumers.verification, axes=1)
-             + np.tensordot(npr, out.producers.verification, axes=1))
-    consumed = (np.tensordot(nc, out.consumers.consumption, axes=1)
-                + np.tensordot(npr, out.producers.consumption, axes=1))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(production > 0, burnt / production, 0.0)
+        d["types"] = type_counts(econ)
+    tot = energy_totals(sol)
+    npr = econ.producers.count
     d["totals"] = {
-        "production": json_values(production),
-        "verification": json_values(burnt),
-        "consumption": json_values(consumed),
-        "verification_share": json_values(share),
+        "production": json_values(tot["production"]),
+        "verification": json_values(tot["verification"]),
+        "consumption": json_values(tot["consumption"]),
+        "verification_share": json_values(tot["verification_share"]),
         "bids": json_values(out.bids_total),
         "offers": json_values(out.offers_total),
         "profit": json_values(npr @ profits(sol)) if len(econ.producers) else 0.0,
     }
+    if len(econ.storage):
+        d["totals"].update(discharge=json_values(tot["discharge"]),
+                           charge=json_values(tot["charge"]),
+                           storage_profit=json_values(
+                               econ.storage.count @ storage_profits(sol)))
     d["certificate"] = None if cert is None else cert.to_dict()
     d["iterations"] = sol.iterations
     d["evaluations"] = sol.evaluations
     d["seconds"] = {k: round(v, 6) for k, v in sol.seconds.items()}
     d["diagnostics"] = jsonable(sol.diagnostics)
     return d
+
+
+def units_dict(economy: Any) -> dict[str, str] | None:
+    """The economy's ``[units]`` for the JSON (labels only; docs/model.md, "Units"), with the
+    unit of a relative price; ``None`` when none is named."""
+    u = economy.units
+    if u is None or (u.electricity is None and u.goods is None):
+        return None
+    out = {k: v for k, v in (("electricity", u.electricity), ("goods", u.goods)) if v}
+    if u.price() is not None:
+        out["price"] = u.price()
+    return out
+
+
+def type_counts(economy: Any) -> dict[str, int]:
+    """How many types each role has (the summary's ``types``)."""
+    out = {"consumers": len(economy.consumers), "producers": len(economy.producers)}
+    if len(economy.storage):
+        out["storage"] = len(economy.storage)
+    return out
+
+
+def energy_totals(solution: Solution) -> dict[str, np.ndarray]:
+    """Electricity summed over all agents of every role: ``production (T,)`` (producers),
+    ``discharge (T,)`` and ``charge (T,)`` (storage operators: offered, and put into the
+    battery), ``verification (S, T)``, ``consumption (S, T)`` and ``verification_share``
+    (verification over production, ``(S, T)``). Energy is conserved on every post that trades:
+    ``production + discharge = consumption + verification + charge``."""
+    econ, out, prof = solution.economy, solution.outcome, solution.profile
+    assert out is not None and prof is not None
+    production = econ.producers.count @ prof.offers
+    burnt = 0.0
+    consumed = 0.0
+    for role in ROLES:
+        pop, play = getattr(econ, role), getattr(out, role)
+        if play is None or not len(pop):
+            continue
+        burnt = burnt + np.tensordot(pop.count, play.verification, axes=1)
+        consumed = consumed + np.tensordot(pop.count, play.consumption, axes=1)
+    S, T = econ.S, econ.periods
+    burnt = np.broadcast_to(burnt, (S, T)).copy()
+    consumed = np.broadcast_to(consumed, (S, T)).copy()
+    st = econ.storage
+    discharge = st.count @ prof.storage_offers if len(st) else np.zeros(T)
+    charge = st.count @ prof.storage_charge if len(st) else np.zeros(T)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(production > 0, burnt / production, 0.0)
+    return {"production": production, "discharge": discharge, "charge": charge,
+            "verification": burnt, "consumption": consumed, "verification_share": share}
 
 
 def jsonable(x: Any) -> Any:
@@ -394,7 +488,7 @@ def jsonable(x: Any) -> Any:
 def role_columns(solution: Solution, role: str) -> dict[str, np.ndarray]:
     """The flat columns of one role (``role`` first), 1-D arrays of one value per type."""
     n = len(getattr(solution.economy, role))
-    cols: dict[str, np.ndarray] = {"role": np.full(n, role[:-1])}
+    cols: dict[str, np.ndarray] = {"role": np.full(n, ROLE_NAMES[role])}
     S = solution.economy.S
     for f in fields(solution, role):
         for name, values in flat(f, S):
@@ -404,7 +498,8 @@ def role_columns(solution: Solution, role: str) -> dict[str, np.ndarray]:
 
 
 def frame(solution: Solution):  # noqa: ANN201  (pandas.DataFrame; pandas imported lazily)
-    """:meth:`Solution.to_frame`: one row per type, consumers first."""
+    """:meth:`Solution.to_frame`: one row per type, consumers first, then producers and
+    storage operators."""
     from emgame._extras import require
 
     pd = require("pandas", "tables", "Solution.to_frame()")

@@ -118,6 +118,16 @@ def plot(
                                                show_default=False)] = None,
     ylabel: Annotated[str | None, typer.Option("--ylabel", help="y axis label (with units).",
                                                show_default=False)] = None,
+    baseline: Annotated[Path | None, typer.Option(
+        "--baseline", help="--kind prices: another solution (JSON or Parquet, or an economy "
+                           "file) drawn beside in thin dotted lines, e.g. the same day without "
+                           "storage.", show_default=False)] = None,
+    label: Annotated[str, typer.Option(
+        "--label", help="With --baseline: what the source's lines are (legend), e.g. 'with "
+                        "storage'.")] = "",
+    baseline_label: Annotated[str, typer.Option(
+        "--baseline-label", help="With --baseline: what its lines are (legend).")]
+    = "baseline",
 ) -> None:
     """Draw a figure from a results store, a solution (JSON or Parquet) or an economy file."""
     with common.extras_needed():
@@ -141,6 +151,10 @@ def plot(
     where = _at(at)
     if where and point:
         fail("--point and --at both pick a point: give one")
+    if baseline is not None and kind is not PlotKind.prices:
+        fail("--baseline draws beside a prices figure: use it with --kind prices")
+    if baseline is not None and not baseline.exists():
+        fail(f"{baseline}: no such file")
     ref = None
     if reference is not None:
         try:
@@ -159,7 +173,12 @@ def plot(
                     fail(f"{source}: --point and --at pick a point of a results store")
                 sols = _solutions_source(source)
             chosen = {c: s for c, s in sols.solutions.items() if c in concepts}
-            fig = (figures.prices_figure(chosen, subtitle=sols.subtitle)
+            base = None
+            if baseline is not None:
+                base = {c: s for c, s in _solutions_source(baseline).solutions.items()
+                        if c in concepts}
+            fig = (figures.prices_figure(chosen, subtitle=sols.subtitle, baseline=base,
+                                         label=label, baseline_label=baseline_label)
                    if kind is PlotKind.prices
                    else figures.allocations_figure(chosen, sols.probabilities,
                                                    subtitle=sols.subtitle))

@@ -10,6 +10,8 @@ from emgame.model.economy import (
     Population,
     ProducerType,
     State,
+    StorageType,
+    Units,
     Utility,
     as_economy,
 )
@@ -31,6 +33,8 @@ __all__ = [
     "Population",
     "ProducerType",
     "State",
+    "StorageType",
+    "Units",
     "Utility",
     "as_economy",
     "economy_from_dict",

@@ -25,13 +25,17 @@ from emgame.model.economy import (
     Population,
     ProducerType,
     State,
+    StorageType,
+    Units,
     Utility,
+    join_capacity,
 )
 from emgame.model.schema import (
     ConsumerTable,
     EconomyFile,
     EconomyFileError,
     ProducerTable,
+    StorageTable,
     UtilityTable,
     _quote,
     parse_economy_file,
@@ -78,14 +82,26 @@ def _to_economy(f: EconomyFile, source: str, base_dir: Path) -> Economy:
                  for c in f.consumers]
     producers = [ProducerType(name=p.name, count=p.count, productivity=float(p.productivity),
                               returns=float(p.returns), utility=_utility(p.utility), kind=p.kind,
-                              capacity=None if p.capacity is None else float(p.capacity),
+                              capacity=None if p.capacity is None
+                              else tuple(map(float, p.capacity)) if isinstance(p.capacity, list)
+                              else float(p.capacity),
                               capacity_cost=None if p.capacity_cost is None
-                              else float(p.capacity_cost), wallet=p.wallet)
+                              else float(p.capacity_cost), wallet=p.wallet,
+                              availability=None if p.availability is None
+                              else tuple(map(float, p.availability)))
                  for p in f.producers]
+    storage = [StorageType(name=b.name, count=b.count,
+                           energy_capacity=float(b.energy_capacity),
+                           power_capacity=float(b.power_capacity), utility=_utility(b.utility),
+                           kind=b.kind, charge_efficiency=float(b.charge_efficiency),
+                           discharge_efficiency=float(b.discharge_efficiency), wallet=b.wallet)
+               for b in f.storage]
+    units = None if f.units is None else Units(electricity=f.units.electricity,
+                                               goods=f.units.goods)
     economy = Economy.from_records(
         name=f.name if f.name is not None else _default_name(source), periods=T,
         consumers=consumers, producers=producers, market=market, states=states,
-        period_labels=f.period_labels)
+        period_labels=f.period_labels, storage=storage, units=units)
     if f.consumers_table is None:
         return economy.replace(source=source)
     merged = concat(economy.consumers, _consumer_table(f, source, base_dir))
@@ -100,11 +116,13 @@ def _consumer_table(f: EconomyFile, source: str, base_dir: Path) -> Population:
     shown = os.path.normpath(path)
     taken = {c.name: f"consumers[{i}]" for i, c in enumerate(f.consumers)}
     taken.update({p.name: f"producers[{j}]" for j, p in enumerate(f.producers)})
+    taken.update({b.name: f"storage[{k}]" for k, b in enumerate(f.storage)})
     reference = None
     if f.market.settlement == "prepaid":
-        typed: list[tuple[str, ConsumerTable | ProducerTable]] = [
+        typed: list[tuple[str, ConsumerTable | ProducerTable | StorageTable]] = [
             (f"consumers[{i}]", c) for i, c in enumerate(f.consumers)]
         typed += [(f"producers[{j}]", p) for j, p in enumerate(f.producers)]
+        typed += [(f"storage[{k}]", b) for k, b in enumerate(f.storage)]
         for where, t in typed:
             if t.wallet is not None:
                 reference = (f"{where}.wallet", t.wallet == "stationary")
@@ -232,6 +250,9 @@ def economy_to_dict(economy: Economy) -> dict[str, Any]:
     out: dict[str, Any] = {"name": economy.name, "periods": T}
     if economy.period_labels is not None:
         out["period_labels"] = list(economy.period_labels)
+    units = _units_dict(economy.units)
+    if units is not None:
+        out["units"] = units
     market: dict[str, Any] = {"settlement": m.settlement, "horizon": m.horizon,
                               "goods_settlement_period": m.goods_settlement_period}
     if m.prepaid or m.discount != 1.0:
@@ -270,10 +291,14 @@ def economy_to_dict(economy: Economy) -> dict[str, Any]:
     for j in range(len(p)):
         row = {"name": p.names[j], "count": _plain(p.count[j]), "kind": p.kind(j),
                "productivity": float(p.productivity[j]), "returns": float(p.returns[j])}
+        varying = bool(p.varying_availability[j])
         if not np.isnan(p.capacity[j]):
-            row["capacity"] = float(p.capacity[j])
+            cap = join_capacity(p.capacity[j], p.availability[j])
+            row["capacity"] = list(cap) if isinstance(cap, tuple) else cap
         if not np.isnan(p.capacity_cost[j]):
             row["capacity_cost"] = float(p.capacity_cost[j])
+        if np.isnan(p.capacity[j]) and varying:
+            row["availability"] = [float(v) for v in p.availability[j]]
         wallet = _wallet_value(economy, p, j)
         if wallet is not None:
             row["wallet"] = wallet
@@ -281,7 +306,30 @@ def economy_to_dict(economy: Economy) -> dict[str, Any]:
         producers.append(row)
     out["consumers"] = consumers
     out["producers"] = producers
+    storage = []
+    st = economy.storage
+    assert st is not None
+    for k in range(len(st)):
+        row = {"name": st.names[k], "count": _plain(st.count[k]), "kind": st.kind(k),
+               "energy_capacity": float(st.energy_capacity[k]),
+               "power_capacity": float(st.power_capacity[k]),
+               "charge_efficiency": float(st.charge_efficiency[k]),
+               "discharge_efficiency": float(st.discharge_efficiency[k])}
+        wallet = _wallet_value(economy, st, k)
+        if wallet is not None:
+            row["wallet"] = wallet
+        row["utility"] = _utility_dict(st, k)
+        storage.append(row)
+    if storage:
+        out["storage"] = storage
     return out
+
+
+def _units_dict(units: Units | None) -> dict[str, str] | None:
+    if units is None or (units.electricity is None and units.goods is None):
+        return None
+    return {k: v for k, v in (("electricity", units.electricity), ("goods", units.goods))
+            if v is not None}
 
 
 def validate_economy(economy: Economy) -> Economy:
@@ -333,16 +381,22 @@ def _utility_record(u: Any) -> Any:
 
 
 def _type_record(t: Any, producer: bool) -> Any:
-    if not isinstance(t, ConsumerType | ProducerType):
+    if not isinstance(t, ConsumerType | ProducerType | StorageType):
         return t  # refused by the schema: "expected a table"
     row: dict[str, Any] = {"name": t.name, "count": _py(t.count), "kind": t.kind}
-    if producer:
+    if isinstance(t, StorageType):
+        row.update(energy_capacity=_py(t.energy_capacity), power_capacity=_py(t.power_capacity),
+                   charge_efficiency=_py(t.charge_efficiency),
+                   discharge_efficiency=_py(t.discharge_efficiency))
+    elif producer:
         assert isinstance(t, ProducerType)
         row.update(productivity=_py(t.productivity), returns=_py(t.returns))
         if t.capacity is not None:
             row["capacity"] = _py(t.capacity)
         if t.capacity_cost is not None:
             row["capacity_cost"] = _py(t.capacity_cost)
+        if t.availability is not None:
+            row["availability"] = _py(t.availability)
     else:
         assert isinstance(t, ConsumerType)
         row["endowment"] = _py(t.endowment)
@@ -354,7 +408,8 @@ def _type_record(t: Any, producer: bool) -> Any:
 
 def records_dict(*, name: str, periods: int, consumers: Sequence[Any],
                  producers: Sequence[Any], market: Market | None,
-                 states: Sequence[State], period_labels: Sequence[str] | None
+                 states: Sequence[State], period_labels: Sequence[str] | None,
+                 storage: Sequence[Any] = (), units: Units | None = None
                  ) -> dict[str, Any]:
     """The arguments of :meth:`Economy.build` shaped like an economy file, to be checked by the
     file's rules (:func:`~emgame.model.schema.parse_economy_file`)."""
@@ -373,4 +428,8 @@ def records_dict(*, name: str, periods: int, consumers: Sequence[Any],
                        for s in states]
     d["consumers"] = [_type_record(c, False) for c in consumers]
     d["producers"] = [_type_record(p, True) for p in producers]
+    if storage:
+        d["storage"] = [_type_record(b, True) for b in storage]
+    if units is not None:
+        d["units"] = (_units_dict(units) or {}) if isinstance(units, Units) else _py(units)
     return d

@@ -104,6 +104,12 @@ def _fixed_tag(v: object) -> str | None:
     return "list" if isinstance(v, list) else None
 
 
+def _capacity_tag(v: object) -> str | None:
+    if _is_number(v):
+        return "number"
+    return "list" if isinstance(v, list) else None
+
+
 def _wallet_tag(v: object) -> str | None:
     if _is_number(v):
         return "number"
@@ -117,6 +123,16 @@ Fixed = Annotated[
 ]
 """Fixed verification cost: one number for every post, or ``[post 0, post 1..T]``."""
 
+Capacity = Annotated[
+    Annotated[Positive, Tag("number")] | Annotated[list[NonNegative], Tag("list")],
+    Discriminator(_capacity_tag, custom_error_type="capacity_type",
+                  custom_error_message="expected a number > 0 or a list of T numbers >= 0"),
+]
+"""Short-run capacity: ``K̄``, or ``K̄^t`` by period (docs/model.md, "Availability")."""
+
+Share = Annotated[float, Field(ge=0, le=1)]
+Efficiency = Annotated[float, Field(gt=0, le=1)]
+
 Wallet = Annotated[
     Annotated[NonNegative, Tag("number")] | Annotated[Literal["stationary"], Tag("keyword")],
     Discriminator(_wallet_tag, custom_error_type="wallet_type",
@@ -124,7 +140,8 @@ Wallet = Annotated[
 ]
 """A bytecoin wallet: an exogenous amount, or ``"stationary"`` (wallet = revenue)."""
 
-_UNION_FIELDS = {"fixed": {"number", "list"}, "wallet": {"number", "keyword"}}
+_UNION_FIELDS = {"fixed": {"number", "list"}, "wallet": {"number", "keyword"},
+                 "capacity": {"number", "list"}}
 
 
 class _Table(BaseModel):
@@ -184,10 +201,33 @@ class ProducerTable(_Table):
     kind: Literal["ai", "classic"] = "ai"
     productivity: Positive
     returns: Positive
-    capacity: Positive | None = None
+    capacity: Capacity | None = None
     capacity_cost: NonNegative | None = None
+    availability: list[Share] | None = None
     wallet: Wallet | None = None
     utility: UtilityTable
+
+
+class StorageTable(_Table):
+    """One ``[[storage]]`` entry: a battery operator (docs/model.md, "Storage")."""
+
+    name: str
+    count: Count
+    kind: Literal["ai", "classic"] = "ai"
+    energy_capacity: Positive
+    power_capacity: Positive
+    charge_efficiency: Efficiency = 1.0
+    discharge_efficiency: Efficiency = 1.0
+    wallet: Wallet | None = None
+    utility: UtilityTable
+
+
+class UnitsTable(_Table):
+    """``[units]``: names of the units of electricity and goods (labels only; docs/model.md,
+    "Units")."""
+
+    electricity: str | None = None
+    goods: str | None = None
 
 
 class EconomyFile(_Table):
@@ -203,6 +243,8 @@ class EconomyFile(_Table):
     consumers_table_digest: str | None = None
     consumers: list[ConsumerTable] = Field(default_factory=list)
     producers: list[ProducerTable] = Field(default_factory=list)
+    storage: list[StorageTable] = Field(default_factory=list)
+    units: UnitsTable | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -274,9 +316,16 @@ def _rules(f: EconomyFile) -> Iterator[tuple[Loc, str]]:
     if not f.producers:
         yield ("producers",), "at least one producer type ([[producers]]) is required"
 
+    if f.units is not None:
+        for key in ("electricity", "goods"):
+            label = getattr(f.units, key)
+            if label is not None and not label.strip():
+                yield ("units", key), "must not be empty (a unit's name, e.g. \"MWh\")"
+
     seen: dict[str, Loc] = {}
-    roles: list[tuple[str, Sequence[ConsumerTable] | Sequence[ProducerTable]]] = [
-        ("consumers", f.consumers), ("producers", f.producers)]
+    roles: list[tuple[str, Sequence[ConsumerTable] | Sequence[ProducerTable]
+                      | Sequence[StorageTable]]] = [
+        ("consumers", f.consumers), ("producers", f.producers), ("storage", f.storage)]
     for role, types in roles:
         for i, t in enumerate(types):
             if not t.name.strip():
@@ -284,7 +333,7 @@ def _rules(f: EconomyFile) -> Iterator[tuple[Loc, str]]:
             elif t.name in seen:
                 yield ((role, i, "name"),
                        f"duplicate name {_quote(t.name)} (also {_format_loc(seen[t.name])});"
-                       " names are unique across consumers and producers")
+                       " names are unique across consumers, producers and storage")
             else:
                 seen[t.name] = (role, i)
             yield from _utility_rules((role, i, "utility"), t.utility, t.kind, T)
@@ -292,19 +341,34 @@ def _rules(f: EconomyFile) -> Iterator[tuple[Loc, str]]:
     for j, p in enumerate(f.producers):
         if m.horizon == "short-run" and p.capacity is None:
             yield (("producers", j, "capacity"),
-                   'missing: horizon = "short-run" needs capacity (K > 0) on every producer')
+                   'missing: horizon = "short-run" needs capacity (K > 0, or T numbers >= 0,'
+                   " one per period) on every producer")
+        if isinstance(p.capacity, list) and len(p.capacity) != T:
+            yield (("producers", j, "capacity"),
+                   f"expected a number or a list of {T} numbers (one per period), got a list "
+                   f"of {len(p.capacity)}")
+        if p.availability is not None:
+            if m.horizon == "short-run":
+                yield (("producers", j, "availability"),
+                       'only allowed with horizon = "long-run" (in the short run give capacity'
+                       " by period: capacity = [K1, ..., KT])")
+            elif len(p.availability) != T:
+                yield (("producers", j, "availability"),
+                       f"expected {T} numbers in [0, 1] (one per period), got "
+                       f"{len(p.availability)}")
         if m.horizon == "long-run":
             if p.capacity is not None:
                 yield (("producers", j, "capacity"),
                        'not allowed with horizon = "long-run" (capacity is chosen; give'
-                       " capacity_cost)")
+                       " capacity_cost, and availability by period if it varies)")
             if p.capacity_cost is None:
                 yield (("producers", j, "capacity_cost"),
                        'missing: horizon = "long-run" needs capacity_cost (rho >= 0)')
 
-    all_types: list[tuple[Loc, ConsumerTable | ProducerTable]] = [
+    all_types: list[tuple[Loc, ConsumerTable | ProducerTable | StorageTable]] = [
         (("consumers", i), c) for i, c in enumerate(f.consumers)]
     all_types += [(("producers", j), p) for j, p in enumerate(f.producers)]
+    all_types += [(("storage", k), b) for k, b in enumerate(f.storage)]
     first: tuple[Loc, bool] | None = None  # (where, stationary?) of the first wallet seen
     for loc, t in all_types:
         if not prepaid:
@@ -450,7 +514,7 @@ def _pydantic_problem(err: Mapping[str, Any], loc: Loc) -> str:
         return f"expected {expected}, got {describe_value(inp)}"
     if kind == "too_short":
         return f"expected at least {ctx['min_length']} entries, got {ctx['actual_length']}"
-    if kind in ("fixed_type", "wallet_type"):
+    if kind in ("fixed_type", "wallet_type", "capacity_type"):
         return f"{err['msg']}, got {describe_value(inp)}"
     return str(err["msg"])
 
@@ -468,14 +532,17 @@ def _clean_loc(loc: Sequence[str | int]) -> Loc:
 def _with_name(loc: Loc, problem: str, data: object) -> tuple[str, str]:
     """``(key path, problem)``, the problem naming the type when the path is inside one."""
     key = _format_loc(loc)
-    if len(loc) >= 2 and loc[0] in ("consumers", "producers") and isinstance(loc[1], int) \
+    if len(loc) >= 2 and loc[0] in _ROLE_NAMES and isinstance(loc[1], int) \
             and loc[2:] != ("name",) and isinstance(data, Mapping):
         types = data.get(loc[0])
         if isinstance(types, list) and loc[1] < len(types) and isinstance(types[loc[1]], Mapping):
             name = types[loc[1]].get("name")
             if isinstance(name, str) and name.strip():
-                problem += f" ({loc[0][:-1]} {_quote(name)})"
+                problem += f" ({_ROLE_NAMES[str(loc[0])]} {_quote(name)})"
     return key, problem
+
+
+_ROLE_NAMES = {"consumers": "consumer", "producers": "producer", "storage": "storage"}
 
 
 # --------------------------------------------------------------------------------------------

@@ -60,26 +60,43 @@ def economy_tables(economy: Economy, *, width: int = DEFAULT_WIDTH) -> list[Rend
         if len(set(s.fixed)) > 1:
             fixed += " (post 0, then 1..T)"
         head.add_row(name, f"fixed v = {fixed}; share κ = {fmt(s.share)}")
-    head.add_row("types", f"{len(econ.consumers):,} consumer, {len(econ.producers):,} producer "
-                          f"({fmt_count(econ.consumers.agents + econ.producers.agents)} agents)")
+    storage = econ.storage
+    assert storage is not None
+    agents = econ.consumers.agents + econ.producers.agents + storage.agents
+    head.add_row("types", f"{len(econ.consumers):,} consumer, {len(econ.producers):,} producer"
+                          + (f", {len(storage):,} storage" if len(storage) else "")
+                          + f" ({fmt_count(agents)} agents)")
+    u = econ.units
+    if u is not None and (u.electricity or u.goods):
+        head.add_row("units", ", ".join(x for x in (
+            f"electricity {u.electricity}" if u.electricity else None,
+            f"goods {u.goods}" if u.goods else None,
+            f"relative prices {u.price()}" if u.price() else None) if x))
 
     parts: list[RenderableType] = [head]
-    for role, pop in (("Consumers", econ.consumers), ("Producers", econ.producers)):
+    for role, pop in (("Consumers", econ.consumers), ("Producers", econ.producers),
+                      ("Storage", storage)):
         if len(pop) == 0:
             continue
         n = min(len(pop), MAX_TYPES)
         if role == "Consumers":
             resource = [f"ω={fmt(pop.endowment[i])}" for i in range(n)]
+        elif role == "Storage":
+            resource = [f"S={fmt(pop.energy_capacity[i])} G={fmt(pop.power_capacity[i])} "
+                        f"ηc={fmt(pop.charge_efficiency[i])} "
+                        f"ηd={fmt(pop.discharge_efficiency[i])}" for i in range(n)]
         else:
             resource = [f"θ={fmt(pop.productivity[i])} c={fmt(pop.returns[i])} "
                         + (f"K̄={fmt(pop.capacity[i])}" if not m.long_run
-                           else f"K chosen, ρ={fmt(pop.capacity_cost[i])}") for i in range(n)]
+                           else f"K chosen, ρ={fmt(pop.capacity_cost[i])}")
+                        + (f" by period: s={_numbers(pop.availability[i], limit=4)}"
+                           if pop.varying_availability[i] else "") for i in range(n)]
         cols = [text("type", pop.names[:n], key=True, wrap=True),
                 numbers("count", pop.count[:n], fmt_count),
                 text("kind", [pop.kind(i) for i in range(n)]),
                 text("utility", [_utility_text(pop, i) for i in range(n)], wrap=True),
-                text("endowment" if role == "Consumers" else "technology", resource,
-                     wrap=True)]
+                text({"Consumers": "endowment", "Producers": "technology",
+                      "Storage": "battery"}[role], resource, wrap=True)]
         if m.prepaid:
             cols.append(text("wallet", ["stationary" if np.isnan(pop.wallet[i])
                                         else fmt(pop.wallet[i]) for i in range(n)]))

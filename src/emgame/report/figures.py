@@ -26,8 +26,10 @@ from emgame.report.labels import (
     PATH_LABELS,
     RELATIVE_PRICE,
     column_label,
+    electricity_unit,
     parameter_label,
     plain,
+    price_label,
     short_label,
 )
 
@@ -159,8 +161,11 @@ def _subtitle(fig: Figure, ax: Axes, subtitle: str) -> None:
                 ha="left", va="bottom")
 
 
-def prices_figure(solutions: Mapping[str, Mapping[str, Any]], *, subtitle: str = "") -> Figure:
-    """Relative prices ``p^t/p^0`` by period, Nash beside competitive.
+def prices_figure(solutions: Mapping[str, Mapping[str, Any]], *, subtitle: str = "",
+                  baseline: Mapping[str, Mapping[str, Any]] | None = None,
+                  label: str = "", baseline_label: str = "baseline") -> Figure:
+    """Relative prices ``p^t/p^0`` by period, Nash beside competitive, in the economy's units
+    when it names them (``USD/MWh``).
 
     Parameters
     ----------
@@ -168,28 +173,41 @@ def prices_figure(solutions: Mapping[str, Mapping[str, Any]], *, subtitle: str =
         ``{"nash": ..., "competitive": ...}`` (either may be missing).
     subtitle : str
         Which point of a sweep this is (drawn under the title).
+    baseline : mapping concept -> solution dict, optional
+        Another economy's solutions drawn beside, in the same colours with thin dotted lines
+        and open markers (e.g. the same day without storage).
+    label, baseline_label : str
+        What tells the two apart in the legend (``"with storage"``, ``"without storage"``).
     """
     fig, ax = new_figure()
     _style(ax)
     labels: list[str] = []
     drawn = 0
-    for concept in ("nash", "competitive"):
-        sol = solutions.get(concept)
-        if not sol or sol.get("relative_prices") is None:
-            continue
-        rel = _arr(sol["relative_prices"])
-        labels = _labels(sol, len(rel))
-        style = CONCEPT_STYLE[concept]
-        ok = sol.get("status") == "equilibrium"
-        ax.plot(np.arange(len(rel)), rel, color=style["color"], linestyle=style["linestyle"],
-                marker=style["marker"], markersize=3.5, linewidth=1.6,
-                label=CONCEPT_NAMES[concept] + ("" if ok else " (NOT an equilibrium)"))
-        drawn += 1
+    sets = [(solutions, label, False)]
+    if baseline:
+        sets.append((baseline, baseline_label, True))
+    for sols, tag, thin in sets:
+        for concept in ("nash", "competitive"):
+            sol = sols.get(concept)
+            if not sol or sol.get("relative_prices") is None:
+                continue
+            rel = _arr(sol["relative_prices"])
+            labels = _labels(sol, len(rel))
+            style = CONCEPT_STYLE[concept]
+            ok = sol.get("status") == "equilibrium"
+            name = CONCEPT_NAMES[concept] + (f", {tag}" if tag and baseline else "")
+            ax.plot(np.arange(len(rel)), rel, color=style["color"],
+                    linestyle=":" if thin else style["linestyle"], marker=style["marker"],
+                    markersize=3.5, linewidth=1.1 if thin else 1.6,
+                    markerfacecolor="none" if thin else style["color"],
+                    alpha=0.75 if thin else 1.0,
+                    label=name + ("" if ok else " (NOT an equilibrium)"))
+            drawn += 1
     if labels:
         _tick_periods(ax, labels)
-    ax.set_xlabel("period")
-    ax.set_ylabel(RELATIVE_PRICE)
     first = next(iter(solutions.values()), {})
+    ax.set_xlabel("period")
+    ax.set_ylabel(price_label(first))
     ax.set_title(_title(first, "Prices by period"), fontsize=11, pad=14 if subtitle else 6)
     _subtitle(fig, ax, subtitle)
     if drawn:
@@ -197,16 +215,18 @@ def prices_figure(solutions: Mapping[str, Mapping[str, Any]], *, subtitle: str =
     else:
         ax.text(0.5, 0.5, "no prices: " + _status_note(solutions), transform=ax.transAxes,
                 ha="center", va="center")
-    note = _status_note(solutions)
+    note = _status_note({**{f"{k} ({baseline_label})": v for k, v in (baseline or {}).items()},
+                         **solutions})
     if note and drawn:
         fig.suptitle(note, color="#b00020", fontsize=9)
     return fig
 
 
+_ROLE_KEYS = {"consumer": "consumers", "producer": "producers", "storage": "storage"}
+
+
 def _type_rows(sol: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
-    rows = [("consumer", r) for r in sol.get("consumers") or []]
-    rows += [("producer", r) for r in sol.get("producers") or []]
-    return rows
+    return [(role, r) for role, key in _ROLE_KEYS.items() for r in sol.get(key) or []]
 
 
 def _expected(per_state: Sequence[Sequence[Any]] | None, probs: np.ndarray | None) -> np.ndarray:
@@ -238,10 +258,10 @@ def lump_types(solutions: Mapping[str, Mapping[str, Any]],
     top = {rows[i][1]["name"] for i in np.argsort(totals)[::-1][:keep - 1]}
     out: dict[str, dict[str, Any]] = {}
     for c, sol in solutions.items():
-        kept: dict[str, list[Mapping[str, Any]]] = {"consumers": [], "producers": []}
+        kept: dict[str, list[Mapping[str, Any]]] = {k: [] for k in _ROLE_KEYS.values()}
         rest = []
         for role, r in _type_rows(sol):
-            (kept[role + "s"] if r["name"] in top else rest).append(r)
+            (kept[_ROLE_KEYS[role]] if r["name"] in top else rest).append(r)
         if rest:
             n = np.array([float(r.get("count", 1)) for r in rest])
             other: dict[str, Any] = {"name": f"other {len(rest):,} types",
@@ -314,7 +334,8 @@ def allocations_figure(solutions: Mapping[str, Mapping[str, Any]],
                  label=f"total, {CONCEPT_NAMES[other]}")
     _tick_periods(ax1, labels)
     ax1.set_xlabel("period")
-    ax1.set_ylabel("electricity consumed (units per period, all agents)")
+    unit = electricity_unit(main)
+    ax1.set_ylabel(f"electricity consumed ({unit} per period, all agents)")
     ax1.set_title(f"Consumption by type ({CONCEPT_NAMES[concepts[0]]})", fontsize=11)
     ax1.legend(fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.2),
                ncol=3)
@@ -338,7 +359,7 @@ def allocations_figure(solutions: Mapping[str, Mapping[str, Any]],
                 label=f"burnt by verification, {CONCEPT_NAMES[concept]}")
     ax2.set_xticks(pos)
     ax2.set_xticklabels(type_names, rotation=30, ha="right", fontsize=8)
-    ax2.set_ylabel("electricity per agent (units, whole day)")
+    ax2.set_ylabel(f"electricity per agent ({unit}, whole day)")
     tops = [p.get_height() + p.get_y() for p in ax2.patches]
     top = max([t for t in tops if np.isfinite(t)], default=1.0)
     if _wide(ax2):

@@ -152,6 +152,9 @@ def economy_section(economy: Mapping[str, Any]) -> str:
     out = ["<h2>The economy</h2>"]
     market = economy.get("market", {})
     rows = [("name", economy.get("name", "")), ("periods", economy.get("periods", ""))]
+    units = economy.get("units") or {}
+    if units:
+        rows.append(("units", ", ".join(f"{k}: {v}" for k, v in units.items())))
     rows += [(k, v) for k, v in market.items()]
     if "verification" in economy:
         v = economy["verification"]
@@ -175,11 +178,31 @@ def economy_section(economy: Mapping[str, Any]) -> str:
     prods = economy.get("producers") or []
     if prods:
         out.append("<h3>Producers</h3>")
+
+        def capacity(p: Mapping[str, Any]) -> Any:
+            k = p.get("capacity")
+            if isinstance(k, list):  # by period (docs/model.md, "Availability")
+                return f"by period: {min(k):g}–{max(k):g}"
+            if isinstance(p.get("availability"), list):
+                a = p["availability"]
+                return f"chosen; availability {min(a):g}–{max(a):g}"
+            return k
+
         out.append(table(["type", "count", "kind", "productivity θ", "returns c", "capacity K̄",
                           "capacity cost ρ", "utility"],
                          [(p["name"], p.get("count"), p.get("kind", "ai"), p.get("productivity"),
-                           p.get("returns"), p.get("capacity"), p.get("capacity_cost"),
+                           p.get("returns"), capacity(p), p.get("capacity_cost"),
                            _weights(p.get("utility", {}))) for p in prods],
+                         text_columns=(0, 2, 5, 7)))
+    stor = economy.get("storage") or []
+    if stor:
+        out.append("<h3>Storage</h3>")
+        out.append(table(["type", "count", "kind", "energy S", "power G", "charge η_c",
+                          "discharge η_d", "utility"],
+                         [(b["name"], b.get("count"), b.get("kind", "ai"),
+                           b.get("energy_capacity"), b.get("power_capacity"),
+                           b.get("charge_efficiency", 1.0), b.get("discharge_efficiency", 1.0),
+                           _weights(b.get("utility", {}))) for b in stor],
                          text_columns=(0, 2, 7)))
     return "\n".join(out)
 
@@ -271,7 +294,9 @@ def solution_report(data: SolutionSet) -> str:
     T = len(first.get("relative_prices") or [])
     labels = first.get("periods") or [str(t) for t in range(1, T + 1)]
     rel = {c: s.get("relative_prices") or [None] * T for c, s in sols.items()}
-    headers = ["period"] + [f"{figures.CONCEPT_NAMES[c]} p/p⁰" for c in rel]
+    unit = (first.get("units") or {}).get("price")
+    headers = ["period"] + [f"{figures.CONCEPT_NAMES[c]} p/p⁰" + (f" ({unit})" if unit else "")
+                            for c in rel]
     rows: list[list[Any]] = []
     for t in range(T):
         row: list[Any] = [labels[t] if t < len(labels) else str(t + 1)]
@@ -286,33 +311,39 @@ def solution_report(data: SolutionSet) -> str:
     body.append(table(headers, rows))
     body.append(embed(figures.prices_figure(sols, subtitle=data.subtitle),
                       "relative prices by period",
-                      "Relative prices p^t/p^0 by period: Nash (solid) beside competitive "
-                      "(dashed)."))
+                      "Relative prices p^t/p^0 by period"
+                      + (f" ({unit})" if unit else "")
+                      + ": Nash (solid) beside competitive (dashed)."))
 
     body.append("<h2>Agent types</h2>")
     probs = data.probabilities
     for c, s in sols.items():
-        if not s.get("consumers") and not s.get("producers"):
+        if not s.get("consumers") and not s.get("producers") and not s.get("storage"):
             continue
         body.append(f"<h3>{_e(figures.CONCEPT_NAMES[c].capitalize())}</h3>")
         trow = []
         listed = 0
         atol = float((s.get("certificate") or {}).get("atol") or 0.0)
-        for role in ("consumers", "producers"):
+        for role in ("consumers", "producers", "storage"):
             for r in (s.get(role) or [])[:MAX_ROWS - listed]:
                 listed += 1
                 regret = r.get("regret")
                 if regret is not None and -atol <= regret < 0:
                     regret = 0.0  # rounding: a regret is never negative
-                trow.append((r["name"], role[:-1], r.get("count"), r.get("utility"),
+                trow.append((r["name"], {"consumers": "consumer", "producers": "producer",
+                                         "storage": "storage"}[role],
+                             r.get("count"), r.get("utility"),
                              sum(v or 0 for v in r.get("electricity") or []),
                              _sum_expected(r.get("consumption"), probs),
                              _sum_expected(r.get("verification"), probs),
                              r.get("capacity"), _mean(r.get("markups")), regret))
-        body.append(table(["type", "role", "count", "utility", "electricity received",
+        eu = (s.get("units") or {}).get("electricity")
+        body.append(table(["type", "role", "count", "utility",
+                           "electricity received" + (f" ({eu})" if eu else ""),
                            "consumed", "burnt by verification", "capacity K", "mean markup",
                            "regret"], trow, text_columns=(0, 1)))
-        n_types = len(s.get("consumers") or []) + len(s.get("producers") or [])
+        n_types = (len(s.get("consumers") or []) + len(s.get("producers") or [])
+                   + len(s.get("storage") or []))
         if n_types > listed:
             body.append(f"<p class=\"meta\">The first {listed} of {n_types:,} types; all of "
                         "them are in the JSON (or Parquet) file.</p>")

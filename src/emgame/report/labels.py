@@ -3,6 +3,9 @@ means, with units (matplotlib mathtext), and the same without mathtext for text 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 RELATIVE_PRICE = r"relative price $p^t/p^0$ (goods per unit of electricity)"
 
 COLUMN_LABELS: dict[str, str] = {
@@ -95,3 +98,30 @@ def plain(label: str) -> str:
     for tex, char in _TEX.items():
         out = out.replace(tex, char)
     return out.replace("$", "").replace("{", "").replace("}", "")
+
+
+# --------------------------------------------------------------------------------------------
+# Units (docs/model.md, "Units"): labels only.
+# --------------------------------------------------------------------------------------------
+
+
+def units_of(solution: Mapping[str, Any] | None) -> tuple[str | None, str | None]:
+    """``(electricity, goods)``: the units a solution dictionary names (its ``"units"``), or
+    ``None`` for each it does not name."""
+    u = (solution or {}).get("units") or {}
+    return u.get("electricity") or None, u.get("goods") or None
+
+
+def price_label(solution: Mapping[str, Any] | None, *, math: bool = True) -> str:
+    """The axis label of a relative price: in the economy's units (``USD/MWh``) when it names
+    them, else in goods per unit of electricity."""
+    el, goods = units_of(solution)
+    what = r"relative price $p^t/p^0$" if math else "relative price p/p⁰"
+    if el and goods:
+        return f"{what} ({goods}/{el})"
+    return f"{what} (goods per unit of electricity)"
+
+
+def electricity_unit(solution: Mapping[str, Any] | None, default: str = "units") -> str:
+    """The unit of electricity a solution dictionary names, else ``default``."""
+    return units_of(solution)[0] or default

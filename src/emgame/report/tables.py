@@ -54,7 +54,7 @@ from emgame.results import Solution, Status
 __all__ = ["DEFAULT_WIDTH", "MAX_PERIOD_TYPES", "MAX_TYPES", "NUMBER_WIDTH", "certificate_table",
            "comparison_tables", "consumer_tables", "economy_tables", "fmt", "fmt_count",
            "fmt_small", "market_table", "price_comparison_table", "producer_tables", "render",
-           "solution_tables", "status_banner", "welfare_tables"]
+           "solution_tables", "status_banner", "storage_tables", "welfare_tables"]
 
 NUMBER_WIDTH = 10
 """Characters of the widest number :func:`fmt` writes (``-1.235e-05``)."""
@@ -148,6 +148,30 @@ def _candidate(solution: Solution) -> str:
     return "" if solution.ok else " — candidate, NOT an equilibrium"
 
 
+def unit_header(header: str, unit: str | None) -> str:
+    """A column header with its unit, ``"p/p⁰ (USD/MWh)"`` (docs/model.md, "Units"); the
+    header alone when the economy names no unit."""
+    return f"{header} ({unit})" if unit else header
+
+
+def _units(solution: Solution) -> tuple[str | None, str | None, str | None]:
+    """``(electricity, goods, relative price)`` units the economy names (``None`` if not)."""
+    u = solution.economy.units
+    if u is None:
+        return None, None, None
+    return u.electricity, u.goods, u.price()
+
+
+def _units_note(solution: Solution) -> str | None:
+    el, goods, price = _units(solution)
+    if not (el or goods):
+        return None
+    named = ", ".join(x for x in (f"electricity in {el}" if el else None,
+                                  f"goods in {goods}" if goods else None,
+                                  f"relative prices in {price}" if price else None) if x)
+    return f"units: {named}; bids in bytecoins"
+
+
 def _wrap_name(name: str, width: int = NAME_WIDTH) -> str:
     """A type name in at most two lines of ``width`` characters (ellipsis beyond)."""
     lines = textwrap.wrap(name, width, break_long_words=True) or [""]
@@ -205,20 +229,19 @@ def certificate_table(solution: Solution) -> Any:
 
 
 def _totals(solution: Solution) -> dict[str, np.ndarray]:
-    """Production, verification and consumption summed over all agents, expected over states."""
-    econ, out, prof = solution.economy, solution.outcome, solution.profile
-    assert out is not None and prof is not None
-    nc, npr = econ.consumers.count, econ.producers.count
-    prob = econ.probabilities
-    production = npr @ prof.offers
-    burnt = _expected(prob, np.tensordot(nc, out.consumers.verification, axes=1)
-                      + np.tensordot(npr, out.producers.verification, axes=1))
-    consumed = _expected(prob, np.tensordot(nc, out.consumers.consumption, axes=1)
-                         + np.tensordot(npr, out.producers.consumption, axes=1))
+    """Production (and storage's discharge and charge), verification and consumption summed
+    over all agents, expected over states."""
+    from emgame._columns import energy_totals
+
+    prob = solution.economy.probabilities
+    tot = energy_totals(solution)
+    production = tot["production"]
+    burnt = _expected(prob, tot["verification"])
+    consumed = _expected(prob, tot["consumption"])
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(production > 0, burnt / production, np.nan)
     return {"production": production, "verification": burnt, "consumption": consumed,
-            "share": share}
+            "share": share, "discharge": tot["discharge"], "charge": tot["charge"]}
 
 
 def market_table(solution: Solution, *, width: int = DEFAULT_WIDTH) -> list[RenderableType]:
@@ -229,31 +252,42 @@ def market_table(solution: Solution, *, width: int = DEFAULT_WIDTH) -> list[Rend
     assert out is not None
     sc = _scales(solution)
     tot = _totals(solution)
+    el, goods, price = _units(solution)
     costly = econ.costly_verification or econ.S > 1
     prices = reported_prices(solution)
     rel = sc.price_(out.relative_prices)
     q = sc.electricity_(tot["production"])
     rows = ["goods", *econ.labels, "Σ"]
     cols = [text("period", rows, key=True),
-            numbers("p", [prices[0], *prices[1:], None]),
-            numbers("p/p⁰", [1.0, *rel, None]),
-            numbers("Q", [econ.goods_supply, *q, q.sum()])]
+            numbers(unit_header("p", f"bytecoins/{el}" if el else None),
+                    [prices[0], *prices[1:], None]),
+            numbers(unit_header("p/p⁰", price), [1.0, *rel, None]),
+            numbers(unit_header("Q", el), [econ.goods_supply, *q, q.sum()])]
     notes = ["p: price, bytecoins per unit"
              + (" (normalised: p⁰ = 1)" if prices[0] == 1.0 else "")
              + "; p/p⁰: relative price, goods per unit of electricity; Q: goods supply Ω "
-               "(goods row) and electricity produced by all producers"]
+               f"(goods row{', in ' + goods if goods else ''}) and electricity produced by all "
+               "producers"]
+    if len(econ.storage):
+        d = sc.electricity_(tot["discharge"])
+        ch = sc.electricity_(tot["charge"])
+        cols += [numbers(unit_header("discharge", el), [None, *d, d.sum()]),
+                 numbers(unit_header("charge", el), [None, *ch, ch.sum()])]
+        notes.append("discharge: electricity offered by all storage operators; charge: "
+                     "electricity they put into their batteries (bought, less what they "
+                     "consume and what verification burns)")
     if costly:
         v = sc.electricity_(tot["verification"])
         c = sc.electricity_(tot["consumption"])
         share = v.sum() / q.sum() if q.sum() > 0 else float("nan")
-        cols += [numbers("burnt", [None, *v, v.sum()]),
+        cols += [numbers(unit_header("burnt", el), [None, *v, v.sum()]),
                  Column("share", ["", *[pct(x) for x in tot["share"]], pct(share)]),
-                 numbers("consumed", [None, *c, c.sum()])]
+                 numbers(unit_header("consumed", el), [None, *c, c.sum()])]
         states = f", expected over {econ.S} states" if econ.S > 1 else ""
         notes.append(f"burnt: electricity burnt verifying payments (share: of Q); consumed: "
                      f"electricity consumed by all agents{states}")
-    return fit(f"Market{_candidate(solution)}", cols, width=width, caption=_join(*notes),
-               sections=(0, len(rows) - 2))
+    return fit(f"Market{_candidate(solution)}", cols, width=width,
+               caption=_join(*notes, _units_note(solution)), sections=(0, len(rows) - 2))
 
 
 # --------------------------------------------------------------------------------------------
@@ -263,10 +297,12 @@ def market_table(solution: Solution, *, width: int = DEFAULT_WIDTH) -> list[Rend
 
 def _certified(solution: Solution, role: str) -> tuple[Any, Any, Any]:
     """``(regret, passed, inconclusive)`` arrays of a role (computed once), or Nones."""
+    from emgame._columns import ROLE_NAMES
+
     cert = solution.certificate
-    if cert is None:
+    who = ROLE_NAMES[role]
+    if cert is None or not hasattr(type(cert), f"{who}_passed"):
         return None, None, None
-    who = role[:-1]
     regret = getattr(cert, f"{who}_regret")
     passed = np.asarray(getattr(cert, f"{who}_passed"), dtype=bool)
     inconclusive = getattr(cert, f"{who}_inconclusive", None)
@@ -295,6 +331,7 @@ def consumer_tables(solution: Solution, *, width: int = DEFAULT_WIDTH) -> list[R
     if len(pop) == 0:
         return []
     sc = _scales(solution)
+    el, goods, _ = _units(solution)
     n = min(len(pop), MAX_TYPES)
     regret, ok = _check_cells(solution, "consumers", play.utility, n)
     cols = [text("type", pop.names[:n], key=True, wrap=True),
@@ -302,8 +339,9 @@ def consumer_tables(solution: Solution, *, width: int = DEFAULT_WIDTH) -> list[R
     if pop.classic.any():
         cols.append(text("kind", [pop.kind(i) for i in range(n)]))
     cols += [numbers("goods bid", sc.bytecoins_(prof.consumer_bids[:n, 0])),
-             numbers("goods", sc.goods_(play.goods[:n])),
-             numbers("Σ elec.", sc.electricity_(play.electricity[:n].sum(axis=1))),
+             numbers(unit_header("goods", goods), sc.goods_(play.goods[:n])),
+             numbers(unit_header("Σ elec.", el),
+                     sc.electricity_(play.electricity[:n].sum(axis=1))),
              numbers("utility", play.utility[:n]),
              Column("regret", regret), Column("ok", ok)]
     note = _join("one agent of each type; goods bid: bytecoins bid on the goods post; goods: "
@@ -324,6 +362,7 @@ def producer_tables(solution: Solution, *, width: int = DEFAULT_WIDTH) -> list[R
     if len(pop) == 0:
         return []
     sc = _scales(solution)
+    el, goods, _ = _units(solution)
     n = min(len(pop), MAX_TYPES)
     regret, ok = _check_cells(solution, "producers", play.utility, n)
     profit = sc.goods_(solution.profits())
@@ -331,15 +370,19 @@ def producer_tables(solution: Solution, *, width: int = DEFAULT_WIDTH) -> list[R
             numbers("count", pop.count[:n], fmt_count)]
     if pop.classic.any():
         cols.append(text("kind", [pop.kind(i) for i in range(n)]))
-    cols += [numbers("K", prof.capacity[:n]),
-             numbers("Σ offers", sc.electricity_(prof.offers[:n].sum(axis=1))),
-             numbers("inputs", sc.goods_(play.inputs[:n].sum(axis=1))),
-             numbers("profit", profit[:n]),
-             numbers("goods", sc.goods_(play.goods[:n])),
+    cols += [numbers(unit_header("K", el), prof.capacity[:n]),
+             numbers(unit_header("Σ offers", el),
+                     sc.electricity_(prof.offers[:n].sum(axis=1))),
+             numbers(unit_header("inputs", goods), sc.goods_(play.inputs[:n].sum(axis=1))),
+             numbers(unit_header("profit", goods), profit[:n]),
+             numbers(unit_header("goods", goods), sc.goods_(play.goods[:n])),
              numbers("utility", play.utility[:n]),
              Column("regret", regret), Column("ok", ok)]
     long_run = " − ρK" if econ.market.long_run else ""
-    note = _join("one agent of each type; K: capacity; Σ offers: electricity offered over all "
+    varying = bool(pop.varying_availability.any())
+    note = _join("one agent of each type; K: capacity"
+                 + (" (the largest in any period: in period t at most s^t K can be offered)"
+                    if varying else "") + "; Σ offers: electricity offered over all "
                  "periods; inputs: goods turned into electricity; profit: Σ_t (p/p⁰) q − "
                  f"inputs{long_run}, in goods; goods: goods left to consume", _CHECK_NOTE,
                  _more(len(pop), n, "producer types"))
@@ -348,9 +391,10 @@ def producer_tables(solution: Solution, *, width: int = DEFAULT_WIDTH) -> list[R
     markups, lerner = solution.markups(), solution.lerner()
     _, power, scarcity = solution.markup_parts()
     shown = min(len(pop), MAX_PERIOD_TYPES)
+    caps = pop.period_capacity(prof.capacity)
     groups = [(pop.names[j], [
         ("offer", sc.electricity_(prof.offers[j])),
-        ("K − q", sc.electricity_(prof.capacity[j] - prof.offers[j])),
+        ("sK − q" if varying else "K − q", sc.electricity_(caps[j] - prof.offers[j])),
         ("markup", sc.index_(markups[j])),
         ("power", sc.index_(power[j])),
         ("scarcity", sc.index_(scarcity[j])),
@@ -359,12 +403,73 @@ def producer_tables(solution: Solution, *, width: int = DEFAULT_WIDTH) -> list[R
     parts += _period_tables(
         f"Producers' supply per period{_candidate(solution)}", econ.labels, groups,
         width=width, caption=_join(
-            "offer: electricity offered; K − q: capacity withheld; markup = (p/p⁰)/MC, MC the "
+            "offer: electricity offered; "
+            + ("sK − q: capacity withheld, s the availability in the period"
+               if varying else "K − q: capacity withheld")
+            + "; markup = (p/p⁰)/MC, MC the "
             "marginal cost φ'(q) in goods; markup = power × scarcity: scarcity = (MC + r)/MC "
             "with r the rent on capacity where it binds (1 where it does not), power = "
             "(p/p⁰)/(MC + r) the markup from market power (1 for a price taker); Lerner = "
             "(p/p⁰ − MC)/(p/p⁰)", _more(len(pop), shown, "producer types")))
     parts += _purchase_tables(solution, pop, play, prof.producer_bids, "Producers", width=width)
+    return parts
+
+
+def storage_tables(solution: Solution, *, width: int = DEFAULT_WIDTH) -> list[RenderableType]:
+    """Storage operators (docs/model.md, "Storage"): a summary row per type; what each puts
+    into its battery, offers and holds per period; and their purchases."""
+    from emgame._columns import storage_profits
+
+    econ, out, prof = solution.economy, solution.outcome, solution.profile
+    assert out is not None and prof is not None
+    pop, play = econ.storage, out.storage
+    if len(pop) == 0 or play is None:
+        return []
+    sc = _scales(solution)
+    el, goods, _ = _units(solution)
+    n = min(len(pop), MAX_TYPES)
+    regret, ok = _check_cells(solution, "storage", play.utility, n)
+    profit = sc.goods_(storage_profits(solution))
+    cols = [text("type", pop.names[:n], key=True, wrap=True),
+            numbers("count", pop.count[:n], fmt_count)]
+    if pop.classic.any():
+        cols.append(text("kind", [pop.kind(i) for i in range(n)]))
+    cols += [numbers(unit_header("S", el), pop.energy_capacity[:n]),
+             numbers(unit_header("G", el), pop.power_capacity[:n]),
+             numbers("ηc·ηd", pop.charge_efficiency[:n] * pop.discharge_efficiency[:n]),
+             numbers(unit_header("Σ charge", el),
+                     sc.electricity_(prof.storage_charge[:n].sum(axis=1))),
+             numbers(unit_header("Σ offers", el),
+                     sc.electricity_(prof.storage_offers[:n].sum(axis=1))),
+             numbers(unit_header("profit", goods), profit[:n]),
+             numbers(unit_header("goods", goods), sc.goods_(play.goods[:n])),
+             numbers("utility", play.utility[:n]),
+             Column("regret", regret), Column("ok", ok)]
+    note = _join("one agent of each type; S: battery energy; G: power per period (charging and "
+                 "discharging); ηc·ηd: round-trip efficiency; Σ charge: electricity put into "
+                 "the battery over the day; Σ offers: electricity discharged and offered; "
+                 "profit: Σ_t (p/p⁰)(offer − bought), in goods; goods: goods consumed",
+                 _CHECK_NOTE, _more(len(pop), n, "storage types"))
+    parts: list[RenderableType] = list(fit(f"Storage operators{_candidate(solution)}", cols,
+                                           width=width, caption=note))
+    shown = min(len(pop), MAX_PERIOD_TYPES)
+    soc = play.state_of_charge if play.state_of_charge is not None else np.zeros_like(
+        prof.storage_offers)
+    groups = [(pop.names[k], [
+        ("charge", sc.electricity_(prof.storage_charge[k])),
+        ("offer", sc.electricity_(prof.storage_offers[k])),
+        ("σ", sc.electricity_(soc[k])),
+    ]) for k in range(shown)]
+    parts += _period_tables(
+        f"Storage per period{_candidate(solution)}", econ.labels, groups, width=width,
+        caption=_join("charge: electricity put into the battery in the period (it stores ηc "
+                      "of it); offer: electricity discharged and offered (it takes 1/ηd of "
+                      "it from the battery); σ: state of charge at the end of the period "
+                      "(the lowest path of the cyclic day)"
+                      + (f"; in {el}" if el else ""),
+                      _more(len(pop), shown, "storage types")))
+    parts += _purchase_tables(solution, pop, play, prof.storage_bids, "Storage operators",
+                              width=width)
     return parts
 
 
@@ -412,7 +517,8 @@ def _purchase_tables(solution: Solution, pop: Population, play: Any, bids: np.nd
     groups, goods = [], []
     for i in range(shown):
         series = [("bid", sc.bytecoins_(bids[i, 1:])),
-                  ("received", sc.electricity_(play.electricity[i]))]
+                  (unit_header("received", _units(solution)[0]),
+                   sc.electricity_(play.electricity[i]))]
         row = [float(sc.bytecoins_(bids[i, 0])), float(sc.goods_(play.goods_received[i]))]
         if consumption is not None:
             series.append(("consumed", sc.electricity_(consumption[i])))
@@ -445,6 +551,7 @@ def solution_tables(solution: Solution, *, width: int = DEFAULT_WIDTH) -> list[R
         parts.extend(market_table(solution, width=width))
         parts.extend(consumer_tables(solution, width=width))
         parts.extend(producer_tables(solution, width=width))
+        parts.extend(storage_tables(solution, width=width))
     parts.append(certificate_table(solution))
     return parts
 

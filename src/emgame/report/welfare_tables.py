@@ -45,14 +45,22 @@ def price_comparison_table(nash: Solution, competitive: Solution, *,
     price = scale_of(cmp.relative_prices_nash, cmp.relative_prices_competitive, floor=1e-300)
     qn, qc = cmp.production_nash, cmp.production_competitive
     q = scale_of(qn, qc, floor=1e-300)
+    units = econ.units
+    pu = units.price() if units is not None else None
+    eu = units.electricity if units is not None else None
+
+    def h(name: str, unit: str | None) -> str:
+        return f"{name} ({unit})" if unit else name
+
     cols = [text("period", econ.labels, key=True),
-            numbers("Nash", snap(cmp.relative_prices_nash, price, rtol)),
-            numbers("compet.", snap(cmp.relative_prices_competitive, price, rtol)),
+            numbers(h("Nash", pu), snap(cmp.relative_prices_nash, price, rtol)),
+            numbers(h("compet.", pu), snap(cmp.relative_prices_competitive, price, rtol)),
             numbers("gap", snap(cmp.price_gap, price, rtol)),
             numbers("ratio", cmp.price_ratio),
-            numbers("Nash Q", snap(qn, q, rtol)),
-            numbers("compet. Q", snap(qc, q, rtol))]
-    note = ("Nash, compet.: relative price p/p⁰ (goods per unit of electricity) in the Nash "
+            numbers(h("Nash Q", eu), snap(qn, q, rtol)),
+            numbers(h("compet. Q", eu), snap(qc, q, rtol))]
+    note = ("Nash, compet.: relative price p/p⁰ ("
+            + (pu if pu else "goods per unit of electricity") + ") in the Nash "
             "equilibrium and the competitive benchmark; gap = Nash − compet.; ratio = Nash / "
             "compet.; Nash Q, compet. Q: electricity produced by all producers, per period")
     return fit(f"Relative prices p/p⁰, Nash vs competitive{_failed(nash, competitive)}", cols,

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from emgame._columns import ROLES, Field, fields, flat
+from emgame._columns import ROLE_NAMES, ROLES, Field, fields, flat
 from emgame._extras import require
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -138,7 +138,7 @@ def write_solutions(path: str | Path, solutions: Sequence[Solution],
 def _block(role: str, fl: Sequence[Field], states: int, a: int, b: int) -> dict[str, Any]:
     """The flat columns of rows ``a:b`` of one role (each transposed only for these rows,
     which keeps memory bounded and the copies in cache)."""
-    out: dict[str, Any] = {"role": np.full(b - a, role[:-1])}
+    out: dict[str, Any] = {"role": np.full(b - a, ROLE_NAMES[role])}
     for f in fl:
         v = f.values[a:b]
         if isinstance(v, tuple):
