@@ -9,6 +9,7 @@ from importlib.metadata import PackageNotFoundError as _NotInstalled
 from importlib.metadata import version as _version
 
 from emgame._extras import MissingExtraError
+from emgame.analysis.sensitivity import Sensitivity, sensitivity
 from emgame.market import Outcome, Profile, evaluate
 from emgame.model import (
     ConsumerType,
@@ -46,6 +47,7 @@ __all__ = [
     "Options",
     "Outcome",
     "ProducerType",
+    "Sensitivity",
     "Profile",
     "Solution",
     "SolveError",
@@ -60,6 +62,7 @@ __all__ = [
     "economy_to_dict",
     "evaluate",
     "load_economy",
+    "sensitivity",
     "solve",
     "solve_both",
     "validate_economy",
