@@ -68,7 +68,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ParameterSensitivity", "Sensitivity", "SensitivityError", "sensitivity"]
+__all__ = ["ParameterSensitivity", "Sensitivity", "SensitivityError", "check_paths",
+           "sensitivity"]
 
 STEP_Z = 1e-6
 """Relative step of the central differences of the residuals in the unknowns."""
@@ -683,6 +684,40 @@ def _d(fun, econs: dict[int, Economy | None], e0: Economy, h: float) -> tuple[np
                            "rules")
 
 
+def _resolve(base: dict[str, Any], paths: list[str] | tuple[str, ...]
+             ) -> list[tuple[str, tuple[_paths.Target, ...]]]:
+    resolved: list[tuple[str, tuple[_paths.Target, ...]]] = []
+    for p in paths:
+        try:
+            targets = _paths.resolve(base, p)
+        except _paths.PathError as exc:
+            raise SensitivityError(f"--sensitivity {exc}") from None
+        ints = [str(t) for t in targets if t.integer]
+        if ints:
+            raise SensitivityError(f"--sensitivity {p!r}: {ints[0]} is a whole number "
+                                   "(a count or a period index); there is no derivative with "
+                                   "respect to it")
+        values = [_paths.value_at(base, t) for t in targets]
+        missing = [str(t) for t, v in zip(targets, values, strict=True)
+                   if not isinstance(v, int | float) or isinstance(v, bool)]
+        if missing:
+            raise SensitivityError(f"--sensitivity {p!r}: {missing[0]} is not set in this "
+                                   "economy, so there is nothing to differentiate at")
+        resolved.append((p, targets))
+    return resolved
+
+
+def check_paths(economy: Economy, paths: str | list[str] | tuple[str, ...]) -> None:
+    """Raise :class:`SensitivityError` (naming the path) unless every path names a numeric,
+    non-integer field set in ``economy``."""
+    if isinstance(paths, str):
+        paths = [p.strip() for p in paths.split(",") if p.strip()]
+    if not paths:
+        raise SensitivityError("--sensitivity: give at least one parameter path, e.g. "
+                               "'verification.fixed'")
+    _resolve(economy_to_dict(economy), list(paths))
+
+
 def sensitivity(solution: Solution, paths: str | list[str] | tuple[str, ...], *,
                 switch_tol: float = SWITCH_TOL, cond_max: float = COND_MAX) -> Sensitivity:
     """Derivatives and elasticities of a certified solution's prices, production, consumption,
@@ -722,27 +757,11 @@ def sensitivity(solution: Solution, paths: str | list[str] | tuple[str, ...], *,
     if isinstance(paths, str):
         paths = [p.strip() for p in paths.split(",") if p.strip()]
     if not paths:
-        raise SensitivityError("give at least one parameter path, e.g. 'verification.fixed'")
+        raise SensitivityError("--sensitivity: give at least one parameter path, e.g. "
+                               "'verification.fixed'")
     economy = solution.economy
     base = economy_to_dict(economy)
-    resolved: list[tuple[str, tuple[_paths.Target, ...]]] = []
-    for p in paths:
-        try:
-            targets = _paths.resolve(base, p)
-        except _paths.PathError as exc:
-            raise SensitivityError(f"--sensitivity {exc}") from None
-        ints = [str(t) for t in targets if t.integer]
-        if ints:
-            raise SensitivityError(f"--sensitivity {p!r}: {ints[0]} is a whole number "
-                                   "(a count or a period index); there is no derivative with "
-                                   "respect to it")
-        values = [_paths.value_at(base, t) for t in targets]
-        missing = [str(t) for t, v in zip(targets, values, strict=True)
-                   if not isinstance(v, int | float) or isinstance(v, bool)]
-        if missing:
-            raise SensitivityError(f"--sensitivity {p!r}: {missing[0]} is not set in this "
-                                   "economy, so there is nothing to differentiate at")
-        resolved.append((p, targets))
+    resolved = _resolve(base, paths)
     names, labels = _output_names(economy)
 
     def refuse(status: str, reason: str) -> Sensitivity:

@@ -13,6 +13,7 @@ from rich.text import Text
 
 import emgame
 from emgame.cli import common
+from emgame.cli import sensitivity as sens_cli
 from emgame.cli.common import EXIT_REFUSED, FILE_ARGUMENT, Concept, fail
 from emgame.model import EconomyError
 
@@ -34,6 +35,15 @@ def solve(
         show_default=False)] = None,
     quiet: Annotated[bool, typer.Option(
         "--quiet", "-q", help="No tables, no progress, no notes; errors only.")] = False,
+    sensitivity: Annotated[list[str] | None, typer.Option(
+        "--sensitivity", "-s", metavar="PATH[,PATH…]",
+        help="Also differentiate the solution with respect to these parameter paths (as in "
+             "sweeps: verification.fixed, producers.*.productivity, consumers[0].endowment): "
+             "an elasticity table, and a 'sensitivity' key in the JSON.",
+        show_default=False)] = None,
+    latex: Annotated[Path | None, typer.Option(
+        "--latex", help="With --sensitivity: write the elasticity table as LaTeX to this file.",
+        show_default=False)] = None,
 ) -> None:
     """Solve an economy: find its Nash equilibrium, competitive equilibrium, or both.
 
@@ -41,6 +51,11 @@ def solve(
     economy is infeasible, 2 on bad input.
     """
     economy = common.load(file)
+    sens_paths = sens_cli.parse(sensitivity)
+    if sens_paths:
+        sens_cli.check_paths(file, economy, sens_paths)
+    elif latex is not None:
+        fail("--latex needs --sensitivity PATH (the table it writes)")
     parquet = out is not None and out.suffix.lower() in (".parquet", ".pq")
     if parquet:
         with common.extras_needed():
@@ -66,9 +81,12 @@ def solve(
         except EconomyError as exc:
             # The solver refused the economy as a whole (e.g. a combination the model excludes).
             fail(common.mention(file, str(exc)))
+    sens = sens_cli.compute(solutions, sens_paths) if sens_paths else []
     payload = None
     if as_json or (out is not None and not parquet):
         payload = _document(solutions, concept)
+        if sens:
+            sens_cli.add_to_document(payload, sens, concept is Concept.both)
     if as_json:
         from emgame.report.jsonio import dump_bytes
 
@@ -80,6 +98,7 @@ def solve(
         console = common.stdout()
         parts = (comparison_tables(*solutions, width=console.width) if concept is Concept.both
                  else solution_tables(solutions[0], width=console.width))
+        parts += sens_cli.tables(sens, console.width)
         console.print(render(parts))
     if out is not None:
         _write(out, solutions, concept, payload, parquet)
@@ -87,6 +106,10 @@ def solve(
             # Keep standard output pure JSON under --json; plain echo so the path never wraps.
             what = "Parquet (one row per type)" if parquet else "JSON"
             typer.echo(f"{what} written to {out}", err=as_json)
+    if latex is not None and sens:
+        sens_cli.write_latex(latex, sens)
+        if not quiet:
+            typer.echo(f"LaTeX written to {latex}", err=as_json)
 
     for s in solutions:
         if not s.ok:

@@ -1,0 +1,57 @@
+"""Terminal tables of comparative statics (docs/sensitivity.md): one row per output and one
+column per parameter path (``θ1``, ``θ2``, … named in the caption), elasticities first, then
+derivatives; fitted to the terminal's width."""
+
+from __future__ import annotations
+
+from rich.console import RenderableType
+
+from emgame.analysis.sensitivity import Sensitivity
+from emgame.report.layout import DEFAULT_WIDTH, Column, fit, fmt, text
+
+
+def _columns(result: Sensitivity, elasticities: bool) -> tuple[list[Column], list[list[int]]]:
+    n = len(result.outputs)
+    cols: list[Column] = [text("output", list(result.labels), key=True),
+                          Column("value", [fmt(v) for v in result.levels])]
+    groups: list[list[int]] = [[1]]
+    for k, p in enumerate(result.parameters, start=1):
+        start = len(cols)
+        if p.status == "ok":
+            a = p.elasticity if elasticities else p.derivative
+            cols.append(Column(f"θ{k}", [fmt(v) for v in a] if a is not None else [""] * n))
+        elif p.status == "switch":
+            for side, a in (("−", p.left_elasticity if elasticities else p.left),
+                            ("+", p.right_elasticity if elasticities else p.right)):
+                cols.append(Column(f"θ{k}{side}", [fmt(v) for v in a] if a is not None
+                                   else [""] * n))
+        else:
+            cols.append(Column(f"θ{k}", ["—"] * n))
+        groups.append(list(range(start, len(cols))))
+    return cols, groups
+
+
+def sensitivity_tables(result: Sensitivity, *, width: int = DEFAULT_WIDTH
+                       ) -> list[RenderableType]:
+    """The elasticity and derivative tables of ``result`` (rich renderables; nothing is
+    printed)."""
+    legend = "; ".join(f"θ{k} = {p.path} ({fmt(p.value)})"
+                       for k, p in enumerate(result.parameters, start=1))
+    notes = [legend]
+    for k, p in enumerate(result.parameters, start=1):
+        if p.status == "switch":
+            notes.append(f"θ{k}: {p.reason}; θ{k}− / θ{k}+: one-sided, θ decreasing / "
+                         "increasing")
+        elif p.status != "ok":
+            notes.append(f"θ{k}: {p.status}: {p.reason}")
+    title = f"Sensitivity of the {result.concept} solution"
+    if result.status not in ("ok", "switch"):
+        title += f" ({result.status})"
+    cols, groups = _columns(result, True)
+    out = fit(f"{title}: elasticities (θ/y) dy/dθ", cols, width=width, groups=groups,
+              caption="\n".join(notes + [
+                  "welfare: Σ n_i dU_i/(λ_i p⁰), the money-metric change in goods; its "
+                  "elasticity is relative to income Σ_t B^t/p⁰; — where y or θ is 0"]))
+    cols, groups = _columns(result, False)
+    out += fit(f"{title}: derivatives dy/dθ", cols, width=width, groups=groups)
+    return out
