@@ -661,7 +661,7 @@ def _economies(base: dict[str, Any], targets: tuple[_paths.Target, ...], values:
                ) -> dict[int, Economy | None]:
     """Economies at ``θ + s h direction`` for ``s`` in -2..2 (``None`` where invalid)."""
     out: dict[int, Economy | None] = {}
-    for s in (-1, 1, 2):
+    for s in (-2, -1, 1, 2):
         changes = [(str(t), "set", float(v + s * h * d))
                    for t, v, d in zip(targets, values, direction, strict=True)]
         try:
@@ -680,6 +680,9 @@ def _d(fun, econs: dict[int, Economy | None], e0: Economy, h: float) -> tuple[np
         return (fun(econs[1], 1) - fun(econs[-1], -1)) / (2 * h), "central"
     if econs.get(1) is not None and econs.get(2) is not None:
         return (-3 * fun(e0, 0) + 4 * fun(econs[1], 1) - fun(econs[2], 2)) / (2 * h), "forward"
+    if econs.get(-1) is not None and econs.get(-2) is not None:
+        return (3 * fun(e0, 0) - 4 * fun(econs[-1], -1) + fun(econs[-2], -2)) / (2 * h), \
+            "backward"
     raise SensitivityError("the parameter cannot be moved either way within the economy's "
                            "rules")
 
