@@ -356,6 +356,10 @@ def solution_report(data: SolutionSet) -> str:
                 ("share burnt", burnt / prod if prod else None)]))
     if data.comparison:
         body.append(welfare_section(data.comparison))
+    if any(s.get("sensitivity") for s in sols.values()):
+        from emgame.report.sensitivity_tables import sensitivity_html
+        body += [sensitivity_html(c, s["sensitivity"]) for c, s in sols.items()
+                 if s.get("sensitivity")]
     body.append(embed(figures.allocations_figure(sols, probs, subtitle=data.subtitle),
                       "allocations by type",
                       "Left: electricity consumed per period by all agents of each type. "

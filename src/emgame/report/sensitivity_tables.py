@@ -55,3 +55,36 @@ def sensitivity_tables(result: Sensitivity, *, width: int = DEFAULT_WIDTH
     cols, groups = _columns(result, False)
     out += fit(f"{title}: derivatives dy/dθ", cols, width=width, groups=groups)
     return out
+
+
+def sensitivity_html(concept: str, doc: dict) -> str:  # noqa: ANN001
+    """An HTML section from the JSON form (``Sensitivity.to_dict()``, the ``sensitivity`` key
+    of ``emgame solve --json --sensitivity``): elasticities by output and parameter."""
+    from emgame.report.html import _e, table
+
+    outputs = doc.get("outputs") or []
+    params = doc.get("parameters") or []
+    levels = doc.get("levels") or {}
+    headers = ["output", "value"]
+    cols: list[list] = []
+    notes = []
+    for k, p in enumerate(params, start=1):
+        if p.get("status") == "ok":
+            headers.append(f"ε θ{k}")
+            cols.append([(p.get("elasticity") or {}).get(o) for o in outputs])
+        elif p.get("status") == "switch":
+            headers += [f"ε θ{k}−", f"ε θ{k}+"]
+            cols.append([(p.get("left_elasticity") or {}).get(o) for o in outputs])
+            cols.append([(p.get("right_elasticity") or {}).get(o) for o in outputs])
+        else:
+            headers.append(f"θ{k}")
+            cols.append(["—"] * len(outputs))
+        notes.append(f"θ{k} = {p.get('path')}"
+                     + (f" ({p.get('status')}: {p.get('reason')})" if p.get("reason") else ""))
+    rows = [[o, levels.get(o), *[c[i] for c in cols]] for i, o in enumerate(outputs)]
+    return (f"<h3>Sensitivity ({_e(concept)}): elasticities (θ/y) dy/dθ</h3>"
+            + table(headers, rows, text_columns=(0,))
+            + f"<p class=\"note\">{_e('; '.join(notes))}. Derivatives by the implicit function "
+              "theorem on the equilibrium conditions of the solution's regime; the JSON holds "
+              "the derivatives too. Welfare's elasticity is its money-metric change relative "
+              "to income.</p>")
