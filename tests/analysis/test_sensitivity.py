@@ -212,3 +212,34 @@ def test_outputs_frame_and_latex():
     assert d["parameters"][1]["path"] == "consumers[0].endowment"
     tex = r.to_latex()
     assert r"\begin{tabular}" in tex and r"consumers[0].endowment" in tex
+
+
+def test_an_ill_conditioned_jacobian_is_reported_never_a_number():
+    """The condition number of the scaled Jacobian of increasing_returns is about 26 (measured;
+    reported in the diagnostics); with cond_max below it the same system must be reported as a
+    possible bifurcation with no derivative at all."""
+    s = emgame.solve(load_economy(EX / "increasing_returns.toml"))
+    r = emgame.sensitivity(s, "consumers[0].endowment")
+    cond = r.diagnostics["condition_number"]
+    assert 1 < cond < 1e4
+    r = emgame.sensitivity(s, "consumers[0].endowment", cond_max=cond / 2)
+    p = r.parameters[0]
+    assert r.status == "singular" and p.status == "singular"
+    assert p.derivative is None and p.left is None and p.right is None
+    assert "bifurcation" in p.reason
+    assert r.to_dict()["parameters"][0]["derivative"] is None
+    assert "--" in r.to_latex()
+
+
+def test_parameter_at_the_edge_of_its_domain_gives_the_right_derivative():
+    """verification.fixed = 0 cannot decrease: the derivative is one-sided (θ increasing), said
+    so, and equals a one-sided difference of certified re-solves."""
+    s = emgame.solve(load_economy(EX / "classic_peak_load.toml"))
+    r = emgame.sensitivity(s, "verification.fixed")
+    p = r.parameters[0]
+    assert p.status == "ok" and "right derivative" in p.reason
+    h = 1e-4
+    y0, y1, y2 = _outputs(s), *(_outputs(_resolve(s, "verification.fixed", k * h))
+                                for k in (1, 2))
+    fd = (-3 * y0 + 4 * y1 - y2) / (2 * h)
+    _check(p.derivative, fd, r.levels, 1.0, r.outputs)

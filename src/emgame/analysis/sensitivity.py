@@ -207,6 +207,7 @@ class Sensitivity:
         from emgame._extras import require
 
         pd = require("pandas", "tables", "Sensitivity.to_latex()")
+        require("jinja2", "tables", "Sensitivity.to_latex()")
         cols: dict[str, list[str]] = {"output": [_latex_escape(lab) for lab in self.labels],
                                       "value": [_fmt(v) for v in self.levels]}
         for p in self.parameters:
@@ -925,9 +926,13 @@ def _one(economy: Economy, base: dict[str, Any], path: str, targets, regimes, ma
                 "income", np.nan)
         return np.where(np.isfinite(e), e, np.nan)
 
+    edge = ""
+    if main[0]["scheme"] != "central":
+        edge = (f"{'right' if main[0]['scheme'] == 'forward' else 'left'} derivative: "
+                f"{path} = {theta:g} is at the edge of its domain")
     if not margins or (main[0]["valid"][0] and main[0]["valid"][1]):
         r = main[0]
-        return ParameterSensitivity(path, tnames, theta, "ok", "", r["dy"],
+        return ParameterSensitivity(path, tnames, theta, "ok", edge, r["dy"],
                                     elasticity(r["dy"], "add", 1), diagnostics=diag)
     right, left = pick(main, 1), pick(main, 0)
     if right is None or left is None:
@@ -939,7 +944,7 @@ def _one(economy: Economy, base: dict[str, Any], path: str, targets, regimes, ma
     switched = tuple(mg.label for mg, a, b in zip(margins, left["flips"], right["flips"],
                                                    strict=True) if a != b)
     if not switched:
-        return ParameterSensitivity(path, tnames, theta, "ok", "", right["dy"],
+        return ParameterSensitivity(path, tnames, theta, "ok", edge, right["dy"],
                                     elasticity(right["dy"], "add", 1), diagnostics=diag)
     return ParameterSensitivity(
         path, tnames, theta, "switch",

@@ -19,30 +19,36 @@ def _columns(result: Sensitivity, elasticities: bool) -> tuple[list[Column], lis
         start = len(cols)
         if p.status == "ok":
             a = p.elasticity if elasticities else p.derivative
-            cols.append(Column(f"θ{k}", [fmt(v) for v in a] if a is not None else [""] * n))
+            cols.append(Column(f"θ{k}", [fmt(v) for v in a] if a is not None else ["—"] * n))
         elif p.status == "switch":
             for side, a in (("−", p.left_elasticity if elasticities else p.left),
                             ("+", p.right_elasticity if elasticities else p.right)):
                 cols.append(Column(f"θ{k}{side}", [fmt(v) for v in a] if a is not None
-                                   else [""] * n))
+                                   else ["—"] * n))
         else:
             cols.append(Column(f"θ{k}", ["—"] * n))
         groups.append(list(range(start, len(cols))))
     return cols, groups
 
 
+def _value(p) -> str:  # noqa: ANN001
+    if len(p.targets) > 1:
+        return f"{len(p.targets)} values, mean {fmt(p.value)}: each moved together"
+    return fmt(p.value)
+
+
 def sensitivity_tables(result: Sensitivity, *, width: int = DEFAULT_WIDTH
                        ) -> list[RenderableType]:
     """The elasticity and derivative tables of ``result`` (rich renderables; nothing is
     printed)."""
-    legend = "; ".join(f"θ{k} = {p.path} ({fmt(p.value)})"
+    legend = "; ".join(f"θ{k} = {p.path} ({_value(p)})"
                        for k, p in enumerate(result.parameters, start=1))
     notes = [legend]
     for k, p in enumerate(result.parameters, start=1):
         if p.status == "switch":
             notes.append(f"θ{k}: {p.reason}; θ{k}− / θ{k}+: one-sided, θ decreasing / "
                          "increasing")
-        elif p.status != "ok":
+        elif p.status != "ok" or p.reason:
             notes.append(f"θ{k}: {p.status}: {p.reason}")
     title = f"Sensitivity of the {result.concept} solution"
     if result.status not in ("ok", "switch"):
