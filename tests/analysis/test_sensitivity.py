@@ -165,8 +165,9 @@ def test_capacity_switch_gives_two_one_sided_derivatives():
     assert p.derivative is None
     assert any("capacity" in sw and s.economy.producers.names[0] in sw for sw in p.switches)
     # Right: capacity no longer binds and short-run capacity is sunk: nothing moves.
-    finite = np.isfinite(p.right)
-    assert np.all(np.abs(p.right[finite]) <= 1e-7 * (1 + np.abs(r.levels[finite]) / K))
+    # (welfare has no level: its scale is the economy's income)
+    scale = np.abs(np.nan_to_num(r.levels, nan=r.diagnostics["income"])) / K
+    assert np.all(np.abs(p.right) <= 1e-7 * (1 + scale))
     # Left: the constraint binds; one-sided second-order difference of certified re-solves.
     h = 1e-4 * K
     y0 = _outputs(s)
@@ -243,3 +244,46 @@ def test_parameter_at_the_edge_of_its_domain_gives_the_right_derivative():
                                 for k in (1, 2))
     fd = (-3 * y0 + 4 * y1 - y2) / (2 * h)
     _check(p.derivative, fd, r.levels, 1.0, r.outputs)
+
+
+def _participation_kink() -> emgame.Solution:
+    """classic_peak_load with quasilinear households (goods linear, weight a0): with a small a0
+    they do not bid on goods, and while they do not, a0 changes nothing else. They start to
+    bid where the first bytecoin's marginal value equals its cost, (11) at b^0 = 0:
+    a0 Ω B_-^0/(B^0)^2 = λ (1 − ω/Ω), i.e. at a0* = λ (1 − ω/Ω) (B^0)^2/(Ω B_-^0), computed
+    here from the solver's multiplier and the market's totals."""
+    from emgame.market import others_totals
+
+    data = economy_to_dict(load_economy(EX / "classic_peak_load.toml"))
+    data["consumers"][0]["utility"] = {"family": "quasilinear", "weights": [0.1, 0.4],
+                                       "goods_weight": 0.001}
+    s = emgame.solve(economy_from_dict(data, "quasilinear households"))
+    assert s.ok and s.profile.consumer_bids[0, 0] == 0
+    e = s.economy
+    Bm = others_totals(e, s.profile)[0][0, 0]
+    omega, Omega = e.consumers.endowment[0], e.goods_supply
+    a_star = s.multipliers.consumer_budget[0] * (1 - omega / Omega) * Bm / Omega
+    data["consumers"][0]["utility"]["goods_weight"] = float(a_star)
+    at = emgame.solve(economy_from_dict(data, "at the margin"), start=s)
+    assert at.ok and at.profile.consumer_bids[0, 0] == 0
+    return at
+
+
+def test_participation_switch_gives_two_one_sided_derivatives():
+    s = _participation_kink()
+    path = "consumers[0].utility.goods_weight"
+    r = emgame.sensitivity(s, path)
+    p = r.parameters[0]
+    assert p.status == "switch", p.reason
+    assert p.switches == ("consumer 'households' bid on goods",)
+    a = s.economy.consumers.goods_weight[0]
+    h = 1e-4 * a
+    # Left (a0 falling): the households stay out of the goods post and nothing moves.
+    scale = np.abs(np.nan_to_num(r.levels, nan=r.diagnostics["income"])) / a
+    assert np.all(np.abs(p.left) <= 1e-6 * (1 + scale))
+    # Right (a0 rising): they bid on goods; one-sided difference of certified re-solves.
+    y0 = _outputs(s)
+    y1, y2 = (_outputs(_resolve(s, path, k * h)) for k in (1, 2))
+    fd = (-3 * y0 + 4 * y1 - y2) / (2 * h)
+    _check(p.right, fd, r.levels, a, r.outputs)
+    assert p.right[r.outputs.index("production[2]")] < 0   # spending moves to goods

@@ -490,9 +490,18 @@ class _System:
             self.eq_scale = np.where((scale > 0) & np.isfinite(scale), scale, 1.0)
         return res / self.eq_scale
 
+    def scales(self, z: np.ndarray) -> np.ndarray:
+        """A magnitude per unknown: its own, but at least 1e-3 of the largest in its block (a
+        bid or an offer at its bound, 0, still moves on the scale of its kind)."""
+        out = np.abs(z).astype(float)
+        for a, b in zip(self.offsets[:-1], self.offsets[1:], strict=True):
+            if b > a:
+                out[a:b] = np.maximum(out[a:b], 1e-3 * out[a:b].max())
+        return np.maximum(out, 1e-300)
+
     def jacobian(self, z: np.ndarray, economy: Economy) -> np.ndarray:
         """``∂F/∂z`` by central differences, relative steps :data:`STEP_Z`."""
-        h = STEP_Z * np.maximum(np.abs(z), 1e-300)
+        h = STEP_Z * self.scales(z)
         cols = []
         for k in range(len(z)):
             zp, zm = z.copy(), z.copy()
@@ -832,7 +841,7 @@ def _run(solution, resolved, base, names, labels, normalised, switch_tol, cond_m
         sysr.F(zr, economy)         # fixes the equation scales at the point
         J = sysr.jacobian(zr, economy)
         # Singular values of the column-scaled Jacobian (unknowns in relative units).
-        Js = J * np.maximum(np.abs(zr), 1e-300)[None, :]
+        Js = J * sysr.scales(zr)[None, :]
         svs = np.linalg.svd(Js, compute_uv=False) if Js.size else np.ones(1)
         cond = float(svs[0] / svs[-1]) if svs[-1] > 0 else math.inf
         regimes.append({"flips": flips, "sys": sysr, "z": zr, "J": J, "cond": cond})
@@ -919,10 +928,11 @@ def _one(economy: Economy, base: dict[str, Any], path: str, targets, regimes, ma
         r = pick(per_dir["mul"]["results"], side)
         if r is None:
             return None
+        dy_dir = r["dy"] if dy is not None else _side(r, side)
         with np.errstate(divide="ignore", invalid="ignore"):
-            e = r["dy"] * scale / levels
+            e = dy_dir * scale / levels
             # Welfare: the money-metric change as a share of the economy's income.
-            e[names.index("welfare")] = r["dy"][names.index("welfare")] * scale / diag0.get(
+            e[names.index("welfare")] = dy_dir[names.index("welfare")] * scale / diag0.get(
                 "income", np.nan)
         return np.where(np.isfinite(e), e, np.nan)
 
@@ -949,8 +959,16 @@ def _one(economy: Economy, base: dict[str, Any], path: str, targets, regimes, ma
     return ParameterSensitivity(
         path, tnames, theta, "switch",
         "the derivative does not exist: " + ", ".join(switched) + " switches at the point",
-        None, None, left["dy"], right["dy"], elasticity(left["dy"], "add", 0),
-        elasticity(right["dy"], "add", 1), switched, diag)
+        None, None, _side(left, 0), _side(right, 1), elasticity(None, "add", 0),
+        elasticity(None, "add", 1), switched, diag)
+
+
+def _side(result: dict[str, Any], side: int) -> np.ndarray:
+    """The derivative of a regime taken on one side (0: θ decreasing, 1: increasing)."""
+    sided = result.get("dy_side")
+    if sided is not None and sided[side] is not None:
+        return sided[side]
+    return result["dy"]
 
 
 def _regime_derivative(economy, econs, h, reg: dict[str, Any], margins, cond_max
@@ -968,14 +986,24 @@ def _regime_derivative(economy, econs, h, reg: dict[str, Any], margins, cond_max
     # Outputs along the tangent.
     def y_at(e: Economy, s: int) -> np.ndarray:
         return _outputs(sysr, zr + s * h * dz, e)[0]
-    dy, _ = _d(y_at, econs, economy, h)
-    # Welfare: Σ n_i dU_i / (λ_i p^0), in goods.
-    y0, money = _outputs(sysr, zr, economy)
+    _, money = _outputs(sysr, zr, economy)
     counts = np.concatenate([economy.consumers.count, economy.producers.count])
     nU = len(counts)
-    dU = dy[-nU:]
-    dy[len(dy) - nU - 1] = float(np.sum(counts * dU / money))
-    out["dy"] = dy
+
+    def welfare(dy: np.ndarray) -> np.ndarray:
+        # Σ n_i dU_i / (λ_i p^0), in goods.
+        dy[len(dy) - nU - 1] = float(np.sum(counts * dy[-nU:] / money))
+        return dy
+
+    dy, _ = _d(y_at, econs, economy, h)
+    out["dy"] = welfare(dy)
+    if margins:
+        # At a switching point a variable sits on its bound and the tangent leaves it on one
+        # side only: each one-sided derivative is taken on its own side.
+        out["dy_side"] = tuple(
+            welfare(_d(y_at, {k: v for k, v in econs.items() if k * side > 0}, economy, h)[0])
+            if any(k * side > 0 and v is not None for k, v in econs.items()) else None
+            for side in (-1, 1))
     # Which directions keep this regime: every flipped-or-not margin must stay on its side.
     valid = [True, True]
     if margins:
