@@ -48,8 +48,10 @@ def sensitivity_tables(result: Sensitivity, *, width: int = DEFAULT_WIDTH
         if p.status == "switch":
             notes.append(f"θ{k}: {p.reason}; θ{k}− / θ{k}+: one-sided, θ decreasing / "
                          "increasing")
-        elif p.status != "ok" or p.reason:
+        elif p.status != "ok":
             notes.append(f"θ{k}: {p.status}: {p.reason}")
+        elif p.reason:
+            notes.append(f"θ{k}: {p.reason}")
     title = f"Sensitivity of the {result.concept} solution"
     if result.status not in ("ok", "switch"):
         title += f" ({result.status})"
