@@ -100,9 +100,11 @@ CASES = [
 
 
 def test_cases_cover_every_bundled_example_the_solvers_take():
-    from conftest import _pending_examples
+    """When the solvers start to take another bundled example, it must join CASES."""
+    from emgame.solve import _phase_pending
 
-    names = {f.stem for f in EX.glob("*.toml")} - set(_pending_examples())
+    names = {f.stem for f in EX.glob("*.toml")
+             if _phase_pending(load_economy(f)) is None}
     assert names == {c[0] for c in CASES}
 
 

@@ -79,6 +79,8 @@ COND_MAX = 1e9
 """Condition numbers of the scaled Jacobian above this are reported as possible bifurcations."""
 SWITCH_TOL = 1e-6
 """A margin of the regime within this (relative) of zero may switch at the point."""
+POLISHED = 1e-11
+"""A scaled residual below this is not polished (the Jacobian's own accuracy is ~1e-10)."""
 MAX_MARGINS = 4
 """At most this many near-zero margins are combined (2^m regimes are differentiated)."""
 
@@ -643,14 +645,18 @@ def _base_point(solution: Solution) -> tuple[_Regime, dict[str, np.ndarray]]:
     return regime, full
 
 
-def _newton(system: _System, z: np.ndarray, economy: Economy, iters: int = 12
+def _newton(system: _System, z: np.ndarray, economy: Economy, iters: int = 20
             ) -> tuple[np.ndarray, float]:
-    """Polish ``z`` to ``F(z) = 0`` (Gauss–Newton with a simple step halving)."""
+    """Polish ``z`` towards ``F(z) = 0``: chord iterations (one Jacobian, least squares) with
+    step halving, from a certified solution, whose residual is normally already below
+    :data:`POLISHED` (then nothing is done)."""
     best = float(np.linalg.norm(system.F(z, economy), np.inf))
+    if best < POLISHED:
+        return z, best
+    J = system.jacobian(z, economy)
     for _ in range(iters):
-        if best < 1e-13:
+        if best < 1e-14:
             break
-        J = system.jacobian(z, economy)
         step = np.linalg.lstsq(J, -system.F(z, economy), rcond=None)[0]
         lam = 1.0
         while lam > 1e-4:
@@ -840,11 +846,14 @@ def _run(solution, resolved, base, names, labels, normalised, switch_tol, cond_m
         zr = sysr.pack(full_star)
         sysr.F(zr, economy)         # fixes the equation scales at the point
         J = sysr.jacobian(zr, economy)
-        # Singular values of the column-scaled Jacobian (unknowns in relative units).
-        Js = J * sysr.scales(zr)[None, :]
-        svs = np.linalg.svd(Js, compute_uv=False) if Js.size else np.ones(1)
-        cond = float(svs[0] / svs[-1]) if svs[-1] > 0 else math.inf
-        regimes.append({"flips": flips, "sys": sysr, "z": zr, "J": J, "cond": cond})
+        # The column-scaled Jacobian (unknowns in relative units), factored once for every
+        # parameter: its singular values give the condition number.
+        D = sysr.scales(zr)
+        U, S, Vt = np.linalg.svd(J * D[None, :], full_matrices=False)
+        cond = float(S[0] / S[-1]) if S.size and S[-1] > 0 else (1.0 if not S.size
+                                                                  else math.inf)
+        regimes.append({"flips": flips, "sys": sysr, "z": zr, "J": J, "cond": cond,
+                        "svd": (U, S, Vt, D)})
     o = system0.state(z, economy)["outcome"]
     diagnostics["income"] = float(np.nansum(o.bids_total) / o.prices[0])
     diagnostics["condition_number"] = regimes[0]["cond"]
@@ -892,13 +901,12 @@ def _one(economy: Economy, base: dict[str, Any], path: str, targets, regimes, ma
     diag: dict[str, Any] = {}
     per_dir: dict[str, dict[str, Any]] = {}
     for dname, direction in directions.items():
+        econs = _economies(base, targets, values, direction, h, source, economy.periods)
         try:
-            econs = _economies(base, targets, values, direction, h, source, economy.periods)
+            res = [_regime_derivative(economy, econs, h, reg, margins, cond_max)
+                   for reg in regimes]
         except SensitivityError as exc:
             return ParameterSensitivity(path, tnames, theta, "inconclusive", str(exc))
-        res = []
-        for reg in regimes:
-            res.append(_regime_derivative(economy, econs, h, reg, margins, cond_max))
         per_dir[dname] = {"results": res}
     # Choose, for each side, the regime whose constraints move the right way.
     main = per_dir["add"]["results"]
@@ -981,7 +989,8 @@ def _regime_derivative(economy, econs, h, reg: dict[str, Any], margins, cond_max
         out["dy"] = None
         out["lin_res"] = math.nan
         return out
-    dz = np.linalg.lstsq(J, -Ft, rcond=None)[0]
+    U, S, Vt, D = reg["svd"]
+    dz = D * (Vt.T @ ((U.T @ -Ft) / S))     # least squares: the system is consistent
     out["lin_res"] = float(np.linalg.norm(J @ dz + Ft, np.inf))
     # Outputs along the tangent.
     def y_at(e: Economy, s: int) -> np.ndarray:
