@@ -5,7 +5,8 @@ difference of two certified re-solves, on the bundled examples, in one run.
 
 For each example (Nash): the solve, the sensitivity with 1 and with ``--paths`` parameter paths
 (one Jacobian is shared by all paths), and two warm-started re-solves per path (what a finite
-difference needs), with the largest relative disagreement between the two routes (h = 1e-4 |θ|).
+difference needs), with the largest relative disagreement between the two routes
+(h = --step |θ|, default 1e-5).
 The number of unknowns of the equilibrium system is printed: the Jacobian takes 2n evaluations
 of the market, each linear in the number of types, so the cost grows as n².
 """
@@ -37,6 +38,7 @@ def _y(s: emgame.Solution) -> np.ndarray:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--paths", type=int, default=3)
+    ap.add_argument("--step", type=float, default=1e-5, help="relative step of the re-solves")
     args = ap.parse_args()
     paths = PATHS[:args.paths]
     print(f"{'example':20s} {'n':>4s} {'solve':>7s} {'IFT 1':>7s} {f'IFT {len(paths)}':>7s} "
@@ -58,7 +60,7 @@ def main() -> None:
         for p in r.parameters:
             targets = P.resolve(base, p.path)
             vals = [P.value_at(base, x) for x in targets]
-            h = 1e-4 * max(abs(v) for v in vals)
+            h = args.step * max(abs(v) for v in vals)
             ys = []
             for sg in (1, -1):
                 d = P.apply(base, [(str(x), "set", v + sg * h) for x, v in

@@ -45,7 +45,7 @@ def test_table_fits_a_narrow_terminal_and_is_plain_when_piped(tmp_path):
     res = runner.invoke(app, ["solve", FILE, "-s", PATHS, "--latex", str(tex)])
     assert res.exit_code == 0, res.output
     out = res.stdout
-    assert "elasticities" in out and "θ1 = producers.*.productivity" in out
+    assert "Elasticities, nash" in out and "θ1 = producers.*.productivity" in out
     assert "\x1b[" not in out                      # piped: no terminal escapes
     tables = [line for line in out.splitlines() if not line.startswith("LaTeX written")]
     assert max(len(line) for line in tables) <= 80   # piped output: 80 columns

@@ -13,10 +13,15 @@ Facts checked:
   the price changes are transfers between price takers that cancel);
 - bad paths are refused naming the path; uncertified solutions are never differentiated.
 
-Step of the re-solve differences: h = 1e-4 |θ|. Central differences have truncation error
-O(h²) ≈ 1e-8 relative for these smooth maps, and the certified solves are exact to about
-1e-11 relative (their first-order residuals are ~1e-14), so noise/h ≈ 1e-7: both well inside
-the 1e-5 tolerance, and a wrong derivative (a missing term of an equation) is off by O(1).
+Step of the re-solve differences: h = 1e-5 |θ|. The certified solves are exact to about
+1e-13 relative (the scaled first-order residuals at the bundled solutions are 1e-15 to 3e-13),
+so rounding contributes ~1e-8; central differences have truncation error O(h²) times the
+output's third derivative, which is not always small relative to the first: on
+verification_costs, d production[6]/d producers[0].returns (a small derivative of a quantity
+whose curvature in the exponent c is large) differs from the implicit derivative by 2.7e-5 at
+h = 1e-4 and by 7.4e-7 at h = 1e-5, converging as h² (benchmarks/sensitivity_cost.py). Both
+errors are then well inside the 1e-5 tolerance, and a wrong derivative (a missing term of an
+equation) is off by O(1).
 Derivatives that are exactly zero (an output the parameter does not move) are compared with an
 absolute floor of 1e-8 |y|/|θ| (an elasticity of 1e-8).
 """
@@ -36,7 +41,7 @@ from emgame.model import economy_from_dict, economy_to_dict, load_economy
 ROOT = Path(__file__).resolve().parents[2]
 EX = ROOT / "examples"
 RTOL = 1e-5
-H = 1e-4
+H = 1e-5
 
 
 def _outputs(s: emgame.Solution) -> np.ndarray:
@@ -171,7 +176,7 @@ def test_capacity_switch_gives_two_one_sided_derivatives():
     scale = np.abs(np.nan_to_num(r.levels, nan=r.diagnostics["income"])) / K
     assert np.all(np.abs(p.right) <= 1e-7 * (1 + scale))
     # Left: the constraint binds; one-sided second-order difference of certified re-solves.
-    h = 1e-4 * K
+    h = 1e-4 * K   # one-sided three-point formula: its rounding is 4x the central one's
     y0 = _outputs(s)
     y1, y2 = (_outputs(_resolve(s, path, -k * h)) for k in (1, 2))
     fd = (3 * y0 - 4 * y1 + y2) / (2 * h)

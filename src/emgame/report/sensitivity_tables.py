@@ -52,16 +52,17 @@ def sensitivity_tables(result: Sensitivity, *, width: int = DEFAULT_WIDTH
             notes.append(f"θ{k}: {p.status}: {p.reason}")
         elif p.reason:
             notes.append(f"θ{k}: {p.reason}")
-    title = f"Sensitivity of the {result.concept} solution"
-    if result.status not in ("ok", "switch"):
-        title += f" ({result.status})"
+    status = f" ({result.status})" if result.status not in ("ok", "switch") else ""
     cols, groups = _columns(result, True)
-    out = fit(f"{title}: elasticities (θ/y) dy/dθ", cols, width=width, groups=groups,
+    out = fit(f"Elasticities, {result.concept}{status}", cols, width=width, groups=groups,
               caption="\n".join(notes + [
+                  "elasticity (θ/y) dy/dθ of each output y (rows) with respect to each "
+                  "parameter θ (columns)",
                   "welfare: Σ n_i dU_i/(λ_i p⁰), the money-metric change in goods; its "
                   "elasticity is relative to income Σ_t B^t/p⁰; — where y or θ is 0"]))
     cols, groups = _columns(result, False)
-    out += fit(f"{title}: derivatives dy/dθ", cols, width=width, groups=groups)
+    out += fit(f"Derivatives dy/dθ, {result.concept}{status}", cols, width=width,
+               groups=groups)
     return out
 
 
