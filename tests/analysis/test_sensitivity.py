@@ -28,6 +28,7 @@ absolute floor of 1e-8 |y|/|θ| (an elasticity of 1e-8).
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +43,18 @@ ROOT = Path(__file__).resolve().parents[2]
 EX = ROOT / "examples"
 RTOL = 1e-5
 H = 1e-5
+
+
+@functools.lru_cache(maxsize=None)
+def _solved(example: str, concept: str = "nash") -> emgame.Solution:
+    s = emgame.solve(load_economy(EX / f"{example}.toml"), concept)
+    assert s.ok, s.reason
+    return s
+
+
+@functools.lru_cache(maxsize=None)
+def _sens(example: str, concept: str, path: str) -> emgame.Sensitivity:
+    return emgame.sensitivity(_solved(example, concept), path)
 
 
 def _outputs(s: emgame.Solution) -> np.ndarray:
@@ -115,9 +128,8 @@ def test_cases_cover_every_bundled_example_the_solvers_take():
 
 @pytest.mark.parametrize(("example", "concept", "path"), CASES)
 def test_derivative_equals_difference_of_certified_resolves(example, concept, path):
-    s = emgame.solve(load_economy(EX / f"{example}.toml"), concept)
-    assert s.ok
-    r = emgame.sensitivity(s, path)
+    s = _solved(example, concept)
+    r = _sens(example, concept, path)
     assert r.status == "ok", r.reason
     p = r.parameters[0]
     base = economy_to_dict(s.economy)
@@ -189,7 +201,7 @@ def test_capacity_switch_gives_two_one_sided_derivatives():
 
 
 def test_bad_paths_are_refused_naming_the_path():
-    s = emgame.solve(load_economy(EX / "increasing_returns.toml"))
+    s = _solved("increasing_returns")
     with pytest.raises(SensitivityError, match="producers.nope.productivity"):
         emgame.sensitivity(s, "producers.nope.productivity")
     with pytest.raises(SensitivityError, match="consumers.*count.*whole number"):
@@ -203,7 +215,7 @@ def test_bad_paths_are_refused_naming_the_path():
 def test_uncertified_solutions_are_not_differentiated():
     from dataclasses import replace
 
-    s = emgame.solve(load_economy(EX / "increasing_returns.toml"))
+    s = _solved("increasing_returns")
     bad = replace(s, status=emgame.Status.NO_EQUILIBRIUM, reason="test")
     r = emgame.sensitivity(bad, "consumers[0].endowment")
     assert r.status == "not-certified"
@@ -211,7 +223,7 @@ def test_uncertified_solutions_are_not_differentiated():
 
 
 def test_outputs_frame_and_latex():
-    s = emgame.solve(load_economy(EX / "increasing_returns.toml"))
+    s = _solved("increasing_returns")
     r = emgame.sensitivity(s, "producers.*.productivity,consumers[0].endowment")
     frame = r.to_frame()
     assert len(frame) == 2 * len(r.outputs)
@@ -226,7 +238,7 @@ def test_an_ill_conditioned_jacobian_is_reported_never_a_number():
     """The condition number of the scaled Jacobian of increasing_returns is about 26 (measured;
     reported in the diagnostics); with cond_max below it the same system must be reported as a
     possible bifurcation with no derivative at all."""
-    s = emgame.solve(load_economy(EX / "increasing_returns.toml"))
+    s = _solved("increasing_returns")
     r = emgame.sensitivity(s, "consumers[0].endowment")
     cond = r.diagnostics["condition_number"]
     assert 1 < cond < 1e4
@@ -242,8 +254,8 @@ def test_an_ill_conditioned_jacobian_is_reported_never_a_number():
 def test_parameter_at_the_edge_of_its_domain_gives_the_right_derivative():
     """verification.fixed = 0 cannot decrease: the derivative is one-sided (θ increasing), said
     so, and equals a one-sided difference of certified re-solves."""
-    s = emgame.solve(load_economy(EX / "classic_peak_load.toml"))
-    r = emgame.sensitivity(s, "verification.fixed")
+    s = _solved("classic_peak_load")
+    r = _sens("classic_peak_load", "nash", "verification.fixed")
     p = r.parameters[0]
     assert p.status == "ok" and "right derivative" in p.reason
     h = 1e-4
@@ -294,3 +306,25 @@ def test_participation_switch_gives_two_one_sided_derivatives():
     fd = (-3 * y0 + 4 * y1 - y2) / (2 * h)
     _check(p.right, fd, r.levels, a, r.outputs)
     assert p.right[r.outputs.index("production[2]")] < 0   # spending moves to goods
+
+
+def test_verification_burn_per_unit_of_fixed_cost_counts_the_payments():
+    """Closed form (docs/model.md, "Verification energy"): electricity balances as
+    Q^t = E^t + V^t with V^t = v · (payments verified in t) + κ Σ_i n_i x_i^t and
+    Σ_i n_i x_i^t = Q^t, so with the participation pattern fixed
+    d(Q^t − E^t)/dv − κ dQ^t/dv is the number of payments verified in period t:
+    Σ_i n_i 1[b_i^t > 0], plus the goods payments in period t0."""
+    s = _solved("verification_costs")
+    r = _sens("verification_costs", "nash", "verification.fixed")
+    e, prof = s.economy, s.profile
+    paid = (e.consumers.count @ (prof.consumer_bids > 0)
+            + e.producers.count @ (prof.producer_bids > 0)).astype(float)
+    burn = paid[1:].copy()
+    burn[e.market.goods_settlement_period - 1] += paid[0]
+    T = e.periods
+    d = r.parameters[0].derivative
+    q = np.array([d[r.outputs.index(f"production[{t + 1}]")] for t in range(T)])
+    c = np.array([d[r.outputs.index(f"consumption[{t + 1}]")] for t in range(T)])
+    kappa = float(e.shares[0])
+    assert e.S == 1 and kappa > 0
+    np.testing.assert_allclose(q - c - kappa * q, burn, rtol=1e-7)
