@@ -45,14 +45,14 @@ RTOL = 1e-5
 H = 1e-5
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _solved(example: str, concept: str = "nash") -> emgame.Solution:
     s = emgame.solve(load_economy(EX / f"{example}.toml"), concept)
     assert s.ok, s.reason
     return s
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _sens(example: str, concept: str, path: str) -> emgame.Sensitivity:
     return emgame.sensitivity(_solved(example, concept), path)
 

@@ -580,7 +580,7 @@ def _output_names(economy: Economy) -> tuple[tuple[str, ...], tuple[str, ...]]:
             nice.append(f"{title} {lab}")
     names += ["verification_share", "welfare"]
     nice += ["verification share", "welfare (goods)"]
-    for role, pop in (("consumer", economy.consumers), ("producer", economy.producers)):
+    for pop in (economy.consumers, economy.producers):
         for name in pop.names:
             names.append(f"utility[{name}]")
             nice.append(f"U {name}")
@@ -1020,11 +1020,10 @@ def _regime_derivative(economy, econs, h, reg: dict[str, Any], margins, cond_max
             mm = sysr.margins(zr + s * h * dz, e)
             return np.array([mm.get((mg.kind, mg.index), math.nan) for mg in margins])
         dm, _ = _d(m_at, econs, economy, h)
-        m0 = m_at(economy, 0)
         for k in range(len(margins)):
             for side, sign in ((0, -1.0), (1, 1.0)):
-                # A margin exactly on its bound must move into the regime's side; one that is
-                # already inside (beyond the rounding of the point) stays there for small steps.
+                # Every near margin counts as on its bound: it must move into the regime's side
+                # (a derivative within rounding of zero keeps the regime both ways).
                 if sign * dm[k] < -1e-9 * max(1.0, abs(dm[k])):
                     valid[side] = False
         out["dm"] = dm

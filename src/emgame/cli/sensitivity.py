@@ -19,7 +19,8 @@ def parse(spec: list[str] | None) -> list[str]:
 
 def check_paths(file: Path, economy: Any, paths: list[str]) -> None:
     """Refuse bad paths before solving (exit 2 naming the path)."""
-    from emgame.analysis.sensitivity import SensitivityError, check_paths as check
+    from emgame.analysis.sensitivity import SensitivityError
+    from emgame.analysis.sensitivity import check_paths as check
 
     try:
         check(economy, paths)
