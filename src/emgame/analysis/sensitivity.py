@@ -767,9 +767,15 @@ def sensitivity(solution: Solution, paths: str | list[str] | tuple[str, ...], *,
 
     Examples
     --------
-    >>> import emgame
-    >>> s = emgame.solve(emgame.load_economy("increasing_returns"))
-    >>> r = emgame.sensitivity(s, "producers.*.productivity")
+    >>> from emgame import Economy, ConsumerType, ProducerType, Utility, solve, sensitivity
+    >>> e = Economy.build(name="two producers", periods=1,
+    ...     consumers=[ConsumerType("c", 4, 1.0, Utility("cobb_douglas", (1.0,)))],
+    ...     producers=[ProducerType("p", 2, 1.0, 0.8, Utility("cobb_douglas", (1.0,)),
+    ...                             capacity=10.0)])
+    >>> s = solve(e)
+    >>> s.certificate.passed
+    True
+    >>> r = sensitivity(s, "producers.*.productivity")
     >>> r.status
     'ok'
     """
