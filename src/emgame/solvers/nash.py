@@ -1,8 +1,8 @@
 """Nash equilibrium of the market game (MODEL.md section 6), type-symmetric and active.
 
 Method: the game is aggregative, so an equilibrium is a set of post totals ``(p^t, Q^t)`` at
-which every type's replacement response (:mod:`emgame.solvers._responses`) adds up to those
-totals. The solver runs Newton's method on the ``2T`` (``2T + 1`` with exogenous wallets)
+which every type's replacement response (:mod:`emgame.solvers._consumer`,
+:mod:`emgame.solvers._producer_solve`) adds up to those totals. The solver runs Newton's method on the ``2T`` (``2T + 1`` with exogenous wallets)
 market-clearing residuals of :mod:`emgame.solvers._aggregate`, with an exact Jacobian assembled
 from each type's implicit derivatives; work per iteration is linear in the number of types.
 
@@ -34,6 +34,7 @@ from emgame.solvers._aggregate import (
     inputs_of,
 )
 from emgame.solvers._newton import newton
+from emgame.solvers._records import Response
 from emgame.solvers.candidate import Candidate
 
 log = logging.getLogger(__name__)
@@ -259,7 +260,7 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
             agg.respond_producers(*agg.totals(y0))  # consumers always respond: check producers
         else:
             agg(y0, False)
-        if np.any(agg.status_p != 0) or np.any(agg.status_c == 2):
+        if np.any(agg.status_p != Response.OK) or np.any(agg.status_c == Response.NOT_CONVERGED):
             tried.append(f"{name} start: some type has no response at these totals; skipped")
             evaluations += agg.evaluations
             continue
@@ -278,8 +279,8 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
         if r is not None and r.converged:
             return _candidate(economy, agg, r.y, r, tried)
     reason = "Newton's method did not converge from any start; " + "; ".join(tried)
-    if agg is not None and agg.kernel.exogenous and np.any(agg.status_p != 0):
-        bad = [economy.producers.names[j] for j in np.flatnonzero(agg.status_p != 0)]
+    if agg is not None and agg.exogenous and np.any(agg.status_p != Response.OK):
+        bad = [economy.producers.names[j] for j in np.flatnonzero(agg.status_p != Response.OK)]
         reason = (f"producer type(s) {bad} have no best response at any start tried: with "
                   "exogenous wallets too small for the revenue they must finance, the wallet "
                   "multiplier runs away and there is no equilibrium (MODEL.md §5); " + reason)
@@ -412,11 +413,12 @@ def _candidate(economy: Economy, agg: Aggregate, y: np.ndarray, r, tried: list[s
         producer_goods=np.exp(agg.z_p[:, 1]) * sp,
         producer_capacity=agg.mu_p[:, 1:] * sp[:, None],
     )
-    status_bad = int(np.sum(agg.status_c == 2) + np.sum(agg.status_p != 0))
+    status_bad = int(np.sum(agg.status_c == Response.NOT_CONVERGED)
+                     + np.sum(agg.status_p != Response.OK))
     diag = {"starts": tried, "residual": r.residual, "tau": agg.tau,
             "types_not_converged": status_bad}
-    broke = np.flatnonzero(agg.status_c == 4)
-    if broke.size and not agg.kernel.exogenous:
+    broke = np.flatnonzero(agg.status_c == Response.NONE_LEFT)
+    if broke.size and not agg.exogenous:
         names = ", ".join(f"'{economy.consumers.names[i]}'" for i in broke[:5])
         return Candidate(
             "nash", False, Status.INFEASIBLE,
