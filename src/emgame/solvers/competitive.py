@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from emgame.market.game import Profile, inputs
+from emgame.market.game import Profile, evaluate, inputs
 from emgame.model.economy import Economy
 from emgame.results import Multipliers, Status
 from emgame.solvers import checks
@@ -34,6 +34,7 @@ from emgame.solvers._consumer import ConsumerState, consumer_aggregate
 from emgame.solvers._newton import newton
 from emgame.solvers._records import Response, Totals, TypeParams, market
 from emgame.solvers.candidate import Candidate
+from emgame.solvers.regimes import consumer_regimes
 from emgame.solvers.nash import rough_start
 
 
@@ -511,29 +512,31 @@ def _solve_fixed(bench: _Benchmark, start, opts: CompetitiveOptions):
 
 
 def _switch_participation(economy: Economy, bench: _Benchmark, cand: Candidate) -> str:
-    """Give the types that gain by paying on other posts their best deviation's posts."""
-    from emgame.agents.problem import deviations
-    from emgame.market.game import evaluate
-
-    assert cand.profile is not None and cand.totals is not None and cand.multipliers is not None
-    m = cand.multipliers
-    out = evaluate(economy, cand.profile, cand.totals[0])
-    cons, prod = deviations(economy, cand.profile, outcome=out, price_taking=True,
-                            budget_multipliers=(m.consumer_budget, m.producer_budget,
-                                                m.producer_goods))
+    """Give the price takers that would gain by paying on other posts those posts
+    (:mod:`emgame.solvers.regimes`)."""
+    assert cand.profile is not None and cand.totals is not None
+    p = cand.totals[0]
+    out = evaluate(economy, cand.profile, p)
     changed = []
-    for role, pop, d, part, keep0 in (("consumer", economy.consumers, cons, bench.part_c, False),
-                                      ("producer", economy.producers, prod, bench.part_p, True)):
-        tol = np.maximum(1e-8, 1e-8 * np.abs(np.where(np.isfinite(d.objective), d.objective,
-                                                      0.0)))
-        for i in np.flatnonzero((d.regret > tol) & ~d.deviation.linear):
-            new = d.deviation.paid[i].copy()
-            if keep0:
-                new[0] = True  # producers buy their inputs
-            if not np.array_equal(new, part[i]):
-                part[i] = new
-                changed.append(f"{role} '{pop.names[i]}' now pays on {int(new[1:].sum())} "
-                               "periods")
+    T = economy.periods
+    new_c, _ = consumer_regimes(economy, economy.consumers, out, None, None, bench.pi_c,
+                                bench.lam_c, bench.part_c, prices=p)
+    income = cand.diagnostics["producer_income"]
+    must = np.zeros((len(bench.P), T + 1), bool)
+    if np.any(economy.fixed_costs[:, 0] > 0):
+        must[:, economy.market.goods_settlement_period] = True
+    new_p, _ = consumer_regimes(economy, economy.producers, out, None, None, bench.pi_p,
+                                bench.lam_p, bench.part_p, prices=p,
+                                income=np.where(income > 0, income, -1.0),
+                                omega=np.zeros(len(bench.P)), must=must, v=bench.v_p)
+    new_p[:, 0] = True  # producers buy their inputs
+    for role, pop, part, new in (("consumer", economy.consumers, bench.part_c, new_c),
+                                 ("producer", economy.producers, bench.part_p, new_p)):
+        for i in range(len(pop)):
+            if not np.array_equal(new[i], part[i]):
+                part[i] = new[i]
+                changed.append(f"{role} '{pop.names[i]}' now pays on "
+                               f"{int(new[i, 1:].sum())} periods")
     return ", ".join(changed[:5])
 
 
