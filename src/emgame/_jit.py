@@ -3,10 +3,10 @@
 Numba caches each compiled function beside its source (or in ``NUMBA_CACHE_DIR``) and marks the
 cache stale when *that* file changes, not when a kernel it calls from another file does: after
 an upgrade that changed only a callee, a stale caller would keep running the old code. So every
-kernel of emgame gets one source stamp, a hash of all the files that hold kernels
-(:data:`KERNEL_FILES`): change any of them and every cached kernel is recompiled. The stamp is
-computed on first use, and nothing is written at import: the caches are numba's own, written
-only when numba compiles.
+kernel of emgame gets one source stamp, a hash of all the package's files that hold kernels
+(those that use ``njit``): change any of them and every cached kernel is recompiled. The stamp
+is computed on first use, and nothing is written at import: the caches are numba's own,
+written only when numba compiles.
 """
 
 from __future__ import annotations
@@ -21,8 +21,6 @@ from numba import njit as _njit
 log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent
-KERNEL_FILES = ("_jit.py", "_numerics.py", "market/utility.py", "agents", "solvers")
-"""Files (and folders, all their ``.py`` files) whose kernels share one cache stamp."""
 
 
 def njit(*args, **kwargs):
@@ -35,15 +33,14 @@ def njit(*args, **kwargs):
 
 @functools.cache
 def kernel_stamp() -> str:
-    """A hash of the sources of every kernel file (read once per process)."""
+    """A hash of the sources of every file of the package that uses ``njit`` (read once per
+    process)."""
     digest = hashlib.sha256()
-    for rel in KERNEL_FILES:
-        path = ROOT / rel
-        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
-        for f in files:
-            if f.exists():
-                digest.update(str(f.relative_to(ROOT)).encode())
-                digest.update(f.read_bytes())
+    for f in sorted(ROOT.rglob("*.py")):
+        text = f.read_bytes()
+        if b"njit" in text:
+            digest.update(str(f.relative_to(ROOT)).encode())
+            digest.update(text)
     return digest.hexdigest()
 
 

@@ -399,33 +399,46 @@ def _utility_curvature_floor(x, post):
 @njit
 def curvature_bound(q1, x1, q2, x2, off):
     """An upper bound of ``V''`` on ``[q1, q2]`` for ``V(q) = max_x F(x, q) - νφ(q)`` under
-    market power with ``θ_R <= λ`` (``+inf`` where none is known).
+    market power (``+inf`` where none is known).
 
-    There ``∂²F/∂x∂q > 0``, so the best purchase ``x*(q)`` rises with ``q`` and stays in
-    ``[x1, x2]``; ``V'' = F_qq + F_qx²/|F_xx| - νφ''`` (the implicit function theorem), each
-    term bounded over the box by monotonicity: ``F_qq = -2B(θ_R Q_- + (λ-θ_R)x)/W³``,
-    ``F_qx = B((λ-θ_R)W + 2(θ_R Q_- + (λ-θ_R)x))/W³``, ``|F_xx| >= |u''| + 2B(λQ_- +
-    (λ-θ_R)q)/W³``, with ``W = Q_- + q - x``.
+    With ``W = Q_- + q - x`` and ``N = θ_R Q_- + (λ - θ_R) x``: ``F_qq = -2BN/W³``,
+    ``F_qx = B((λ - θ_R)W + 2N)/W³``, ``F_xx = u'' - 2B(λQ_- + (λ - θ_R)q)/W³``. Where
+    ``F_qx > 0`` on the box the best purchase ``x*(q)`` rises with ``q``, so it stays in
+    ``[x1, x2]``, and ``V'' = F_qq + F_qx²/|F_xx| - νφ''`` (the implicit function theorem) is
+    bounded by bounding each term over the box ``[q1, q2] × [x1, x2]``: each is monotone in
+    ``W``, ``x`` and ``q`` separately, so its extremes are at the corners.
     """
     post = off.pay if off.paying else off.stay
-    if post.pt or post.B <= 0.0 or post.thR > post.lam:
+    if post.pt or post.B <= 0.0:
         return INF
     B, th, lam, Qm = post.B, post.thR, post.lam, off.Qm
+    d = lam - th
     xl, xh = (min(x1, x2), max(x1, x2)) if off.paying else (0.0, 0.0)
     W_lo = Qm + q1 - xh
     W_hi = Qm + q2 - xl
     if W_lo <= 0.0:
         return INF
-    N_lo = th * Qm + (lam - th) * xl
-    N_hi = th * Qm + (lam - th) * xh
-    Fqq = -2.0 * B * N_lo / W_hi ** 3
+    N_lo = th * Qm + d * (xl if d >= 0.0 else xh)
+    N_hi = th * Qm + d * (xh if d >= 0.0 else xl)
+    Fqq = -2.0 * B * N_lo / (W_hi ** 3 if N_lo >= 0.0 else W_lo ** 3)
+    bend = 0.0
     if off.paying:
-        Fqx = B * ((lam - th) * W_hi + 2.0 * N_hi) / W_lo ** 3
-        Fxx = (_utility_curvature_floor(xh, post)
-               + 2.0 * B * (lam * Qm + (lam - th) * q1) / W_hi ** 3)
+        # F_qx on the box: its numerator is linear in W and x, so extreme at the corners.
+        num_lo = INF
+        num_hi = -INF
+        for W in (W_lo, W_hi):
+            for N in (N_lo, N_hi):
+                num = d * W + 2.0 * N
+                num_lo = min(num_lo, num)
+                num_hi = max(num_hi, num)
+        if num_lo <= 0.0:
+            return INF          # x* need not be monotone: no box for it
+        Fqx = B * num_hi / W_lo ** 3
+        c0 = lam * Qm + d * (q1 if d >= 0.0 else q2)
+        if c0 <= 0.0:
+            return INF
+        Fxx = _utility_curvature_floor(xh, post) + 2.0 * B * c0 / W_hi ** 3
         bend = Fqx * Fqx / Fxx if Fxx > 0.0 else INF
-    else:
-        bend = 0.0
     p1 = _phi_curvature(q1, off.theta, off.c)
     p2 = _phi_curvature(q2, off.theta, off.c)
     return Fqq + bend - off.nu * min(p1, p2)

@@ -118,18 +118,20 @@ def _switching(ag: Agent, i: int, types: Types, se, b: Bounds) -> np.ndarray:
     return pats[0] != pats[1]
 
 
-def refine(ag: Agent, i: int, target: float) -> Refined:
+def refine(ag: Agent, i: int, target: float, force: np.ndarray | None = None) -> Refined:
     """Branch and bound over the payments of type ``i`` until its bound is at or below
     ``target`` (objective units) or a branch with every payment settled stays above it (then
     the type cannot pass, and the bound includes the branches left unexplored); see the
-    module notes."""
+    module notes. ``force`` (-1 free, 0 not paying, 1 paying, per post) restricts every
+    branch."""
     e = ag.economy
     T = e.periods
     fixed = (e.fixed_costs > 0).any(axis=0)
     lin = bool(ag.lin[i])
     base = ag.search(np.full(len(ag), target))
     own = _rows(ag.types, np.array([i]))
-    stack = [(np.full(T + 1, -1, np.int8), np.inf)]
+    root = np.full(T + 1, -1, np.int8) if force is None else np.asarray(force, np.int8)
+    stack = [(root.copy(), np.inf)]
     out = Refined(bound=-np.inf)
     nodes = 0
     while stack:

@@ -255,7 +255,8 @@ def _role(economy, outcome, producers, price_taking, lam_bar, nu_bar, hints, ato
                 bound[i] = _at_zero(ag, i)
                 if bound[i] <= U[i]:
                     continue
-        rows = [(b.x[i].copy(), b.q[i].copy(), b.paid[i].copy(), float(b.K[i]))]
+        q_i = b.q[i].copy() if b.q.shape[0] else np.zeros(b.x.shape[1])
+        rows = [(b.x[i].copy(), q_i, b.paid[i].copy(), float(b.K[i]))]
         cut = open_search = False
         if np.any(economy.fixed_costs > 0) or ag.lin[i]:
             ref = refine(ag, i, float(target[i]))
@@ -296,3 +297,37 @@ def _role(economy, outcome, producers, price_taking, lam_bar, nu_bar, hints, ato
     passed = (regret <= tol) & ~inconclusive & ~overspent
     return Verdict(bound, U, regret, gain, passed, inconclusive, tuple(reasons), overspent,
                    b.lam, b.nu)
+
+
+def forced_bound(economy: Economy, profile: Profile, role: str, i: int, force: np.ndarray, *,
+                 outcome: Outcome | None = None, price_taking: bool = False,
+                 atol: float = 1e-8, rtol: float = 1e-8) -> float:
+    """The certificate's bound on what one agent of type ``i`` of ``role`` can reach with its
+    payments forced (``force (T+1,)``: -1 free, 0 not paying, 1 paying on each post), in
+    objective units: the dual, refined by branches over the free payments until it is within
+    the pass mark of the payoff now or they are settled."""
+    from emgame.market.game import evaluate, others_totals
+
+    if outcome is None:
+        outcome = evaluate(economy, profile)
+    if not price_taking and outcome.others is None:
+        outcome = Outcome(outcome.bids_total, outcome.offers_total, outcome.prices,
+                          outcome.active, outcome.consumers, outcome.producers,
+                          others_totals(economy, profile))
+    producers = role == "producers"
+    if producers:
+        lam_bar, nu_bar = producer_multipliers(economy, profile, outcome, price_taking)
+    else:
+        lam_bar = consumer_multipliers(economy, profile, outcome, price_taking)
+        nu_bar = np.full(len(lam_bar), np.nan)
+    ag = agent(economy, outcome, producers=producers, price_taking=price_taking,
+               lam_bar=np.where(np.isnan(lam_bar), 0.0, lam_bar), nu_bar=nu_bar)
+    U = ag.U[i]
+    target = U + max(atol, rtol * abs(U)) if np.isfinite(U) else -np.inf
+    se = ag.search(np.full(len(ag), target))
+    se.force[i] = force
+    b = ag.bounds(se, np.array([i]))
+    bound = float(ag.take(np.array([i])).to_objective(b.D)[0])
+    if bound > target:
+        bound = min(bound, refine(ag, i, target, force).bound)
+    return bound
