@@ -206,7 +206,7 @@ def test_examples_from_another_folder(tmp_path, monkeypatch):
     _write(tmp_path, "first.toml", "# The first one.\n#\n# More words.\nname = 'a'\n")
     _write(tmp_path, "second.toml", "\n# Second: with [brackets].\nname = 'b'\n")
     _write(tmp_path, "notes.txt", "not an example")
-    monkeypatch.setattr("emgame.cli._examples_dir", lambda: tmp_path)
+    monkeypatch.setattr("emgame.cli.economy._examples_dir", lambda: tmp_path)
     result = runner.invoke(app, ["examples"])
     assert result.exit_code == 0, result.output
     assert "The first one." in result.stdout
@@ -352,8 +352,8 @@ def test_solve_bundled_example_both_tables(tmp_path):
 
 @solver_landed
 def test_solve_no_equilibrium_exits_1(tmp_path):
-    """A lone producer valuing electricity bids without bound: no Nash equilibrium (MODEL.md
-    section 6, sole sellers)."""
+    """A lone producer valuing electricity bids without bound: no Nash equilibrium
+    (docs/model.md, "Solution concepts", sole sellers)."""
     path = _write(tmp_path, "sole.toml", GOOD.replace("count = 3", "count = 1"))
     result = runner.invoke(app, ["solve", str(path), "--json"])
     assert result.exit_code == 1, result.output
@@ -385,3 +385,229 @@ def test_json_is_strict():
     doc = json.loads(_dumps({"a": float("nan"), "b": np.float64(2.0), "c": [float("inf")],
                              "d": np.array([np.nan, 1.0]), "e": np.int64(3)}))
     assert doc == {"a": None, "b": 2.0, "c": [None], "d": [None, 1.0], "e": 3}
+
+
+# --------------------------------------------------------------------------------------------
+# Conventions (issue 11): version, python -m, completion, examples and studies, extras.
+# --------------------------------------------------------------------------------------------
+
+
+def test_version_everywhere():
+    import subprocess
+    import sys
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.stdout.strip() == f"emgame {emgame.__version__}"
+    assert emgame.__version__ and emgame.__version__[0].isdigit()
+    out = subprocess.run([sys.executable, "-m", "emgame", "--version"], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == f"emgame {emgame.__version__}"
+
+
+def test_shell_completion_is_offered():
+    result = runner.invoke(app, ["--help"])
+    assert "--install-completion" in result.stdout and "--show-completion" in result.stdout
+
+
+def test_examples_list_the_studies_too():
+    result = runner.invoke(app, ["examples"])
+    assert result.exit_code == 0
+    for study in ("studies/replication", "studies/cournot_markup", "studies/verification_cost"):
+        assert study in result.stdout
+    assert "emgame sweep NAME" in result.stdout
+
+
+def test_a_study_written_out_runs_from_its_new_folder(tmp_path):
+    """`emgame examples studies/replication -o dir/` writes into the folder (created), and the
+    copy names its economy so that it still loads there (the original points at
+    ../ai_solar_day.toml, beside the bundled file)."""
+    from emgame.analysis.sweep import load_sweep
+
+    folder = tmp_path / "mine" / ""
+    result = runner.invoke(app, ["examples", "studies/replication", "-o", f"{folder}/"])
+    assert result.exit_code == 0, result.output
+    written = tmp_path / "mine" / "replication.toml"
+    assert written.is_file() and "emgame sweep" in result.stdout
+    sw = load_sweep(written)
+    assert len(sw.points) == 8 and sw.base["name"].startswith("AI agents")
+
+
+def test_a_missing_extra_is_named(tmp_path, monkeypatch):
+    """Without pyarrow, --out result.parquet says which extra to install (exit 2, one line,
+    no traceback)."""
+    import importlib
+
+    real = importlib.import_module
+
+    def fake(name: str, *a, **k):  # noqa: ANN002, ANN003
+        if name.split(".")[0] == "pyarrow":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return real(name, *a, **k)
+
+    monkeypatch.setattr("emgame._extras.importlib.import_module", fake)
+    path = _write(tmp_path, "good.toml", GOOD)
+    result = runner.invoke(app, ["solve", str(path), "--out", str(tmp_path / "r.parquet")])
+    assert result.exit_code == 2
+    _no_traceback(result)
+    assert "pip install 'emgame[tables]'" in result.stderr
+
+
+def test_compilation_is_announced():
+    """A kernel compiled in this process (a cold cache: numba fires its compile event only
+    on a cache miss) for longer than a moment makes the CLI say so once, on standard error;
+    a quick compilation says nothing."""
+    import contextlib
+    import io
+
+    import numba
+    from numba.core import event
+
+    from emgame.cli import common
+
+    for listener in common._NOTICE:  # left by earlier solves in this process
+        event.unregister("numba:compile", listener)
+    common._NOTICE.clear()
+    import time
+
+    @numba.njit
+    def quick(x):  # noqa: ANN001, ANN202
+        return x - 1
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        common.announce_compilation()
+        quick(1)
+        time.sleep(0.05)
+    assert err.getvalue() == ""  # compiled in well under NOTICE_AFTER
+    for listener in common._NOTICE:
+        event.unregister("numba:compile", listener)
+    common._NOTICE.clear()
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        common.announce_compilation()
+
+        @numba.njit
+        def fresh(x):  # noqa: ANN001, ANN202
+            return x + 1
+
+        listener = common._NOTICE[0]
+        listener.on_start(None)  # a compilation that lasts: as if numba were still at it
+        time.sleep(common.NOTICE_AFTER + 0.3)
+        fresh(1)
+        listener.on_end(None)
+        fresh(2.5)  # another compilation: still one line
+    for listener in common._NOTICE:
+        event.unregister("numba:compile", listener)
+    common._NOTICE.clear()
+    assert err.getvalue().count("compiling the numerical kernels") == 1
+
+
+# --------------------------------------------------------------------------------------------
+# Output at scale: Parquet, and what reads it.
+# --------------------------------------------------------------------------------------------
+
+
+@solver_landed
+@pytest.mark.parametrize("concept", ["nash", "both"])
+def test_solve_out_parquet(tmp_path, concept):
+    """--out result.parquet: one row per type (all per-type fields, one column per period),
+    the summary in the metadata; the values are the JSON's."""
+    import pyarrow.parquet as pq
+
+    from emgame.store.parquet import read_summary
+
+    target = tmp_path / "r.parquet"
+    result = runner.invoke(app, ["solve", SOLAR_DAY, "-c", concept, "--out", str(target), "-q"])
+    assert result.exit_code == 0, result.output
+    table = pq.read_table(target)
+    meta = read_summary(target)
+    concepts = ["nash", "competitive"] if concept == "both" else ["nash"]
+    assert meta["concepts"] == concepts and meta["status"] == "equilibrium"
+    economy = emgame.load_economy(SOLAR_DAY)
+    n = len(economy.consumers) + len(economy.producers)
+    assert table.num_rows == n * len(concepts)
+    if concept == "both":
+        assert "deadweight_loss" in meta["comparison"]["welfare"]
+    doc = json.loads(runner.invoke(app, ["solve", SOLAR_DAY, "--json"]).stdout)
+    rows = table.filter(pq.pa.compute.equal(table.column("concept"), "nash")).to_pylist() \
+        if hasattr(pq, "pa") else [r for r in table.to_pylist() if r["concept"] == "nash"]
+    by_name = {r["name"]: r for r in rows}
+    for c in doc["consumers"]:
+        r = by_name[c["name"]]
+        assert [r[f"electricity_{t}"] for t in range(1, 25)] == c["electricity"]
+        assert r["utility"] == c["utility"] and r["bid_goods"] == c["bids"]["goods"]
+    for p in doc["producers"]:
+        r = by_name[p["name"]]
+        assert [r[f"offer_{t}"] for t in range(1, 25)] == p["offers"]
+    assert meta["solutions"]["nash"]["prices"] == doc["prices"]
+
+
+@solver_landed
+def test_report_and_plot_read_parquet(tmp_path):
+    target = tmp_path / "r.parquet"
+    assert runner.invoke(app, ["solve", SOLAR_DAY, "-c", "both", "--out", str(target),
+                               "-q"]).exit_code == 0
+    fig = tmp_path / "a.png"
+    result = runner.invoke(app, ["plot", str(target), "--kind", "allocations", "-o", str(fig)])
+    assert result.exit_code == 0, result.output
+    assert fig.stat().st_size > 5000
+    page = tmp_path / "r.html"
+    result = runner.invoke(app, ["report", str(target), "-o", str(page)])
+    assert result.exit_code == 0, result.output
+    text = page.read_text()
+    assert "data:image/png;base64," in text and "hyperscale" in text
+
+
+# --------------------------------------------------------------------------------------------
+# Inconclusive: a certificate that cannot decide is neither a pass nor a failure
+# --------------------------------------------------------------------------------------------
+
+
+@solver_landed
+def test_inconclusive_flows_to_every_output(tmp_path, monkeypatch):
+    """MODEL.md §6: no profile is an equilibrium unless every type passes. A certificate that
+    could not decide for one type (here: flagged so, its bound otherwise fine) makes the
+    solution ``inconclusive`` — its status, reason and per-type flag in the JSON, the tables,
+    the frame and the Parquet metadata — and the command exits 1 naming the reason."""
+    import dataclasses
+    import importlib
+
+    import pyarrow.parquet as pq
+
+    from emgame.store.parquet import read_summary
+
+    solve_module = importlib.import_module("emgame.solve")
+    real = solve_module.certify
+
+    def undecided(economy, profile, **kw):  # noqa: ANN001, ANN202
+        cert = real(economy, profile, **kw)
+        flags = np.zeros(len(economy.producers), bool)
+        flags[0] = True
+        name = economy.producers.names[0]
+        return dataclasses.replace(cert, producer_inconclusive=flags,
+                                   reasons={f"producers/{name}": "planted: no proof"})
+
+    monkeypatch.setattr(solve_module, "certify", undecided)
+    economy = emgame.load_economy(SOLAR_DAY)
+    sol = emgame.solve(economy, "nash")
+    assert sol.status is Status.INCONCLUSIVE and not sol.ok
+    assert "planted: no proof" in sol.reason
+    d = sol.to_dict()
+    assert d["status"] == "inconclusive" and "planted" in d["reason"]
+    assert d["certificate"]["passed"] is False and d["certificate"]["inconclusive"] is True
+    assert [p["inconclusive"] for p in d["producers"]][0] is True
+    assert bool(sol.to_frame().query("role == 'producer'")["inconclusive"].iloc[0])
+
+    result = runner.invoke(app, ["solve", SOLAR_DAY])
+    assert result.exit_code == 1
+    _no_traceback(result)
+    assert "inconclusive" in result.stderr and "planted: no proof" in result.stderr
+    result = runner.invoke(app, ["solve", SOLAR_DAY, "--json"])
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert doc["status"] == "inconclusive" and "planted" in doc["reason"]
+    target = tmp_path / "r.parquet"
+    result = runner.invoke(app, ["solve", SOLAR_DAY, "--out", str(target), "-q"])
+    assert result.exit_code == 1
+    assert read_summary(target)["status"] == "inconclusive"
+    assert pq.read_table(target).num_rows == len(economy.consumers) + len(economy.producers)

@@ -41,8 +41,9 @@ def rows(store: Path) -> list[tuple[str, str]]:
         con.close()
 
 
-def long_sweep(folder: Path, concept: str = "nash") -> Path:
-    """200 points of the small economy, two per task: long enough to be interrupted."""
+def long_sweep(folder: Path, concept: str = "nash", num: int = 20) -> Path:
+    """10 × ``num`` points of the small economy, two per task: long enough to be
+    interrupted."""
     body = f"""concept = "{concept}"
 chunk_size = 2
 
@@ -52,7 +53,7 @@ values = [4, 5, 6, 7, 8, 9, 10, 11, 12, 13]
 
 [[parameters]]
 path = "consumers.dc.endowment"
-grid = {{ start = 0.5, stop = 0.9, num = 20 }}
+grid = {{ start = 0.5, stop = 0.9, num = {num} }}
 """
     return write_sweep(folder, body)
 
@@ -192,7 +193,11 @@ def small_store(tmp_path_factory):
      "exclude each other"),
     (["results", "absent.duckdb"], "no such store"),
     (["plot", "SWEEP", "-o", "x.png"], "is a sweep file"),
-    (["plot", "STORE", "-o", "x.pdf"], ".png or .svg"),
+    (["plot", "STORE", "-o", "x.jpg"], ".png, .svg or .pdf"),
+    (["plot", "STORE", "-o", "x.png", "--x", "consumers.dc.endowment", "--hue",
+      "consumers.dc.endowment"], "the same parameter"),
+    (["plot", "STORE", "-o", "x.png", "--kind", "prices", "--at",
+      "consumers.dc.endowment=0.77"], "nearest stored values"),
     (["plot", "STORE", "-o", "x.png", "--y", "relative_prices"], "is not a number"),
     (["plot", "STORE", "-o", "x.png", "--y", "no_such_column"], "cannot read y"),
     (["plot", "STORE", "-o", "x.png", "--x", "market.discount"], "does not vary"),
@@ -329,3 +334,130 @@ values = [0.5, 2.0]
     assert "1 stored row that is not an equilibrium will be solved again" in retry.stderr
     assert "1 already there, 1 solved now (1 not equilibria" in retry.output
     assert len(rows(store)) == 2
+
+
+# --------------------------------------------------------------------------------------------
+# Issue 11: stores read while written, Ctrl-C, bundled studies, dry runs.
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_results_read_the_store_while_the_sweep_runs(tmp_path):
+    """`emgame results` reads a store while `emgame sweep` is writing to it (the sweep
+    connects per batch); before, DuckDB's lock refused the reader until the sweep ended."""
+    sweep = long_sweep(tmp_path, num=8)
+    store = tmp_path / "r.duckdb"
+    run = Sweep(str(sweep), "--store", str(store), "--workers", "2", cwd=tmp_path)
+    try:
+        run.wait_stored(10)
+        res = runner.invoke(app, ["results", str(store), "--json"])
+        assert res.exit_code == 0, res.output
+        summary = json.loads(res.stdout)
+        assert 10 <= summary["sweeps"][0]["rows_stored"] <= 80
+        assert run.finish() == 0, "".join(run.lines[-20:])
+    finally:
+        run.kill()
+    assert len(set(rows(store))) == 80
+
+
+@pytest.mark.slow
+def test_ctrl_c_prints_the_resume_hint_without_tracebacks(tmp_path):
+    """Ctrl-C reaches the whole process group (the command and its Dask workers): one line
+    with the resume hint, exit 130, no traceback from the workers or the store (there were
+    two, one per worker)."""
+    sweep = long_sweep(tmp_path)
+    store = tmp_path / "r.duckdb"
+    proc = subprocess.Popen([*EMGAME, "sweep", str(sweep), "--store", str(store), "--workers",
+                             "2"], cwd=tmp_path, text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True)
+    reader.start()
+    try:
+        end = time.monotonic() + 90
+        while time.monotonic() < end and not any(
+                (m := STORED.search(ln)) and int(m.group(1)) >= 10 for ln in lines):
+            assert proc.poll() is None, "".join(lines)
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(60)
+        reader.join(10)
+    finally:
+        stop(proc)
+    err = "".join(lines)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert "run the same command again to resume" in err
+    stored = len(rows(store))
+    assert 10 <= stored < 200 and len(set(rows(store))) == stored
+    again = runner.invoke(app, ["sweep", str(sweep), "--store", str(store), "--dry-run"])
+    assert again.exit_code == 0 and f"{stored} stored, {200 - stored} to solve" in again.output
+
+
+def test_dry_run_creates_no_store(tmp_path):
+    sweep = grid_sweep(tmp_path, 2, 2)
+    store = tmp_path / "never" / "r.duckdb"
+    res = runner.invoke(app, ["sweep", str(sweep), "--store", str(store), "--dry-run"])
+    assert res.exit_code == 0, res.output
+    assert "0 stored, 8 to solve" in res.output and "does not exist yet" in res.output
+    assert not store.exists() and not store.parent.exists()
+
+
+def test_sweep_finds_a_bundled_study_by_name(tmp_path):
+    """`emgame sweep replication` runs the bundled study (examples/studies/replication.toml),
+    wherever the command is run from."""
+    store = tmp_path / "r.duckdb"
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        res = runner.invoke(app, ["sweep", "replication", "--store", str(store), "--dry-run"])
+    finally:
+        os.chdir(cwd)
+    assert res.exit_code == 0, res.output
+    assert "sweep replication" in res.output and "8 points" in res.output
+
+
+def test_failed_points_show_their_parameters(tmp_path):
+    """`emgame results` lists which points are not equilibria, with their parameter values
+    (it gave the reasons only)."""
+    sweep = write_sweep(tmp_path, """concept = "nash"
+[[parameters]]
+path = "producers.farms.count"
+values = [2]
+
+[[parameters]]
+path = "consumers.dc.endowment"
+values = [0.5, 2.0]
+""")
+    store = tmp_path / "r.duckdb"
+    assert runner.invoke(app, ["sweep", str(sweep), "--store", str(store),
+                               "--serial"]).exit_code == 0
+    res = runner.invoke(app, ["results", str(store)], terminal_width=120)
+    out = res.output
+    block = out.split("Points that are not equilibria", 1)[1]
+    row = next(ln for ln in block.splitlines() if "nash" in ln)
+    assert row.split()[1:3] == ["2", "2"], row  # producers.farms.count, consumers.dc.endowment
+    summary = json.loads(runner.invoke(app, ["results", str(store), "--json"]).stdout)
+    failed = summary["sweeps"][0]["failed_points"]
+    assert [f["params"] for f in failed] == [{"producers.farms.count": 2,
+                                              "consumers.dc.endowment": 2.0}]
+    page = tmp_path / "r.html"
+    assert runner.invoke(app, ["report", str(store), "-o", str(page)]).exit_code == 0
+    assert "Points that are not equilibria" in page.read_text()
+
+
+def test_plot_at_a_parameter_value_and_pdf(tmp_path, small_store):
+    """--at PATH=VALUE picks a point of the store by value; the command says which point it
+    drew; PDF figures for papers."""
+    _, store = small_store
+    fig = tmp_path / "p.pdf"
+    res = runner.invoke(app, ["plot", str(store), "--kind", "prices", "--at",
+                              "consumers.dc.endowment=0.9", "-o", str(fig)])
+    assert res.exit_code == 0, res.output
+    assert fig.read_bytes()[:5] == b"%PDF-"
+    assert "the point drawn" in res.output and "consumers.dc.endowment = 0.9" in res.output
+    page = tmp_path / "p.html"
+    res = runner.invoke(app, ["report", str(store), "--at", "consumers.dc.endowment=0.9",
+                              "-o", str(page)])
+    assert res.exit_code == 0, res.output
+    assert "0.9" in page.read_text()

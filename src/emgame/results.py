@@ -2,8 +2,8 @@
 
 A solution carries its status, the strategy profile, the market outcome computed from that
 profile by :mod:`emgame.market` (never by a solver's own equations), the multipliers, the
-certificate, counters and timings. :meth:`Solution.to_dict` gives the JSON contract of MODEL.md
-section 9 (plus further keys, which never change the meaning of the contract's).
+certificate, counters and timings. :meth:`Solution.to_dict` gives the JSON contract
+(docs/model.md, "The JSON contract"; further keys never change the meaning of the contract's).
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from emgame.market.game import Outcome, Play, Profile
+from emgame import _columns
+from emgame.market.game import Outcome, Profile
 from emgame.model.economy import Economy
 
 
@@ -190,7 +191,12 @@ class Solution:
 
     ``status`` is :attr:`Status.EQUILIBRIUM` only when the certificate passed. ``profile`` and
     ``outcome`` hold the best candidate found even on failure (for diagnosis: not an
-    equilibrium unless the status says so).
+    equilibrium unless the status says so); without a candidate they are ``None`` and the
+    price and per-type accessors raise :class:`ValueError` saying why.
+
+    Outputs (docs/model.md, "Outputs"): :meth:`to_dict` (the JSON contract), :meth:`summary`
+    (the same without the per-type rows), :meth:`to_frame` (pandas, one row per type); each
+    reads every per-type quantity as one array, so their cost is linear in the number of types.
     """
 
     economy: Economy
@@ -210,137 +216,80 @@ class Solution:
     def ok(self) -> bool:
         return self.status is Status.EQUILIBRIUM
 
+    def _need_candidate(self, what: str) -> tuple[Profile, Outcome]:
+        if self.profile is None or self.outcome is None:
+            raise ValueError(
+                f"Solution.{what}: the {self.concept} solve of {self.economy.name!r} left no "
+                f"candidate profile ({self.status.value}: {self.reason or self.status.message});"
+                " check solution.ok (or solution.outcome is not None) first")
+        return self.profile, self.outcome
+
     @property
     def prices(self) -> np.ndarray:
         """Nominal prices ``[p^0, p^1..p^T]`` (NaN where a post does not trade)."""
-        assert self.outcome is not None
-        return self.outcome.prices
+        return self._need_candidate("prices")[1].prices
 
     @property
     def relative_prices(self) -> np.ndarray:
-        assert self.outcome is not None
-        return self.outcome.relative_prices
+        """Relative prices ``p^t/p^0``, ``t = 1..T`` (NaN where a post does not trade)."""
+        return self._need_candidate("relative_prices")[1].relative_prices
 
     # ---------------------------------------------------------------------------------------
     def producer_marginal_costs(self) -> np.ndarray:
         """``MC_j^t = φ_j'(q_j^t)`` in goods per unit of electricity, ``(np, T)``."""
-        assert self.profile is not None
-        pop = self.economy.producers
-        q = self.profile.offers
-        theta = pop.productivity[:, None]
-        c = pop.returns[:, None]
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            return (1.0 / (c * theta)) * (q / theta) ** (1.0 / c - 1.0)
+        self._need_candidate("producer_marginal_costs()")
+        return _columns.marginal_costs(self)
 
     def markups(self) -> np.ndarray:
-        """``(p^t/p^0) / MC_j^t``, ``(np, T)``."""
+        """``(p^t/p^0) / MC_j^t``, ``(np, T)``; see :meth:`markup_parts` for its causes."""
+        self._need_candidate("markups()")
         with np.errstate(divide="ignore", invalid="ignore"):
             return self.relative_prices[None, :] / self.producer_marginal_costs()
 
     def lerner(self) -> np.ndarray:
         """Lerner index ``(p^t/p^0 - MC_j^t) / (p^t/p^0)``, ``(np, T)``."""
+        self._need_candidate("lerner()")
         with np.errstate(divide="ignore", invalid="ignore"):
             rel = self.relative_prices[None, :]
             return (rel - self.producer_marginal_costs()) / rel
 
+    def markup_parts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(scarcity_rent, market_power, scarcity)``, each ``(np, T)``, with
+        ``markup = market_power × scarcity`` (docs/model.md, "Markups: market power and
+        scarcity"): the rent ``r`` is the value of capacity where it binds (goods per unit),
+        ``scarcity = (MC + r)/MC`` and ``market_power = (p^t/p^0)/(MC + r)``."""
+        self._need_candidate("markup_parts()")
+        return _columns.markup_parts(self)
+
+    def profits(self) -> np.ndarray:
+        """Profit of one producer of each type, in goods (docs/model.md, "Welfare"), ``(np,)``."""
+        self._need_candidate("profits()")
+        return _columns.profits(self)
+
+    # ---------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """The JSON contract (MODEL.md section 9) and more."""
-        econ = self.economy
-        d: dict[str, Any] = {
-            "status": self.status.value,
-            "concept": self.concept,
-            "economy": econ.name,
-        }
-        if self.reason:
-            d["reason"] = self.reason
-        if self.outcome is None or self.profile is None:
-            d.update(prices=None, relative_prices=None, consumers=[], producers=[], totals=None,
-                     certificate=None if self.certificate is None else self.certificate.to_dict())
-            d["diagnostics"] = _jsonable(self.diagnostics)
-            d["seconds"] = self.seconds
-            return d
-        out, prof = self.outcome, self.profile
-        d["prices"] = {"goods": json_number(out.prices[0]),
-                       "electricity": json_list(out.prices[1:])}
-        d["relative_prices"] = json_list(out.relative_prices)
-        d["periods"] = list(econ.labels)
-        mult = self.multipliers
-        cert = self.certificate
-        consumers = []
-        for i in range(len(econ.consumers)):
-            row = _play_row(econ.consumers.names[i], econ.consumers.count[i], out.consumers, i,
-                            prof.consumer_bids[i])
-            row["kind"] = econ.consumers.kind(i)
-            if mult is not None:
-                row["budget_multiplier"] = json_number(mult.consumer_budget[i])
-            if cert is not None:
-                row["regret"] = json_number(cert.consumer_regret[i])
-                row["certified"] = bool(cert.consumer_passed[i])
-            else:
-                row["regret"] = None
-            consumers.append(row)
-        producers = []
-        markups, lerner = self.markups(), self.lerner()
-        for j in range(len(econ.producers)):
-            row = _play_row(econ.producers.names[j], econ.producers.count[j], out.producers, j,
-                            prof.producer_bids[j])
-            row["kind"] = econ.producers.kind(j)
-            row["offers"] = json_list(prof.offers[j])
-            row["inputs"] = json_list(out.producers.inputs[j])
-            row["capacity"] = json_number(prof.capacity[j])
-            row["capacity_withheld"] = json_list(prof.capacity[j] - prof.offers[j])
-            row["markups"] = json_list(markups[j])
-            row["lerner"] = json_list(lerner[j])
-            if mult is not None:
-                row["budget_multiplier"] = json_number(mult.producer_budget[j])
-                row["goods_multiplier"] = json_number(mult.producer_goods[j])
-                row["capacity_multipliers"] = json_list(mult.producer_capacity[j])
-            if cert is not None:
-                row["regret"] = json_number(cert.producer_regret[j])
-                row["certified"] = bool(cert.producer_passed[j])
-            else:
-                row["regret"] = None
-            producers.append(row)
-        d["consumers"] = consumers
-        d["producers"] = producers
-        nc, npr = econ.consumers.count, econ.producers.count
-        production = npr @ prof.offers
-        burnt = (np.tensordot(nc, out.consumers.verification, axes=1)
-                 + np.tensordot(npr, out.producers.verification, axes=1))
-        consumed = (np.tensordot(nc, out.consumers.consumption, axes=1)
-                    + np.tensordot(npr, out.producers.consumption, axes=1))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            share = np.where(production > 0, burnt / production, 0.0)
-        d["totals"] = {
-            "production": json_list(production),
-            "verification": json_list(burnt),
-            "consumption": json_list(consumed),
-            "verification_share": json_list(share),
-            "bids": json_list(out.bids_total),
-            "offers": json_list(out.offers_total),
-        }
-        d["certificate"] = None if cert is None else cert.to_dict()
-        d["iterations"] = self.iterations
-        d["evaluations"] = self.evaluations
-        d["seconds"] = {k: round(v, 6) for k, v in self.seconds.items()}
-        d["diagnostics"] = _jsonable(self.diagnostics)
-        return d
+        """The JSON contract (docs/model.md, "The JSON contract") and more."""
+        return _columns.solution_dict(self)
 
+    def summary(self) -> dict[str, Any]:
+        """:meth:`to_dict` without the per-type rows (``"types"`` counts them instead): status,
+        prices, totals, certificate, timings. Small whatever the number of types."""
+        return _columns.solution_dict(self, types=False)
 
-def _play_row(name: str, count: float, play: Play, i: int, bids: np.ndarray) -> dict[str, Any]:
-    return {
-        "name": name,
-        "count": int(count),
-        "bids": {"goods": json_number(bids[0]), "electricity": json_list(bids[1:])},
-        "electricity": json_list(play.electricity[i]),
-        "goods": json_number(play.goods[i]),
-        "verification": json_list(play.verification[i]),
-        "consumption": json_list(play.consumption[i]),
-        "shadow_values": json_list(play.shadow_values[i]),
-        "utility": json_number(play.utility[i]),
-        "revenue": json_number(play.revenue[i]),
-        "spending": json_number(play.spending[i]),
-    }
+    def to_frame(self):  # noqa: ANN201  (a pandas.DataFrame; pandas is the `tables` extra)
+        """One row per agent type (consumers first, then producers), for one agent of the
+        type: the per-type fields of :meth:`to_dict` with one column per period (and per state
+        when there are several), named as in docs/model.md, "Outputs" (usable in R and Stata).
+        ``frame.attrs["emgame"]`` holds :meth:`summary`.
+
+        Raises
+        ------
+        ValueError
+            When the solve left no candidate profile.
+        emgame.MissingExtraError
+            When pandas is not installed (``pip install 'emgame[tables]'``).
+        """
+        return _columns.frame(self)
 
 
 def json_number(x: Any) -> float | None:
@@ -352,20 +301,5 @@ def json_number(x: Any) -> float | None:
 
 
 def json_list(a: np.ndarray) -> list:
-    return [json_list(v) if np.ndim(v) else json_number(v) for v in np.asarray(a, dtype=float)]
-
-
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return json_list(x) if x.dtype.kind == "f" else x.tolist()
-    if isinstance(x, np.floating | float):
-        return json_number(x)
-    if isinstance(x, np.integer):
-        return int(x)
-    if isinstance(x, np.bool_):
-        return bool(x)
-    return x
+    """An array as (nested) lists of JSON numbers (``None`` for NaN and infinities)."""
+    return _columns.json_values(a)

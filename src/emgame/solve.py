@@ -13,7 +13,7 @@ import numpy as np
 
 from emgame.certificate import certify
 from emgame.market.game import evaluate
-from emgame.model.economy import Economy
+from emgame.model.economy import Economy, as_economy
 from emgame.results import Certificate, Solution, SolveError, Status
 from emgame.solvers.candidate import Candidate
 from emgame.solvers.competitive import CompetitiveOptions, solve_competitive
@@ -64,6 +64,7 @@ def solve(economy: Economy, concept: Concept = "nash", *, options: Options | Non
     >>> s.status.value, s.certificate.passed
     ('equilibrium', True)
     """
+    economy = as_economy(economy)  # an Economy, or the path of an economy file
     if concept not in ("nash", "competitive"):
         raise ValueError(f"concept must be 'nash' or 'competitive', not {concept!r}")
     # Trial points far from an equilibrium overflow; the solvers see inf/nan and back off, so
@@ -72,9 +73,57 @@ def solve(economy: Economy, concept: Concept = "nash", *, options: Options | Non
         return _solve(economy, concept, options or Options(), start, raise_on_failure)
 
 
+def unsupplied_needs(economy: Economy) -> str | None:
+    """Why ``economy`` has no equilibrium because a period some type cannot do without has
+    no possible supply (docs/model.md, "Availability"), or ``None``.
+
+    A period has no possible supply when no producer can produce in it (``s^t K̄ = 0`` for
+    all, or ``s^t = 0`` in the long run) and no storage operator can bring electricity to it.
+    A type needs a period when its utility is ``−∞`` without it: a positive weight under
+    Cobb–Douglas or quasilinear utility (``log``), or CRRA with ``γ > 1``.
+    """
+    from emgame.market.utility import CD, CRRA, QUASILINEAR
+
+    missing = ~economy.supplied_periods
+    if not missing.any():
+        return None
+    for role, pop in economy.roles:
+        if not len(pop):
+            continue
+        unbounded = (pop.family == CD) | (pop.family == QUASILINEAR) | (
+            (pop.family == CRRA) & (np.nan_to_num(pop.gamma) > 1))
+        needs = (pop.weights[:, missing] > 0) & unbounded[:, None]
+        if needs.any():
+            i, k = (int(v[0]) for v in np.nonzero(needs))
+            t = int(np.flatnonzero(missing)[k])
+            what = {"consumers": "consumer", "producers": "producer", "storage": "storage"}[role]
+            return (f"no equilibrium: nothing can supply electricity in period "
+                    f"{economy.labels[t]!r} (no producer is available then and no storage "
+                    f"can bring any), but {what} type {pop.names[i]!r} values it with a utility"
+                    " that is -inf without it")
+    return None
+
+
+def _phase_pending(economy: Economy) -> str | None:
+    # The solvers and the certificate take availability by period and storage operators in
+    # the next step of issue 13; until then such economies are refused, never solved wrongly.
+    if economy.has_storage:
+        return "storage operators ([[storage]]) are not solved yet by this version"
+    if economy.producers.varying_availability.any():
+        return "capacity that varies by period is not solved yet by this version"
+    return None
+
+
 def _solve(economy: Economy, concept: Concept, opts: Options, start: Solution | None,
            raise_on_failure: bool) -> Solution:
     started = time.perf_counter()
+    refused = unsupplied_needs(economy) or _phase_pending(economy)
+    if refused:
+        solution = Solution(economy, concept, Status.NO_EQUILIBRIUM, refused,
+                            seconds={"total": time.perf_counter() - started})
+        if raise_on_failure:
+            raise SolveError(solution)
+        return solution
     seconds: dict[str, float] = {}
     warm = None
     if start is not None and start.outcome is not None and \

@@ -1,4 +1,5 @@
-"""The comparison of the game with its competitive benchmark (emgame.analysis.compare, MODEL.md §7).
+"""The comparison of the game with its competitive benchmark (emgame.analysis.compare,
+docs/model.md, "Welfare").
 
 Oracles: markups, Lerner indices and capacity withheld recomputed from the profile by their
 definitions; the consumption-equivalent factor checked by evaluating the market's utility at the
@@ -118,7 +119,8 @@ def test_cournot_welfare_in_closed_form(P):
     """Cournot, ai buyers (u = log E, ω = 1), P classic producers valuing only goods, c = 1:
     p_N = (1/θ)(P/(P−1))², p_C = 1/θ, so a buyer's consumption falls by ((P−1)/P)²: its
     consumption-equivalent is exactly that, its EV (CE − 1)·ω; Nash markups θ·p_N = (P/(P−1))²,
-    competitive ones 1; the producers' benchmark utility is −inf (zero profit: MODEL.md §6), so
+    competitive ones 1; the producers' benchmark utility is −inf (zero profit: docs/model.md,
+    "Solution concepts"), so
     their CE is undefined and the notes say why."""
     theta = 1.5
     e = economy("cournot", 1, [consumer("c", 6, 1.0, cd(1.0))],

@@ -1,11 +1,11 @@
 """The paper's first-order conditions (10)–(17) at solutions (emgame.analysis.foc).
 
 Oracles: at interior equilibria every residual vanishes (they are necessary conditions of each
-agent's problem, MODEL.md §6); on profiles moved off the equilibrium they do not; at a Cournot
-equilibrium built by hand the residuals vanish and the multipliers equal their hand values; the
-marginal utilities used equal finite differences of the market's utility; the recovered
-multipliers equal those the solver reports (an independent check of the JSON's
-``budget_multiplier``, ``goods_multiplier`` and ``capacity_multipliers``).
+agent's problem, docs/model.md, "Solution concepts"); on profiles moved off the equilibrium
+they do not; at a Cournot equilibrium built by hand the residuals vanish and the multipliers
+equal their hand values; the marginal utilities used equal finite differences of the market's
+utility; the recovered multipliers equal those the solver reports (an independent check of the
+JSON's ``budget_multiplier``, ``goods_multiplier`` and ``capacity_multipliers``).
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ def test_residuals_are_clearly_nonzero_off_the_equilibrium(name):
 def test_recovered_multipliers_equal_the_solvers(name):
     """λ recovered from the conditions equals the solver's budget multiplier; for producers ν
     (the value of goods: u_j0, or the multiplier of x_j^0 >= 0 for ai) and the capacity
-    multipliers μ^t equal the solver's goods and capacity multipliers. MODEL.md §7 and
+    multipliers μ^t equal the solver's goods and capacity multipliers. docs/model.md, "Outputs" and
     results.Multipliers: these are 'in utility per unit' (of u, the reported utility)."""
     s = _solved(name)
     f = foc_of(s)
@@ -131,7 +131,8 @@ def test_hand_built_cournot_equilibrium():
 @pytest.mark.parametrize("classic", [False, True])
 def test_marginal_utilities_are_derivatives_of_the_utility(family, extra, classic):
     """∂u/∂E^t and ∂u/∂x^0 (foc.marginal_utilities, closed forms) equal central finite
-    differences of emgame.market.utility.utility (the definition, MODEL.md §2), one state."""
+    differences of emgame.market.utility.utility (the definition, docs/model.md, "Agents"),
+    one state."""
     if family == "quasilinear" and not classic:
         pytest.skip("quasilinear is classic only")
     T = 3

@@ -237,3 +237,61 @@ def test_tasks_chunk_in_order_and_skip_what_is_done(tmp_path):
     # default size: about four tasks per worker
     assert len(tasks(sw, workers=1)) == 4
     assert [len(t.split()) for t in work] == [5, 5, 2]
+
+
+def test_grid_values_carry_no_rounding_noise(tmp_path):
+    """A grid's values are the decimals asked for (0.013, not 0.013000000000000001 from
+    start + k·step in binary floating point)."""
+    path = write_sweep(tmp_path, """[[parameters]]
+path = "verification.fixed"
+grid = { start = 0.0, stop = 0.02, step = 0.001 }
+""")
+    sw = load_sweep(path)
+    values = [v for (p, v), in (pt.params for pt in sw.points)]
+    assert 0.013 in values and 0.013000000000000001 not in values
+    assert all(repr(v) == f"{v:.12g}" or v == 0.0 for v in values)
+    from emgame.analysis.sweep import format_value
+
+    assert format_value(0.013000000000000001) == "0.013" and format_value(4) == "4"
+
+
+def test_point_ids_follow_a_large_tables_content(tmp_path, monkeypatch):
+    """A sweep over an economy whose consumers come from a large table hashes the table's
+    content into its point ids: edit a row and the ids change, so a resumed sweep solves the
+    points again (it hashed the table's path only)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    import emgame.model.files as files
+    from emgame.model.economy import Population
+    from emgame.model.table_io import write_table
+
+    monkeypatch.setattr(files, "INLINE_LIMIT", 2)
+    (tmp_path / "econ.toml").write_text("""name = "small, consumers from a table"
+periods = 2
+consumers_table = "rows.parquet"
+
+[[producers]]
+name = "farms"
+count = 3
+productivity = 2.0
+returns = 0.8
+capacity = 5.0
+utility = { family = "cobb_douglas", weights = [0.5, 0.5] }
+""", encoding="utf-8")
+
+    n = 5
+    pop = Population.from_arrays(names=[f"dc{k}" for k in range(n)], count=np.full(n, 2.0),
+                                 weights=np.tile([0.4, 0.6], (n, 1)),
+                                 endowment=np.linspace(0.5, 1.0, n))
+    write_table(pop, tmp_path / "rows.parquet")
+    sweep = tmp_path / "s.toml"
+    sweep.write_text('economy = "econ.toml"\n[[parameters]]\npath = "producers.farms.count"\n'
+                     "values = [3, 4]\n", encoding="utf-8")
+    before = [p.point_id for p in load_sweep(sweep).points]
+    table = pq.read_table(tmp_path / "rows.parquet")
+    k = table.column_names.index("endowment")
+    table = table.set_column(k, "endowment", pa.array(np.linspace(0.5, 1.0, n) * 1.1))
+    pq.write_table(table, tmp_path / "rows.parquet")
+    after = [p.point_id for p in load_sweep(sweep).points]
+    assert set(before).isdisjoint(after)

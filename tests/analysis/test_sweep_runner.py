@@ -119,3 +119,50 @@ def test_importing_emgame_does_not_import_dask():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "[]"
+
+
+def test_workers_give_numba_their_share_of_the_cores(tmp_path):
+    """Single-threaded Dask workers must not each start every core's numba threads: a task
+    sets numba's thread count to its worker's share, cores // workers on the machine
+    (issue 9: oversubscription)."""
+    import numba
+
+    from emgame.analysis.runner import workers_per_host
+    from emgame.analysis.worker import available_cores, share_threads
+
+    sw = load_sweep(grid_sweep(tmp_path, 1, 1, concept="nash"))
+    task = tasks(sw, workers=2, workers_per_host=2)[0]
+    assert task.workers_per_host == 2 and task.split()[0].workers_per_host == 2
+    before = numba.get_num_threads()
+    try:
+        solve_task(task)
+        assert numba.get_num_threads() == max(1, min(available_cores() // 2,
+                                                     numba.config.NUMBA_NUM_THREADS))
+        assert share_threads(10 ** 6) == 1
+    finally:
+        numba.set_num_threads(before)
+    info = {"workers": {"tcp://10.0.0.1:1": {"host": "10.0.0.1"},
+                        "tcp://10.0.0.1:2": {"host": "10.0.0.1"},
+                        "tcp://10.0.0.2:1": {"host": "10.0.0.2"}}}
+    assert workers_per_host(info) == 2
+
+
+def test_local_cluster_tasks_carry_the_share(tmp_path, monkeypatch):
+    """run_sweep on a local cluster of two workers hands every task workers_per_host = 2
+    (the tasks are made in this process, then sent to the workers)."""
+    import emgame.analysis.runner as runner_mod
+
+    made: list = []
+    real = runner_mod.tasks
+
+    def spy(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        out = real(*args, **kwargs)
+        made.extend(out)
+        return out
+
+    monkeypatch.setattr(runner_mod, "tasks", spy)
+    sw = load_sweep(grid_sweep(tmp_path, 1, 2, concept="nash"))
+    sink = ListSink()
+    run_sweep(sw, sink, workers=2, chunk_size=1)
+    assert len(sink.results) == 2 and all(r.ok for r in sink.results)
+    assert made and {t.workers_per_host for t in made} == {2}

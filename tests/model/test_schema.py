@@ -1,5 +1,5 @@
-"""Economy files (MODEL.md section 8): every rule refuses a bad file with a message naming the
-file and the key; the bundled examples load; files and dictionaries round-trip."""
+"""Economy files (docs/model.md, "Economy files"): every rule refuses a bad file with a message
+naming the file and the key; the bundled examples load; files and dictionaries round-trip."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tomli_w
 
 import emgame.model as model
 from emgame.model import (
@@ -17,6 +18,7 @@ from emgame.model import (
     EconomyFileError,
     Market,
     ProducerType,
+    State,
     Utility,
     economy_from_dict,
     economy_to_dict,
@@ -348,7 +350,8 @@ def test_ai_solar_day_is_the_seed_economy() -> None:
     assert len(e.producers) == 3 and np.all(e.producers.returns < 1)
     assert not e.costly_verification and e.market.settlement == "simultaneous"
     np.testing.assert_allclose(e.consumers.weights.sum(axis=1), 1.0, atol=1e-12)
-    # Capacity leaves room to use all goods (MODEL.md section 3, goods in an all-ai economy).
+    # Capacity leaves room to use all goods (docs/model.md, "Prices and allocations", goods in
+    # an all-ai economy).
     p = e.producers
     phi_k = (p.capacity / p.productivity) ** (1 / p.returns)
     assert float(p.count @ phi_k) * e.periods > e.goods_supply
@@ -513,11 +516,19 @@ def test_python_economy_validates() -> None:
     assert e.validate() is e
 
 
-@pytest.mark.parametrize(("changes", "key", "gist"), [
+BREAKING = [
     (dict(consumers=[ConsumerType("homes", 10, 1.0, Utility("cobb_douglas", (0.5, 0.5), 1.0))]),
      "consumers[0].utility.goods_weight", "classic"),
     (dict(consumers=[ConsumerType("homes", 10, -1.0, Utility("cobb_douglas", (0.5, 0.5)))]),
      "consumers[0].endowment", "must be > 0"),
+    (dict(consumers=[ConsumerType("homes", 0, 1.0, Utility("cobb_douglas", (0.5, 0.5)))]),
+     "consumers[0].count", "must be >= 1"),
+    (dict(consumers=[ConsumerType("homes", 10, 1.0, Utility("cobb-douglas", (0.5, 0.5)))]),
+     "consumers[0].utility.family", 'expected "cobb_douglas"'),
+    (dict(consumers=[ConsumerType("homes", 10, 1.0, Utility("cobb_douglas", (0.2, 0.3, 0.5)))]),
+     "consumers[0].utility.weights", "expected 2 weights"),
+    (dict(producers=[ProducerType("solar", 3, 2.0, 0.8, Utility("cobb_douglas", (0.5, 0.5)))]),
+     "producers[0].capacity", 'horizon = "short-run" needs capacity'),
     (dict(consumers=[ConsumerType("homes", 10, 1.0, Utility("cobb_douglas", (0.5, 0.5)),
                                   wallet=1.0)]),
      "consumers[0].wallet", "prepaid"),
@@ -526,12 +537,62 @@ def test_python_economy_validates() -> None:
                                   capacity=5.0)]),
      "producers[0].utility.gamma", "must not be 1"),
     (dict(market=Market(discount=0.9)), "market.discount", "prepaid"),
-], ids=["goods-weight-on-ai", "negative-endowment", "wallet-simultaneous", "no-producers",
-        "crra-gamma-one", "discount-simultaneous"])
+    (dict(states=[State(0.5, (0.0,) * 3, 0.0)]), "states", "probabilities must sum to 1"),
+]
+BREAKING_IDS = ["goods-weight-on-ai", "negative-endowment", "count-zero", "family-misspelled",
+                "weights-length", "short-run-no-capacity", "wallet-simultaneous",
+                "no-producers", "crra-gamma-one", "discount-simultaneous", "probabilities"]
+
+
+@pytest.mark.parametrize(("changes", "key", "gist"), BREAKING, ids=BREAKING_IDS)
 def test_python_economy_breaking_a_rule(changes: dict, key: str, gist: str) -> None:
-    e = _python_economy(**changes)
+    """Economy.build applies the rules of economy files (docs/model.md, "Economy files") with
+    the same messages, the key path being the one the economy's file would have; before,
+    it accepted negative endowments, count = 0 and producers without capacity, and a misspelled
+    family or the wrong number of weights raised bare ValueErrors from inside numpy."""
     with pytest.raises(EconomyFileError) as info:
-        validate_economy(e)
+        _python_economy(**changes)
     msg = str(info.value)
-    assert msg.startswith(f"<economy>: {key}: ")
+    assert msg.startswith(f"<Economy.build>: {key}: "), msg
     assert gist in msg
+
+
+@pytest.mark.parametrize(("changes", "key", "gist"), BREAKING[:2], ids=BREAKING_IDS[:2])
+def test_python_and_file_messages_agree(changes: dict, key: str, gist: str,
+                                        tmp_path: Path) -> None:
+    """The message for a Python record is the file's message for the same key."""
+    from emgame.model.files import records_dict
+
+    kw: dict = dict(name="py", periods=2, market=None, states=(), period_labels=None,
+                    consumers=[ConsumerType("homes", 10, 1.0,
+                                            Utility("cobb_douglas", (0.5, 0.5)))],
+                    producers=[ProducerType("solar", 3, 2.0, 0.8,
+                                            Utility("cobb_douglas", (0.5, 0.5)), capacity=5.0)])
+    kw.update(changes)
+    path = tmp_path / "py.toml"
+    path.write_text(tomli_w.dumps(records_dict(**kw)), encoding="utf-8")
+    with pytest.raises(EconomyFileError) as from_file:
+        load_economy(path)
+    with pytest.raises(EconomyFileError) as from_python:
+        _python_economy(**changes)
+    assert str(from_file.value).split(": ", 1)[1] == str(from_python.value).split(": ", 1)[1]
+
+
+def test_python_economy_accepts_numpy_numbers() -> None:
+    """Counts and parameters given as numpy scalars are numbers, as in a file."""
+    u = Utility("cobb_douglas", (np.float64(0.5), 0.5))
+    e = _python_economy(consumers=[ConsumerType("homes", np.int64(10), np.float64(1.0), u)])
+    assert e.consumers.count[0] == 10
+
+
+def test_solve_accepts_a_path_and_says_what_it_wants() -> None:
+    """emgame.solve takes an Economy or the path of an economy file; anything else is a
+    TypeError that says what is expected (it was an AttributeError)."""
+    import emgame
+
+    with pytest.raises(TypeError, match="expected an Economy"):
+        emgame.solve(42)  # type: ignore[arg-type]
+    with pytest.raises(EconomyFileError, match="no-such-economy.toml: cannot read file"):
+        emgame.solve("no-such-economy.toml")
+    solution = emgame.solve(EXAMPLES / "ai_solar_day.toml", "competitive")
+    assert solution.ok and solution.economy.name

@@ -203,9 +203,9 @@ def test_economy_to_dict_small_table_is_inline(tmp_path: Path) -> None:
 def test_economy_to_dict_large_table_is_a_reference(tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tables_mod, "INLINE_LIMIT", 3)
-    import emgame.model.schema as schema
+    import emgame.model.files as files
 
-    monkeypatch.setattr(schema, "INLINE_LIMIT", 3)
+    monkeypatch.setattr(files, "INLINE_LIMIT", 3)
     e = small_economy(0, n=8)
     path = split_to_files(e, tmp_path, inline=2, fmt="csv")
     loaded = load_economy(path)
@@ -222,6 +222,31 @@ def test_economy_to_dict_large_table_is_a_reference(tmp_path: Path,
     os.utime(tmp_path / "rows.csv", ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
     d2 = economy_to_dict(loaded)
     assert "consumers_table" not in d2 and len(d2["consumers"]) == len(e.consumers)
+
+
+def test_a_table_reference_carries_its_content(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large table is written as a reference with a hash of its content: reading the
+    dictionary back after the table's rows changed is refused (it is another economy), so a
+    sweep's point ids, which hash that dictionary, change with the table's content (before,
+    they hashed its path only, and a resumed sweep skipped points whose data had changed)."""
+    import emgame.model.files as files
+
+    monkeypatch.setattr(files, "INLINE_LIMIT", 3)
+    e = small_economy(0, n=8)
+    path = split_to_files(e, tmp_path, inline=2, fmt="csv")
+    d = economy_to_dict(load_economy(path))
+    assert len(d["consumers_table_digest"]) == 32
+    economy_from_dict(d, "<dict>")  # unchanged: fine
+    table = tmp_path / "rows.csv"
+    rows = pcsv.read_csv(table)
+    k = rows.column_names.index("endowment")
+    rows = rows.set_column(k, "endowment", pa.array(rows.column(k).to_numpy() * 1.5))
+    pcsv.write_csv(rows, table)
+    with pytest.raises(EconomyFileError, match="consumers_table_digest: the table .* changed"):
+        economy_from_dict(d, "<dict>")
+    d2 = economy_to_dict(load_economy(path))
+    assert d2["consumers_table_digest"] != d["consumers_table_digest"]
 
 
 def test_dict_with_relative_table_uses_base_dir(tmp_path: Path) -> None:

@@ -112,8 +112,77 @@ def test_reference_curve_functions():
 
 
 def test_save_refuses_other_formats(both, tmp_path):
-    with pytest.raises(ValueError, match=".png or .svg"):
-        figures.save(figures.prices_figure(both), tmp_path / "x.pdf")
+    with pytest.raises(ValueError, match=r".png, .svg or .pdf"):
+        figures.save(figures.prices_figure(both), tmp_path / "x.jpg")
+
+
+def test_pdf_for_papers(both, tmp_path):
+    """-o fig.pdf writes a vector PDF, the same bytes every time (no timestamp)."""
+    a = figures.save(figures.prices_figure(both), tmp_path / "a.pdf").read_bytes()
+    b = figures.save(figures.prices_figure(both), tmp_path / "b.pdf").read_bytes()
+    assert a[:5] == b"%PDF-" and a == b
+
+
+def _overlaps(fig, legend, ax) -> bool:
+    fig.canvas.draw()
+    lb, ab = legend.get_window_extent(), ax.get_window_extent()
+    return lb.x0 < ab.x1 - 1 and lb.x1 > ab.x0 + 1 and lb.y0 < ab.y1 - 1 and lb.y1 > ab.y0 + 1
+
+
+def test_legends_do_not_sit_on_the_data(both):
+    """Legends stand beside the axes (they used to be placed inside, over the lines)."""
+    x = np.linspace(0, 1, 9)
+    series = [figures.Series(f"Nash, n = {k}", x, x * k, "nash") for k in range(4)]
+    for fig in (figures.sweep_figure(series, xlabel="x", ylabel="y"),
+                figures.prices_figure(both)):
+        ax = fig.axes[0]
+        assert not _overlaps(fig, ax.get_legend(), ax)
+
+
+def test_lines_break_at_points_that_are_not_equilibria():
+    """A NaN (a point that is not an equilibrium) breaks the line: no segment joins its
+    neighbours across it."""
+    x = np.arange(5.0)
+    y = np.array([1.0, 2.0, np.nan, 4.0, 5.0])
+    fig = figures.sweep_figure([figures.Series("Nash", x, y, "nash")], xlabel="x", ylabel="y")
+    line = fig.axes[0].get_lines()[0]
+    path = line.get_path()
+    codes = [c for _, c in path.iter_segments()]
+    assert codes.count(1) == 2  # MOVETO twice: two pieces, not one line through x = 2
+
+
+def test_whole_number_parameters_are_points():
+    x = np.array([2.0, 3.0, 5.0])
+    fig = figures.sweep_figure([figures.Series("Nash", x, x, "nash")], xlabel="P",
+                               ylabel="y", discrete=True)
+    line = fig.axes[0].get_lines()[0]
+    assert line.get_linestyle() in ("None", "none", "") and line.get_marker() == "o"
+
+
+def test_short_labels_name_parameters():
+    assert figures.short_label("producers.farms.count") == "agents per type (farms)"
+    assert figures.short_label("consumers.*.count") == "agents per type (all consumers)"
+    assert figures.short_label("verification.fixed").startswith("fixed verification cost")
+    assert figures.short_label("producers.farms.count", "firms $P$") == "firms $P$"
+
+
+def test_many_types_are_summed_in_allocations(both):
+    """With more types than can be drawn, the largest are drawn and the rest are one bar
+    whose agents and consumption add up to theirs."""
+    sol = both["nash"]
+    many = dict(sol)
+    base = sol["consumers"][0]
+    many["consumers"] = [{**base, "name": f"c{k}", "count": 1 + k}
+                         for k in range(figures.MAX_TYPES_DRAWN + 5)]
+    lumped = figures.lump_types({"nash": many})["nash"]
+    rows = lumped["consumers"] + lumped["producers"]
+    assert len(rows) == figures.MAX_TYPES_DRAWN
+    other = [r for r in lumped["consumers"] if r["name"].startswith("other")]
+    assert len(other) == 1
+    total = sum(r["count"] for r in many["consumers"])
+    assert sum(r["count"] for r in lumped["consumers"]) == total
+    fig = figures.allocations_figure({"nash": many})
+    assert len(fig.axes[1].get_xticklabels()) == figures.MAX_TYPES_DRAWN
 
 
 def test_parameter_labels():

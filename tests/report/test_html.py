@@ -109,3 +109,18 @@ def test_the_chromium_check_sees_errors(chromium, tmp_path):
     blank.write_text("<!DOCTYPE html><html><body></body></html>")
     spread, _ = pixel_spread(load_page(chromium, blank).screenshot)
     assert spread < 1
+
+
+def test_the_report_shows_welfare(tmp_path):
+    """A report of Nash beside competitive carries the welfare measures (docs/model.md,
+    "Welfare"): consumer and producer surplus, deadweight loss, each type's EV."""
+    from pathlib import Path
+
+    from emgame.report.data import load_solutions
+    from emgame.report.html import solution_report
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "ai_solar_day.toml"
+    page = solution_report(load_solutions(path))
+    for s in ("Welfare: Nash relative to competitive", "consumer surplus", "deadweight loss",
+              "EV per agent"):
+        assert s in page, s

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import numpy as np
 import pytest
@@ -111,7 +112,7 @@ def test_solution_tables_render_in_100_columns(states):
     assert "NOT an equilibrium" not in text
     if states:
         assert "expected over 2 states" in text
-        assert "verif." in text and "consumed" in text
+        assert "burnt" in text and "consumed" in text
     else:
         assert "verification is free" in text
 
@@ -166,8 +167,8 @@ def test_comparison_tables_and_dict():
     comp = _solution(econ, "competitive", scale=1.5)
     text = _text(tables.comparison_tables(nash, comp))
     _assert_fits(text)
-    for s in ("Relative prices", "Nash", "compet.", "gap", "ratio", "Utility per agent",
-              "Competitive equilibrium found"):
+    for s in ("Relative prices", "Nash", "compet.", "gap", "ratio",
+              "Utility and equivalent variation", "Welfare", "Competitive equilibrium found"):
         assert s in text
 
     cmp = comparison(nash, comp)
@@ -236,3 +237,95 @@ def test_names_are_not_markup():
     text = _text([*tables.solution_tables(sol), *tables.economy_tables(econ)])
     for s in ("[bold]dc[/bold]", "farm[1]", "[red]odd[/red]", "[x]", "post [1] failed"):
         assert s in text
+
+
+# --------------------------------------------------------------------------------------------
+# The user's terminal: numbers never cut, noise shown as 0 (issue 11).
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def costly():
+    """The bundled verification_costs example, both concepts (its producers' regrets are
+    rounding noise such as -4e-15, its competitive Lerner indices 1e-16)."""
+    from pathlib import Path
+
+    from emgame import load_economy, solve_both
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "verification_costs.toml"
+    nash, comp = solve_both(load_economy(path))
+    assert nash.ok and comp.ok
+    return nash, comp
+
+
+@pytest.mark.parametrize("width", [80, 60, 100])
+def test_no_number_is_cut_in_a_narrow_terminal(costly, width):
+    """Every line fits the width, and every regret and every consumer's utility appears whole
+    (at 80 columns a producer's regret -4.0e-15 used to print as -4.0e-1 and the ok column
+    was dropped)."""
+    from emgame.report.layout import fmt, regret_text
+
+    nash, comp = costly
+    text = _text(tables.comparison_tables(nash, comp, width=width), width=width)
+    _assert_fits(text, width)
+    tokens = set(text.split())
+    for sol in (nash, comp):
+        cert = sol.certificate
+        for regrets, utils in ((cert.consumer_regret, sol.outcome.consumers.utility),
+                               (cert.producer_regret, sol.outcome.producers.utility)):
+            for r, u in zip(regrets, utils, strict=True):
+                tol = max(cert.atol, cert.rtol * abs(u))
+                assert regret_text(r, tol) in tokens
+                assert fmt(u) in tokens
+    n_types = len(nash.economy.consumers) + len(nash.economy.producers)
+    assert text.count("yes") >= 2 * n_types  # every type's ok cell, under both concepts
+
+
+def test_rounding_noise_is_shown_as_zero(costly):
+    """Competitive Lerner indices are zero up to rounding (|L| ~ 1e-16): shown as 0, not as
+    1.459e-16; the same for goods, bids and capacity withheld."""
+    _, comp = costly
+    lerner = comp.lerner()
+    assert np.all(np.abs(lerner) < 1e-12) and np.any(lerner != 0)  # noise is there
+    text = _text(tables.solution_tables(comp, width=100))
+    supply = text.split("Producers' supply per period", 1)[1].split("purchases", 1)[0]
+    assert not re.search(r"e-1\d", supply), re.findall(r"\S*e-1\d\S*", supply)[:5]
+    summary = text.split("Consumers", 1)[1].split("purchases", 1)[0]
+    assert not re.search(r"e-1\d", summary.split("regret", 1)[0])
+
+
+def test_snap():
+    from emgame.report.layout import snap
+
+    np.testing.assert_array_equal(snap([-1.4e-14, 0.5, 2e-9, np.nan], 1.0, 1e-8),
+                                  [0.0, 0.5, 0.0, np.nan])
+    assert snap([1e-12], 1e-12, 1e-8)[0] == 1e-12  # small but of its own scale: kept
+
+
+def test_every_table_defines_its_columns(costly):
+    """Each table carries a note defining its columns (Nash Q, compet. Q, EV, ...)."""
+    nash, comp = costly
+    text = " ".join(_text(tables.comparison_tables(nash, comp)).split())
+    for s in ("Nash Q, compet. Q: electricity produced", "EV: equivalent variation",
+              "ΔCS = Σ_h n_h EV_h", "regret: the most one agent", "markup = power × scarcity",
+              "p/p⁰: relative price"):
+        assert s in text, s
+
+
+def test_welfare_table_reports_surplus_and_deadweight_loss():
+    """Welfare in the tables: consumer and producer surplus, deadweight loss, profits (from
+    the bundled AI solar day, where every type has an equivalent variation)."""
+    from pathlib import Path
+
+    from emgame import load_economy, solve_both
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "ai_solar_day.toml"
+    nash, comp = solve_both(load_economy(path))
+    text = _text(tables.comparison_tables(nash, comp))
+    cmp = comparison(nash, comp)["welfare"]
+    for label, key in (("consumer surplus ΔCS", "consumer_surplus"),
+                       ("producer surplus ΔPS", "producer_surplus"),
+                       ("deadweight loss DWL", "deadweight_loss")):
+        line = next(ln for ln in text.splitlines() if label in ln)
+        assert tables.fmt(cmp[key]) in line.split()
+    assert cmp["deadweight_loss"] > 0

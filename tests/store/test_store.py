@@ -140,12 +140,82 @@ def test_summary_and_exports(tmp_path, solved):
             st.export(tmp_path / "p.xlsx")
     con = duckdb.connect()
     header = (tmp_path / "p.csv").read_text().splitlines()[0]
-    assert "producers.farms.count" in header and "solution" not in header
+    assert "producers_farms_count" in header and "solution" not in header
     t = con.execute(f"SELECT sweep_id, idx, name, utility FROM '{tmp_path / 't.parquet'}'"
                     ).fetchall()
     assert len(t) == 16 and all(r[0] == sw.sweep_id for r in t)
     full = con.execute(f"SELECT solution FROM '{tmp_path / 'full.parquet'}'").fetchall()
     assert all(json.loads(r[0])["status"] == "equilibrium" for r in full)
+
+
+def test_csv_for_r_and_stata(tmp_path, solved):
+    """CSV exports (issue 11): list columns become one column per period, every name is a
+    valid R and Stata name (letters, digits, _, starting with a letter, at most 32
+    characters), and rows come in the sweep's solving order. Before, the CSV held lists as
+    "[0.79, 0.81]" strings, names such as "producers.farms.count", rows in hash order."""
+    import csv
+    import re
+
+    sw, results = solved
+    with open_store(tmp_path / "r.duckdb") as st:
+        st.pending(sw)
+        st.write(results)
+        n, names = st.export(tmp_path / "p.csv", with_names=True)
+        assert n == 8
+        assert st.export(tmp_path / "t.csv", table="types") == 16
+    with open(tmp_path / "p.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    header = list(rows[0])
+    safe = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
+    assert all(safe.match(h) for h in header), [h for h in header if not safe.match(h)]
+    assert names["producers.farms.count"] == "producers_farms_count"
+    assert {"relative_prices_1", "relative_prices_2", "production_1", "production_2"} <= set(
+        header)
+    assert not any("[" in v for r in rows for v in r.values())
+    idx = [int(r["idx"]) for r in rows]
+    assert idx == sorted(idx)
+    order = {p.point_id: p.index for p in sw.points}
+    assert idx == [order[r["point_id"]] for r in rows]
+    nash = [r for r in rows if r["concept"] == "nash"]
+    stored = {(r.point_id, r.concept): r for r in results}
+    for r in nash:
+        rel = stored[(r["point_id"], "nash")].summary["relative_prices"]
+        assert float(r["relative_prices_1"]) == pytest.approx(rel[0], rel=1e-12)
+        assert float(r["relative_prices_2"]) == pytest.approx(rel[1], rel=1e-12)
+    with open(tmp_path / "t.csv", newline="") as fh:
+        types = list(csv.DictReader(fh))
+    assert {"bid_goods", "bid_1", "bid_2", "electricity_1", "offers_2"} <= set(types[0])
+    assert all(safe.match(h) for h in types[0])
+
+
+def test_safe_names():
+    from emgame.store.export import safe_name
+
+    taken: set[str] = set()
+    assert safe_name("verification.fixed", taken) == "verification_fixed"
+    assert safe_name("consumers.*.count", taken) == "consumers_all_count"
+    assert safe_name("states[1].verification.fixed[0]", taken) == "states_1_verification_fixed_0"
+    assert safe_name("2nd", taken) == "x_2nd"
+    long = safe_name("producers.utility-scale-solar-farms.capacity_cost", taken)
+    assert len(long) <= 32
+    again = safe_name("producers.utility-scale-solar-farms.capacity_cost", taken)
+    assert again != long and len(again) <= 32
+
+
+def test_latex_table(tmp_path, solved):
+    """--latex: a booktabs table of the sweep's points, one row per point and concept."""
+    pytest.importorskip("jinja2")
+    sw, results = solved
+    with open_store(tmp_path / "r.duckdb") as st:
+        st.pending(sw)
+        st.write(results)
+        assert st.export_latex(tmp_path / "t.tex") == 8
+    tex = (tmp_path / "t.tex").read_text()
+    for s in (r"\toprule", r"\midrule", r"\bottomrule", r"\begin{tabular}", "nash",
+              "competitive", r"producers.farms.count".replace("_", r"\_")):
+        assert s in tex, s
+    body = tex.split(r"\midrule")[1].split(r"\bottomrule")[0]
+    assert body.count(r"\\") == 8
 
 
 def test_open_errors(tmp_path):
@@ -161,15 +231,36 @@ def test_open_errors(tmp_path):
         open_store(other)
 
 
-def test_a_second_process_cannot_open_a_store_being_written(tmp_path):
+READER = ("import sys\nfrom emgame.store import open_store, StoreError\n"
+          "try:\n    st = open_store(sys.argv[1], read_only=True, wait=1)\n"
+          "    print('rows', st.query('SELECT count(*) AS n FROM points')[0]['n'])\n"
+          "except StoreError as e:\n    print(e)\n")
+
+
+def test_a_second_process_cannot_open_a_store_held_for_writing(tmp_path):
+    """A store held open for writing locks the file; a reader waits (here 1 s), then says
+    the store is in use."""
     path = tmp_path / "r.duckdb"
     with open_store(path):
-        code = ("import sys\nfrom emgame.store import open_store, StoreError\n"
-                "try:\n    open_store(sys.argv[1], read_only=True)\n"
-                "except StoreError as e:\n    print(e)\n")
-        out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+        out = subprocess.run([sys.executable, "-c", READER, str(path)], capture_output=True,
                              text=True, timeout=60)
     assert "in use by another process" in out.stdout, out.stderr
+
+
+def test_a_store_written_in_batches_can_be_read_between_them(tmp_path, solved):
+    """A sweep's store (hold=False) connects for each batch and lets readers in between:
+    another process reads it while the writer is still open (issue 11: `emgame results`
+    could not read a store while a sweep ran)."""
+    sw, results = solved
+    path = tmp_path / "r.duckdb"
+    with open_store(path, hold=False) as st:
+        st.pending(sw)
+        st.write(results[:3])
+        out = subprocess.run([sys.executable, "-c", READER, str(path)], capture_output=True,
+                             text=True, timeout=60)
+        assert out.stdout.strip() == "rows 3", out.stdout + out.stderr
+        st.write(results[3:])
+        assert len(st.stored(sw)) == 8
 
 
 def test_store_file_path_is_created(tmp_path):

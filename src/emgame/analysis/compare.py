@@ -1,4 +1,4 @@
-"""The game against its competitive benchmark (MODEL.md section 7).
+"""The game against its competitive benchmark (docs/model.md, "Welfare").
 
 :func:`compare` reads two :class:`~emgame.results.Solution` objects of the same economy (the Nash
 equilibrium and the competitive benchmark) and reports, without solving anything:
@@ -8,7 +8,10 @@ Prices
     are in bytecoins, a unit of account, so only relative prices mean the same in both.
 Producers
     Markups ``(p^t/p^0)/MC_j^t`` with ``MC_j^t = φ_j'(q_j^t)``, Lerner indices
-    ``(p^t/p^0 - MC)/(p^t/p^0)`` and capacity withheld ``K - q``, under both concepts.
+    ``(p^t/p^0 - MC)/(p^t/p^0)`` and capacity withheld ``K - q``, under both concepts; the
+    markup's two causes (market power and scarcity at binding capacity,
+    :meth:`Solution.markup_parts <emgame.results.Solution.markup_parts>`); profits
+    ``π_j = Σ_t (p^t/p^0) q_j^t − Σ_t φ_j(q_j^t) − ρK_j`` in goods.
 Welfare, per type (one agent)
     * ``utility``: Nash and competitive utility and their difference;
     * ``consumption_equivalent``: for homothetic families, the factor ``λ`` by which the type's
@@ -17,8 +20,8 @@ Welfare, per type (one agent)
       utility, ``Eu(λ c_C) = U_N``. ``λ < 1``: the agent is worse off in the game. Closed forms:
       Cobb–Douglas ``λ = exp((U_N - U_C)/A)`` with ``A`` the sum of the weights of the goods
       it values (``Eu(λc) = Eu(c) + A log λ``); CRRA ``λ = (U_N/U_C)^{1/(1-γ)}`` (``u`` is
-      homogeneous of degree ``1-γ``); CES ``λ = U_N/U_C`` (degree one). Undefined (``None``,
-      with the reason in ``notes``) for ``quasilinear`` (not homothetic), where either utility
+      homogeneous of degree ``1-γ``); CES ``λ = U_N/U_C`` (degree one). Undefined (NaN, with
+      the reason in ``notes``) for ``quasilinear`` (not homothetic), where either utility
       is not finite (e.g. an ``ai`` producer that earns nothing in the benchmark consumes
       nothing, utility ``-inf``), where the type values nothing, and where the ratio that
       must be a positive power is not positive.
@@ -30,26 +33,30 @@ Welfare, per type (one agent)
       consumed); for ``quasilinear`` with goods consumed in both it is ``(U_N - U_C)/a_0``.
       Exact when verification has no fixed part (a proportional share ``κ`` only rescales
       what is received into what is consumed, so scaling one scales the other); with a fixed
-      cost ``v > 0`` the budget set in consumption is not a cone and it is ``None``.
-Welfare, aggregate
-    * ``equivalent_variation``: ``Σ_i n_i EV_i``, a money-metric sum in goods at the
-      competitive prices (the standard way to add up welfare changes across agents with
-      different utility scales); ``relative``: that over ``Σ_i n_i m_C,i``, the value of all
-      competitive consumption (the share of real income lost to market power). ``complete``
-      says whether every type has an EV; the sums are over those that do.
-    * ``utilitarian``: ``Σ_i n_i (U_N - U_C)``. It depends on the utilities' cardinal scale
-      (adding a constant or rescaling one type's utility changes it), so it is reported for
-      completeness, not as the headline.
+      cost ``v > 0`` the budget set in consumption is not a cone and it is NaN.
+Welfare, aggregate (goods at the competitive prices, ``p^0 = 1``)
+    * ``consumer_surplus``: the change in consumers' welfare, ``ΔCS = Σ_h n_h EV_h``, and
+      ``producer_surplus``: ``ΔPS = Σ_j n_j EV_j`` (money-metric: with AI agents who do not
+      value goods, and Cobb–Douglas demand, the Marshallian triangles are not defined);
+    * ``deadweight_loss``: ``DWL = −(ΔCS + ΔPS) = −Σ_i n_i EV_i``, the goods the economy as a
+      whole loses to market power (reported only when every type has an EV);
+    * ``profit``: ``Σ_j n_j π_j`` under both, and the change (the producers' gain in income
+      at each concept's own prices);
+    * ``equivalent_variation``: ``Σ_i n_i EV_i`` over the types that have one, and
+      ``relative``: that over ``Σ_i n_i m_C,i``, the value of all competitive consumption;
+    * ``utilitarian``: ``Σ_i n_i (U_N - U_C)``. It depends on the utilities' cardinal scale,
+      so it is reported for completeness, not as the headline;
     * ``production``: electricity produced per period under both, and its ratio (Nash
       withholding, the real side of the markup).
 
-Numbers that do not exist (a failed solve without a candidate, a post that does not trade, a
-utility of ``-inf``) are NaN in the arrays and ``None`` in :meth:`Comparison.to_dict`.
+Every per-type quantity is computed on whole arrays (linear in the number of types); notes that
+concern many types name the first few and count the rest. Numbers that do not exist (a failed
+solve without a candidate, a post that does not trade, a utility of ``-inf``) are NaN in the
+arrays and ``None`` in :meth:`Comparison.to_dict`.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +67,8 @@ from emgame.results import Solution, Status, json_list, json_number
 
 _CD, _CRRA, _CES, _QL = (FAMILIES.index(f) for f in FAMILIES)
 HOMOTHETIC: tuple[str, ...] = ("cobb_douglas", "crra", "ces")
+NAMED = 5
+"""A note about many types names this many and counts the rest."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -92,6 +101,12 @@ class Comparison:
     producer_ev: np.ndarray
     consumer_income: np.ndarray      # m_C: value of the competitive bundle, goods
     producer_income: np.ndarray
+    profit_nash: np.ndarray | None = None          # π_j, goods, (np,)
+    profit_competitive: np.ndarray | None = None
+    market_power_nash: np.ndarray | None = None    # (np, T)
+    market_power_competitive: np.ndarray | None = None
+    scarcity_nash: np.ndarray | None = None        # (np, T)
+    scarcity_competitive: np.ndarray | None = None
     notes: tuple[str, ...] = ()
 
     # Derived --------------------------------------------------------------------------------
@@ -132,6 +147,11 @@ class Comparison:
         ok = np.isfinite(ev) & np.isfinite(m)
         return float(n[ok] @ ev[ok]), float(n[ok] @ m[ok]), bool(ok.all()) and ok.size > 0
 
+    @staticmethod
+    def _total(count: np.ndarray, ev: np.ndarray) -> tuple[float, bool]:
+        ok = np.isfinite(ev)
+        return float(count[ok] @ ev[ok]), bool(ok.all())
+
     @property
     def equivalent_variation(self) -> float:
         """``Σ_i n_i EV_i`` over the types that have one (goods, ``p^0 = 1``)."""
@@ -144,40 +164,94 @@ class Comparison:
         return ev / m if m > 0 else float("nan")
 
     @property
+    def consumer_surplus_change(self) -> float:
+        """``ΔCS = Σ_h n_h EV_h`` (goods at competitive prices); NaN unless every consumer
+        type has an EV."""
+        total, complete = self._total(self.economy.consumers.count, self.consumer_ev)
+        return total if complete else float("nan")
+
+    @property
+    def producer_surplus_change(self) -> float:
+        """``ΔPS = Σ_j n_j EV_j`` (goods at competitive prices); NaN unless every producer
+        type has an EV."""
+        total, complete = self._total(self.economy.producers.count, self.producer_ev)
+        return total if complete else float("nan")
+
+    @property
+    def deadweight_loss(self) -> float:
+        """``DWL = −(ΔCS + ΔPS)``: goods lost to market power; NaN unless every type has an
+        EV."""
+        return -(self.consumer_surplus_change + self.producer_surplus_change)
+
+    def profit_total(self, concept: str) -> float:
+        """``Σ_j n_j π_j`` under ``concept`` (goods at that concept's prices)."""
+        p = self.profit_nash if concept == "nash" else self.profit_competitive
+        if p is None or not len(p):
+            return float("nan") if p is None else 0.0
+        return float(self.economy.producers.count @ p)
+
+    @property
     def production_ratio(self) -> np.ndarray:
         with np.errstate(invalid="ignore", divide="ignore"):
             return self.production_nash / self.production_competitive
 
     # JSON -----------------------------------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
+    def welfare_dict(self) -> dict[str, Any]:
+        """The aggregate welfare measures (JSON-ready)."""
+        ev, m, complete = self._ev_parts()
+        any_ev = bool(np.isfinite(np.concatenate([self.consumer_ev, self.producer_ev])).any())
+        pn, pc = self.profit_total("nash"), self.profit_total("competitive")
+        return {
+            "equivalent_variation": json_number(ev) if any_ev else None,
+            "equivalent_variation_relative": json_number(ev / m) if any_ev and m > 0 else None,
+            "equivalent_variation_complete": complete,
+            "consumer_surplus": json_number(self.consumer_surplus_change),
+            "producer_surplus": json_number(self.producer_surplus_change),
+            "deadweight_loss": json_number(self.deadweight_loss),
+            "profit": {"nash": json_number(pn), "competitive": json_number(pc),
+                       "change": json_number(pn - pc)},
+            "utilitarian": json_number(self.utilitarian),
+            "production": {"nash": json_list(self.production_nash),
+                           "competitive": json_list(self.production_competitive),
+                           "ratio": json_list(self.production_ratio)},
+        }
+
+    def to_dict(self, *, types: bool = True) -> dict[str, Any]:
+        """The comparison as JSON-ready data; ``types=False`` leaves out the per-type utility
+        rows (for economies with very many types)."""
         e = self.economy
 
         def rows(pop: Population, un: np.ndarray, uc: np.ndarray, ce: np.ndarray,
                  ev: np.ndarray, m: np.ndarray) -> list[dict[str, Any]]:
             with np.errstate(invalid="ignore"):
                 d = un - uc
-            return [{"name": pop.names[i], "nash": json_number(un[i]),
-                     "competitive": json_number(uc[i]), "difference": json_number(d[i]),
-                     "consumption_equivalent": json_number(ce[i]),
-                     "equivalent_variation": json_number(ev[i]),
-                     "competitive_income": json_number(m[i])}
-                    for i in range(len(pop))]
+            cols = [json_list(a) for a in (un, uc, d, ce, ev, m)]
+            keys = ("nash", "competitive", "difference", "consumption_equivalent",
+                    "equivalent_variation", "competitive_income")
+            return [{"name": name, **dict(zip(keys, vals, strict=True))}
+                    for name, *vals in zip(pop.names, *cols, strict=True)]
+
+        def pair(a: np.ndarray | None, b: np.ndarray | None, j: int) -> dict[str, Any]:
+            return {"nash": None if a is None else json_list(a[j]),
+                    "competitive": None if b is None else json_list(b[j])}
 
         producers = []
         for j in range(len(e.producers)):
             producers.append({
                 "name": e.producers.names[j],
-                "markups": {"nash": json_list(self.markups_nash[j]),
-                            "competitive": json_list(self.markups_competitive[j])},
-                "lerner": {"nash": json_list(self.lerner_nash[j]),
-                           "competitive": json_list(self.lerner_competitive[j])},
-                "capacity_withheld": {
-                    "nash": json_list(self.capacity_withheld_nash[j]),
-                    "competitive": json_list(self.capacity_withheld_competitive[j])},
+                "markups": pair(self.markups_nash, self.markups_competitive, j),
+                "market_power_markup": pair(self.market_power_nash,
+                                            self.market_power_competitive, j),
+                "scarcity_markup": pair(self.scarcity_nash, self.scarcity_competitive, j),
+                "lerner": pair(self.lerner_nash, self.lerner_competitive, j),
+                "capacity_withheld": pair(self.capacity_withheld_nash,
+                                          self.capacity_withheld_competitive, j),
+                "profit": {"nash": None if self.profit_nash is None
+                           else json_number(self.profit_nash[j]),
+                           "competitive": None if self.profit_competitive is None
+                           else json_number(self.profit_competitive[j])},
             })
-        ev, m, complete = self._ev_parts()
-        any_ev = bool(np.isfinite(np.concatenate([self.consumer_ev, self.producer_ev])).any())
-        return {
+        d: dict[str, Any] = {
             "periods": list(e.labels),
             "both_equilibria": self.both_equilibria,
             "relative_prices": {
@@ -186,26 +260,20 @@ class Comparison:
                 "gap": json_list(self.price_gap),
                 "ratio": json_list(self.price_ratio),
             },
-            "utility": {
+        }
+        if types:
+            d["utility"] = {
                 "consumers": rows(e.consumers, self.consumer_utility_nash,
                                   self.consumer_utility_competitive, self.consumer_ce,
                                   self.consumer_ev, self.consumer_income),
                 "producers": rows(e.producers, self.producer_utility_nash,
                                   self.producer_utility_competitive, self.producer_ce,
                                   self.producer_ev, self.producer_income),
-            },
-            "producers": producers,
-            "welfare": {
-                "equivalent_variation": json_number(ev) if any_ev else None,
-                "equivalent_variation_relative": json_number(ev / m) if any_ev and m > 0 else None,
-                "equivalent_variation_complete": complete,
-                "utilitarian": json_number(self.utilitarian),
-                "production": {"nash": json_list(self.production_nash),
-                               "competitive": json_list(self.production_competitive),
-                               "ratio": json_list(self.production_ratio)},
-            },
-            "notes": list(self.notes),
-        }
+            }
+        d["producers"] = producers
+        d["welfare"] = self.welfare_dict()
+        d["notes"] = list(self.notes)
+        return d
 
 
 # --------------------------------------------------------------------------------------------
@@ -222,18 +290,25 @@ def compare(nash: Solution, competitive: Solution) -> Comparison:
     nc, npr = len(econ.consumers), len(econ.producers)
     notes: list[str] = []
 
-    def rel(s: Solution) -> np.ndarray:
-        return (np.asarray(s.relative_prices, dtype=float) if s.outcome is not None
-                else np.full(T, np.nan))
+    def has(s: Solution) -> bool:
+        return s.outcome is not None and s.profile is not None
 
-    def prod_arrays(s: Solution) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        if s.outcome is None or s.profile is None:
+    def rel(s: Solution) -> np.ndarray:
+        return (np.asarray(s.relative_prices, dtype=float) if has(s) else np.full(T, np.nan))
+
+    def prod_arrays(s: Solution) -> tuple[np.ndarray, ...]:
+        if not has(s):
             nan = np.full((npr, T), np.nan)
-            return nan, nan.copy(), nan.copy(), np.full(T, np.nan)
+            return (nan, nan.copy(), nan.copy(), np.full(T, np.nan), np.full(npr, np.nan),
+                    nan.copy(), nan.copy())
+        assert s.profile is not None
         with np.errstate(invalid="ignore", divide="ignore"):
+            _, power, scarcity = s.markup_parts() if npr else (None, np.zeros((0, T)),
+                                                                np.zeros((0, T)))
             return (np.asarray(s.markups(), dtype=float), np.asarray(s.lerner(), dtype=float),
                     s.profile.capacity[:, None] - s.profile.offers,
-                    econ.producers.count @ s.profile.offers)
+                    econ.producers.count @ s.profile.offers,
+                    s.profits() if npr else np.zeros(0), power, scarcity)
 
     def utils(s: Solution) -> tuple[np.ndarray, np.ndarray]:
         if s.outcome is None:
@@ -241,8 +316,8 @@ def compare(nash: Solution, competitive: Solution) -> Comparison:
         return (np.asarray(s.outcome.consumers.utility, dtype=float),
                 np.asarray(s.outcome.producers.utility, dtype=float))
 
-    mk_n, le_n, kw_n, q_n = prod_arrays(nash)
-    mk_c, le_c, kw_c, q_c = prod_arrays(competitive)
+    mk_n, le_n, kw_n, q_n, pi_n, pw_n, sc_n = prod_arrays(nash)
+    mk_c, le_c, kw_c, q_c, pi_c, pw_c, sc_c = prod_arrays(competitive)
     un_c, un_p = utils(nash)
     uc_c, uc_p = utils(competitive)
     ce_c, ev_c, m_c = _welfare(competitive, econ.consumers, un_c, uc_c, "consumers", notes)
@@ -258,49 +333,60 @@ def compare(nash: Solution, competitive: Solution) -> Comparison:
         consumer_utility_nash=un_c, consumer_utility_competitive=uc_c,
         producer_utility_nash=un_p, producer_utility_competitive=uc_p,
         consumer_ce=ce_c, producer_ce=ce_p, consumer_ev=ev_c, producer_ev=ev_p,
-        consumer_income=m_c, producer_income=m_p, notes=tuple(notes),
+        consumer_income=m_c, producer_income=m_p, profit_nash=pi_n, profit_competitive=pi_c,
+        market_power_nash=pw_n, market_power_competitive=pw_c, scarcity_nash=sc_n,
+        scarcity_competitive=sc_c, notes=tuple(notes),
     )
+
+
+def _named(pop: Population, mask: np.ndarray) -> str:
+    """The types where ``mask`` holds, by name: the first :data:`NAMED`, then a count."""
+    idx = np.flatnonzero(mask)
+    names = ", ".join(f"'{pop.names[i]}'" for i in idx[:NAMED])
+    more = f" and {idx.size - NAMED} more" if idx.size > NAMED else ""
+    return names + more
 
 
 def consumption_equivalent(pop: Population, U_nash: np.ndarray, U_comp: np.ndarray
                            ) -> tuple[np.ndarray, list[str]]:
-    """The factor ``λ`` with ``Eu(λ c_C) = U_N`` for each type, and why it is missing where it
-    is (NaN). See the module notes for the closed forms."""
+    """The factor ``λ`` with ``Eu(λ c_C) = U_N`` for each type (NaN where it does not exist),
+    and why it is missing where it is: one note per reason, naming the types. See the module
+    notes for the closed forms. Vectorised over types."""
     n = len(pop)
+    un = np.asarray(U_nash, dtype=float)
+    uc = np.asarray(U_comp, dtype=float)
+    fam = np.asarray(pop.family)
+    a_sum = pop.weights.sum(axis=1) + np.where(pop.classic, pop.goods_weight, 0.0)
     out = np.full(n, np.nan)
     why: list[str] = []
-    for i in range(n):
-        fam = FAMILIES[int(pop.family[i])]
-        un, uc = float(U_nash[i]), float(U_comp[i])
-        a_sum = float(pop.weights[i].sum()) + (float(pop.goods_weight[i])
-                                                if pop.classic[i] else 0.0)
-        name = pop.names[i]
-        if fam not in HOMOTHETIC:
-            why.append(f"'{name}': {fam} utility is not homothetic: no consumption-equivalent "
-                       "factor (see its equivalent variation)")
-            continue
-        if not (math.isfinite(un) and math.isfinite(uc)):
-            why.append(f"'{name}': utility not finite (Nash {un:g}, competitive {uc:g}): no "
-                       "scaling of the competitive bundle gives the Nash utility")
-            continue
-        if a_sum <= 0:
-            why.append(f"'{name}': values nothing")
-            continue
-        if fam == "cobb_douglas":
-            out[i] = math.exp((un - uc) / a_sum)
-        elif fam == "crra":
-            g = float(pop.gamma[i])
-            ratio = un / uc if uc != 0 else float("nan")
-            if ratio > 0:
-                out[i] = ratio ** (1.0 / (1.0 - g))
-            else:
-                why.append(f"'{name}': U_N/U_C = {ratio:g} is not positive")
-        else:  # ces, degree one
-            if uc > 0 and un >= 0:
-                out[i] = un / uc
-            else:
-                why.append(f"'{name}': CES utility not positive (Nash {un:g}, competitive "
-                           f"{uc:g})")
+    homothetic = fam != _QL
+    for code in np.unique(fam[~homothetic]):
+        mask = fam == code
+        why.append(f"{_named(pop, mask)}: {FAMILIES[int(code)]} utility is not homothetic: no "
+                   "consumption-equivalent factor (see the equivalent variation)")
+    finite = np.isfinite(un) & np.isfinite(uc)
+    bad = homothetic & ~finite
+    if bad.any():
+        why.append(f"{_named(pop, bad)}: utility not finite under one concept (e.g. nothing "
+                   "consumed): no scaling of the competitive bundle gives the Nash utility")
+    nothing = homothetic & finite & (a_sum <= 0)
+    if nothing.any():
+        why.append(f"{_named(pop, nothing)}: values nothing")
+    ok = homothetic & finite & (a_sum > 0)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        cd = ok & (fam == _CD)
+        out[cd] = np.exp((un[cd] - uc[cd]) / a_sum[cd])
+        crra = ok & (fam == _CRRA)
+        ratio = np.where(uc != 0, un / np.where(uc != 0, uc, 1.0), np.nan)
+        good = crra & (ratio > 0)
+        out[good] = ratio[good] ** (1.0 / (1.0 - pop.gamma[good]))
+        if (crra & ~good).any():
+            why.append(f"{_named(pop, crra & ~good)}: U_N/U_C is not positive (CRRA)")
+        ces = ok & (fam == _CES)
+        good = ces & (uc > 0) & (un >= 0)
+        out[good] = un[good] / uc[good]
+        if (ces & ~good).any():
+            why.append(f"{_named(pop, ces & ~good)}: CES utility not positive")
     return out, why
 
 
@@ -319,7 +405,7 @@ def _welfare(comp: Solution, pop: Population, un: np.ndarray, uc: np.ndarray, ro
     play = comp.outcome.consumers if role == "consumers" else comp.outcome.producers
     p = comp.outcome.prices
     with np.errstate(invalid="ignore"):
-        value = (np.where(comp.outcome.active[1:], play.electricity * p[1:], 0.0).sum(axis=1)
+        value = (play.electricity @ np.where(comp.outcome.active[1:], p[1:], 0.0)
                  + p[0] * np.maximum(play.goods, 0.0) * np.where(pop.classic, 1.0, 0.0))
         m = value / p[0]
     fixed = bool(np.any(econ.fixed_costs > 0))
@@ -329,16 +415,10 @@ def _welfare(comp: Solution, pop: Population, un: np.ndarray, uc: np.ndarray, ro
         return ce, ev, m
     hom = np.isfinite(ce)
     ev = np.where(hom, (ce - 1.0) * m, np.nan)
-    ql = pop.family == _QL
-    for i in np.flatnonzero(ql):
-        a0 = float(pop.goods_weight[i])
-        if (a0 > 0 and np.isfinite(un[i]) and np.isfinite(uc[i]) and pop.classic[i]
-                and play.goods[i] > 0):
-            # Quasilinear: e(p, u) = p^0 u / a_0 + const while goods stay positive.
-            ev[i] = (un[i] - uc[i]) / a0
+    a0 = pop.goods_weight
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ql = ((pop.family == _QL) & (a0 > 0) & np.isfinite(un) & np.isfinite(uc) & pop.classic
+              & (play.goods > 0))
+        # Quasilinear: e(p, u) = p^0 u / a_0 + const while goods stay positive.
+        ev = np.where(ql, (un - uc) / np.where(a0 > 0, a0, 1.0), ev)
     return ce, ev, m
-
-
-# --------------------------------------------------------------------------------------------
-
-

@@ -2,7 +2,8 @@
 as they are done and go to a sink (the results store), which alone writes.
 
 By default the points run on a local ``dask.distributed`` cluster with one single-threaded worker
-process per core; ``scheduler="tcp://HOST:PORT"`` sends them to an existing cluster instead
+process per core (numba's parallel kernels in each worker get that worker's share of the cores,
+not all of them); ``scheduler="tcp://HOST:PORT"`` sends them to an existing cluster instead
 (whose workers must be able to import :mod:`emgame`); ``serial=True`` solves them in this process,
 one after the other, without Dask (for debugging and to measure Dask's overhead).
 
@@ -16,15 +17,23 @@ down; a single point that still fails is stored with status ``error`` and the re
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import os
+import signal
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from emgame.analysis.sweep import Sweep, Task, tasks
-from emgame.analysis.worker import ERROR, PointResult, failed_result, solve_task
+from emgame.analysis.worker import (
+    ERROR,
+    PointResult,
+    available_cores,
+    failed_result,
+    solve_task,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -86,10 +95,16 @@ class RunReport:
 
 def default_workers() -> int:
     """Cores this process may use (one single-threaded worker process per core)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
+    return available_cores()
+
+
+def workers_per_host(info: Mapping[str, Any]) -> int:
+    """The most worker processes on one machine, from the scheduler's worker list."""
+    hosts: dict[str, int] = {}
+    for address, w in (info.get("workers") or {}).items():
+        host = w.get("host") or address.rsplit(":", 1)[0]
+        hosts[host] = hosts.get(host, 0) + 1
+    return max(hosts.values(), default=1)
 
 
 def probe() -> dict[str, Any]:
@@ -181,6 +196,34 @@ class _Run:
                          executor)
 
 
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored in this process for the duration (child processes started meanwhile
+    inherit that); a no-op outside the main thread, where signals cannot be changed."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _ignore_interrupts() -> Any:
+    """A Dask worker plugin: the worker process ignores SIGINT (its client stops it)."""
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class IgnoreInterrupts(WorkerPlugin):
+        idempotent = True
+
+        def setup(self, worker: Any) -> None:
+            if threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    return IgnoreInterrupts()
+
+
 def _run_dask(run: _Run, scheduler: str | None, workers: int | None,
               chunk_size: int | None) -> RunReport:
     import distributed
@@ -207,18 +250,27 @@ def _run_dask(run: _Run, scheduler: str | None, workers: int | None,
             # No dashboard; the scheduler's HTTP endpoint on a free port (":0"), so that
             # two sweeps on one machine do not fight over 8787. Workers log only what is
             # fatal: their shutdown chatter is noise, and a failed task reaches the client.
-            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                   dashboard_address=":0", silence_logs=logging.CRITICAL)
+            # Ctrl-C goes to the whole process group: the local workers ignore it (they
+            # inherit the ignored signal when started, and a plugin keeps it so for workers
+            # restarted later); this process stops them itself, so the user sees one line,
+            # not a traceback per worker.
+            with _sigint_ignored():
+                cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                       dashboard_address=":0", silence_logs=logging.CRITICAL)
             client = Client(cluster)
+            client.register_plugin(_ignore_interrupts(), name="emgame-ignore-sigint")
             executor = f"local Dask cluster ({n} worker processes)"
         try:
             client.submit(probe, pure=False).result(timeout=120)
         except (ImportError, OSError, TimeoutError) as exc:
             raise SweepRunError(f"the Dask workers cannot run emgame ({type(exc).__name__}: "
                                 f"{exc}); install emgame where the workers run") from None
-        n_workers = max(1, len(client.scheduler_info(n_workers=-1).get("workers", {})))
+        info = client.scheduler_info(n_workers=-1)
+        n_workers = max(1, len(info.get("workers", {})))
         startup = time.perf_counter() - started
-        work = tasks(run.sweep, run.pending, chunk_size, n_workers)
+        # Each worker is single-threaded, but numba's parallel kernels would start a thread per
+        # core in every worker: each gets its share of its machine's cores instead.
+        work = tasks(run.sweep, run.pending, chunk_size, n_workers, workers_per_host(info))
         logger.info("sweep %s: %d tasks on %s", run.sweep.name, len(work), executor)
         run.begin(n_workers)
         of: dict[str, Task] = {}
@@ -228,33 +280,39 @@ def _run_dask(run: _Run, scheduler: str | None, workers: int | None,
             of[fut.key] = task
             futures.append(fut)
         queue = as_completed(futures)
-        for fut in queue:
-            task = of.pop(fut.key)
-            if fut.status == "finished":
-                results = fut.result()
+        # Futures that finished together are stored in one batch (one transaction, one
+        # connection to the store), however many tasks that is.
+        for done in queue.batches():
+            finished: list[PointResult] = []
+            for fut in done:
+                task = of.pop(fut.key)
+                if fut.status == "finished":
+                    finished.extend(fut.result())
+                    fut.release()
+                    continue
+                if fut.status == "cancelled":
+                    raise SweepRunError("the Dask cluster cancelled the sweep's tasks "
+                                        "(scheduler gone?); run the same command again to "
+                                        "resume")
+                exc = fut.exception()
                 fut.release()
-                run.store(results)
-                continue
-            if fut.status == "cancelled":
-                raise SweepRunError("the Dask cluster cancelled the sweep's tasks (scheduler "
-                                    "gone?); run the same command again to resume")
-            exc = fut.exception()
-            fut.release()
-            if len(task.items) > 1:
-                logger.warning("a task of %d points failed (%s: %s); solving its points one "
-                               "by one", len(task.items), type(exc).__name__, exc)
-                for sub in task.split():
-                    new = client.submit(solve_task, sub, pure=False)
-                    of[new.key] = sub
-                    queue.add(new)
-                continue
-            point, concepts = task.items[0]
-            killed = isinstance(exc, distributed.scheduler.KilledWorker)
-            reason = (f"the worker solving this point died repeatedly ({exc}); the point may "
-                      f"crash the solver" if killed else
-                      f"solving this point raised {type(exc).__name__}: {exc}")
-            logger.error("%s", reason)
-            run.store([failed_result(point, c, reason) for c in concepts])
+                if len(task.items) > 1:
+                    logger.warning("a task of %d points failed (%s: %s); solving its points "
+                                   "one by one", len(task.items), type(exc).__name__, exc)
+                    for sub in task.split():
+                        new = client.submit(solve_task, sub, pure=False)
+                        of[new.key] = sub
+                        queue.add(new)
+                    continue
+                point, concepts = task.items[0]
+                killed = isinstance(exc, distributed.scheduler.KilledWorker)
+                reason = (f"the worker solving this point died repeatedly ({exc}); the point "
+                          f"may crash the solver" if killed else
+                          f"solving this point raised {type(exc).__name__}: {exc}")
+                logger.error("%s", reason)
+                finished.extend(failed_result(point, c, reason) for c in concepts)
+            if finished:
+                run.store(finished)
         return run.report(executor, len(work), startup)
     finally:
         if client is not None:

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from emgame._columns import reported_prices
 from emgame.results import Solution
 
 
@@ -112,10 +113,18 @@ def summarise(solution: Solution) -> tuple[dict[str, Any], list[dict[str, Any]]]
     production = npr @ prof.offers
     burnt = nc @ ver_c + npr @ ver_p
     consumed = nc @ con_c + npr @ con_p
+    stor = econ.storage
+    ns = np.asarray(stor.count, float)
+    ver_s = con_s = np.zeros((0, econ.periods))
+    if len(stor) and out.storage is not None:  # docs/model.md, "Storage"
+        ver_s, con_s = expected(out.storage.verification), expected(out.storage.consumption)
+        burnt = burnt + ns @ ver_s
+        consumed = consumed + ns @ con_s
     rel = np.asarray(out.relative_prices, dtype=float)
+    prices = reported_prices(solution)  # p^0 exactly 1 when normalised
     point.update(
-        price_goods=_num(out.prices[0]),
-        prices=_list(out.prices[1:]),
+        price_goods=_num(prices[0]),
+        prices=_list(prices[1:]),
         relative_prices=_list(rel),
         mean_relative_price=_finite_stat(rel, np.mean),
         min_relative_price=_finite_stat(rel, np.min),
@@ -145,9 +154,16 @@ def summarise(solution: Solution) -> tuple[dict[str, Any], list[dict[str, Any]]]
 
     rows: list[dict[str, Any]] = []
     mult = solution.multipliers
-    for role, pop, play, bids, ver, con in (
-            ("consumer", cons, out.consumers, prof.consumer_bids, ver_c, con_c),
-            ("producer", prod, out.producers, prof.producer_bids, ver_p, con_p)):
+    caps = prod.period_capacity(np.asarray(prof.capacity, float))
+    roles = [("consumer", cons, out.consumers, prof.consumer_bids, ver_c, con_c),
+             ("producer", prod, out.producers, prof.producer_bids, ver_p, con_p)]
+    if len(stor) and out.storage is not None:
+        roles.append(("storage", stor, out.storage, prof.storage_bids, ver_s, con_s))
+    for role, pop, play, bids, ver, con in roles:
+        checked = cert is not None and hasattr(type(cert), f"{role}_passed")
+        regrets = getattr(cert, f"{role}_regret") if checked else None
+        passes = getattr(cert, f"{role}_passed") if checked else None  # once per role
+        lam = None if mult is None else getattr(mult, f"{role}_budget", None)
         for i in range(len(pop)):
             b = np.asarray(bids[i], float)
             row: dict[str, Any] = {
@@ -170,19 +186,19 @@ def summarise(solution: Solution) -> tuple[dict[str, Any], list[dict[str, Any]]]
                 "offers": None, "inputs": None, "capacity": None, "capacity_withheld": None,
                 "markups": None, "lerner": None, "mean_markup": None, "production_total": None,
             }
-            if cert is not None:
-                reg = cert.consumer_regret if role == "consumer" else cert.producer_regret
-                ok = cert.consumer_passed if role == "consumer" else cert.producer_passed
-                row["regret"], row["certified"] = _num(reg[i]), bool(ok[i])
-            if mult is not None:
-                lam = mult.consumer_budget if role == "consumer" else mult.producer_budget
+            if regrets is not None and passes is not None:
+                row["regret"], row["certified"] = _num(regrets[i]), bool(passes[i])
+            if lam is not None:
                 row["budget_multiplier"] = _num(lam[i])
+            if role == "storage":
+                q = np.asarray(prof.storage_offers[i], float)
+                row.update(offers=_list(q), production_total=_num(q.sum()))
             if role == "producer":
                 q = np.asarray(prof.offers[i], float)
                 row.update(
                     offers=_list(q), inputs=_list(play.inputs[i]),
                     capacity=_num(prof.capacity[i]),
-                    capacity_withheld=_list(prof.capacity[i] - q),
+                    capacity_withheld=_list(caps[i] - q),
                     markups=_list(markups[i]), lerner=_list(lerner[i]),
                     mean_markup=_mean(markups[i]), production_total=_num(q.sum()),
                 )

@@ -42,7 +42,6 @@ values and the solver options: rerunning a sweep finds the points already solved
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import math
@@ -50,200 +49,29 @@ import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ValidationError
 
 from emgame.analysis import paths
+from emgame.analysis.sweep_file import (
+    MAX_POINTS,
+    GridSpec,
+    RandomSpec,
+    SweepFileError,
+    SweepSpec,
+    _clean_loc,
+    _format_loc,
+    _problem,
+)
 from emgame.model import EconomyError, EconomyFileError, economy_from_dict, economy_to_dict
-from emgame.model.schema import describe_value, load_economy
+from emgame.model.files import load_economy
+from emgame.model.schema import describe_value
 
 CONCEPTS: tuple[str, ...] = ("nash", "competitive")
 ID_VERSION = 1
 """Bumped when the content hashed into point ids changes meaning."""
-
-MAX_POINTS = 1_000_000
-
-
-class SweepFileError(ValueError):
-    """A sweep file that cannot be used; one line per problem, ``<file>: <key>: <problem>``."""
-
-    def __init__(self, source: str, problems: Sequence[tuple[str, str]]) -> None:
-        self.source = source
-        self.problems = tuple((str(k), str(p)) for k, p in problems)
-        super().__init__("\n".join(f"{source}: {k}: {p}" if k else f"{source}: {p}"
-                                   for k, p in self.problems))
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.source, self.problems))
-
-
-# --------------------------------------------------------------------------------------------
-# The file's shape.
-# --------------------------------------------------------------------------------------------
-
-
-class _Table(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
-
-
-class GridSpec(_Table):
-    """``grid = {start, stop, num}`` (or ``step`` instead of ``num``); ``scale = "log"``."""
-
-    start: float
-    stop: float
-    num: Annotated[int, Field(ge=1, le=MAX_POINTS)] | None = None
-    step: Annotated[float, Field(gt=0)] | None = None
-    scale: Literal["linear", "log"] = "linear"
-
-    @model_validator(mode="after")
-    def _one_of(self) -> GridSpec:
-        if (self.num is None) == (self.step is None):
-            raise ValueError("give exactly one of num or step")
-        if self.scale == "log":
-            if self.step is not None:
-                raise ValueError('scale = "log" takes num, not step')
-            if self.start <= 0 or self.stop <= 0:
-                raise ValueError('scale = "log" needs start > 0 and stop > 0')
-        return self
-
-
-class RandomSpec(_Table):
-    """``random = {distribution, n, ...}``: ``uniform``/``loguniform``/``integers`` take
-    ``low`` and ``high`` (``integers``: both included); ``normal`` takes ``mean`` and ``sd``."""
-
-    distribution: Literal["uniform", "loguniform", "normal", "integers"] = "uniform"
-    n: Annotated[int, Field(ge=1, le=MAX_POINTS)]
-    low: float | None = None
-    high: float | None = None
-    mean: float | None = None
-    sd: Annotated[float, Field(gt=0)] | None = None
-
-    @model_validator(mode="after")
-    def _arguments(self) -> RandomSpec:
-        if self.distribution == "normal":
-            if self.mean is None or self.sd is None:
-                raise ValueError('distribution = "normal" needs mean and sd')
-            if self.low is not None or self.high is not None:
-                raise ValueError('distribution = "normal" takes mean and sd, not low and high')
-        else:
-            if self.low is None or self.high is None:
-                raise ValueError(f'distribution = "{self.distribution}" needs low and high')
-            if self.mean is not None or self.sd is not None:
-                raise ValueError(f'distribution = "{self.distribution}" takes low and high, '
-                                 'not mean and sd')
-            if self.high < self.low:
-                raise ValueError("high must be >= low")
-            if self.distribution == "loguniform" and self.low <= 0:
-                raise ValueError('distribution = "loguniform" needs low > 0')
-            if self.distribution == "integers" and not (float(self.low).is_integer()
-                                                        and float(self.high).is_integer()):
-                raise ValueError('distribution = "integers" needs whole low and high')
-        return self
-
-
-class ParameterSpec(_Table):
-    """One ``[[parameters]]`` entry."""
-
-    path: str
-    values: Annotated[list[float], Field(min_length=1, max_length=MAX_POINTS)] | None = None
-    grid: GridSpec | None = None
-    random: RandomSpec | None = None
-    operation: Literal["set", "multiply"] = "set"
-    zip: str | None = None
-    label: str | None = None
-
-    @model_validator(mode="after")
-    def _one_source(self) -> ParameterSpec:
-        given = [k for k in ("values", "grid", "random") if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise ValueError("give exactly one of values, grid or random"
-                             + (f" (got {', '.join(given)})" if given else ""))
-        return self
-
-
-class OptionsSpec(_Table):
-    """``[options]``: the certificate's tolerances (see :class:`emgame.Options`)."""
-
-    atol: Annotated[float, Field(gt=0)] = 1e-8
-    rtol: Annotated[float, Field(gt=0)] = 1e-8
-
-
-class SweepSpec(_Table):
-    """A whole sweep file."""
-
-    name: str | None = None
-    economy: str | dict[str, Any]
-    concept: Literal["nash", "competitive", "both"] = "nash"
-    combine: Literal["cross", "zip"] = "cross"
-    seed: Annotated[int, Field(ge=0)] | None = None
-    warm_start: bool = True
-    chunk_size: Annotated[int, Field(ge=1)] | None = None
-    options: OptionsSpec = OptionsSpec()
-    parameters: Annotated[list[ParameterSpec], Field(min_length=1)]
-
-
-def _format_loc(loc: Sequence[str | int]) -> str:
-    return paths.format_keys([k for k in loc])
-
-
-def _problem(err: Mapping[str, Any]) -> str:
-    kind = err["type"]
-    loc = err["loc"]
-    if kind == "extra_forbidden":
-        model: Any = SweepSpec
-        for k in loc[:-1]:
-            if isinstance(k, int):
-                continue
-            ann = model.model_fields.get(k) if hasattr(model, "model_fields") else None
-            sub = _submodel(ann.annotation) if ann is not None else None
-            if sub is None:
-                model = None
-                break
-            model = sub
-        hint = ""
-        if model is not None:
-            close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-        return f"unknown key{hint}"
-    if kind == "missing":
-        return "required key is missing"
-    inp = err.get("input")
-    ctx = err.get("ctx") or {}
-    expected = {"int_type": "an integer", "float_type": "a number", "string_type": "a string",
-                "bool_type": "true or false", "list_type": "a list", "dict_type": "a table",
-                "model_type": "a table", "int_from_float": "an integer"}
-    if kind in expected:
-        return f"expected {expected[kind]}, got {describe_value(inp)}"
-    bounds = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<",
-              "less_than_equal": "<="}
-    if kind in bounds:
-        limit = next(iter(ctx.values())) if ctx else "?"
-        return f"must be {bounds[kind]} {limit}, got {inp!r}"
-    if kind == "too_short":
-        what = " (a [[parameters]] table)" if loc[-1:] == ("parameters",) else ""
-        return f"expected at least {ctx.get('min_length', 1)} entry{what}, got none"
-    if kind == "literal_error":
-        return f"expected {ctx.get('expected', '')}, got {describe_value(inp)}".replace("'", '"')
-    msg = str(err["msg"])
-    return msg.removeprefix("Value error, ")
-
-
-def _submodel(annotation: Any) -> type[BaseModel] | None:
-    for cand in (annotation, *getattr(annotation, "__args__", ())):
-        inner = getattr(cand, "__args__", ())
-        for c in (cand, *inner):
-            if isinstance(c, type) and issubclass(c, BaseModel):
-                return c
-    return None
-
-
-def _clean_loc(loc: Sequence[str | int]) -> tuple[str | int, ...]:
-    # Drop pydantic's union branch names (``economy.str``, ``seed.int``...).
-    out = [k for k in loc if k not in ("str", "dict[str,any]", "int", "float",
-                                       "list[float]", "function-after[_one_of(), GridSpec]")]
-    return tuple(k for k in out if not (isinstance(k, str) and k.startswith("function-")))
 
 
 # --------------------------------------------------------------------------------------------
@@ -343,14 +171,17 @@ class Task:
     atol: float = 1e-8
     rtol: float = 1e-8
     sweep: str = ""
+    workers_per_host: int = 0
+    """Worker processes sharing each machine's cores (0: leave numba's threads alone). The
+    worker solving the task gives numba's parallel kernels its share of the cores."""
 
     def __len__(self) -> int:
         return sum(len(c) for _, c in self.items)
 
     def split(self) -> list[Task]:
         """One task per point (to isolate a point that brings its worker down)."""
-        return [Task((item,), self.warm_start, self.atol, self.rtol, self.sweep)
-                for item in self.items]
+        return [Task((item,), self.warm_start, self.atol, self.rtol, self.sweep,
+                     self.workers_per_host) for item in self.items]
 
 
 def canonical_json(data: Any) -> str:
@@ -371,16 +202,35 @@ def point_id(base: Mapping[str, Any], params: Sequence[tuple[str, str, float | i
                    "options": {"atol": atol, "rtol": rtol}})
 
 
+GRID_DIGITS = 12
+"""Grid values are rounded to this many significant digits: ``start + k·step`` in binary
+floating point gives ``0.013000000000000001`` where the user asked for ``0.013``."""
+
+
 def _grid(g: GridSpec) -> np.ndarray:
     if g.num is not None:
         if g.scale == "log":
-            return np.geomspace(g.start, g.stop, g.num)
-        return np.linspace(g.start, g.stop, g.num)
-    assert g.step is not None
-    n = math.floor((g.stop - g.start) / g.step * (1 + 1e-12)) + 1 if g.stop >= g.start else 0
-    if n < 1 or n > MAX_POINTS:
-        raise ValueError(f"step gives {n} values; need 1..{MAX_POINTS} (is stop >= start?)")
-    return g.start + g.step * np.arange(n)
+            raw = np.geomspace(g.start, g.stop, g.num)
+        else:
+            raw = np.linspace(g.start, g.stop, g.num)
+    else:
+        assert g.step is not None
+        n = (math.floor((g.stop - g.start) / g.step * (1 + 1e-12)) + 1 if g.stop >= g.start
+             else 0)
+        if n < 1 or n > MAX_POINTS:
+            raise ValueError(f"step gives {n} values; need 1..{MAX_POINTS} (is stop >= start?)")
+        raw = g.start + g.step * np.arange(n)
+    return np.array([float(f"{v:.{GRID_DIGITS}g}") for v in raw])
+
+
+def format_value(v: float | int) -> str:
+    """A parameter value for people: integers as they are, floats in the shortest form that
+    rounds to them at 12 significant digits (``0.013``, ``1e-05``)."""
+    if isinstance(v, bool) or not isinstance(v, int | float | np.integer | np.floating):
+        return str(v)
+    if isinstance(v, int | np.integer):
+        return str(int(v))
+    return f"{float(v):.12g}"
 
 
 def _draw(r: RandomSpec, seq: np.random.SeedSequence) -> np.ndarray:
@@ -633,7 +483,7 @@ def _validate_points(points: Sequence[Point], source: str) -> None:
         try:
             economy_from_dict(pt.economy, "<point>")
         except (EconomyFileError, EconomyError) as exc:
-            where = ", ".join(f"{p} = {v}" for p, v in pt.params)
+            where = ", ".join(f"{p} = {format_value(v)}" for p, v in pt.params)
             lines = [line.split(": ", 1)[-1] for line in str(exc).splitlines()]
             problems.append(("parameters", f"the point {where} is not a valid economy: "
                              + "; ".join(lines)))
@@ -657,7 +507,8 @@ def load_sweep(path: str | Path, *, concept: str | None = None) -> Sweep:
 
 
 def tasks(sweep: Sweep, todo: Mapping[str, Sequence[str]] | None = None,
-          chunk_size: int | None = None, workers: int = 1) -> list[Task]:
+          chunk_size: int | None = None, workers: int = 1,
+          workers_per_host: int = 0) -> list[Task]:
     """The points still to solve, in solving order, cut into tasks of neighbouring points.
 
     Parameters
@@ -670,6 +521,9 @@ def tasks(sweep: Sweep, todo: Mapping[str, Sequence[str]] | None = None,
         most 16 points each.
     workers : int
         Workers the tasks are for (sets the default chunk size).
+    workers_per_host : int
+        Worker processes per machine (each then runs numba with its share of the cores);
+        0 leaves numba alone (solving in the calling process).
     """
     items = []
     for pt in sweep.points:
@@ -682,4 +536,4 @@ def tasks(sweep: Sweep, todo: Mapping[str, Sequence[str]] | None = None,
     size = chunk_size or sweep.chunk_size or max(1, min(16, math.ceil(
         len(items) / (4 * max(1, workers)))))
     return [Task(tuple(items[i:i + size]), sweep.warm_start, sweep.atol, sweep.rtol,
-                 sweep.sweep_id) for i in range(0, len(items), size)]
+                 sweep.sweep_id, workers_per_host) for i in range(0, len(items), size)]

@@ -103,13 +103,37 @@ def _result(point: Point, concept: str, solution: Solution, started: float,
         warm_start_from=start_id, worker=worker_name(), finished=time.time())
 
 
+def available_cores() -> int:
+    """Cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def share_threads(workers_per_host: int) -> int:
+    """Give numba's parallel kernels this worker's share of the machine's cores,
+    ``max(1, cores // workers_per_host)``: with one worker process per core, each running
+    numba with every core's threads would oversubscribe the machine. numba's setting is per
+    thread, so it is made in the thread that solves; returns the threads set."""
+    import numba
+
+    threads = max(1, min(available_cores() // max(1, workers_per_host),
+                         numba.config.NUMBA_NUM_THREADS))
+    numba.set_num_threads(threads)
+    return threads
+
+
 def solve_task(task: Task) -> list[PointResult]:
     """Solve every point of ``task`` in order, for each of its concepts.
 
     With ``task.warm_start``, a point starts from the last equilibrium of the same concept
     found earlier in the task (its neighbour in the sweep's order); ``solve`` falls back to its
-    usual starts when that fails.
+    usual starts when that fails. With ``task.workers_per_host``, numba runs with this worker's
+    share of the cores (:func:`share_threads`).
     """
+    if task.workers_per_host:
+        share_threads(task.workers_per_host)
     options = Options(atol=task.atol, rtol=task.rtol)
     results: list[PointResult] = []
     previous: dict[str, tuple[str, Solution]] = {}

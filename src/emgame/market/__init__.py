@@ -1,6 +1,17 @@
 """The market: pure functions from a strategy profile to prices, allocations, verification,
 consumption and utility (MODEL.md sections 3–5)."""
 
-from emgame.market.game import Outcome, Play, Profile, evaluate, others_totals, play, totals
+from emgame.market.game import (
+    Outcome,
+    Play,
+    Profile,
+    evaluate,
+    others_totals,
+    play,
+    state_of_charge,
+    storage_others_totals,
+    totals,
+)
 
-__all__ = ["Outcome", "Play", "Profile", "evaluate", "others_totals", "play", "totals"]
+__all__ = ["Outcome", "Play", "Profile", "evaluate", "others_totals", "play", "state_of_charge",
+           "storage_others_totals", "totals"]

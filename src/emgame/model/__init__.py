@@ -1,4 +1,5 @@
-"""The economy: typed, validated data (MODEL.md sections 1, 2, 5 and 8)."""
+"""The economy: typed, validated data (docs/model.md, "The game", "The crypto layer" and
+"Economy files")."""
 
 from emgame.model.economy import (
     FAMILIES,
@@ -9,15 +10,18 @@ from emgame.model.economy import (
     Population,
     ProducerType,
     State,
+    StorageType,
+    Units,
     Utility,
+    as_economy,
 )
-from emgame.model.schema import (
-    EconomyFileError,
+from emgame.model.files import (
     economy_from_dict,
     economy_to_dict,
     load_economy,
     validate_economy,
 )
+from emgame.model.schema import EconomyFileError
 
 __all__ = [
     "FAMILIES",
@@ -29,7 +33,10 @@ __all__ = [
     "Population",
     "ProducerType",
     "State",
+    "StorageType",
+    "Units",
     "Utility",
+    "as_economy",
     "economy_from_dict",
     "economy_to_dict",
     "load_economy",

@@ -1,4 +1,4 @@
-"""Economy files: the TOML schema and its rules (MODEL.md section 8).
+"""Economy files: the TOML schema and its rules (docs/model.md, "Economy files").
 
 An economy file is read in two passes, so that every problem is reported against the key that
 causes it:
@@ -30,36 +30,18 @@ from __future__ import annotations
 import difflib
 import json
 import math
-import os
-import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime, time
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
 
 from emgame.model.economy import (
-    ConsumerType,
-    Economy,
     EconomyError,
-    Market,
-    Population,
-    ProducerType,
-    State,
-    Utility,
 )
 from emgame.model.tables import (
     FORMATS,
-    INLINE_LIMIT,
-    TableContext,
-    TableError,
-    concat,
-    load_consumer_table,
-    remember_origin,
     table_format,
-    table_origin,
 )
 
 PROBABILITY_TOLERANCE = 1e-9
@@ -72,7 +54,7 @@ Loc = tuple[str | int, ...]
 
 
 class EconomyFileError(EconomyError):
-    """An economy file (or dictionary) that breaks the rules of MODEL.md section 8.
+    """An economy file (or dictionary) that breaks the rules of docs/model.md, "Economy files".
 
     The message has one line per problem, ``<source>: <key path>: <problem>``.
 
@@ -122,6 +104,12 @@ def _fixed_tag(v: object) -> str | None:
     return "list" if isinstance(v, list) else None
 
 
+def _capacity_tag(v: object) -> str | None:
+    if _is_number(v):
+        return "number"
+    return "list" if isinstance(v, list) else None
+
+
 def _wallet_tag(v: object) -> str | None:
     if _is_number(v):
         return "number"
@@ -135,6 +123,16 @@ Fixed = Annotated[
 ]
 """Fixed verification cost: one number for every post, or ``[post 0, post 1..T]``."""
 
+Capacity = Annotated[
+    Annotated[Positive, Tag("number")] | Annotated[list[NonNegative], Tag("list")],
+    Discriminator(_capacity_tag, custom_error_type="capacity_type",
+                  custom_error_message="expected a number > 0 or a list of T numbers >= 0"),
+]
+"""Short-run capacity: ``K̄``, or ``K̄^t`` by period (docs/model.md, "Availability")."""
+
+Share = Annotated[float, Field(ge=0, le=1)]
+Efficiency = Annotated[float, Field(gt=0, le=1)]
+
 Wallet = Annotated[
     Annotated[NonNegative, Tag("number")] | Annotated[Literal["stationary"], Tag("keyword")],
     Discriminator(_wallet_tag, custom_error_type="wallet_type",
@@ -142,7 +140,8 @@ Wallet = Annotated[
 ]
 """A bytecoin wallet: an exogenous amount, or ``"stationary"`` (wallet = revenue)."""
 
-_UNION_FIELDS = {"fixed": {"number", "list"}, "wallet": {"number", "keyword"}}
+_UNION_FIELDS = {"fixed": {"number", "list"}, "wallet": {"number", "keyword"},
+                 "capacity": {"number", "list"}}
 
 
 class _Table(BaseModel):
@@ -150,7 +149,8 @@ class _Table(BaseModel):
 
 
 class MarketTable(_Table):
-    """``[market]``: settlement, horizon, ``t0`` and the discount ``β`` (MODEL.md sections 4, 5)."""
+    """``[market]``: settlement, horizon, ``t0`` and the discount ``β`` (docs/model.md,
+    "Budgets" and "The crypto layer")."""
 
     settlement: Literal["simultaneous", "prepaid"] = "simultaneous"
     horizon: Literal["short-run", "long-run"] = "short-run"
@@ -183,7 +183,7 @@ class UtilityTable(_Table):
 
 
 class ConsumerTable(_Table):
-    """One ``[[consumers]]`` entry (MODEL.md section 2)."""
+    """One ``[[consumers]]`` entry (docs/model.md, "Agents")."""
 
     name: str
     count: Count
@@ -194,21 +194,44 @@ class ConsumerTable(_Table):
 
 
 class ProducerTable(_Table):
-    """One ``[[producers]]`` entry (MODEL.md section 2)."""
+    """One ``[[producers]]`` entry (docs/model.md, "Agents")."""
 
     name: str
     count: Count
     kind: Literal["ai", "classic"] = "ai"
     productivity: Positive
     returns: Positive
-    capacity: Positive | None = None
+    capacity: Capacity | None = None
     capacity_cost: NonNegative | None = None
+    availability: list[Share] | None = None
     wallet: Wallet | None = None
     utility: UtilityTable
 
 
+class StorageTable(_Table):
+    """One ``[[storage]]`` entry: a battery operator (docs/model.md, "Storage")."""
+
+    name: str
+    count: Count
+    kind: Literal["ai", "classic"] = "ai"
+    energy_capacity: Positive
+    power_capacity: Positive
+    charge_efficiency: Efficiency = 1.0
+    discharge_efficiency: Efficiency = 1.0
+    wallet: Wallet | None = None
+    utility: UtilityTable
+
+
+class UnitsTable(_Table):
+    """``[units]``: names of the units of electricity and goods (labels only; docs/model.md,
+    "Units")."""
+
+    electricity: str | None = None
+    goods: str | None = None
+
+
 class EconomyFile(_Table):
-    """A whole economy file (MODEL.md section 8)."""
+    """A whole economy file (docs/model.md, "Economy files")."""
 
     name: str | None = None
     periods: Count
@@ -217,8 +240,11 @@ class EconomyFile(_Table):
     verification: VerificationTable | None = None
     states: Annotated[list[StateTable], Field(min_length=1)] | None = None
     consumers_table: str | None = None
+    consumers_table_digest: str | None = None
     consumers: list[ConsumerTable] = Field(default_factory=list)
     producers: list[ProducerTable] = Field(default_factory=list)
+    storage: list[StorageTable] = Field(default_factory=list)
+    units: UnitsTable | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -290,9 +316,16 @@ def _rules(f: EconomyFile) -> Iterator[tuple[Loc, str]]:
     if not f.producers:
         yield ("producers",), "at least one producer type ([[producers]]) is required"
 
+    if f.units is not None:
+        for key in ("electricity", "goods"):
+            label = getattr(f.units, key)
+            if label is not None and not label.strip():
+                yield ("units", key), "must not be empty (a unit's name, e.g. \"MWh\")"
+
     seen: dict[str, Loc] = {}
-    roles: list[tuple[str, Sequence[ConsumerTable] | Sequence[ProducerTable]]] = [
-        ("consumers", f.consumers), ("producers", f.producers)]
+    roles: list[tuple[str, Sequence[ConsumerTable] | Sequence[ProducerTable]
+                      | Sequence[StorageTable]]] = [
+        ("consumers", f.consumers), ("producers", f.producers), ("storage", f.storage)]
     for role, types in roles:
         for i, t in enumerate(types):
             if not t.name.strip():
@@ -300,7 +333,7 @@ def _rules(f: EconomyFile) -> Iterator[tuple[Loc, str]]:
             elif t.name in seen:
                 yield ((role, i, "name"),
                        f"duplicate name {_quote(t.name)} (also {_format_loc(seen[t.name])});"
-                       " names are unique across consumers and producers")
+                       " names are unique across consumers, producers and storage")
             else:
                 seen[t.name] = (role, i)
             yield from _utility_rules((role, i, "utility"), t.utility, t.kind, T)
@@ -308,19 +341,34 @@ def _rules(f: EconomyFile) -> Iterator[tuple[Loc, str]]:
     for j, p in enumerate(f.producers):
         if m.horizon == "short-run" and p.capacity is None:
             yield (("producers", j, "capacity"),
-                   'missing: horizon = "short-run" needs capacity (K > 0) on every producer')
+                   'missing: horizon = "short-run" needs capacity (K > 0, or T numbers >= 0,'
+                   " one per period) on every producer")
+        if isinstance(p.capacity, list) and len(p.capacity) != T:
+            yield (("producers", j, "capacity"),
+                   f"expected a number or a list of {T} numbers (one per period), got a list "
+                   f"of {len(p.capacity)}")
+        if p.availability is not None:
+            if m.horizon == "short-run":
+                yield (("producers", j, "availability"),
+                       'only allowed with horizon = "long-run" (in the short run give capacity'
+                       " by period: capacity = [K1, ..., KT])")
+            elif len(p.availability) != T:
+                yield (("producers", j, "availability"),
+                       f"expected {T} numbers in [0, 1] (one per period), got "
+                       f"{len(p.availability)}")
         if m.horizon == "long-run":
             if p.capacity is not None:
                 yield (("producers", j, "capacity"),
                        'not allowed with horizon = "long-run" (capacity is chosen; give'
-                       " capacity_cost)")
+                       " capacity_cost, and availability by period if it varies)")
             if p.capacity_cost is None:
                 yield (("producers", j, "capacity_cost"),
                        'missing: horizon = "long-run" needs capacity_cost (rho >= 0)')
 
-    all_types: list[tuple[Loc, ConsumerTable | ProducerTable]] = [
+    all_types: list[tuple[Loc, ConsumerTable | ProducerTable | StorageTable]] = [
         (("consumers", i), c) for i, c in enumerate(f.consumers)]
     all_types += [(("producers", j), p) for j, p in enumerate(f.producers)]
+    all_types += [(("storage", k), b) for k, b in enumerate(f.storage)]
     first: tuple[Loc, bool] | None = None  # (where, stationary?) of the first wallet seen
     for loc, t in all_types:
         if not prepaid:
@@ -466,7 +514,7 @@ def _pydantic_problem(err: Mapping[str, Any], loc: Loc) -> str:
         return f"expected {expected}, got {describe_value(inp)}"
     if kind == "too_short":
         return f"expected at least {ctx['min_length']} entries, got {ctx['actual_length']}"
-    if kind in ("fixed_type", "wallet_type"):
+    if kind in ("fixed_type", "wallet_type", "capacity_type"):
         return f"{err['msg']}, got {describe_value(inp)}"
     return str(err["msg"])
 
@@ -484,18 +532,21 @@ def _clean_loc(loc: Sequence[str | int]) -> Loc:
 def _with_name(loc: Loc, problem: str, data: object) -> tuple[str, str]:
     """``(key path, problem)``, the problem naming the type when the path is inside one."""
     key = _format_loc(loc)
-    if len(loc) >= 2 and loc[0] in ("consumers", "producers") and isinstance(loc[1], int) \
+    if len(loc) >= 2 and loc[0] in _ROLE_NAMES and isinstance(loc[1], int) \
             and loc[2:] != ("name",) and isinstance(data, Mapping):
         types = data.get(loc[0])
         if isinstance(types, list) and loc[1] < len(types) and isinstance(types[loc[1]], Mapping):
             name = types[loc[1]].get("name")
             if isinstance(name, str) and name.strip():
-                problem += f" ({loc[0][:-1]} {_quote(name)})"
+                problem += f" ({_ROLE_NAMES[str(loc[0])]} {_quote(name)})"
     return key, problem
 
 
+_ROLE_NAMES = {"consumers": "consumer", "producers": "producer", "storage": "storage"}
+
+
 # --------------------------------------------------------------------------------------------
-# Public API.
+# Checking a whole file.
 # --------------------------------------------------------------------------------------------
 
 
@@ -522,238 +573,14 @@ def parse_economy_file(data: object, source: str = "<dict>") -> EconomyFile:
     return f
 
 
-def _default_name(source: str) -> str:
-    return "economy" if source.startswith("<") else Path(source).stem
+_MOVED = ("economy_from_dict", "economy_to_dict", "load_economy", "validate_economy",
+          "records_dict")
 
 
-def _fixed_tuple(fixed: float | list[float], T: int) -> tuple[float, ...]:
-    return (float(fixed),) * (T + 1) if not isinstance(fixed, list) else tuple(map(float, fixed))
+def __getattr__(name: str) -> Any:
+    # Reading and writing files moved to emgame.model.files; still importable from here.
+    if name in _MOVED:
+        from emgame.model import files
 
-
-def _utility(u: UtilityTable) -> Utility:
-    return Utility(family=u.family, weights=tuple(float(a) for a in u.weights),
-                   goods_weight=float(u.goods_weight or 0.0), gamma=u.gamma, r=u.r)
-
-
-def _to_economy(f: EconomyFile, source: str, base_dir: Path) -> Economy:
-    T = f.periods
-    market = Market(settlement=f.market.settlement, horizon=f.market.horizon,
-                    goods_settlement_period=f.market.goods_settlement_period,
-                    discount=1.0 if f.market.discount is None else float(f.market.discount))
-    if f.states is not None:
-        states = tuple(State(float(s.probability), _fixed_tuple(s.verification.fixed, T),
-                             float(s.verification.share)) for s in f.states)
-    elif f.verification is not None:
-        states = (State(1.0, _fixed_tuple(f.verification.fixed, T), float(f.verification.share)),)
-    else:
-        states = ()
-    consumers = [ConsumerType(name=c.name, count=c.count, endowment=float(c.endowment),
-                              utility=_utility(c.utility), kind=c.kind, wallet=c.wallet)
-                 for c in f.consumers]
-    producers = [ProducerType(name=p.name, count=p.count, productivity=float(p.productivity),
-                              returns=float(p.returns), utility=_utility(p.utility), kind=p.kind,
-                              capacity=None if p.capacity is None else float(p.capacity),
-                              capacity_cost=None if p.capacity_cost is None
-                              else float(p.capacity_cost), wallet=p.wallet)
-                 for p in f.producers]
-    economy = Economy.build(name=f.name if f.name is not None else _default_name(source),
-                            periods=T, consumers=consumers, producers=producers, market=market,
-                            states=states, period_labels=f.period_labels)
-    if f.consumers_table is None:
-        return economy.replace(source=source)
-    merged = concat(economy.consumers, _consumer_table(f, source, base_dir))
-    remember_origin(merged, base_dir / f.consumers_table, len(f.consumers))
-    return economy.replace(consumers=merged, source=source)
-
-
-def _consumer_table(f: EconomyFile, source: str, base_dir: Path) -> Population:
-    """The rows of ``f.consumers_table``, checked against the rest of the file."""
-    assert f.consumers_table is not None
-    path = base_dir / f.consumers_table
-    shown = os.path.normpath(path)
-    taken = {c.name: f"consumers[{i}]" for i, c in enumerate(f.consumers)}
-    taken.update({p.name: f"producers[{j}]" for j, p in enumerate(f.producers)})
-    reference = None
-    if f.market.settlement == "prepaid":
-        typed: list[tuple[str, ConsumerTable | ProducerTable]] = [
-            (f"consumers[{i}]", c) for i, c in enumerate(f.consumers)]
-        typed += [(f"producers[{j}]", p) for j, p in enumerate(f.producers)]
-        for where, t in typed:
-            if t.wallet is not None:
-                reference = (f"{where}.wallet", t.wallet == "stationary")
-                break
-    ctx = TableContext(periods=f.periods, prepaid=f.market.settlement == "prepaid",
-                       taken=taken, wallet_reference=reference)
-    if not path.is_file():
-        raise EconomyFileError(source, [("consumers_table",
-                                         f"cannot read {_quote(shown)}: no such file")])
-    try:
-        return load_consumer_table(path, ctx)
-    except TableError as exc:
-        raise EconomyFileError(shown, exc.problems) from None
-
-
-def economy_from_dict(data: Mapping[str, Any], source: str = "<dict>", *,
-                      base_dir: str | Path | None = None) -> Economy:
-    """Build an :class:`Economy` from a dictionary shaped like an economy file.
-
-    Parameters
-    ----------
-    data : mapping
-        As ``tomllib`` would return it: tables are dicts, arrays are lists.
-    source : str
-        Named in error messages and kept as ``Economy.source``. When the dictionary has no
-        ``name``, the economy is named after ``source``'s file stem (``"economy"`` for a source
-        in angle brackets such as ``"<dict>"``).
-    base_dir : path, optional
-        Where a relative ``consumers_table`` is found: by default the folder of ``source`` when
-        that is a file, else the current directory.
-
-    Raises
-    ------
-    EconomyFileError
-        If any rule of MODEL.md section 8 is broken.
-    """
-    f = parse_economy_file(data, source)
-    if base_dir is None:
-        try:
-            base_dir = Path(source).parent if Path(source).is_file() else Path(".")
-        except (OSError, ValueError):
-            base_dir = Path(".")
-    try:
-        return _to_economy(f, source, Path(base_dir))
-    except EconomyFileError:  # a consumer table's problems, reported against the table
-        raise
-    except EconomyError as exc:  # the data model's own checks; the rules should catch these first
-        raise EconomyFileError(source, [("", str(exc))]) from None
-
-
-def load_economy(path: str | Path) -> Economy:
-    """Read an economy from a TOML file (MODEL.md section 8).
-
-    Raises
-    ------
-    EconomyFileError
-        If the file cannot be read, is not valid TOML, or breaks a rule; the message names the
-        file and the key.
-    """
-    source = str(path)
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except OSError as exc:
-        raise EconomyFileError(source, [("", f"cannot read file: {exc.strerror or exc}")]) from None
-    except UnicodeDecodeError as exc:
-        raise EconomyFileError(source, [("", f"not UTF-8 text: {exc.reason}")]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise EconomyFileError(source, [("", f"invalid TOML: {exc}")]) from None
-    return economy_from_dict(data, source, base_dir=Path(path).parent)
-
-
-def _plain(x: float) -> int | float:
-    """A float as the file would hold it: an integer when whole (counts), else a float."""
-    x = float(x)
-    return int(x) if x.is_integer() else x
-
-
-def _utility_dict(pop: Population, i: int) -> dict[str, Any]:
-    u = pop.utility(i)
-    out: dict[str, Any] = {"family": u.family, "weights": list(u.weights)}
-    if pop.classic[i] or u.goods_weight != 0:
-        out["goods_weight"] = u.goods_weight
-    if u.gamma is not None:
-        out["gamma"] = u.gamma
-    if u.r is not None:
-        out["r"] = u.r
-    return out
-
-
-def _wallet_value(economy: Economy, pop: Population, i: int) -> float | str | None:
-    w = float(pop.wallet[i])
-    if not np.isnan(w):
-        return w
-    return "stationary" if economy.market.prepaid else None
-
-
-def economy_to_dict(economy: Economy) -> dict[str, Any]:
-    """The economy as a dictionary shaped like its file (the inverse of :func:`economy_from_dict`).
-
-    Everything the economy holds is written out, also what the rules refuse (a wallet under
-    simultaneous settlement, say), so that reading the dictionary back checks the economy.
-
-    Consumer types read from a table (``consumers_table``) are written inline when there are at
-    most :data:`~emgame.model.tables.INLINE_LIMIT` table rows; a larger table is written as a
-    reference, ``consumers_table`` with the table's absolute path (and the file's inline types
-    as ``consumers``), as long as the table file is unchanged since it was read. Economies built
-    in Python are always written inline, whatever their size.
-    """
-    T = economy.periods
-    m = economy.market
-    out: dict[str, Any] = {"name": economy.name, "periods": T}
-    if economy.period_labels is not None:
-        out["period_labels"] = list(economy.period_labels)
-    market: dict[str, Any] = {"settlement": m.settlement, "horizon": m.horizon,
-                              "goods_settlement_period": m.goods_settlement_period}
-    if m.prepaid or m.discount != 1.0:
-        market["discount"] = float(m.discount)
-    out["market"] = market
-
-    def verification(s: State) -> dict[str, Any]:
-        fixed = [float(v) for v in s.fixed]
-        same = len(fixed) == T + 1 and all(v == fixed[0] for v in fixed)
-        return {"fixed": fixed[0] if same else fixed, "share": float(s.share)}
-
-    if len(economy.states) == 1 and economy.states[0].probability == 1.0:
-        out["verification"] = verification(economy.states[0])
-    else:
-        out["states"] = [{"probability": float(s.probability), "verification": verification(s)}
-                         for s in economy.states]
-
-    consumers = []
-    c = economy.consumers
-    origin = table_origin(c)
-    inline = len(c)
-    if origin is not None and len(c) - origin.inline > INLINE_LIMIT and origin.unchanged():
-        inline = origin.inline
-        out["consumers_table"] = origin.path
-    for i in range(inline):
-        row: dict[str, Any] = {"name": c.names[i], "count": _plain(c.count[i]),
-                               "kind": c.kind(i), "endowment": float(c.endowment[i])}
-        wallet = _wallet_value(economy, c, i)
-        if wallet is not None:
-            row["wallet"] = wallet
-        row["utility"] = _utility_dict(c, i)
-        consumers.append(row)
-    producers = []
-    p = economy.producers
-    for j in range(len(p)):
-        row = {"name": p.names[j], "count": _plain(p.count[j]), "kind": p.kind(j),
-               "productivity": float(p.productivity[j]), "returns": float(p.returns[j])}
-        if not np.isnan(p.capacity[j]):
-            row["capacity"] = float(p.capacity[j])
-        if not np.isnan(p.capacity_cost[j]):
-            row["capacity_cost"] = float(p.capacity_cost[j])
-        wallet = _wallet_value(economy, p, j)
-        if wallet is not None:
-            row["wallet"] = wallet
-        row["utility"] = _utility_dict(p, j)
-        producers.append(row)
-    out["consumers"] = consumers
-    out["producers"] = producers
-    return out
-
-
-def validate_economy(economy: Economy) -> Economy:
-    """Check a (Python-built) economy by the rules of economy files; return it unchanged.
-
-    The economy is written out with :func:`economy_to_dict` and read back, so that files and
-    Python share one set of rules.
-
-    Raises
-    ------
-    EconomyFileError
-        Naming the key as it would appear in the economy's file; the source is
-        ``economy.source`` or ``"<economy>"``.
-    """
-    economy_from_dict(economy_to_dict(economy), economy.source or "<economy>")
-    return economy
+        return getattr(files, name)
+    raise AttributeError(f"module 'emgame.model.schema' has no attribute {name!r}")

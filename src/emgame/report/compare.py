@@ -1,8 +1,9 @@
 """Nash beside competitive: the comparison that ``emgame solve --concept both`` reports.
 
 The game and its competitive benchmark are compared in relative prices ``p^t / p^0`` (bids are
-in bytecoins, a unit of account, so only relative prices mean the same thing in both; MODEL.md
-section 6) and in each type's utility, Nash minus competitive (per agent of the type).
+in bytecoins, a unit of account, so only relative prices mean the same thing in both;
+docs/model.md, "Solution concepts") and in each type's utility, Nash minus competitive (per agent
+of the type), with the welfare measures of docs/model.md, "Welfare".
 
 Nothing here solves anything: it reads two :class:`~emgame.results.Solution` objects for the same
 economy. Numbers that do not exist (a failed solve without a candidate, a post that does not
@@ -60,12 +61,29 @@ def comparison(nash: Solution, competitive: Solution) -> dict[str, Any]:
     return compare(nash, competitive).to_dict()
 
 
+FOC_MAX_TYPES = 2_000
+"""Above this many types the FOC residuals are left out of the JSON (they are found type by
+type, about a millisecond each); :func:`emgame.analysis.foc.foc_check` computes them on demand."""
+
+
+def comparison_summary(nash: Solution, competitive: Solution) -> dict[str, Any]:
+    """:func:`comparison` without the per-type utility rows (small whatever the number of
+    types; the Parquet output's metadata)."""
+    return compare(nash, competitive).to_dict(types=False)
+
+
 def solution_to_dict(solution: Solution) -> dict[str, Any]:
     """:meth:`Solution.to_dict` plus, for a Nash solution with a candidate, the residuals of
-    the paper's first-order conditions (10)–(17) under ``"foc_residuals"``."""
+    the paper's first-order conditions (10)–(17) under ``"foc_residuals"`` (for economies of
+    at most :data:`FOC_MAX_TYPES` types; above, ``{"omitted": reason}``)."""
     d = solution.to_dict()
     if solution.concept == "nash" and solution.profile is not None:
-        d["foc_residuals"] = foc_residuals(solution)
+        n = len(solution.economy.consumers) + len(solution.economy.producers)
+        if n <= FOC_MAX_TYPES:
+            d["foc_residuals"] = foc_residuals(solution)
+        else:
+            d["foc_residuals"] = {"omitted": f"{n} types is more than {FOC_MAX_TYPES}; compute "
+                                             "them with emgame.analysis.foc.foc_check"}
     return d
 
 

@@ -3,16 +3,16 @@ result against any swept parameter, and the replication figure.
 
 Every function takes plain data (solution dictionaries as :meth:`~emgame.results.Solution.to_dict`
 gives them, or arrays) and returns a :class:`matplotlib.figure.Figure` drawn on an Agg canvas:
-no pyplot, no global backend, nothing shown; :func:`save` writes PNG or SVG by the file's suffix.
-Axes carry labels with units (the model's units: electricity and goods in their own units,
-prices relative to goods), so that a figure reads without a caption.
+no pyplot, no global backend, nothing shown; :func:`save` writes PNG, SVG or PDF by the file's
+suffix. Axes carry labels with units (the model's units: electricity and goods in their own
+units, prices relative to goods), so that a figure reads without a caption. Legends stand beside
+the axes, never on the data, and name parameters by their labels; a sweep's line breaks where a
+point is not an equilibrium, and a whole-number parameter (a count) is drawn as points.
 """
 
 from __future__ import annotations
 
-import ast
 import math
-import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,92 +20,37 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from emgame.report.curves import reference_curve
+from emgame.report.labels import (
+    COLUMN_LABELS,
+    PATH_LABELS,
+    RELATIVE_PRICE,
+    column_label,
+    electricity_unit,
+    parameter_label,
+    plain,
+    price_label,
+    short_label,
+)
+
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+__all__ = ["COLUMN_LABELS", "PATH_LABELS", "RELATIVE_PRICE", "Fit", "Series",
+           "allocations_figure", "column_label", "fit_power_law", "lump_types",
+           "parameter_label", "plain", "prices_figure", "reference_curve",
+           "replication_figure", "save", "short_label", "sweep_figure", "sweep_panels",
+           "to_bytes"]
+
 CONCEPT_NAMES = {"nash": "Nash", "competitive": "competitive"}
 CONCEPT_STYLE = {"nash": {"color": "#1f5fa8", "linestyle": "-", "marker": "o"},
                  "competitive": {"color": "#d9730d", "linestyle": "--", "marker": "s"}}
-FORMATS = ("png", "svg")
+FORMATS = ("png", "svg", "pdf")
+FORMAT_NAMES = ".png, .svg or .pdf"
+MAX_TYPES_DRAWN = 12
+"""Types drawn one by one in an allocations figure; the rest are one "other types" bar."""
 WIDTH, HEIGHT = 7.5, 4.4
-
-RELATIVE_PRICE = r"relative price $p^t/p^0$ (goods per unit of electricity)"
-
-COLUMN_LABELS: dict[str, str] = {
-    "mean_relative_price": r"mean relative price $p^t/p^0$ (goods per unit of electricity)",
-    "min_relative_price": r"lowest relative price $p^t/p^0$ (goods per unit of electricity)",
-    "max_relative_price": r"highest relative price $p^t/p^0$ (goods per unit of electricity)",
-    "price_goods": r"price of goods $p^0$ (bytecoins per unit)",
-    "production_total": "electricity produced (units, all periods)",
-    "verification_total": "electricity burnt by verification (units, all periods)",
-    "verification_share": "share of electricity burnt by verification",
-    "consumption_total": "electricity consumed (units, all periods)",
-    "capacity_total": r"total capacity $\sum_j n_j K_j$ (electricity per period)",
-    "participation": "participation (share of agent–post pairs with a bid)",
-    "active_posts": "electricity posts that trade",
-    "mean_markup": r"mean markup $(p^t/p^0)/MC$",
-    "mean_lerner": "mean Lerner index",
-    "max_regret": "largest regret (utility)",
-    "max_relative_regret": "largest relative regret",
-    "seconds": "solve time (s)",
-    "seconds_worker": "time per point on the worker (s)",
-    "iterations": "solver iterations",
-    # per-type columns (--type)
-    "utility": "utility of one agent",
-    "capacity": "capacity per producer K (electricity per period)",
-    "electricity_total": "electricity received per agent (units, all periods)",
-    "goods": "goods consumed per agent (units)",
-    "posts_paid": "electricity posts paid on per agent",
-}
-
-PATH_LABELS: dict[str, str] = {
-    "count": "agents per type",
-    "endowment": r"endowment $\omega$ (goods per agent)",
-    "productivity": r"productivity $\theta$",
-    "returns": "returns to scale $c$",
-    "capacity": r"capacity $\bar K$ (electricity per period)",
-    "capacity_cost": r"capacity cost $\rho$ (goods per unit of capacity)",
-    "wallet": "wallet $W$ (bytecoins)",
-    "fixed": "fixed verification cost $v$ (electricity per payment)",
-    "share": r"verification share $\kappa$ (of electricity received)",
-    "probability": "probability of the state",
-    "discount": r"discount $\beta$",
-    "goods_settlement_period": "goods settlement period $t_0$",
-    "weights": "utility weight $a_t$",
-    "goods_weight": "goods weight $a_0$",
-    "gamma": r"CRRA curvature $\gamma$",
-    "r": "CES exponent $r$",
-}
-
-
-def parameter_label(path: str, operation: str = "set", label: str | None = None) -> str:
-    """An axis label for a swept parameter: its own ``label``, else one made from the path."""
-    if label:
-        return label
-    leaf = path.split(".")[-1].split("[")[0]
-    if operation == "multiply":
-        what = "replication factor $n$" if leaf == "count" else f"factor on {path}"
-        return f"{what} (× base {leaf})"
-    base = PATH_LABELS.get(leaf)
-    return f"{base}: {path}" if base else path
-
-
-def column_label(column: str) -> str:
-    return COLUMN_LABELS.get(column, column)
-
-
-_TEX = {r"\sum": "Σ", r"\rho": "ρ", r"\theta": "θ", r"\omega": "ω", r"\kappa": "κ",
-        r"\beta": "β", r"\gamma": "γ", r"\bar K": "K̄", r"\max": "max"}
-
-
-def plain(label: str) -> str:
-    """A label without matplotlib's mathtext (for HTML and terminal text)."""
-    out = label
-    for tex, char in _TEX.items():
-        out = out.replace(tex, char)
-    return out.replace("$", "").replace("{", "").replace("}", "")
-
 
 def _log_ticks(ax: Axes, values: np.ndarray) -> None:
     """On a log x axis with few distinct values, tick those values in plain numbers."""
@@ -135,8 +80,13 @@ def new_figure(width: float = WIDTH, height: float = HEIGHT, *, ncols: int = 1,
     return fig, axes
 
 
+_METADATA = {"svg": {"Date": None}, "pdf": {"CreationDate": None, "ModDate": None}}
+"""No timestamps in vector output, so that the same figure gives the same file."""
+
+
 def save(fig: Figure, path: str | Path, *, dpi: int = 120) -> Path:
-    """Write ``fig`` to ``path``; the suffix (``.png`` or ``.svg``) picks the format.
+    """Write ``fig`` to ``path``; the suffix (``.png``, ``.svg`` or ``.pdf``) picks the format
+    (PDF and SVG are vector graphics, for papers).
 
     Raises
     ------
@@ -146,9 +96,10 @@ def save(fig: Figure, path: str | Path, *, dpi: int = 120) -> Path:
     target = Path(path)
     fmt = target.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
-        raise ValueError(f"{target}: figures are written as .png or .svg, not {target.suffix!r}")
+        raise ValueError(f"{target}: figures are written as {FORMAT_NAMES}, not "
+                         f"{target.suffix!r}")
     target.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(target, format=fmt, dpi=dpi, metadata={"Date": None} if fmt == "svg" else None)
+    fig.savefig(target, format=fmt, dpi=dpi, metadata=_METADATA.get(fmt))
     return target
 
 
@@ -157,7 +108,7 @@ def to_bytes(fig: Figure, fmt: str = "png", *, dpi: int = 110) -> bytes:
     import io
 
     buf = io.BytesIO()
-    fig.savefig(buf, format=fmt, dpi=dpi, metadata={"Date": None} if fmt == "svg" else None)
+    fig.savefig(buf, format=fmt, dpi=dpi, metadata=_METADATA.get(fmt))
     return buf.getvalue()
 
 
@@ -203,51 +154,79 @@ def _status_note(solutions: Mapping[str, Mapping[str, Any]]) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def prices_figure(solutions: Mapping[str, Mapping[str, Any]]) -> Figure:
-    """Relative prices ``p^t/p^0`` by period, Nash beside competitive.
+def _subtitle(fig: Figure, ax: Axes, subtitle: str) -> None:
+    """Which point of a sweep the figure shows, under the title."""
+    if subtitle:
+        ax.text(0.0, 1.01, subtitle, transform=ax.transAxes, fontsize=8, color="#555555",
+                ha="left", va="bottom")
+
+
+def prices_figure(solutions: Mapping[str, Mapping[str, Any]], *, subtitle: str = "",
+                  baseline: Mapping[str, Mapping[str, Any]] | None = None,
+                  label: str = "", baseline_label: str = "baseline") -> Figure:
+    """Relative prices ``p^t/p^0`` by period, Nash beside competitive, in the economy's units
+    when it names them (``USD/MWh``).
 
     Parameters
     ----------
     solutions : mapping concept -> solution dict
         ``{"nash": ..., "competitive": ...}`` (either may be missing).
+    subtitle : str
+        Which point of a sweep this is (drawn under the title).
+    baseline : mapping concept -> solution dict, optional
+        Another economy's solutions drawn beside, in the same colours with thin dotted lines
+        and open markers (e.g. the same day without storage).
+    label, baseline_label : str
+        What tells the two apart in the legend (``"with storage"``, ``"without storage"``).
     """
     fig, ax = new_figure()
     _style(ax)
     labels: list[str] = []
     drawn = 0
-    for concept in ("nash", "competitive"):
-        sol = solutions.get(concept)
-        if not sol or sol.get("relative_prices") is None:
-            continue
-        rel = _arr(sol["relative_prices"])
-        labels = _labels(sol, len(rel))
-        style = CONCEPT_STYLE[concept]
-        ok = sol.get("status") == "equilibrium"
-        ax.plot(np.arange(len(rel)), rel, color=style["color"], linestyle=style["linestyle"],
-                marker=style["marker"], markersize=3.5, linewidth=1.6,
-                label=CONCEPT_NAMES[concept] + ("" if ok else " (NOT an equilibrium)"))
-        drawn += 1
+    sets = [(solutions, label, False)]
+    if baseline:
+        sets.append((baseline, baseline_label, True))
+    for sols, tag, thin in sets:
+        for concept in ("nash", "competitive"):
+            sol = sols.get(concept)
+            if not sol or sol.get("relative_prices") is None:
+                continue
+            rel = _arr(sol["relative_prices"])
+            labels = _labels(sol, len(rel))
+            style = CONCEPT_STYLE[concept]
+            ok = sol.get("status") == "equilibrium"
+            name = CONCEPT_NAMES[concept] + (f", {tag}" if tag and baseline else "")
+            ax.plot(np.arange(len(rel)), rel, color=style["color"],
+                    linestyle=":" if thin else style["linestyle"], marker=style["marker"],
+                    markersize=3.5, linewidth=1.1 if thin else 1.6,
+                    markerfacecolor="none" if thin else style["color"],
+                    alpha=0.75 if thin else 1.0,
+                    label=name + ("" if ok else " (NOT an equilibrium)"))
+            drawn += 1
     if labels:
         _tick_periods(ax, labels)
-    ax.set_xlabel("period")
-    ax.set_ylabel(RELATIVE_PRICE)
     first = next(iter(solutions.values()), {})
-    ax.set_title(_title(first, "Prices by period"), fontsize=11)
+    ax.set_xlabel("period")
+    ax.set_ylabel(price_label(first))
+    ax.set_title(_title(first, "Prices by period"), fontsize=11, pad=14 if subtitle else 6)
+    _subtitle(fig, ax, subtitle)
     if drawn:
-        ax.legend(frameon=False)
+        ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     else:
         ax.text(0.5, 0.5, "no prices: " + _status_note(solutions), transform=ax.transAxes,
                 ha="center", va="center")
-    note = _status_note(solutions)
+    note = _status_note({**{f"{k} ({baseline_label})": v for k, v in (baseline or {}).items()},
+                         **solutions})
     if note and drawn:
         fig.suptitle(note, color="#b00020", fontsize=9)
     return fig
 
 
+_ROLE_KEYS = {"consumer": "consumers", "producer": "producers", "storage": "storage"}
+
+
 def _type_rows(sol: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
-    rows = [("consumer", r) for r in sol.get("consumers") or []]
-    rows += [("producer", r) for r in sol.get("producers") or []]
-    return rows
+    return [(role, r) for role, key in _ROLE_KEYS.items() for r in sol.get(key) or []]
 
 
 def _expected(per_state: Sequence[Sequence[Any]] | None, probs: np.ndarray | None) -> np.ndarray:
@@ -260,21 +239,66 @@ def _expected(per_state: Sequence[Sequence[Any]] | None, probs: np.ndarray | Non
     return probs @ a
 
 
+def lump_types(solutions: Mapping[str, Mapping[str, Any]],
+               probabilities: Sequence[float] | None = None,
+               keep: int = MAX_TYPES_DRAWN) -> dict[str, dict[str, Any]]:
+    """The solutions with at most ``keep`` types each: the ``keep - 1`` that consume the most
+    electricity in all (in the first concept) and one ``other N types`` row holding the rest
+    (its count their agents, its per-agent quantities their agent-weighted means)."""
+    probs = None if probabilities is None else np.asarray(probabilities, float)
+    concepts = [c for c in solutions if solutions[c].get("consumers") is not None]
+    if not concepts:
+        return dict(solutions)  # type: ignore[arg-type]
+    main = solutions[concepts[0]]
+    rows = _type_rows(main)
+    if len(rows) <= keep:
+        return dict(solutions)  # type: ignore[arg-type]
+    totals = [float(np.nansum(_expected(r.get("consumption"), probs))) * float(r.get("count", 1))
+              for _, r in rows]
+    top = {rows[i][1]["name"] for i in np.argsort(totals)[::-1][:keep - 1]}
+    out: dict[str, dict[str, Any]] = {}
+    for c, sol in solutions.items():
+        kept: dict[str, list[Mapping[str, Any]]] = {k: [] for k in _ROLE_KEYS.values()}
+        rest = []
+        for role, r in _type_rows(sol):
+            (kept[_ROLE_KEYS[role]] if r["name"] in top else rest).append(r)
+        if rest:
+            n = np.array([float(r.get("count", 1)) for r in rest])
+            other: dict[str, Any] = {"name": f"other {len(rest):,} types",
+                                     "count": float(n.sum())}
+            for key in ("consumption", "verification"):
+                mats = [_expected(r.get(key), probs) for r in rest]
+                if all(m.size for m in mats):
+                    other[key] = [(n @ np.array(mats) / n.sum()).tolist()]
+            kept["consumers"].append(other)
+        out[c] = {**sol, **kept}
+    return out
+
+
 def allocations_figure(solutions: Mapping[str, Mapping[str, Any]],
-                       probabilities: Sequence[float] | None = None) -> Figure:
+                       probabilities: Sequence[float] | None = None, *,
+                       subtitle: str = "") -> Figure:
     """Allocations and verification energy by type.
 
     Left: electricity consumed in each period, stacked by type (all agents of the type), for
     the first concept given (Nash when present), with the other concept's total as a line.
     Right: per agent of each type, electricity consumed and burnt by verification over the
-    day, Nash beside competitive.
+    day, Nash beside competitive. With more than :data:`MAX_TYPES_DRAWN` types, the largest
+    are drawn and the rest summed as one (:func:`lump_types`).
 
     Parameters
     ----------
     solutions : mapping concept -> solution dict
     probabilities : sequence of float, optional
         State probabilities (for expected consumption and verification); equal if omitted.
+    subtitle : str
+        Which point of a sweep this is.
     """
+    lumped = lump_types(solutions, probabilities)
+    if lumped is not solutions:
+        solutions = lumped
+        probabilities = None if any(len(r.get("consumption") or []) != 1 for s in lumped.values()
+                                    for _, r in _type_rows(s)) else [1.0]
     fig, (ax1, ax2) = new_figure(12.5, 4.8, ncols=2, gridspec_kw={"width_ratios": [1.1, 1]})
     _style(ax1)
     _style(ax2)
@@ -310,7 +334,8 @@ def allocations_figure(solutions: Mapping[str, Mapping[str, Any]],
                  label=f"total, {CONCEPT_NAMES[other]}")
     _tick_periods(ax1, labels)
     ax1.set_xlabel("period")
-    ax1.set_ylabel("electricity consumed (units per period, all agents)")
+    unit = electricity_unit(main)
+    ax1.set_ylabel(f"electricity consumed ({unit} per period, all agents)")
     ax1.set_title(f"Consumption by type ({CONCEPT_NAMES[concepts[0]]})", fontsize=11)
     ax1.legend(fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.2),
                ncol=3)
@@ -334,12 +359,20 @@ def allocations_figure(solutions: Mapping[str, Mapping[str, Any]],
                 label=f"burnt by verification, {CONCEPT_NAMES[concept]}")
     ax2.set_xticks(pos)
     ax2.set_xticklabels(type_names, rotation=30, ha="right", fontsize=8)
-    ax2.set_ylabel("electricity per agent (units, whole day)")
+    ax2.set_ylabel(f"electricity per agent ({unit}, whole day)")
+    tops = [p.get_height() + p.get_y() for p in ax2.patches]
+    top = max([t for t in tops if np.isfinite(t)], default=1.0)
     if _wide(ax2):
         ax2.set_yscale("symlog", linthresh=1e-3)
+        ax2.set_ylim(0, top * 3)  # room above the tallest bar on a log scale
+    else:
+        ax2.set_ylim(0, top * 1.08 if top > 0 else 1.0)
     ax2.set_title("Per agent: consumed and burnt by verification", fontsize=11)
-    ax2.legend(fontsize=7, frameon=False)
+    # Below the axes, as the left panel's: inside it would sit on the bars.
+    ax2.legend(fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.3),
+               ncol=2)
     fig.suptitle(_title(main, "Allocations and verification energy")
+                 + (f"\n{subtitle}" if subtitle else "")
                  + (f"\n{_status_note(solutions)}" if _status_note(solutions) else ""),
                  fontsize=11)
     return fig
@@ -369,7 +402,11 @@ class Series:
 
 def _panel(ax: Axes, series: Sequence[Series], *, ylabel: str, logx: bool, logy: bool,
            reference: Callable[[np.ndarray], np.ndarray] | None = None,
-           reference_label: str = "reference", note: str = "") -> None:
+           reference_label: str = "reference", note: str = "", discrete: bool = False,
+           legend: bool = True) -> None:
+    """One panel: a line per series, broken where ``y`` is NaN (a point that is not an
+    equilibrium: nothing is drawn through it); with ``discrete`` (a whole-number parameter such
+    as a count) points only, no line between them."""
     _style(ax)
     palette = ["#1f5fa8", "#d9730d", "#2a9d55", "#b5179e", "#7f5539", "#6c757d", "#e63946"]
     xs_all = []
@@ -382,7 +419,10 @@ def _panel(ax: Axes, series: Sequence[Series], *, ylabel: str, logx: bool, logy:
             style["color"] = palette[k % len(palette)]
         style.update(s.style)
         style.setdefault("marker", "o")
-        ax.plot(x, y, label=s.label, markersize=3.5, linewidth=1.5, **style)
+        if discrete:
+            style["linestyle"] = "none"
+        ax.plot(x, y, label=s.label, markersize=4.5 if discrete else 3.5, linewidth=1.5,
+                **style)
     if reference is not None and xs_all:
         allx = np.concatenate(xs_all)
         allx = allx[np.isfinite(allx)]
@@ -400,10 +440,12 @@ def _panel(ax: Axes, series: Sequence[Series], *, ylabel: str, logx: bool, logy:
     if logy:
         ax.set_yscale("log")
     ax.set_ylabel(ylabel)
-    if series or reference is not None:
-        legend = ax.legend(frameon=False, fontsize=8, title=note or None, title_fontsize=7)
+    if legend and (series or reference is not None):
+        # Beside the axes: a legend inside would sit on the data.
+        box = ax.legend(frameon=False, fontsize=8, title=note or None, title_fontsize=7,
+                        loc="upper left", bbox_to_anchor=(1.01, 1.0))
         if note:
-            legend.get_title().set_color("#b00020")
+            box.get_title().set_color("#b00020")
     if not series:
         ax.text(0.5, 0.5, "no equilibria to plot", transform=ax.transAxes, ha="center",
                 va="center", color="#b00020")
@@ -412,12 +454,14 @@ def _panel(ax: Axes, series: Sequence[Series], *, ylabel: str, logx: bool, logy:
 def sweep_figure(series: Sequence[Series], *, xlabel: str, ylabel: str, title: str = "",
                  logx: bool = False, logy: bool = False,
                  reference: Callable[[np.ndarray], np.ndarray] | None = None,
-                 reference_label: str = "reference", note: str = "") -> Figure:
+                 reference_label: str = "reference", note: str = "",
+                 discrete: bool = False) -> Figure:
     """Any result against a swept parameter; one line per concept (and per value of a second
-    parameter); an optional reference curve (e.g. a closed form)."""
-    fig, ax = new_figure()
+    parameter), points only for a whole-number parameter (``discrete``); an optional
+    reference curve (e.g. a closed form)."""
+    fig, ax = new_figure(WIDTH + 1.6)
     _panel(ax, series, ylabel=ylabel, logx=logx, logy=logy, reference=reference,
-           reference_label=reference_label, note=note)
+           reference_label=reference_label, note=note, discrete=discrete)
     ax.set_xlabel(xlabel)
     if title:
         ax.set_title(title, fontsize=11)
@@ -426,7 +470,7 @@ def sweep_figure(series: Sequence[Series], *, xlabel: str, ylabel: str, title: s
 
 def sweep_panels(panels: Sequence[tuple[Sequence[Series], str]], *, xlabel: str,
                  title: str = "", logx: bool = False, logy: bool = False,
-                 note: str = "") -> Figure:
+                 note: str = "", discrete: bool = False) -> Figure:
     """Several results against the same swept parameter, one panel each (stacked, shared x).
 
     Parameters
@@ -436,12 +480,14 @@ def sweep_panels(panels: Sequence[tuple[Sequence[Series], str]], *, xlabel: str,
     if len(panels) == 1:
         (series, ylabel), = panels
         return sweep_figure(series, xlabel=xlabel, ylabel=ylabel, title=title, logx=logx,
-                            logy=logy, note=note)
-    fig, axes = new_figure(WIDTH, 2.6 * len(panels) + 0.6, nrows=len(panels), sharex=True)
+                            logy=logy, note=note, discrete=discrete)
+    fig, axes = new_figure(WIDTH + 1.6, 2.6 * len(panels) + 0.6, nrows=len(panels),
+                           sharex=True)
     for k, (ax, (series, ylabel)) in enumerate(zip(axes, panels, strict=True)):
-        # units on a second line: three long labels side by side would overlap
+        # units on a second line: three long labels side by side would overlap; one legend,
+        # beside the first panel (the series are the same in every panel)
         _panel(ax, series, ylabel=ylabel.replace(" (", "\n(", 1), logx=logx, logy=logy,
-               note=note if k == 0 else "")
+               note=note if k == 0 else "", discrete=discrete, legend=k == 0)
         ax.yaxis.label.set_size(9)
     axes[-1].set_xlabel(xlabel)
     if title:
@@ -502,70 +548,5 @@ def replication_figure(n: Sequence[float], gap: Sequence[float], *,
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title + (f" (rate $n^{{{fit.b:.3f}}}$)" if fit else ""), fontsize=11)
-    ax.legend(frameon=False)
+    ax.legend(frameon=False, loc="lower left")  # the gap falls to the right: the corner is free
     return fig, fit
-
-
-# --------------------------------------------------------------------------------------------
-# Reference curves: a small, safe arithmetic language in x.
-# --------------------------------------------------------------------------------------------
-
-_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-           ast.Div: operator.truediv, ast.Pow: operator.pow}
-_UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos}
-_FUNCTIONS = {"sqrt": np.sqrt, "log": np.log, "log10": np.log10, "exp": np.exp, "abs": np.abs}
-
-
-def reference_curve(expression: str) -> Callable[[np.ndarray], np.ndarray]:
-    """A function of ``x`` from an arithmetic expression such as ``(1/2)*(x/(x-1))**2``.
-
-    Numbers, ``x``, ``+ - * / **``, parentheses and ``sqrt log log10 exp abs``; nothing else.
-
-    Raises
-    ------
-    ValueError
-        For anything outside that language.
-    """
-    try:
-        tree = ast.parse(expression.strip(), mode="eval")
-    except SyntaxError as exc:
-        raise ValueError(f"cannot read the expression {expression!r}: {exc.msg}") from None
-
-    def check(node: ast.AST) -> None:
-        if isinstance(node, ast.Expression):
-            check(node.body)
-        elif isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-            check(node.left)
-            check(node.right)
-        elif isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
-            check(node.operand)
-        elif isinstance(node, ast.Constant) and isinstance(node.value, int | float) \
-                and not isinstance(node.value, bool):
-            pass
-        elif isinstance(node, ast.Name) and node.id == "x":
-            pass
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-                and node.func.id in _FUNCTIONS and len(node.args) == 1 and not node.keywords:
-            check(node.args[0])
-        else:
-            raise ValueError(f"the expression {expression!r} may use numbers, x, + - * / **, "
-                             f"parentheses and {', '.join(_FUNCTIONS)}; not "
-                             f"{ast.unparse(node) if hasattr(ast, 'unparse') else node!r}")
-
-    check(tree)
-
-    def evaluate(node: ast.AST, x: np.ndarray) -> Any:
-        if isinstance(node, ast.Expression):
-            return evaluate(node.body, x)
-        if isinstance(node, ast.BinOp):
-            return _BINARY[type(node.op)](evaluate(node.left, x), evaluate(node.right, x))
-        if isinstance(node, ast.UnaryOp):
-            return _UNARY[type(node.op)](evaluate(node.operand, x))
-        if isinstance(node, ast.Constant):
-            return float(node.value)
-        if isinstance(node, ast.Name):
-            return x
-        assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-        return _FUNCTIONS[node.func.id](evaluate(node.args[0], x))
-
-    return lambda x: evaluate(tree, np.asarray(x, dtype=float))

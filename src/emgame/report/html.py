@@ -15,7 +15,7 @@ import html
 import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,17 +24,21 @@ from emgame.report.data import (
     SolutionSet,
     SourceError,
     excluded_note,
+    quote,
     replication_data,
     solutions_from_store,
     sweep_series,
 )
-from emgame.report.tables import fmt
-from emgame.store import Store, quote
+from emgame.report.layout import fmt
+
+if TYPE_CHECKING:  # pragma: no cover - the store needs the `sweep` extra
+    from emgame.store import Store
 
 logger = logging.getLogger(__name__)
 
 MAX_ROWS = 200
-"""Rows of a sweep's results table in the page (the store holds them all)."""
+"""Rows of a sweep's results table, or of a solution's types, in the page (the store, JSON or
+Parquet file holds them all)."""
 
 CSS = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em auto;
@@ -148,6 +152,9 @@ def economy_section(economy: Mapping[str, Any]) -> str:
     out = ["<h2>The economy</h2>"]
     market = economy.get("market", {})
     rows = [("name", economy.get("name", "")), ("periods", economy.get("periods", ""))]
+    units = economy.get("units") or {}
+    if units:
+        rows.append(("units", ", ".join(f"{k}: {v}" for k, v in units.items())))
     rows += [(k, v) for k, v in market.items()]
     if "verification" in economy:
         v = economy["verification"]
@@ -171,11 +178,31 @@ def economy_section(economy: Mapping[str, Any]) -> str:
     prods = economy.get("producers") or []
     if prods:
         out.append("<h3>Producers</h3>")
+
+        def capacity(p: Mapping[str, Any]) -> Any:
+            k = p.get("capacity")
+            if isinstance(k, list):  # by period (docs/model.md, "Availability")
+                return f"by period: {min(k):g}–{max(k):g}"
+            if isinstance(p.get("availability"), list):
+                a = p["availability"]
+                return f"chosen; availability {min(a):g}–{max(a):g}"
+            return k
+
         out.append(table(["type", "count", "kind", "productivity θ", "returns c", "capacity K̄",
                           "capacity cost ρ", "utility"],
                          [(p["name"], p.get("count"), p.get("kind", "ai"), p.get("productivity"),
-                           p.get("returns"), p.get("capacity"), p.get("capacity_cost"),
+                           p.get("returns"), capacity(p), p.get("capacity_cost"),
                            _weights(p.get("utility", {}))) for p in prods],
+                         text_columns=(0, 2, 5, 7)))
+    stor = economy.get("storage") or []
+    if stor:
+        out.append("<h3>Storage</h3>")
+        out.append(table(["type", "count", "kind", "energy S", "power G", "charge η_c",
+                          "discharge η_d", "utility"],
+                         [(b["name"], b.get("count"), b.get("kind", "ai"),
+                           b.get("energy_capacity"), b.get("power_capacity"),
+                           b.get("charge_efficiency", 1.0), b.get("discharge_efficiency", 1.0),
+                           _weights(b.get("utility", {}))) for b in stor],
                          text_columns=(0, 2, 7)))
     return "\n".join(out)
 
@@ -201,6 +228,39 @@ def _sum_expected(per_state: Sequence[Sequence[Any]] | None,
     return float(np.nansum(p @ a))
 
 
+def welfare_section(cmp: Mapping[str, Any]) -> str:
+    """Nash against competitive (docs/model.md, "Welfare"): the aggregate measures, each
+    type's equivalent variation (the first rows) and the notes."""
+    w = cmp.get("welfare") or {}
+    profit = w.get("profit") or {}
+    out = ["<h2>Welfare: Nash relative to competitive</h2>",
+           table(["measure (goods, p⁰ = 1)", "value"], [
+               ("consumer surplus ΔCS = Σ_h n_h EV_h", w.get("consumer_surplus")),
+               ("producer surplus ΔPS = Σ_j n_j EV_j", w.get("producer_surplus")),
+               ("deadweight loss of market power DWL = −(ΔCS + ΔPS)", w.get("deadweight_loss")),
+               ("profit Σ_j n_j π_j, Nash", profit.get("nash")),
+               ("profit Σ_j n_j π_j, competitive", profit.get("competitive")),
+               ("Σ_i n_i EV_i over the value of competitive consumption",
+                w.get("equivalent_variation_relative"))], text_columns=(0,)),
+           "<p class=\"meta\">EV: the goods that, given to an agent at the competitive "
+           "prices, change its utility as the move from the competitive benchmark to the Nash "
+           "equilibrium does (negative: a loss). The surpluses are money-metric (sums of EV); "
+           "the deadweight loss is reported only when every type has an EV. Profit π = "
+           "Σ_t (p/p⁰) q − inputs (− ρK in the long run) at each concept's prices.</p>"]
+    util = cmp.get("utility") or {}
+    rows = [(r.get("name"), role[:-1], r.get("nash"), r.get("competitive"),
+             r.get("difference"), r.get("equivalent_variation"))
+            for role in ("consumers", "producers") for r in util.get(role) or []]
+    if rows:
+        out.append(table(["type", "role", "utility, Nash", "utility, competitive",
+                          "difference", "EV per agent (goods)"], rows[:MAX_ROWS],
+                         text_columns=(0, 1)))
+    notes = cmp.get("notes") or []
+    if notes:
+        out.append("<ul>" + "".join(f"<li>{_e(n)}</li>" for n in notes[:10]) + "</ul>")
+    return "\n".join(out)
+
+
 def solution_report(data: SolutionSet) -> str:
     """The page for one economy: status, economy, prices, types, totals and figures."""
     sols = data.solutions
@@ -220,6 +280,12 @@ def solution_report(data: SolutionSet) -> str:
     if data.params:
         body.append("<h3>Parameters of this point</h3>")
         body.append(table(["parameter", "value"], [(k, v) for k, v in data.params.items()]))
+    if data.types_total and data.types_total > sum(
+            len(s.get("consumers") or []) + len(s.get("producers") or [])
+            for s in list(sols.values())[:1]):
+        body.append(f"<p class=\"meta\">{data.types_total:,} types: the tables and figures "
+                    "show the largest and sum the rest as one row; the file holds them "
+                    "all.</p>")
     if data.economy:
         body.append(economy_section(data.economy))
 
@@ -228,7 +294,9 @@ def solution_report(data: SolutionSet) -> str:
     T = len(first.get("relative_prices") or [])
     labels = first.get("periods") or [str(t) for t in range(1, T + 1)]
     rel = {c: s.get("relative_prices") or [None] * T for c, s in sols.items()}
-    headers = ["period"] + [f"{figures.CONCEPT_NAMES[c]} p/p⁰" for c in rel]
+    unit = (first.get("units") or {}).get("price")
+    headers = ["period"] + [f"{figures.CONCEPT_NAMES[c]} p/p⁰" + (f" ({unit})" if unit else "")
+                            for c in rel]
     rows: list[list[Any]] = []
     for t in range(T):
         row: list[Any] = [labels[t] if t < len(labels) else str(t + 1)]
@@ -241,27 +309,44 @@ def solution_report(data: SolutionSet) -> str:
             ok = n is not None and c is not None
             row += [n - c if ok else None, n / c if ok and c else None]
     body.append(table(headers, rows))
-    body.append(embed(figures.prices_figure(sols), "relative prices by period",
-                      "Relative prices p^t/p^0 by period: Nash (solid) beside competitive "
-                      "(dashed)."))
+    body.append(embed(figures.prices_figure(sols, subtitle=data.subtitle),
+                      "relative prices by period",
+                      "Relative prices p^t/p^0 by period"
+                      + (f" ({unit})" if unit else "")
+                      + ": Nash (solid) beside competitive (dashed)."))
 
     body.append("<h2>Agent types</h2>")
     probs = data.probabilities
     for c, s in sols.items():
-        if not s.get("consumers") and not s.get("producers"):
+        if not s.get("consumers") and not s.get("producers") and not s.get("storage"):
             continue
         body.append(f"<h3>{_e(figures.CONCEPT_NAMES[c].capitalize())}</h3>")
         trow = []
-        for role in ("consumers", "producers"):
-            for r in s.get(role) or []:
-                trow.append((r["name"], role[:-1], r.get("count"), r.get("utility"),
+        listed = 0
+        atol = float((s.get("certificate") or {}).get("atol") or 0.0)
+        for role in ("consumers", "producers", "storage"):
+            for r in (s.get(role) or [])[:MAX_ROWS - listed]:
+                listed += 1
+                regret = r.get("regret")
+                if regret is not None and -atol <= regret < 0:
+                    regret = 0.0  # rounding: a regret is never negative
+                trow.append((r["name"], {"consumers": "consumer", "producers": "producer",
+                                         "storage": "storage"}[role],
+                             r.get("count"), r.get("utility"),
                              sum(v or 0 for v in r.get("electricity") or []),
                              _sum_expected(r.get("consumption"), probs),
                              _sum_expected(r.get("verification"), probs),
-                             r.get("capacity"), _mean(r.get("markups")), r.get("regret")))
-        body.append(table(["type", "role", "count", "utility", "electricity received",
+                             r.get("capacity"), _mean(r.get("markups")), regret))
+        eu = (s.get("units") or {}).get("electricity")
+        body.append(table(["type", "role", "count", "utility",
+                           "electricity received" + (f" ({eu})" if eu else ""),
                            "consumed", "burnt by verification", "capacity K", "mean markup",
                            "regret"], trow, text_columns=(0, 1)))
+        n_types = (len(s.get("consumers") or []) + len(s.get("producers") or [])
+                   + len(s.get("storage") or []))
+        if n_types > listed:
+            body.append(f"<p class=\"meta\">The first {listed} of {n_types:,} types; all of "
+                        "them are in the JSON (or Parquet) file.</p>")
         totals = s.get("totals") or {}
         if totals:
             prod = sum(v or 0 for v in totals.get("production") or [])
@@ -269,7 +354,10 @@ def solution_report(data: SolutionSet) -> str:
             body.append(table(["total (all agents, whole day)", "value"], [
                 ("electricity produced", prod), ("burnt by verification", burnt),
                 ("share burnt", burnt / prod if prod else None)]))
-    body.append(embed(figures.allocations_figure(sols, probs), "allocations by type",
+    if data.comparison:
+        body.append(welfare_section(data.comparison))
+    body.append(embed(figures.allocations_figure(sols, probs, subtitle=data.subtitle),
+                      "allocations by type",
                       "Left: electricity consumed per period by all agents of each type. "
                       "Right: per agent, electricity consumed and burnt by verification."))
     return page(f"emgame report — {data.title}", "\n".join(body), f"Source: {data.source}")
@@ -311,7 +399,7 @@ def _sweep_figures(store: Store, s: Mapping[str, Any]) -> list[str]:
                 continue
             fig = figures.sweep_figure(d.series, xlabel=d.xlabel, ylabel=d.ylabel,
                                        title=f"{d.title}", logx=d.logx,
-                                       note=excluded_note(d.excluded))
+                                       note=excluded_note(d.excluded), discrete=d.discrete)
             out.append(embed(fig, f"{y} against {x}", f"{figures.plain(figures.column_label(y))}"
                              f" against {x}."))
         if both and xp["operation"] == "multiply":
@@ -371,6 +459,7 @@ def store_report(store: Store, sweep: str | None = None) -> str:
             body.append(table(["concept", "status", "reason (first line)", "rows"],
                               [(r["concept"], _status(r["status"]), r["reason"], r["n"])
                                for r in s["failures"]], text_columns=(0, 1, 2)))
+            body.append(_failed_points(s))
         body.append(economy_section(f["base_economy"]).replace("<h2>The economy</h2>",
                                                                "<h3>Base economy</h3>"))
         body.extend(["<h3>Figures</h3>", *_sweep_figures(store, f)])
@@ -399,6 +488,24 @@ def _results_table(store: Store, s: Mapping[str, Any]) -> str:
     return ("<h3>Results</h3>" + table(headers, body, text_columns=(n + 1, n + 2)) + more)
 
 
-def store_solution_report(store: Store, sweep: str | None, point: str) -> str:
-    """The page for one point of a store (as :func:`solution_report`)."""
-    return solution_report(solutions_from_store(store, sweep=sweep, point=point))
+def _failed_points(s: Mapping[str, Any]) -> str:
+    """The points that are not equilibria, with their parameter values (the first ones)."""
+    failed = s.get("failed_points") or []
+    if not failed:
+        return ""
+    paths = [p["path"] for p in s["parameters"]]
+    rows = [(r["idx"], *[r["params"].get(x) for x in paths], r["concept"],
+             _status(r["status"]), r["reason"], r["point_id"][:12]) for r in failed]
+    n = len(paths)
+    more = (f"<p class=\"meta\">The first {len(failed)} of {s['failed_total']}; all of them: "
+            "<code>emgame results STORE --csv FILE</code>.</p>"
+            if s.get("failed_total", 0) > len(failed) else "")
+    return (table(["#", *paths, "concept", "status", "reason (first line)", "point"], rows,
+                  text_columns=(n + 1, n + 2, n + 3, n + 4)) + more)
+
+
+def store_solution_report(store: Store, sweep: str | None, point: str | None = None, *,
+                          at: Mapping[str, float] | None = None) -> str:
+    """The page for one point of a store, by id or by parameter values (as
+    :func:`solution_report`)."""
+    return solution_report(solutions_from_store(store, sweep=sweep, point=point, at=at))

@@ -15,7 +15,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from emgame.report.tables import fmt
+from emgame.report.layout import fmt
 
 
 def _table(title: str) -> Table:
@@ -79,4 +79,26 @@ def store_tables(summary: Mapping[str, Any]) -> list[RenderableType]:
                 fails.add_row(r["concept"], Text(r["status"], style="red"), str(r["n"]),
                               Text(r["reason"]))
             parts.append(fails)
+            parts.append(_failed_points(s))
     return parts
+
+
+def _failed_points(s: Mapping[str, Any]) -> RenderableType:
+    """Which points are not equilibria: their parameter values, concept and reason."""
+    from emgame.analysis.sweep import format_value
+
+    failed = s.get("failed_points") or []
+    title = (f"Points that are not equilibria (the first {len(failed)} of "
+             f"{s.get('failed_total', len(failed))})" if s.get("failed_total", 0) > len(failed)
+             else "Points that are not equilibria")
+    table = _table(title)
+    paths = [p["path"] for p in s["parameters"]]
+    table.add_column("#", justify="right")
+    for path in paths:
+        table.add_column(Text(path), justify="right", overflow="fold")
+    table.add_column("concept")
+    table.add_column("reason", overflow="fold")
+    for r in failed:
+        table.add_row(str(r["idx"]), *[format_value(r["params"].get(x)) for x in paths],
+                      r["concept"], Text(r["reason"]))
+    return table

@@ -1,10 +1,12 @@
-"""Readable terminal tables for an economy and its solutions (MODEL.md section 7), with rich.
+"""Readable terminal tables for a solution and for Nash beside competitive (docs/model.md,
+"Outputs" and "Welfare"), with rich.
 
-Every function reads an :class:`~emgame.model.Economy` or a :class:`~emgame.results.Solution` and
-returns rich renderables; nothing is printed and nothing is solved here. The layout is made for a
-terminal of about 100 columns with up to ``T = 24`` periods: per-period quantities are rows
-(periods, goods post first where it has a value) and agent types are groups of columns, split over
-several tables when they do not fit the width; per-type totals are rows of a summary table.
+Every function reads :class:`~emgame.results.Solution` objects and returns rich renderables;
+nothing is printed and nothing is solved here. Per-period quantities are rows (periods, goods
+post first where it has a value) and agent types are groups of columns; per-type totals are rows
+of a summary table. Tables are fitted to the terminal's width by :func:`~emgame.report.layout.fit`
+(whole columns move to further tables; a number is never cut), and rounding noise within the
+solve's tolerance of zero is shown as ``0``. Every table ends with a note defining its columns.
 
 Per-type quantities are for **one** agent of the type (as in the JSON). Quantities that depend on
 the state of nature (verification, consumption) are shown as expectations over states
@@ -16,79 +18,108 @@ top, and its tables, when it carries a candidate profile, are titled as a candid
 
 from __future__ import annotations
 
-import copy
-import math
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from rich import box
-from rich.console import Group, RenderableType
+from rich.console import RenderableType
 from rich.rule import Rule
-from rich.table import Table
 from rich.text import Text
 
-from emgame.model.economy import Economy, Population
-from emgame.report.compare import comparison
+from emgame.analysis.compare import compare
+from emgame.model.economy import Population
+from emgame.report.economy_tables import economy_tables
+from emgame.report.layout import (
+    DEFAULT_WIDTH,
+    Column,
+    check_text,
+    fit,
+    fmt,
+    fmt_count,
+    fmt_small,
+    new_table,
+    numbers,
+    pct,
+    regret_text,
+    render,
+    scale_of,
+    snap,
+    text,
+)
+from emgame.report.welfare_tables import price_comparison_table, welfare_tables
 from emgame.results import Solution, Status
 
-DEFAULT_WIDTH = 100
-"""Terminal width the tables are laid out for, unless told otherwise."""
+__all__ = ["DEFAULT_WIDTH", "MAX_PERIOD_TYPES", "MAX_TYPES", "NUMBER_WIDTH", "certificate_table",
+           "comparison_tables", "consumer_tables", "economy_tables", "fmt", "fmt_count",
+           "fmt_small", "market_table", "price_comparison_table", "producer_tables", "render",
+           "solution_tables", "status_banner", "storage_tables", "welfare_tables"]
 
-NUMBER_WIDTH = 9
-"""Characters of one numeric column (without its padding)."""
+NUMBER_WIDTH = 10
+"""Characters of the widest number :func:`fmt` writes (``-1.235e-05``)."""
 
 MAX_TYPES = 30
-"""Rows of a per-type summary table before the rest is left to the JSON."""
+"""Rows of a per-type summary table before the rest is left to the JSON or Parquet output."""
 
 MAX_PERIOD_TYPES = 12
-"""Types shown in the per-period tables before the rest is left to the JSON."""
+"""Types shown in the per-period tables before the rest is left to the JSON or Parquet."""
+
+NAME_WIDTH = 10
+"""A type's name in a per-period table's header wraps at this width (two lines at most)."""
 
 CONCEPT_TITLES = {"nash": "Nash equilibrium", "competitive": "Competitive equilibrium"}
 CONCEPT_NAMES = {"nash": "Nash", "competitive": "Competitive"}
 
 
 # --------------------------------------------------------------------------------------------
-# Number formatting.
+# Scales: what "zero within the solve's tolerance" means for each quantity.
 # --------------------------------------------------------------------------------------------
 
 
-def fmt(x: Any, digits: int = 4) -> str:
-    """A number in at most :data:`NUMBER_WIDTH` characters: ``—`` for missing or NaN, ``∞``."""
-    if x is None:
-        return "—"
-    f = float(x)
-    if math.isnan(f):
-        return "—"
-    if math.isinf(f):
-        return "∞" if f > 0 else "−∞"
-    if f == 0:
-        return "0"
-    return f"{f:.{digits}g}"
+@dataclass(frozen=True)
+class _Scales:
+    """The size of each kind of quantity in a solution, and the solve's relative tolerance:
+    a value within ``rtol`` times its kind's size of zero is rounding noise, shown as 0."""
+
+    rtol: float
+    goods: float
+    electricity: float
+    bytecoins: float
+    price: float
+
+    def goods_(self, v: Any) -> np.ndarray:
+        return snap(v, self.goods, self.rtol)
+
+    def electricity_(self, v: Any) -> np.ndarray:
+        return snap(v, self.electricity, self.rtol)
+
+    def bytecoins_(self, v: Any) -> np.ndarray:
+        return snap(v, self.bytecoins, self.rtol)
+
+    def price_(self, v: Any) -> np.ndarray:
+        return snap(v, self.price, self.rtol)
+
+    def index_(self, v: Any) -> np.ndarray:
+        """Dimensionless numbers of order one (Lerner indices, markups)."""
+        return snap(v, 1.0, self.rtol)
 
 
-def fmt_small(x: Any) -> str:
-    """Regrets and tolerances: two significant digits in scientific notation."""
-    if x is None:
-        return "—"
-    f = float(x)
-    if math.isnan(f):
-        return "—"
-    if math.isinf(f):
-        return "∞" if f > 0 else "−∞"
-    return "0" if f == 0 else f"{f:.1e}"
-
-
-def fmt_count(x: Any) -> str:
-    return f"{int(round(float(x))):,}"
-
-
-def _check(ok: bool | None) -> Text:
-    if ok is None:
-        return Text("—")
-    return Text("yes", style="green") if ok else Text("NO", style="bold red")
+def _scales(solution: Solution) -> _Scales:
+    econ, out, prof = solution.economy, solution.outcome, solution.profile
+    assert out is not None and prof is not None
+    cert = solution.certificate
+    rtol = max(cert.rtol if cert is not None else 1e-8, 1e-12)
+    endow = econ.consumers.endowment
+    return _Scales(
+        rtol=rtol,
+        goods=scale_of(endow, out.consumers.goods_received, out.producers.goods_received,
+                       floor=1e-300),
+        electricity=scale_of(prof.offers, out.consumers.electricity, out.producers.electricity,
+                             floor=1e-300),
+        bytecoins=scale_of(prof.consumer_bids, prof.producer_bids, floor=1e-300),
+        price=scale_of(out.relative_prices, floor=1e-300),
+    )
 
 
 def _expected(prob: np.ndarray, per_state: np.ndarray) -> np.ndarray:
@@ -96,108 +127,57 @@ def _expected(prob: np.ndarray, per_state: np.ndarray) -> np.ndarray:
     return np.tensordot(per_state, prob, axes=([per_state.ndim - 2], [0]))
 
 
-# --------------------------------------------------------------------------------------------
-# Building blocks.
-# --------------------------------------------------------------------------------------------
+def _tolerance(solution: Solution, utility: float) -> float:
+    cert = solution.certificate
+    if cert is None:
+        return 0.0
+    u = abs(utility) if np.isfinite(utility) else 0.0
+    return max(cert.atol, cert.rtol * u)
 
 
-@dataclass(frozen=True)
-class _Column:
-    """One numeric column of a per-period table: ``values`` over periods ``1..T`` and an
-    optional ``goods`` entry for the goods post's row."""
-
-    header: str
-    values: Sequence[Any]
-    goods: Any = None
-    show_goods: bool = False
-    format: Callable[[Any], str] = fmt
+def _more(n: int, shown: int, what: str) -> str | None:
+    return (f"… and {n - shown} more {what} (all of them: --json, or --out result.parquet)"
+            if n > shown else None)
 
 
-class _PlainTable(Table):
-    """A table whose strings are text, never rich markup: type names, period labels, reasons
-    and file names come from users and may contain ``[brackets]``."""
-
-    def add_column(self, header: RenderableType = "", *args: Any, **kwargs: Any) -> None:
-        super().add_column(_plain(header), *args, **kwargs)
-
-    def add_row(self, *renderables: RenderableType | None, **kwargs: Any) -> None:
-        super().add_row(*(_plain(r) for r in renderables), **kwargs)
+def _join(*parts: str | None) -> str:
+    return "\n".join(p for p in parts if p)
 
 
-def _plain(x: Any) -> Any:
-    return Text(x) if isinstance(x, str) else x
+def _candidate(solution: Solution) -> str:
+    return "" if solution.ok else " — candidate, NOT an equilibrium"
 
 
-def _new_table(title: str, *, caption: str | None = None, show_header: bool = True) -> Table:
-    # No outer edge and padding on the left only: a numeric column costs its width plus two
-    # characters (padding and divider), so eight of them and the period fit in 100 columns.
-    return _PlainTable(title=_plain(title), caption=_plain(caption), box=box.SIMPLE_HEAD,
-                       padding=(0, 0, 0, 1), show_edge=False, title_justify="left",
-                       caption_justify="left", title_style="bold", header_style="bold",
-                       show_header=show_header)
+def unit_header(header: str, unit: str | None) -> str:
+    """A column header with its unit, ``"p/p⁰ (USD/MWh)"`` (docs/model.md, "Units"); the
+    header alone when the economy names no unit."""
+    return f"{header} ({unit})" if unit else header
 
 
-def _wrap_name(name: str, width: int = NUMBER_WIDTH) -> str:
+def _units(solution: Solution) -> tuple[str | None, str | None, str | None]:
+    """``(electricity, goods, relative price)`` units the economy names (``None`` if not)."""
+    u = solution.economy.units
+    if u is None:
+        return None, None, None
+    return u.electricity, u.goods, u.price()
+
+
+def _units_note(solution: Solution) -> str | None:
+    el, goods, price = _units(solution)
+    if not (el or goods):
+        return None
+    named = ", ".join(x for x in (f"electricity in {el}" if el else None,
+                                  f"goods in {goods}" if goods else None,
+                                  f"relative prices in {price}" if price else None) if x)
+    return f"units: {named}; bids in bytecoins"
+
+
+def _wrap_name(name: str, width: int = NAME_WIDTH) -> str:
     """A type name in at most two lines of ``width`` characters (ellipsis beyond)."""
     lines = textwrap.wrap(name, width, break_long_words=True) or [""]
     if len(lines) > 2:
         lines = [lines[0], lines[1][: width - 1] + "…"]
     return "\n".join(lines)
-
-
-def _period_tables(title: str, labels: Sequence[str], groups: list[tuple[str, list[_Column]]],
-                   *, width: int, caption: str | None = None) -> list[Table]:
-    """Per-period tables: periods as rows, each type a group of columns.
-
-    Groups are packed into as few tables as the width allows; a type's columns stay together.
-    """
-    if not groups:
-        return []
-    show_goods = any(c.show_goods for _, cols in groups for c in cols)
-    row_labels = (["goods"] if show_goods else []) + list(labels)
-    label_width = min(max(len(s) for s in [*row_labels, "period"]), 14)
-    per_table = max(1, (width - label_width - 2) // (NUMBER_WIDTH + 2))
-    chunks: list[list[tuple[str, list[_Column]]]] = []
-    used = 0
-    for group in groups:
-        n = len(group[1])
-        if not chunks or used + n > per_table:
-            chunks.append([])
-            used = 0
-        chunks[-1].append(group)
-        used += n
-    tables = []
-    for k, chunk in enumerate(chunks):
-        part = f" ({k + 1}/{len(chunks)})" if len(chunks) > 1 else ""
-        table = _new_table(title + part, caption=caption if k == len(chunks) - 1 else None)
-        table.add_column("period", no_wrap=True, max_width=label_width, overflow="ellipsis")
-        # Names wrap on two lines; pad every header to the same number of lines.
-        names = [_wrap_name(name) for name, _ in chunk]
-        depth = max(n.count("\n") + 1 for n in names)
-        for name, (_, cols) in zip(names, chunk, strict=True):
-            name = name + "\n" * (depth - 1 - name.count("\n"))
-            for col in cols:
-                table.add_column(f"{name}\n{col.header}", justify="right", no_wrap=True,
-                                 min_width=NUMBER_WIDTH, max_width=NUMBER_WIDTH)
-        columns = [c for _, cols in chunk for c in cols]
-        if show_goods:
-            table.add_row(Text("goods", style="italic"),
-                          *[c.format(c.goods) if c.show_goods else "" for c in columns],
-                          end_section=True)
-        for t, label in enumerate(labels):
-            table.add_row(label, *[c.format(c.values[t]) for c in columns])
-        tables.append(table)
-    return tables
-
-
-def _name_column(pop: Population, limit: int = 24) -> dict[str, Any]:
-    """Column settings for type names: as wide as the longest (up to ``limit``), then wrap."""
-    longest = max((len(n) for n in pop.names[:MAX_TYPES]), default=4)
-    return {"min_width": min(max(longest, 4), limit), "max_width": limit}
-
-
-def _more(n: int, shown: int, what: str) -> str | None:
-    return f"… and {n - shown} more {what} (see the JSON)" if n > shown else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -209,35 +189,37 @@ def status_banner(solution: Solution) -> Text:
     """One line: the concept and whether it is an equilibrium, or ``NOT an equilibrium: why``."""
     if solution.status is Status.EQUILIBRIUM:
         title = CONCEPT_TITLES.get(solution.concept, solution.concept)
-        text = Text(f"{title} found", style="bold green")
+        line = Text(f"{title} found", style="bold green")
         if solution.certificate is not None:
-            text.append(f" (certificate passed, max regret "
-                        f"{fmt_small(solution.certificate.max_regret)})", style="green")
-        return text
+            line.append(f" (certificate passed, max regret "
+                        f"{fmt_small(max(solution.certificate.max_regret, 0.0))})",
+                        style="green")
+        return line
     reason = solution.reason or solution.status.message
     name = CONCEPT_NAMES.get(solution.concept, solution.concept)
     return Text(f"{name}: NOT an equilibrium: {reason} [{solution.status.value}]",
                 style="bold red")
 
 
-def certificate_table(solution: Solution) -> Table:
+def certificate_table(solution: Solution) -> Any:
     """The certificate: maximal regret (absolute and relative), tolerances, passed or not."""
-    table = _new_table(f"Certificate ({solution.concept})", show_header=False)
+    table = new_table(f"Certificate ({solution.concept})", show_header=False)
     table.add_column("", style="bold", no_wrap=True)
-    table.add_column("")
+    table.add_column("", overflow="fold")
     cert = solution.certificate
     if cert is None:
         table.add_row("certificate", Text("none (no candidate to certify)", style="red"))
         return table
-    table.add_row("max regret", fmt_small(cert.max_regret))
-    table.add_row("max relative regret", fmt_small(cert.max_relative_regret))
+    table.add_row("max regret", fmt_small(max(cert.max_regret, 0.0))
+                  if cert.max_regret > -cert.atol else fmt_small(cert.max_regret))
+    table.add_row("max relative regret", fmt_small(max(cert.max_relative_regret, 0.0)))
     table.add_row("tolerance", f"regret ≤ max({fmt_small(cert.atol)}, "
                                f"{fmt_small(cert.rtol)}·|U|)")
-    table.add_row("passed", _check(cert.passed))
+    table.add_row("passed", check_text(cert.passed))
     if cert.method:
-        table.add_row("method", cert.method)
+        table.add_row("method", Text(cert.method))
     for note in cert.notes:
-        table.add_row("note", note)
+        table.add_row("note", Text(note))
     return table
 
 
@@ -247,68 +229,65 @@ def certificate_table(solution: Solution) -> Table:
 
 
 def _totals(solution: Solution) -> dict[str, np.ndarray]:
-    """Production, verification and consumption summed over all agents, expected over states."""
-    econ, out, prof = solution.economy, solution.outcome, solution.profile
-    assert out is not None and prof is not None
-    nc, npr = econ.consumers.count, econ.producers.count
-    prob = econ.probabilities
-    production = npr @ prof.offers
-    burnt = _expected(prob, np.tensordot(nc, out.consumers.verification, axes=1)
-                      + np.tensordot(npr, out.producers.verification, axes=1))
-    consumed = _expected(prob, np.tensordot(nc, out.consumers.consumption, axes=1)
-                         + np.tensordot(npr, out.producers.consumption, axes=1))
+    """Production (and storage's discharge and charge), verification and consumption summed
+    over all agents, expected over states."""
+    from emgame._columns import energy_totals
+
+    prob = solution.economy.probabilities
+    tot = energy_totals(solution)
+    production = tot["production"]
+    burnt = _expected(prob, tot["verification"])
+    consumed = _expected(prob, tot["consumption"])
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(production > 0, burnt / production, np.nan)
     return {"production": production, "verification": burnt, "consumption": consumed,
-            "share": share}
+            "share": share, "discharge": tot["discharge"], "charge": tot["charge"]}
 
 
-def market_table(solution: Solution) -> Table:
-    """Prices (nominal and relative to goods) and totals per period, with a Σ row.
+def market_table(solution: Solution, *, width: int = DEFAULT_WIDTH) -> list[RenderableType]:
+    """Prices (nominal and relative to goods) and totals per period, with a Σ row."""
+    from emgame._columns import reported_prices
 
-    Verification energy, its share of production and consumption are shown when verification
-    costs anything (otherwise consumption is production and the note says so).
-    """
-    econ = solution.economy
-    out = solution.outcome
+    econ, out = solution.economy, solution.outcome
     assert out is not None
+    sc = _scales(solution)
     tot = _totals(solution)
-    costly = econ.costly_verification
-    states = f", expected over {econ.S} states" if econ.S > 1 else ""
-    note = ("share = verification / production" if costly
-            else "verification is free: all production is consumed")
-    table = _new_table(f"Market{_candidate(solution)}",
-                       caption=f"prices in bytecoins per unit; quantities summed over all "
-                               f"agents{states}; {note}")
-    headers = ["period", "price", "p/p⁰", "production"]
+    el, goods, price = _units(solution)
+    costly = econ.costly_verification or econ.S > 1
+    prices = reported_prices(solution)
+    rel = sc.price_(out.relative_prices)
+    q = sc.electricity_(tot["production"])
+    rows = ["goods", *econ.labels, "Σ"]
+    cols = [text("period", rows, key=True),
+            numbers(unit_header("p", f"bytecoins/{el}" if el else None),
+                    [prices[0], *prices[1:], None]),
+            numbers(unit_header("p/p⁰", price), [1.0, *rel, None]),
+            numbers(unit_header("Q", el), [econ.goods_supply, *q, q.sum()])]
+    notes = ["p: price, bytecoins per unit"
+             + (" (normalised: p⁰ = 1)" if prices[0] == 1.0 else "")
+             + "; p/p⁰: relative price, goods per unit of electricity; Q: goods supply Ω "
+               f"(goods row{', in ' + goods if goods else ''}) and electricity produced by all "
+               "producers"]
+    if len(econ.storage):
+        d = sc.electricity_(tot["discharge"])
+        ch = sc.electricity_(tot["charge"])
+        cols += [numbers(unit_header("discharge", el), [None, *d, d.sum()]),
+                 numbers(unit_header("charge", el), [None, *ch, ch.sum()])]
+        notes.append("discharge: electricity offered by all storage operators; charge: "
+                     "electricity they put into their batteries (bought, less what they "
+                     "consume and what verification burns)")
     if costly:
-        headers += ["verif.", "share", "consumed"]
-    for header in headers:
-        table.add_column(header, justify="left" if header == "period" else "right",
-                         no_wrap=True)
-    blank = [""] * (len(headers) - 4)
-    table.add_row(Text("goods", style="italic"), fmt(out.prices[0]), "1", fmt(econ.goods_supply),
-                  *blank, end_section=True)
-    rel = out.relative_prices
-    for t, label in enumerate(econ.labels):
-        extra = ([fmt(tot["verification"][t]), _pct(tot["share"][t]),
-                  fmt(tot["consumption"][t])] if costly else [])
-        table.add_row(label, fmt(out.prices[t + 1]), fmt(rel[t]), fmt(tot["production"][t]),
-                      *extra)
-    q, v = tot["production"].sum(), tot["verification"].sum()
-    extra = ([fmt(v), _pct(v / q if q > 0 else math.nan), fmt(tot["consumption"].sum())]
-             if costly else [])
-    table.add_row(Text("Σ", style="bold"), "", "", fmt(q), *extra, style="bold")
-    return table
-
-
-def _pct(x: Any) -> str:
-    f = float(x)
-    return "—" if not math.isfinite(f) else f"{100 * f:.3g}%"
-
-
-def _candidate(solution: Solution) -> str:
-    return "" if solution.ok else " — candidate, NOT an equilibrium"
+        v = sc.electricity_(tot["verification"])
+        c = sc.electricity_(tot["consumption"])
+        share = v.sum() / q.sum() if q.sum() > 0 else float("nan")
+        cols += [numbers(unit_header("burnt", el), [None, *v, v.sum()]),
+                 Column("share", ["", *[pct(x) for x in tot["share"]], pct(share)]),
+                 numbers(unit_header("consumed", el), [None, *c, c.sum()])]
+        states = f", expected over {econ.S} states" if econ.S > 1 else ""
+        notes.append(f"burnt: electricity burnt verifying payments (share: of Q); consumed: "
+                     f"electricity consumed by all agents{states}")
+    return fit(f"Market{_candidate(solution)}", cols, width=width,
+               caption=_join(*notes, _units_note(solution)), sections=(0, len(rows) - 2))
 
 
 # --------------------------------------------------------------------------------------------
@@ -316,105 +295,245 @@ def _candidate(solution: Solution) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def consumer_tables(solution: Solution, *, width: int = DEFAULT_WIDTH) -> list[Table]:
+def _certified(solution: Solution, role: str) -> tuple[Any, Any, Any]:
+    """``(regret, passed, inconclusive)`` arrays of a role (computed once), or Nones."""
+    from emgame._columns import ROLE_NAMES
+
+    cert = solution.certificate
+    who = ROLE_NAMES[role]
+    if cert is None or not hasattr(type(cert), f"{who}_passed"):
+        return None, None, None
+    regret = getattr(cert, f"{who}_regret")
+    passed = np.asarray(getattr(cert, f"{who}_passed"), dtype=bool)
+    inconclusive = getattr(cert, f"{who}_inconclusive", None)
+    return regret, passed, inconclusive
+
+
+def _check_cells(solution: Solution, role: str, utility: np.ndarray, shown: int
+                 ) -> tuple[list[str], list[Text]]:
+    regret, passed, inconclusive = _certified(solution, role)
+    if regret is None:
+        return ["—"] * shown, [check_text(None)] * shown
+    return ([regret_text(regret[i], _tolerance(solution, utility[i])) for i in range(shown)],
+            [check_text(bool(passed[i]), inconclusive=inconclusive is not None
+                        and bool(inconclusive[i])) for i in range(shown)])
+
+
+_CHECK_NOTE = ("regret: the most one agent of the type could gain by deviating alone "
+               "(certificate, utility units); ok: regret ≤ max(atol, rtol·|U|)")
+
+
+def consumer_tables(solution: Solution, *, width: int = DEFAULT_WIDTH) -> list[RenderableType]:
     """Consumers: a summary row per type, and bids, electricity and consumption per period."""
     econ, out, prof = solution.economy, solution.outcome, solution.profile
     assert out is not None and prof is not None
     pop, play = econ.consumers, out.consumers
     if len(pop) == 0:
         return []
-    cert = solution.certificate
-    summary = _new_table(f"Consumers{_candidate(solution)}",
-                         caption=_more(len(pop), MAX_TYPES, "consumer types"))
-    kinds = bool(pop.classic.any())  # the kind column only where some type is not `ai`
-    for header in ("type", "count", *(("kind",) if kinds else ()), "goods bid", "goods",
-                   "Σ elec.", "utility", "regret", "ok"):
-        summary.add_column(header, justify="left" if header in ("type", "kind") else "right",
-                           **_name_column(pop) if header == "type" else {"no_wrap": True})
-    for i in range(min(len(pop), MAX_TYPES)):
-        summary.add_row(
-            pop.names[i], fmt_count(pop.count[i]), *((pop.kind(i),) if kinds else ()),
-            fmt(prof.consumer_bids[i, 0]), fmt(play.goods[i]), fmt(play.electricity[i].sum()),
-            fmt(play.utility[i]),
-            "—" if cert is None else fmt_small(cert.consumer_regret[i]),
-            _check(None if cert is None else bool(cert.consumer_passed[i])),
-        )
-    return [summary, *_purchase_tables(solution, pop, play, prof.consumer_bids, "Consumers",
-                                       width=width)]
+    sc = _scales(solution)
+    el, goods, _ = _units(solution)
+    n = min(len(pop), MAX_TYPES)
+    regret, ok = _check_cells(solution, "consumers", play.utility, n)
+    cols = [text("type", pop.names[:n], key=True, wrap=True),
+            numbers("count", pop.count[:n], fmt_count)]
+    if pop.classic.any():
+        cols.append(text("kind", [pop.kind(i) for i in range(n)]))
+    cols += [numbers("goods bid", sc.bytecoins_(prof.consumer_bids[:n, 0])),
+             numbers(unit_header("goods", goods), sc.goods_(play.goods[:n])),
+             numbers(unit_header("Σ elec.", el),
+                     sc.electricity_(play.electricity[:n].sum(axis=1))),
+             numbers("utility", play.utility[:n]),
+             Column("regret", regret), Column("ok", ok)]
+    note = _join("one agent of each type; goods bid: bytecoins bid on the goods post; goods: "
+                 "goods consumed; Σ elec.: electricity received over all periods; "
+                 "utility: expected utility", _CHECK_NOTE,
+                 _more(len(pop), n, "consumer types"))
+    return [*fit(f"Consumers{_candidate(solution)}", cols, width=width, caption=note),
+            *_purchase_tables(solution, pop, play, prof.consumer_bids, "Consumers",
+                              width=width)]
 
 
-def producer_tables(solution: Solution, *, width: int = DEFAULT_WIDTH) -> list[Table]:
-    """Producers: a summary row per type; offers, capacity withheld ``K − q``, markups and Lerner
-    indices per period; and their own purchases per period."""
+def producer_tables(solution: Solution, *, width: int = DEFAULT_WIDTH) -> list[RenderableType]:
+    """Producers: a summary row per type; offers, capacity withheld ``K − q``, markups (split
+    into market power and scarcity) and Lerner indices per period; and their own purchases."""
     econ, out, prof = solution.economy, solution.outcome, solution.profile
     assert out is not None and prof is not None
     pop, play = econ.producers, out.producers
     if len(pop) == 0:
         return []
-    cert = solution.certificate
-    summary = _new_table(f"Producers{_candidate(solution)}",
-                         caption=_more(len(pop), MAX_TYPES, "producer types"))
-    kinds = bool(pop.classic.any())
-    for header in ("type", "count", *(("kind",) if kinds else ()), "K", "Σ offers", "inputs",
-                   "goods", "utility", "regret", "ok"):
-        summary.add_column(header, justify="left" if header in ("type", "kind") else "right",
-                           **_name_column(pop) if header == "type" else {"no_wrap": True})
-    for j in range(min(len(pop), MAX_TYPES)):
-        summary.add_row(
-            pop.names[j], fmt_count(pop.count[j]), *((pop.kind(j),) if kinds else ()),
-            fmt(prof.capacity[j]),
-            fmt(prof.offers[j].sum()), fmt(play.inputs[j].sum()), fmt(play.goods[j]),
-            fmt(play.utility[j]),
-            "—" if cert is None else fmt_small(cert.producer_regret[j]),
-            _check(None if cert is None else bool(cert.producer_passed[j])),
-        )
+    sc = _scales(solution)
+    el, goods, _ = _units(solution)
+    n = min(len(pop), MAX_TYPES)
+    regret, ok = _check_cells(solution, "producers", play.utility, n)
+    profit = sc.goods_(solution.profits())
+    cols = [text("type", pop.names[:n], key=True, wrap=True),
+            numbers("count", pop.count[:n], fmt_count)]
+    if pop.classic.any():
+        cols.append(text("kind", [pop.kind(i) for i in range(n)]))
+    cols += [numbers(unit_header("K", el), prof.capacity[:n]),
+             numbers(unit_header("Σ offers", el),
+                     sc.electricity_(prof.offers[:n].sum(axis=1))),
+             numbers(unit_header("inputs", goods), sc.goods_(play.inputs[:n].sum(axis=1))),
+             numbers(unit_header("profit", goods), profit[:n]),
+             numbers(unit_header("goods", goods), sc.goods_(play.goods[:n])),
+             numbers("utility", play.utility[:n]),
+             Column("regret", regret), Column("ok", ok)]
+    long_run = " − ρK" if econ.market.long_run else ""
+    varying = bool(pop.varying_availability.any())
+    note = _join("one agent of each type; K: capacity"
+                 + (" (the largest in any period: in period t at most s^t K can be offered)"
+                    if varying else "") + "; Σ offers: electricity offered over all "
+                 "periods; inputs: goods turned into electricity; profit: Σ_t (p/p⁰) q − "
+                 f"inputs{long_run}, in goods; goods: goods left to consume", _CHECK_NOTE,
+                 _more(len(pop), n, "producer types"))
+    parts: list[RenderableType] = list(fit(f"Producers{_candidate(solution)}", cols,
+                                           width=width, caption=note))
     markups, lerner = solution.markups(), solution.lerner()
+    _, power, scarcity = solution.markup_parts()
     shown = min(len(pop), MAX_PERIOD_TYPES)
-    groups = [
-        (pop.names[j], [
-            _Column("offer", prof.offers[j]),
-            _Column("K − q", prof.capacity[j] - prof.offers[j]),
-            _Column("markup", markups[j]),
-            _Column("Lerner", lerner[j]),
-        ])
-        for j in range(shown)
-    ]
-    supply = _period_tables(
-        f"Producers' supply per period{_candidate(solution)}", econ.labels, groups, width=width,
-        caption=_join("markup = (p/p⁰) / marginal cost; Lerner = (p/p⁰ − MC) / (p/p⁰)",
-                      _more(len(pop), shown, "producer types")))
-    return [summary, *supply, *_purchase_tables(solution, pop, play, prof.producer_bids,
-                                                "Producers", width=width)]
+    caps = pop.period_capacity(prof.capacity)
+    groups = [(pop.names[j], [
+        ("offer", sc.electricity_(prof.offers[j])),
+        ("sK − q" if varying else "K − q", sc.electricity_(caps[j] - prof.offers[j])),
+        ("markup", sc.index_(markups[j])),
+        ("power", sc.index_(power[j])),
+        ("scarcity", sc.index_(scarcity[j])),
+        ("Lerner", sc.index_(lerner[j])),
+    ]) for j in range(shown)]
+    parts += _period_tables(
+        f"Producers' supply per period{_candidate(solution)}", econ.labels, groups,
+        width=width, caption=_join(
+            "offer: electricity offered; "
+            + ("sK − q: capacity withheld, s the availability in the period"
+               if varying else "K − q: capacity withheld")
+            + "; markup = (p/p⁰)/MC, MC the "
+            "marginal cost φ'(q) in goods; markup = power × scarcity: scarcity = (MC + r)/MC "
+            "with r the rent on capacity where it binds (1 where it does not), power = "
+            "(p/p⁰)/(MC + r) the markup from market power (1 for a price taker); Lerner = "
+            "(p/p⁰ − MC)/(p/p⁰)", _more(len(pop), shown, "producer types")))
+    parts += _purchase_tables(solution, pop, play, prof.producer_bids, "Producers", width=width)
+    return parts
+
+
+def storage_tables(solution: Solution, *, width: int = DEFAULT_WIDTH) -> list[RenderableType]:
+    """Storage operators (docs/model.md, "Storage"): a summary row per type; what each puts
+    into its battery, offers and holds per period; and their purchases."""
+    from emgame._columns import storage_profits
+
+    econ, out, prof = solution.economy, solution.outcome, solution.profile
+    assert out is not None and prof is not None
+    pop, play = econ.storage, out.storage
+    if len(pop) == 0 or play is None:
+        return []
+    sc = _scales(solution)
+    el, goods, _ = _units(solution)
+    n = min(len(pop), MAX_TYPES)
+    regret, ok = _check_cells(solution, "storage", play.utility, n)
+    profit = sc.goods_(storage_profits(solution))
+    cols = [text("type", pop.names[:n], key=True, wrap=True),
+            numbers("count", pop.count[:n], fmt_count)]
+    if pop.classic.any():
+        cols.append(text("kind", [pop.kind(i) for i in range(n)]))
+    cols += [numbers(unit_header("S", el), pop.energy_capacity[:n]),
+             numbers(unit_header("G", el), pop.power_capacity[:n]),
+             numbers("ηc·ηd", pop.charge_efficiency[:n] * pop.discharge_efficiency[:n]),
+             numbers(unit_header("Σ charge", el),
+                     sc.electricity_(prof.storage_charge[:n].sum(axis=1))),
+             numbers(unit_header("Σ offers", el),
+                     sc.electricity_(prof.storage_offers[:n].sum(axis=1))),
+             numbers(unit_header("profit", goods), profit[:n]),
+             numbers(unit_header("goods", goods), sc.goods_(play.goods[:n])),
+             numbers("utility", play.utility[:n]),
+             Column("regret", regret), Column("ok", ok)]
+    note = _join("one agent of each type; S: battery energy; G: power per period (charging and "
+                 "discharging); ηc·ηd: round-trip efficiency; Σ charge: electricity put into "
+                 "the battery over the day; Σ offers: electricity discharged and offered; "
+                 "profit: Σ_t (p/p⁰)(offer − bought), in goods; goods: goods consumed",
+                 _CHECK_NOTE, _more(len(pop), n, "storage types"))
+    parts: list[RenderableType] = list(fit(f"Storage operators{_candidate(solution)}", cols,
+                                           width=width, caption=note))
+    shown = min(len(pop), MAX_PERIOD_TYPES)
+    soc = play.state_of_charge if play.state_of_charge is not None else np.zeros_like(
+        prof.storage_offers)
+    groups = [(pop.names[k], [
+        ("charge", sc.electricity_(prof.storage_charge[k])),
+        ("offer", sc.electricity_(prof.storage_offers[k])),
+        ("σ", sc.electricity_(soc[k])),
+    ]) for k in range(shown)]
+    parts += _period_tables(
+        f"Storage per period{_candidate(solution)}", econ.labels, groups, width=width,
+        caption=_join("charge: electricity put into the battery in the period (it stores ηc "
+                      "of it); offer: electricity discharged and offered (it takes 1/ηd of "
+                      "it from the battery); σ: state of charge at the end of the period "
+                      "(the lowest path of the cyclic day)"
+                      + (f"; in {el}" if el else ""),
+                      _more(len(pop), shown, "storage types")))
+    parts += _purchase_tables(solution, pop, play, prof.storage_bids, "Storage operators",
+                              width=width)
+    return parts
+
+
+def _period_tables(title: str, labels: Sequence[str],
+                   groups: list[tuple[str, list[tuple[str, Any]]]], *, width: int,
+                   caption: str | None = None, goods: Sequence[Sequence[Any]] | None = None
+                   ) -> list[RenderableType]:
+    """Per-period tables: periods as rows, each type a group of columns (kept together).
+
+    ``goods``, when given, holds each group's goods-post row (``None`` for columns without
+    one); the row is shown first.
+    """
+    if not groups:
+        return []
+    show_goods = goods is not None and any(v is not None for g in goods for v in g)
+    rows = (["goods"] if show_goods else []) + list(labels)
+    names = [_wrap_name(name) for name, _ in groups]
+    depth = max(n.count("\n") + 1 for n in names)
+    cols: list[Column] = [text("period", rows, key=True)]
+    index_groups: list[list[int]] = []
+    for k, ((_, series), name) in enumerate(zip(groups, names, strict=True)):
+        name = name + "\n" * (depth - 1 - name.count("\n"))
+        members = []
+        for c, (header, values) in enumerate(series):
+            g = goods[k][c] if show_goods and goods is not None else None
+            cells = ([fmt(g) if g is not None else ""] if show_goods else []) + [
+                fmt(v) for v in values]
+            members.append(len(cols))
+            cols.append(Column(f"{name}\n{header}", cells))
+        index_groups.append(members)
+    return fit(title, cols, width=width, caption=caption, groups=index_groups,
+               sections=(0,) if show_goods else ())
 
 
 def _purchase_tables(solution: Solution, pop: Population, play: Any, bids: np.ndarray,
-                     role: str, *, width: int) -> list[Table]:
+                     role: str, *, width: int) -> list[RenderableType]:
     """Bids, electricity received and (when verification costs or states make it differ)
     consumption per period, for one agent of each type."""
     econ = solution.economy
+    sc = _scales(solution)
     prob = econ.probabilities
-    consumption = _expected(prob, play.consumption)
     differs = econ.costly_verification or econ.S > 1
     shown = min(len(pop), MAX_PERIOD_TYPES)
-    groups = []
+    consumption = _expected(prob, play.consumption[:shown]) if differs else None
+    groups, goods = [], []
     for i in range(shown):
-        cols = [_Column("bid", bids[i, 1:], goods=bids[i, 0], show_goods=True),
-                _Column("received", play.electricity[i], goods=play.goods_received[i],
-                        show_goods=True)]
-        if differs:
-            cols.append(_Column("consumed", consumption[i]))
-        groups.append((pop.names[i], cols))
+        series = [("bid", sc.bytecoins_(bids[i, 1:])),
+                  (unit_header("received", _units(solution)[0]),
+                   sc.electricity_(play.electricity[i]))]
+        row = [float(sc.bytecoins_(bids[i, 0])), float(sc.goods_(play.goods_received[i]))]
+        if consumption is not None:
+            series.append(("consumed", sc.electricity_(consumption[i])))
+            row.append(None)
+        groups.append((pop.names[i], series))
+        goods.append(row)
     states = f" (expected over {econ.S} states)" if econ.S > 1 else ""
     note = ("consumed = received − verification" + states if differs
             else "consumption = electricity received (verification is free)")
     return _period_tables(f"{role}' purchases per period{_candidate(solution)}", econ.labels,
-                          groups, width=width,
-                          caption=_join("bids in bytecoins; one agent of each type; " + note,
+                          groups, width=width, goods=goods,
+                          caption=_join("bid: bytecoins bid on the post; received: electricity "
+                                        "received (goods row: goods received); one agent of "
+                                        "each type; " + note,
                                         _more(len(pop), shown, f"{role.lower()[:-1]} types")))
-
-
-def _join(*parts: str | None) -> str:
-    return "\n".join(p for p in parts if p)
 
 
 # --------------------------------------------------------------------------------------------
@@ -428,161 +547,26 @@ def solution_tables(solution: Solution, *, width: int = DEFAULT_WIDTH) -> list[R
     parts: list[RenderableType] = [status_banner(solution)]
     if solution.outcome is None or solution.profile is None:
         return parts
-    parts.append(market_table(solution))
-    parts.extend(consumer_tables(solution, width=width))
-    parts.extend(producer_tables(solution, width=width))
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        parts.extend(market_table(solution, width=width))
+        parts.extend(consumer_tables(solution, width=width))
+        parts.extend(producer_tables(solution, width=width))
+        parts.extend(storage_tables(solution, width=width))
     parts.append(certificate_table(solution))
     return parts
 
 
-def price_comparison_table(nash: Solution, competitive: Solution) -> Table:
-    """Relative prices ``p^t/p^0``, Nash beside competitive, with their gap and ratio, and
-    production under each."""
-    cmp = comparison(nash, competitive)
-    rp = cmp["relative_prices"]
-    econ = nash.economy
-    T = econ.periods
-    qn = _totals(nash)["production"] if nash.outcome is not None else [None] * T
-    qc = (_totals(competitive)["production"] if competitive.outcome is not None
-          else [None] * T)
-    failed = [CONCEPT_NAMES[s.concept] for s in (nash, competitive) if not s.ok]
-    warn = (f" ({' and '.join(failed)} NOT an equilibrium)" if failed else "")
-    table = _new_table(f"Relative prices p/p⁰, Nash vs competitive{warn}",
-                       caption="gap = Nash − competitive; ratio = Nash / competitive")
-    for header in ("period", "Nash", "compet.", "gap", "ratio", "Nash Q", "compet. Q"):
-        table.add_column(header, justify="left" if header == "period" else "right",
-                         no_wrap=True)
-    for t, label in enumerate(econ.labels):
-        table.add_row(label, fmt(rp["nash"][t]), fmt(rp["competitive"][t]), fmt(rp["gap"][t]),
-                      fmt(rp["ratio"][t]), fmt(qn[t]), fmt(qc[t]))
-    return table
-
-
-def utility_comparison_table(nash: Solution, competitive: Solution) -> Table:
-    """Utility of one agent of each type under both concepts, and Nash minus competitive."""
-    cmp = comparison(nash, competitive)["utility"]
-    table = _new_table("Utility per agent: Nash vs competitive",
-                       caption=_more(len(cmp["consumers"]) + len(cmp["producers"]), MAX_TYPES,
-                                     "types"))
-    for header in ("type", "role", "Nash", "compet.", "Nash − compet."):
-        table.add_column(header, justify="left" if header in ("type", "role") else "right",
-                         no_wrap=header != "type", max_width=30 if header == "type" else None)
-    rows = ([("consumer", r) for r in cmp["consumers"]]
-            + [("producer", r) for r in cmp["producers"]])
-    for role, r in rows[:MAX_TYPES]:
-        table.add_row(r["name"], role, fmt(r["nash"]), fmt(r["competitive"]),
-                      fmt(r["difference"]))
-    return table
-
-
 def comparison_tables(nash: Solution, competitive: Solution, *,
                       width: int = DEFAULT_WIDTH) -> list[RenderableType]:
-    """Both concepts: the two status lines, prices and utilities side by side, then each
-    solution's own tables."""
+    """Both concepts: the two status lines, prices, utilities and welfare side by side, then
+    each solution's own tables."""
     parts: list[RenderableType] = [status_banner(nash), status_banner(competitive)]
-    parts.append(price_comparison_table(nash, competitive))
-    parts.append(utility_comparison_table(nash, competitive))
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        cmp = compare(nash, competitive)
+        parts.extend(price_comparison_table(nash, competitive, width=width, cmp=cmp))
+        parts.extend(welfare_tables(nash, competitive, width=width, cmp=cmp))
     for sol in (nash, competitive):
         parts.append(Rule(CONCEPT_TITLES[sol.concept], align="left"))
         parts.extend(solution_tables(sol, width=width))
     return parts
 
-
-def render(parts: Sequence[RenderableType]) -> Group:
-    """Stack renderables for ``console.print``: a blank line before each table, and each
-    table's caption printed below it at full width (rich would wrap it to the table's)."""
-    out: list[RenderableType] = []
-    for part in parts:
-        if out and isinstance(part, Table | Rule):
-            out.append(Text(""))
-        if isinstance(part, Table) and part.caption:
-            note = part.caption
-            part = copy.copy(part)
-            part.caption = None
-            note = note.copy() if isinstance(note, Text) else Text(str(note))
-            note.stylize("dim")
-            out.extend([part, note])
-        else:
-            out.append(part)
-    return Group(*out)
-
-
-# --------------------------------------------------------------------------------------------
-# The economy itself (``emgame check``).
-# --------------------------------------------------------------------------------------------
-
-
-def _numbers(values: Sequence[float], *, limit: int = 6) -> str:
-    vals = [float(v) for v in values]
-    if len(vals) > 1 and all(v == vals[0] for v in vals):
-        return f"{fmt(vals[0])} (all {len(vals)})"
-    if len(vals) <= limit:
-        return "[" + ", ".join(fmt(v) for v in vals) + "]"
-    return f"{len(vals)} in [{fmt(min(vals))}, {fmt(max(vals))}]"
-
-
-def _utility_text(pop: Population, i: int) -> str:
-    u = pop.utility(i)
-    parts = [u.family, f"a: {_numbers(u.weights, limit=4)}"]
-    if pop.classic[i]:
-        parts.append(f"a₀: {fmt(u.goods_weight)}")
-    if u.gamma is not None:
-        parts.append(f"γ: {fmt(u.gamma)}")
-    if u.r is not None:
-        parts.append(f"r: {fmt(u.r)}")
-    return ", ".join(parts)
-
-
-def economy_tables(economy: Economy) -> list[RenderableType]:
-    """A summary of an economy: periods, market rules, verification costs and every type."""
-    econ = economy
-    head = _new_table(f"Economy: {econ.name}", show_header=False)
-    head.add_column("", style="bold", no_wrap=True)
-    head.add_column("")
-    if econ.source:
-        head.add_row("file", str(econ.source))
-    labels = econ.labels
-    shown = ", ".join(labels[:8]) + (f", … {labels[-1]}" if len(labels) > 8 else "")
-    head.add_row("periods", f"{econ.periods} ({shown})")
-    m = econ.market
-    head.add_row("settlement", m.settlement + (f", discount β = {fmt(m.discount)}"
-                                              if m.prepaid else ""))
-    head.add_row("horizon", m.horizon)
-    head.add_row("goods settled in", f"period {labels[m.goods_settlement_period - 1]}")
-    head.add_row("goods supply Ω", fmt(econ.goods_supply))
-    for k, s in enumerate(econ.states):
-        name = "verification" if econ.S == 1 else f"state {k + 1} (π = {fmt(s.probability)})"
-        fixed = _numbers(s.fixed)
-        if len(set(s.fixed)) > 1:
-            fixed += " (post 0, then 1..T)"
-        head.add_row(name, f"fixed v = {fixed}; share κ = {fmt(s.share)}")
-    head.add_row("types", f"{len(econ.consumers)} consumer, {len(econ.producers)} producer "
-                          f"({fmt_count(econ.consumers.agents + econ.producers.agents)} agents)")
-
-    parts: list[RenderableType] = [head]
-    prepaid = m.prepaid
-    for role, pop in (("Consumers", econ.consumers), ("Producers", econ.producers)):
-        if len(pop) == 0:
-            continue
-        table = _new_table(role, caption=_more(len(pop), MAX_TYPES, f"{role.lower()}"))
-        table.add_column("type", max_width=24)
-        table.add_column("count", justify="right", no_wrap=True)
-        table.add_column("kind", no_wrap=True)
-        table.add_column("utility")
-        table.add_column("endowment" if role == "Consumers" else "technology")
-        if prepaid:
-            table.add_column("wallet", no_wrap=True)
-        for i in range(min(len(pop), MAX_TYPES)):
-            if role == "Consumers":
-                resource = f"ω={fmt(pop.endowment[i])}"
-            else:
-                cap = (f"K̄={fmt(pop.capacity[i])}" if not m.long_run
-                       else f"K chosen, ρ={fmt(pop.capacity_cost[i])}")
-                resource = f"θ={fmt(pop.productivity[i])} c={fmt(pop.returns[i])} {cap}"
-            row = [pop.names[i], fmt_count(pop.count[i]), pop.kind(i), _utility_text(pop, i),
-                   resource]
-            if prepaid:
-                row.append("stationary" if np.isnan(pop.wallet[i]) else fmt(pop.wallet[i]))
-            table.add_row(*row)
-        parts.append(table)
-    return parts

@@ -22,154 +22,52 @@ refuses a second writer.
 
 Non-equilibrium rows keep their status, reason, certificate, timings and solution JSON (the
 candidate, for diagnosis); their outcome columns are ``NULL``: a failed solve is not an answer.
+
+Reading while a sweep runs: a sweep opens its store with ``hold=False``, which connects for each
+batch of results and disconnects in between, so that readers (``emgame results``, ``plot``,
+``report``) get in between two batches. DuckDB lets one process write or several read at a
+time: a connection that finds the file locked waits and tries again (readers up to
+:data:`READ_WAIT` seconds, the sweep's writer up to :data:`WRITE_WAIT`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
+import functools
 import json
 import logging
 import math
-import re
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 
 from emgame.analysis.summary import POINT_FIELDS
 from emgame.analysis.sweep import Sweep
 from emgame.analysis.worker import PointResult
+from emgame.store.schema import (  # noqa: F401  (re-exported: the store's public names)
+    JSON_COLUMNS,
+    OUTCOME_COLUMNS,
+    POINT_COLUMNS,
+    SCHEMA_VERSION,
+    TYPE_COLUMNS,
+    _arrow,
+    _ddl,
+    _literal,
+    _param,
+    quote,
+)
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "1"
+READ_WAIT = 60.0
+"""Seconds a reader waits for a sweep to finish writing its current batch."""
 
-POINT_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("point_id", "VARCHAR NOT NULL"),
-    ("concept", "VARCHAR NOT NULL"),
-    ("status", "VARCHAR NOT NULL"),
-    ("reason", "VARCHAR"),
-    ("ok", "BOOLEAN NOT NULL"),
-    ("params", "JSON NOT NULL"),
-    ("periods", "INTEGER"),
-    ("period_labels", "VARCHAR[]"),
-    ("price_goods", "DOUBLE"),
-    ("prices", "DOUBLE[]"),
-    ("relative_prices", "DOUBLE[]"),
-    ("mean_relative_price", "DOUBLE"),
-    ("min_relative_price", "DOUBLE"),
-    ("max_relative_price", "DOUBLE"),
-    ("production", "DOUBLE[]"),
-    ("production_total", "DOUBLE"),
-    ("verification", "DOUBLE[]"),
-    ("verification_total", "DOUBLE"),
-    ("verification_share", "DOUBLE"),
-    ("consumption", "DOUBLE[]"),
-    ("consumption_total", "DOUBLE"),
-    ("capacity_total", "DOUBLE"),
-    ("participation", "DOUBLE"),
-    ("active_posts", "INTEGER"),
-    ("mean_markup", "DOUBLE"),
-    ("mean_lerner", "DOUBLE"),
-    ("max_regret", "DOUBLE"),
-    ("max_relative_regret", "DOUBLE"),
-    ("certified", "BOOLEAN"),
-    ("iterations", "INTEGER"),
-    ("evaluations", "INTEGER"),
-    ("seconds", "DOUBLE"),
-    ("seconds_worker", "DOUBLE"),
-    ("warm_start_from", "VARCHAR"),
-    ("worker", "VARCHAR"),
-    ("solved_at", "TIMESTAMP"),
-    # JSON text, stored as VARCHAR: DuckDB's JSON type would parse and check every 30 KB
-    # solution on insert (4x the cost of the whole write); its JSON functions read VARCHAR.
-    ("economy", "VARCHAR"),
-    ("solution", "VARCHAR"),
-)
-"""The fixed columns of ``points``, in order (parameter columns are added per sweep)."""
-
-OUTCOME_COLUMNS = frozenset(POINT_FIELDS) - {"periods", "period_labels", "max_regret",
-                                             "max_relative_regret", "certified"}
-"""Columns left ``NULL`` for points that are not equilibria."""
-
-TYPE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("point_id", "VARCHAR NOT NULL"),
-    ("concept", "VARCHAR NOT NULL"),
-    ("role", "VARCHAR NOT NULL"),
-    ("type_index", "INTEGER NOT NULL"),
-    ("name", "VARCHAR NOT NULL"),
-    ("kind", "VARCHAR"),
-    ("count", "BIGINT"),
-    ("utility", "DOUBLE"),
-    ("regret", "DOUBLE"),
-    ("certified", "BOOLEAN"),
-    ("goods", "DOUBLE"),
-    ("revenue", "DOUBLE"),
-    ("spending", "DOUBLE"),
-    ("budget_multiplier", "DOUBLE"),
-    ("bids", "DOUBLE[]"),
-    ("electricity", "DOUBLE[]"),
-    ("consumption", "DOUBLE[]"),
-    ("verification", "DOUBLE[]"),
-    ("electricity_total", "DOUBLE"),
-    ("consumption_total", "DOUBLE"),
-    ("verification_total", "DOUBLE"),
-    ("posts_paid", "INTEGER"),
-    ("participation", "DOUBLE"),
-    ("offers", "DOUBLE[]"),
-    ("inputs", "DOUBLE[]"),
-    ("capacity", "DOUBLE"),
-    ("capacity_withheld", "DOUBLE[]"),
-    ("markups", "DOUBLE[]"),
-    ("lerner", "DOUBLE[]"),
-    ("mean_markup", "DOUBLE"),
-    ("production_total", "DOUBLE"),
-)
-"""The columns of ``types``, in order."""
-
-JSON_COLUMNS = ("params", "economy", "solution")
-"""Heavy JSON columns, left out of exports unless asked for."""
-
-
-def _ddl() -> list[str]:
-    points = ",\n    ".join(f"{quote(c)} {t}" for c, t in POINT_COLUMNS)
-    types = ",\n    ".join(f"{quote(c)} {t}" for c, t in TYPE_COLUMNS)
-    return [
-        "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
-        """CREATE TABLE IF NOT EXISTS sweeps (
-    sweep_id VARCHAR PRIMARY KEY,
-    name VARCHAR NOT NULL,
-    source VARCHAR,
-    concepts VARCHAR[] NOT NULL,
-    n_points INTEGER NOT NULL,
-    parameters JSON NOT NULL,
-    spec JSON NOT NULL,
-    base_economy JSON NOT NULL,
-    emgame_version VARCHAR,
-    created TIMESTAMP)""",
-        """CREATE TABLE IF NOT EXISTS sweep_points (
-    sweep_id VARCHAR NOT NULL,
-    point_id VARCHAR NOT NULL,
-    idx INTEGER NOT NULL,
-    PRIMARY KEY (sweep_id, point_id))""",
-        f"""CREATE TABLE IF NOT EXISTS points (
-    {points},
-    PRIMARY KEY (point_id, concept))""",
-        f"""CREATE TABLE IF NOT EXISTS types (
-    {types},
-    PRIMARY KEY (point_id, concept, role, type_index))""",
-    ]
-
-
-def quote(name: str) -> str:
-    """A SQL identifier, double-quoted (parameter paths hold dots, stars and dashes)."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
-
+WRITE_WAIT = 900.0
+"""Seconds a sweep's writer waits for readers (a report drawing figures) to finish."""
 
 class StoreError(RuntimeError):
     """The store cannot be used: not a store, locked by another process, a newer schema..."""
@@ -194,6 +92,43 @@ def _finite(x: Any) -> Any:
     return x
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Ctrl-C (SIGINT) during the block is held back and raised when the block is done, so
+    that a batch is written whole (or rolled back) before the sweep stops. A no-op outside
+    the main thread."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[Any] = []
+    previous = signal.signal(signal.SIGINT, lambda *a: caught.append(a))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught and callable(previous):
+        previous(*caught[0])
+    elif caught:
+        raise KeyboardInterrupt
+
+
+def _connected(method: F) -> F:
+    """Run ``method`` connected to the store (a no-op when the connection is held)."""
+
+    @functools.wraps(method)
+    def wrapper(self: Store, *args: Any, **kwargs: Any) -> Any:
+        with self.session():
+            return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 class Store:
     """A results store (a DuckDB file); use as a context manager.
 
@@ -203,37 +138,42 @@ class Store:
         The file; created (with its folder) unless ``read_only``.
     read_only : bool
         Open for reading only (several readers may share the file, not with a writer).
+    hold : bool
+        Keep the file open until :meth:`close` (default). With ``hold=False`` every operation
+        connects and disconnects, so that other processes can read between two writes (how a
+        sweep writes). A connection that finds the file locked by another process waits
+        (readers :data:`READ_WAIT` seconds, writers :data:`WRITE_WAIT`) and tries again.
 
     Raises
     ------
     StoreError
-        The file does not exist (read-only), is not a DuckDB file, or is locked by another
-        process (a sweep still running?).
+        The file does not exist (read-only), is not a DuckDB file, or is still locked by
+        another process after the wait.
     """
 
-    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+    def __init__(self, path: str | Path, *, read_only: bool = False, hold: bool = True,
+                 wait: float | None = None) -> None:
         self.path = Path(path)
         self.read_only = read_only
+        self.hold = hold
+        self.wait = (READ_WAIT if read_only else WRITE_WAIT) if wait is None else wait
+        self.con: Any = None
+        self._depth = 0
         if read_only and not self.path.exists():
             raise StoreError(f"{self.path}: no such store")
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._connect()
         try:
-            self.con = duckdb.connect(str(self.path), read_only=read_only)
-        except duckdb.IOException as exc:
-            msg = str(exc)
-            if "lock" in msg.lower():
-                raise StoreError(f"{self.path}: in use by another process (a sweep still "
-                                 f"running?): {msg.splitlines()[0]}") from None
-            raise StoreError(f"{self.path}: cannot open as a DuckDB store: "
-                             f"{msg.splitlines()[0]}") from None
-        except duckdb.Error as exc:
-            raise StoreError(f"{self.path}: cannot open as a DuckDB store: "
-                             f"{str(exc).splitlines()[0]}") from None
-        if read_only:
-            self._check_schema()
-        else:
-            self._create()
+            if read_only:
+                self._check_schema()
+            else:
+                self._create()
+        except BaseException:
+            self._disconnect()
+            raise
+        if not hold:
+            self._disconnect()
 
     # ---------------------------------------------------------------------------------------
     def __enter__(self) -> Store:
@@ -243,14 +183,62 @@ class Store:
         self.close()
 
     def close(self) -> None:
-        if getattr(self, "con", None) is not None:
+        self.hold = False
+        self._disconnect()
+
+    def _connect(self) -> None:
+        start = time.monotonic()
+        delay = 0.02
+        while True:
+            try:
+                self.con = duckdb.connect(str(self.path), read_only=self.read_only)
+                return
+            except duckdb.IOException as exc:
+                msg = str(exc)
+                if "lock" not in msg.lower():
+                    raise StoreError(f"{self.path}: cannot open as a DuckDB store: "
+                                     f"{msg.splitlines()[0]}") from None
+                if time.monotonic() - start >= self.wait:
+                    raise StoreError(f"{self.path}: in use by another process (a sweep still "
+                                     f"running?) after waiting {self.wait:g} s: "
+                                     f"{msg.splitlines()[0]}") from None
+            except duckdb.Error as exc:
+                raise StoreError(f"{self.path}: cannot open as a DuckDB store: "
+                                 f"{str(exc).splitlines()[0]}") from None
+            time.sleep(delay)
+            delay = min(0.5, delay * 1.5)
+
+    def _disconnect(self) -> None:
+        # Forget the connection first: an interrupt (Ctrl-C) during the close must not leave
+        # a closed connection behind that looks open.
+        con, self.con = self.con, None
+        if con is None:
+            return
+        try:
             if not self.read_only:
                 try:
-                    self.con.execute("CHECKPOINT")
+                    con.execute("CHECKPOINT")
                 except duckdb.Error as exc:  # a checkpoint is an optimisation only
                     logger.debug("checkpoint failed: %s", exc)
-            self.con.close()
-            self.con = None  # type: ignore[assignment]
+        finally:
+            con.close()
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[None]:
+        """Connected for the duration (re-entrant; a no-op while the connection is held)."""
+        if self.con is not None:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self._connect()
+        try:
+            yield
+        finally:
+            if not self.hold:
+                self._disconnect()
 
     def _create(self) -> None:
         self._check_schema(creating=True)
@@ -292,6 +280,7 @@ class Store:
     # ---------------------------------------------------------------------------------------
     # Writing (the sweep's client only).
     # ---------------------------------------------------------------------------------------
+    @_connected
     def register(self, sweep: Sweep) -> None:
         """Record the sweep, its points and one column per parameter (idempotent)."""
         version = _version()
@@ -311,6 +300,7 @@ class Store:
                 [sweep.sweep_id, [p.point_id for p in sweep.points],
                  [p.index for p in sweep.points]])
 
+    @_connected
     def stored(self, sweep: Sweep | str) -> set[tuple[str, str]]:
         """``(point_id, concept)`` of the sweep's rows already stored."""
         sid = sweep.sweep_id if isinstance(sweep, Sweep) else sweep
@@ -319,6 +309,7 @@ class Store:
             "ON p.point_id = s.point_id WHERE s.sweep_id = ?", [sid]).fetchall()
         return {(a, b) for a, b in rows}
 
+    @_connected
     def pending(self, sweep: Sweep) -> dict[str, tuple[str, ...]]:
         """Register ``sweep``; per point id, the concepts not stored yet (resume)."""
         self.register(sweep)
@@ -330,6 +321,7 @@ class Store:
                 out[pt.point_id] = left
         return out
 
+    @_connected
     def forget_failed(self, sweep: Sweep) -> int:
         """Delete the sweep's stored failures (status not ``equilibrium``) so that they are
         solved again; returns how many rows went."""
@@ -346,6 +338,7 @@ class Store:
                                  [pid, concept])
         return len(keys)
 
+    @_connected
     def write(self, results: Sequence[PointResult]) -> int:
         """Store a batch of results in one transaction; returns the rows newly inserted.
 
@@ -354,7 +347,7 @@ class Store:
         """
         if not results:
             return 0
-        with self._transaction():
+        with _interrupts_deferred(), self._transaction():
             keys = [r.key for r in results]
             present = {(a, b) for a, b in self.con.execute(
                 "SELECT point_id, concept FROM points WHERE (point_id, concept) IN "
@@ -388,7 +381,8 @@ class Store:
         try:
             self.con.execute(f"INSERT OR IGNORE INTO {table} ({cols}) SELECT {cols} FROM {view}")
         finally:
-            self.con.unregister(view)
+            with contextlib.suppress(duckdb.Error):  # the transaction's error comes first
+                self.con.unregister(view)
 
     @staticmethod
     def _point_row(r: PointResult) -> list[Any]:
@@ -413,12 +407,14 @@ class Store:
     # ---------------------------------------------------------------------------------------
     # Reading.
     # ---------------------------------------------------------------------------------------
+    @_connected
     def query(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
         """Rows of a query as dictionaries (column name → value)."""
         cur = self.con.execute(sql, list(params or []))
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
+    @_connected
     def sweeps(self) -> list[dict[str, Any]]:
         """Every sweep in the store, oldest first, with its parameters decoded."""
         rows = self.query("SELECT * FROM sweeps ORDER BY created, name")
@@ -427,6 +423,7 @@ class Store:
                 r[k] = json.loads(r[k]) if isinstance(r[k], str) else r[k]
         return rows
 
+    @_connected
     def sweep(self, ref: str | None = None) -> dict[str, Any]:
         """One sweep, by id (or a prefix of it) or name; the only one when ``ref`` is None.
 
@@ -451,6 +448,7 @@ class Store:
             raise StoreError(f"{self.path}: no sweep named or with id {ref!r}")
         raise StoreError(f"{self.path}: {ref!r} matches {len(hits)} sweeps; give more of the id")
 
+    @_connected
     def param_columns(self) -> list[str]:
         """The parameter columns of ``points`` (every path any sweep has varied)."""
         fixed = {c for c, _ in POINT_COLUMNS}
@@ -459,56 +457,20 @@ class Store:
             "ORDER BY ordinal_position").fetchall()
         return [c for (c,) in cols if c not in fixed]
 
+    @_connected
     def summary(self) -> dict[str, Any]:
-        """Counts, statuses, parameter ranges, timings and failure reasons, per sweep."""
-        out: dict[str, Any] = {
-            "path": str(self.path),
-            "size_bytes": self.path.stat().st_size if self.path.exists() else 0,
-            "schema_version": SCHEMA_VERSION,
-            "points": self.con.execute("SELECT count(*) FROM points").fetchone()[0],
-            "sweeps": [],
-        }
-        for s in self.sweeps():
-            sid = s["sweep_id"]
-            rows = self.query(
-                "SELECT p.concept, p.status, count(*) AS n, median(p.seconds_worker) AS med, "
-                "sum(p.seconds_worker) AS total, min(p.solved_at) AS first, "
-                "max(p.solved_at) AS last FROM points p JOIN sweep_points sp "
-                "ON p.point_id = sp.point_id WHERE sp.sweep_id = ? "
-                "GROUP BY p.concept, p.status ORDER BY p.concept, p.status", [sid])
-            by_status: dict[str, dict[str, int]] = {}
-            for r in rows:
-                by_status.setdefault(r["concept"], {})[r["status"]] = int(r["n"])
-            times = self.con.execute(
-                "SELECT median(p.seconds_worker), sum(p.seconds_worker), min(p.solved_at), "
-                "max(p.solved_at), count(*) FROM points p JOIN sweep_points sp ON "
-                "p.point_id = sp.point_id WHERE sp.sweep_id = ?", [sid]).fetchone()
-            failures = self.query(
-                "SELECT p.concept, p.status, split_part(coalesce(p.reason, ''), chr(10), 1) "
-                "AS reason, count(*) AS n FROM points p JOIN sweep_points sp "
-                "ON p.point_id = sp.point_id WHERE sp.sweep_id = ? AND NOT p.ok "
-                "GROUP BY ALL ORDER BY n DESC LIMIT 10", [sid])
-            params = []
-            for prm in s["parameters"]:
-                vals = [float(v) for v in prm["values"]]
-                params.append({"path": prm["path"], "operation": prm["operation"],
-                               "source": prm["source"], "n": len(set(vals)),
-                               "min": min(vals), "max": max(vals), "label": prm.get("label")})
-            expected = int(s["n_points"]) * len(s["concepts"])
-            out["sweeps"].append({
-                "sweep_id": sid, "name": s["name"], "source": s["source"],
-                "concepts": list(s["concepts"]), "n_points": int(s["n_points"]),
-                "parameters": params, "rows_expected": expected, "rows_stored": int(times[4]),
-                "missing": expected - int(times[4]), "by_status": by_status,
-                "median_seconds": times[0], "total_seconds": times[1],
-                "first": times[2], "last": times[3], "failures": failures,
-                "created": s["created"],
-            })
-        return out
+        """Counts, statuses, parameter ranges, timings and failures (reasons, and the
+        parameter values of failed points), per sweep (:func:`emgame.store.export.summary`)."""
+        from emgame.store.export import summary
 
+        return summary(self)
+
+    @_connected
     def export(self, path: str | Path, *, table: str = "points", sweep: str | None = None,
-               fmt: str | None = None, full: bool = False) -> int:
-        """Write a table to CSV or Parquet; returns the rows written.
+               fmt: str | None = None, full: bool = False,
+               with_names: bool = False) -> Any:
+        """Write a table to CSV or Parquet; returns the rows written (and, ``with_names``, the
+        column names used: CSV names are made safe for R and Stata).
 
         Parameters
         ----------
@@ -516,63 +478,28 @@ class Store:
             The file; its suffix (``.csv``, ``.parquet``) picks the format unless ``fmt``.
         table : {"points", "types"}
         sweep : str, optional
-            Only this sweep's rows (name or id), with its ``sweep_id`` and ``idx`` columns.
+            Only this sweep's rows (name or id); default every sweep's. Rows come in the
+            sweep's solving order, with ``sweep_id`` and ``idx`` columns.
         fmt : {"csv", "parquet"}, optional
         full : bool
             Keep the heavy JSON columns (solution, economy, params).
+
+        Notes
+        -----
+        See :mod:`emgame.store.export` for the CSV layout (one column per period).
         """
-        target = Path(path)
-        kind = (fmt or target.suffix.lstrip(".")).lower()
-        if kind not in ("csv", "parquet"):
-            raise StoreError(f"{target}: cannot tell the format; use a .csv or .parquet name "
-                             f"(or give the format)")
-        if table not in ("points", "types"):
-            raise StoreError(f"unknown table {table!r}; use 'points' or 'types'")
-        drop = "" if full or table != "points" else f" EXCLUDE ({', '.join(JSON_COLUMNS)})"
-        if sweep is not None:
-            sid = self.sweep(sweep)["sweep_id"]
-            if not re.fullmatch(r"[0-9a-f]+", sid):  # pragma: no cover - ids are hex digests
-                raise StoreError(f"bad sweep id {sid!r}")
-            select = (f"SELECT sp.sweep_id, sp.idx, t.*{drop} FROM {table} t JOIN sweep_points "
-                      f"sp ON t.point_id = sp.point_id WHERE sp.sweep_id = {_literal(sid)} "
-                      f"ORDER BY sp.idx, t.concept")
-        else:
-            select = f"SELECT t.*{drop} FROM {table} t ORDER BY t.point_id, t.concept"
-        n = self.con.execute(f"SELECT count(*) FROM ({select})").fetchone()[0]
-        target.parent.mkdir(parents=True, exist_ok=True)
-        options = "FORMAT csv, HEADER true" if kind == "csv" else "FORMAT parquet"
-        self.con.execute(f"COPY ({select}) TO {_literal(str(target))} ({options})")
-        return int(n)
+        from emgame.store.export import export
 
+        n, names = export(self, path, table=table, sweep=sweep, fmt=fmt, full=full)
+        return (n, names) if with_names else n
 
-def _param(v: Any) -> float | None:
-    return None if v is None else float(v)
+    @_connected
+    def export_latex(self, path: str | Path, *, sweep: str | None = None) -> int:
+        """A booktabs LaTeX table of one sweep's points (:func:`emgame.store.export.
+        export_latex`); returns the rows written."""
+        from emgame.store.export import export_latex
 
-
-_ARROW_TYPES: dict[str, Any] = {}
-
-
-def _arrow_type(sql: str) -> Any:
-    import pyarrow as pa
-
-    if not _ARROW_TYPES:
-        _ARROW_TYPES.update({
-            "VARCHAR": pa.string(), "JSON": pa.string(), "BOOLEAN": pa.bool_(),
-            "INTEGER": pa.int32(), "BIGINT": pa.int64(), "DOUBLE": pa.float64(),
-            "DOUBLE[]": pa.list_(pa.float64()), "VARCHAR[]": pa.list_(pa.string()),
-            "TIMESTAMP": pa.timestamp("us")})
-    return _ARROW_TYPES[sql.split(" NOT NULL")[0].split(" PRIMARY")[0].strip()]
-
-
-def _arrow(names: Sequence[str], types: Sequence[str], rows: Sequence[Sequence[Any]]) -> Any:
-    """Rows as a pyarrow Table with the store's column types (a bad value raises here, inside
-    the caller's transaction)."""
-    import pyarrow as pa
-
-    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
-    arrays = [pa.array(list(col), type=_arrow_type(t)) for col, t in zip(columns, types,
-                                                                            strict=True)]
-    return pa.Table.from_arrays(arrays, names=list(names))
+        return export_latex(self, path, sweep=sweep)
 
 
 def _version() -> str:
@@ -584,6 +511,7 @@ def _version() -> str:
         return "unknown"
 
 
-def open_store(path: str | Path, *, read_only: bool = False) -> Store:
+def open_store(path: str | Path, *, read_only: bool = False, hold: bool = True,
+               wait: float | None = None) -> Store:
     """Open (or create) a results store; see :class:`Store`."""
-    return Store(path, read_only=read_only)
+    return Store(path, read_only=read_only, hold=hold, wait=wait)

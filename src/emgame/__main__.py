@@ -1,0 +1,5 @@
+"""``python -m emgame``: the ``emgame`` command."""
+
+from emgame.cli import main
+
+main()
