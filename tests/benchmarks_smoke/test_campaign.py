@@ -244,10 +244,12 @@ def test_a_tiny_campaign_through_its_command_line(tmp_path):
     def cmd(k: int, report: bool = True) -> list[str]:
         return [sys.executable, "-m", "benchmarks.campaign", "run", "--seed", "0", "--start",
                 str(k), "--count", "1", "--out", str(out), "--workers", "1",
-                "--independent-seconds", "30", "--hard-timeout", "90"] + (
+                "--independent-seconds", "30", "--hard-timeout", "300"] + (
                     ["--report"] if report else [])
 
-    r = subprocess.run(cmd(FAST[0]), cwd=ROOT, capture_output=True, text=True, timeout=240)
+    # The hard timeout only guards against a hung case: a busy machine must not turn a slow solve
+    # into a "killed" one.
+    r = subprocess.run(cmd(FAST[0]), cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "Cases by class" in r.stdout and "False certificates: none" in r.stdout
     summary = json.loads((out / "summary.json").read_text())
@@ -260,7 +262,7 @@ def test_a_tiny_campaign_through_its_command_line(tmp_path):
                         timeout=60)
     assert r2.returncode == 0 and r2.stdout == ""
     # Another chunk into the same folder.
-    r3 = subprocess.run(cmd(3), cwd=ROOT, capture_output=True, text=True, timeout=240)
+    r3 = subprocess.run(cmd(3), cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert r3.returncode == 0, r3.stderr[-2000:]
     cases = [json.loads(line) for line in (out / "cases.jsonl").read_text().splitlines()]
     assert len(cases) == 4
