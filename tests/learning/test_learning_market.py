@@ -105,7 +105,7 @@ def test_every_table_entry_is_a_ledger_balanced_certified_round(cournot_game):
 
 @pytest.mark.parametrize("change, key", [
     (lambda d: d["learning"].update(learners=["nobody"]), "learning.learners"),
-    (lambda d: d["learning"].update(learners=["buyers"], actions=5), "learning.actions"),
+    (lambda d: d["learning"].update(learners=["firms", "buyers"], actions=5), "learning.actions"),
     (lambda d: d["learning"].update(others="fixed"), "learning.others"),
     (lambda d: d["learning"].update(learners=["buyers"], patterns=[["dusk"]]),
      "learning.patterns"),

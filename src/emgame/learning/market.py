@@ -243,7 +243,11 @@ class _Round:
             if sol.ok:
                 self.last = sol
                 mu = sol.multipliers
-                res = RoundResult(True, "ok", "", true, sol.profile, E.evaluate(true, sol.profile),
+                # The solver's outcome (price takers' allocations in a competitive round);
+                # a learning consumer gets nothing outside its pattern, where its true utility
+                # terms vanish too, so the utility reported is its true one (_learner_payoffs
+                # checks it state by state against the true economy's utility).
+                res = RoundResult(True, "ok", "", true, sol.profile, sol.outcome,
                                   (np.asarray(mu.consumer_budget), np.asarray(mu.producer_budget),
                                    np.asarray(mu.producer_goods)),
                                   float(sol.certificate.max_regret))
