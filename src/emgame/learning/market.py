@@ -1,15 +1,20 @@
-"""The market environment: learning producers choose how much capacity to offer.
+"""The market environment: learning producers choose how much capacity to offer, learning
+consumers on which posts to pay.
 
-Each agent of a learning producer type is one learner (the type is split into types of count
-one, ``name#1..name#n``). A learner's action is its **capacity cap** ``K_i``: in the round it may
-offer at most ``K_i`` electricity in every period (its real capacity ``K̄`` stays the upper
-limit). Given the learners' caps, the round is played by everybody's best choices (MODEL.md
-sections 3–5): with ``others = "equilibrium"`` the round's outcome is the certified Nash
-equilibrium of the economy in which each learner's capacity is its cap (consumers, the other
-producers, and the learners themselves in their bids and offers below the cap all best-respond
-to one another); with ``others = "price-taking"`` it is the competitive benchmark of that
-economy. A cap at or above what a learner would offer anyway does not bind: the top of the grid
-is the plain Nash (or competitive) round.
+Each agent of a learning type is one learner (the type is split into types of count one,
+``name#1..name#n``). A learning producer's action is its **capacity cap** ``K_i``: in the round
+it may offer at most ``K_i`` electricity in every period (its real capacity ``K̄`` stays the
+upper limit). A learning consumer's action is its **participation pattern**, the set of posts it
+may pay on; its bids are its best response given that choice (the round is solved with its
+utility weights outside the pattern set to zero; its payoff is its true utility). Given the
+learners' actions, the round is played by everybody's best choices (MODEL.md sections 3–5):
+with ``others = "equilibrium"`` the round's outcome is the certified Nash equilibrium of the
+economy so restricted (consumers, the other producers, and the learners themselves in their
+bids and offers below the cap all best-respond to one another); with ``others =
+"price-taking"`` it is the competitive benchmark of that economy; with ``others = "nash"``
+every non-learner keeps its certified Nash profile and only the learners best-respond (to the
+certificate's tolerance). A cap at or above what a learner would offer anyway does not bind:
+the top of the grid is the plain Nash (or competitive) round.
 
 Every entry of the table is solved by :func:`emgame.solve`, certified, and its ledger audited
 (:mod:`emgame.learning.ledger`); learners of one type are exchangeable, so only one joint
