@@ -7,7 +7,8 @@ where it is cheap they learn to pay on both posts (the oracle: emgame's certifie
 equilibrium, an independent solver; every pure equilibrium of the grid game has the same
 pattern, checked by enumeration); with the others fixed at their Nash profile
 (``others = "nash"``) the round at the learner's Nash choice is the Nash profile itself, the
-non-learners' bids stay their Nash bids, and the learned pattern is again Nash's; every round with learning consumers is ledger-balanced (hypothesis).
+non-learners' bids stay their Nash bids, and the learned pattern is again Nash's; every round
+with learning consumers is ledger-balanced (hypothesis).
 """
 
 from __future__ import annotations
@@ -35,11 +36,10 @@ def _miner(fixed: float, **learning) -> dict:
 
 def _nash_posts(d: dict) -> set[str]:
     """The posts the miner pays on in emgame's certified Nash equilibrium."""
-    eco = {k: v for k, v in d.items() if k != "learning"}
-    sol = emgame.solve(emgame.economy_from_dict(eco), "nash")
+    eco = emgame.economy_from_dict({k: v for k, v in d.items() if k != "learning"})
+    sol = emgame.solve(eco, "nash")
     assert sol.ok
-    row = sol.economy.consumers.names.index("miner") if hasattr(sol, "economy") else 1
-    bids = sol.profile.consumer_bids[row]
+    bids = sol.profile.consumer_bids[eco.consumers.names.index("miner")]
     return {("goods", "night", "day")[t] for t in range(3) if bids[t] > 0}
 
 
