@@ -23,3 +23,10 @@ def cournot_spec():
 @pytest.fixture(scope="session")
 def cournot_game(cournot_spec):
     return market_game(cournot_spec)
+
+
+@pytest.fixture(scope="session")
+def miner_spec():
+    from learning_economies import MINER
+
+    return parse_learning(MINER, "<miner>")

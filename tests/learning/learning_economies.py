@@ -20,3 +20,25 @@ COURNOT = {
                    "utility": {"family": "cobb_douglas", "weights": [0.0],
                                "goods_weight": 1.0}}],
 }
+
+# Learning consumers (docs/learning.md, "Learning consumers"): a crypto miner with flexible,
+# CRRA (γ = 1/2) demand, which values the day four times as much as the night, chooses the
+# posts it pays on; every payment burns a fixed amount of electricity (`verification.fixed`).
+# At a high fixed cost its certified Nash best response skips the night post, at a low one it
+# pays on both: the learned participation must follow.
+MINER = {
+    "name": "a miner learns where to pay",
+    "periods": 2,
+    "period_labels": ["night", "day"],
+    "verification": {"fixed": 0.06, "share": 0.0},
+    "learning": {"learners": ["miner"], "algorithm": "hedge", "rounds": 100000, "eta": 0.05,
+                 "gamma": 0.05, "seed": 3},
+    "consumers": [
+        {"name": "homes", "count": 20, "kind": "ai", "endowment": 1.0,
+         "utility": {"family": "crra", "gamma": 0.5, "weights": [0.5, 0.5]}},
+        {"name": "miner", "count": 1, "kind": "ai", "endowment": 1.0,
+         "utility": {"family": "crra", "gamma": 0.5, "weights": [0.2, 0.8]}}],
+    "producers": [{"name": "farms", "count": 4, "kind": "ai", "productivity": 2.0,
+                   "returns": 0.8, "capacity": 20.0,
+                   "utility": {"family": "cobb_douglas", "weights": [0.5, 0.5]}}],
+}

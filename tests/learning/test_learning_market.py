@@ -105,7 +105,10 @@ def test_every_table_entry_is_a_ledger_balanced_certified_round(cournot_game):
 
 @pytest.mark.parametrize("change, key", [
     (lambda d: d["learning"].update(learners=["nobody"]), "learning.learners"),
-    (lambda d: d["learning"].update(learners=["buyers"]), "consumer type"),
+    (lambda d: d["learning"].update(learners=["firms", "buyers"], actions=5), "learning.actions"),
+    (lambda d: d["learning"].update(others="fixed"), "learning.others"),
+    (lambda d: d["learning"].update(learners=["buyers"], patterns=[["dusk"]]),
+     "learning.patterns"),
     (lambda d: d["learning"].update(alpah=0.1), "learning.alpah"),
     (lambda d: d["learning"].update(actions=1), "learning.actions"),
 ])

@@ -40,16 +40,19 @@ def _market(game: StageGame, profile_and_multipliers) -> dict[str, Any]:  # noqa
 
     profile, multipliers = profile_and_multipliers
     c = certify(game.economy, profile, multipliers=multipliers)
-    names = game.economy.producers.names
-    learners = [names.index(n) for n in game.learners]
     pr = np.asarray(c.producer_regret, dtype=float)
+    cr = np.asarray(c.consumer_regret, dtype=float)
+    roles = game.roles or ("producer",) * len(game.learners)
+    learner_regret = [pr[game.economy.producers.names.index(n)] if r == "producer"
+                      else cr[game.economy.consumers.names.index(n)]
+                      for n, r in zip(game.learners, roles, strict=True)]
     return {
         "max_regret": _f(c.max_regret),
         "max_relative_regret": _f(c.max_relative_regret),
         "passed": bool(c.passed),
         # The bound could not decide (neither passed nor a gain exhibited): not certified.
         "inconclusive": bool(c.inconclusive) and not bool(c.passed),
-        "learner_regret": [_f(pr[k]) for k in learners],
+        "learner_regret": [_f(x) for x in learner_regret],
         "consumer_regret": [_f(x) for x in np.asarray(c.consumer_regret, dtype=float)],
         "producer_regret": [_f(x) for x in pr],
     }

@@ -9,10 +9,15 @@ file and the key.
 ```toml
 [learning]
 environment = "market"          # or "calvano" (logit Bertrand, [learning.calvano])
-learners = ["utility-scale-solar"]   # producer types; every agent of each learns
-others = "equilibrium"          # the round given the learners' caps: Nash ("equilibrium")
-                                # or the competitive benchmark ("price-taking")
-actions = 15                    # m: grid points per learner
+learners = ["utility-scale-solar"]   # producer or consumer types; every agent of each learns
+others = "equilibrium"          # the round given the learners' actions: Nash ("equilibrium",
+                                # also spelt "best-response"), the competitive benchmark
+                                # ("price-taking"), or the others fixed at their certified
+                                # Nash profile ("nash")
+actions = 15                    # m: grid points per learning producer
+patterns = [["day"], ["night", "day"]]   # learning consumers: the sets of posts they may pay
+                                # on (post labels; default every set the utility allows);
+                                # a learning consumer's m is the number of patterns
 widen = 0.1                     # ξ: the grid extends this share of its span on both sides
 algorithm = "q-learning"        # or "hedge" (full information), "exp3" (bandit)
 memory = 1                      # k: joint actions remembered (Q-learning's state)
@@ -59,8 +64,10 @@ class LearningTable(_Strict):
     environment: Literal["market", "calvano"] = "market"
     economy: str | None = None
     learners: list[str] = Field(default_factory=list)
-    others: Literal["equilibrium", "price-taking"] = "equilibrium"
+    others: Literal["equilibrium", "best-response", "best_response", "price-taking",
+                    "nash"] = "equilibrium"
     actions: int = Field(15, ge=2, le=101)
+    patterns: list[list[str]] | None = None
     widen: float = Field(0.1, ge=0, le=1)
     depth: float = Field(0.5, gt=0, lt=1)
     algorithm: Literal["q-learning", "hedge", "exp3"] = "q-learning"
@@ -93,6 +100,7 @@ class LearningConfig:
     learners: tuple[str, ...] = ()
     others: str = "equilibrium"
     actions: int = 15
+    patterns: tuple[tuple[str, ...], ...] | None = None
     widen: float = 0.1
     depth: float = 0.5
     algorithm: str = "q-learning"
@@ -118,6 +126,10 @@ class LearningConfig:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["learners"] = list(self.learners)
+        if self.patterns is not None:
+            d["patterns"] = [list(p) for p in self.patterns]
+        else:
+            d.pop("patterns")     # absent: the run id of files without it stays as it was
         return d
 
 
@@ -244,7 +256,7 @@ def parse_learning(data: dict[str, Any], source: str = "<dict>",
             economy = data
         if not table.learners:
             raise LearningFileError(f"{source}: learning.learners: name at least one producer "
-                                    "type that learns")
+                                    "or consumer type that learns")
     else:
         extra = set(data) - {"name"}
         if extra or table.economy is not None:
@@ -252,6 +264,13 @@ def parse_learning(data: dict[str, Any], source: str = "<dict>",
             raise LearningFileError(f"{source}: {key}: the Calvano environment takes no economy")
     d = table.model_dump()
     d["learners"] = tuple(d["learners"])
+    if d["others"] in ("best-response", "best_response"):
+        d["others"] = "equilibrium"          # one reading, two spellings (docs/learning.md)
+    if d["patterns"] is not None:
+        if not d["patterns"] or any(not p for p in d["patterns"]):
+            raise LearningFileError(f"{source}: learning.patterns: give at least one pattern, "
+                                    "each a non-empty list of post labels")
+        d["patterns"] = tuple(tuple(p) for p in d["patterns"])
     d.pop("economy")
     cfg = LearningConfig(**d)
     return LearningSpec(str(name), cfg, economy, source, tuple(params))

@@ -1,15 +1,20 @@
-"""The market environment: learning producers choose how much capacity to offer.
+"""The market environment: learning producers choose how much capacity to offer, learning
+consumers on which posts to pay.
 
-Each agent of a learning producer type is one learner (the type is split into types of count
-one, ``name#1..name#n``). A learner's action is its **capacity cap** ``K_i``: in the round it may
-offer at most ``K_i`` electricity in every period (its real capacity ``K̄`` stays the upper
-limit). Given the learners' caps, the round is played by everybody's best choices (MODEL.md
-sections 3–5): with ``others = "equilibrium"`` the round's outcome is the certified Nash
-equilibrium of the economy in which each learner's capacity is its cap (consumers, the other
-producers, and the learners themselves in their bids and offers below the cap all best-respond
-to one another); with ``others = "price-taking"`` it is the competitive benchmark of that
-economy. A cap at or above what a learner would offer anyway does not bind: the top of the grid
-is the plain Nash (or competitive) round.
+Each agent of a learning type is one learner (the type is split into types of count one,
+``name#1..name#n``). A learning producer's action is its **capacity cap** ``K_i``: in the round
+it may offer at most ``K_i`` electricity in every period (its real capacity ``K̄`` stays the
+upper limit). A learning consumer's action is its **participation pattern**, the set of posts it
+may pay on; its bids are its best response given that choice (the round is solved with its
+utility weights outside the pattern set to zero; its payoff is its true utility). Given the
+learners' actions, the round is played by everybody's best choices (MODEL.md sections 3–5):
+with ``others = "equilibrium"`` the round's outcome is the certified Nash equilibrium of the
+economy so restricted (consumers, the other producers, and the learners themselves in their
+bids and offers below the cap all best-respond to one another); with ``others =
+"price-taking"`` it is the competitive benchmark of that economy; with ``others = "nash"``
+every non-learner keeps its certified Nash profile and only the learners best-respond (to the
+certificate's tolerance). A cap at or above what a learner would offer anyway does not bind:
+the top of the grid is the plain Nash (or competitive) round.
 
 Every entry of the table is solved by :func:`emgame.solve`, certified, and its ledger audited
 (:mod:`emgame.learning.ledger`); learners of one type are exchangeable, so only one joint
@@ -32,6 +37,7 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -54,26 +60,30 @@ def split_learners(economy: dict[str, Any], learners: tuple[str, ...],
     """The economy dict with every agent of a learning type as its own type of count one.
 
     Returns ``(dict, learner names, group of each learner)``; a group is a learning type.
+    Learners are listed producers first, then consumers, each in the economy's order.
     """
     d = copy.deepcopy(economy)
     producers = d.get("producers", [])
-    names = [p.get("name") for p in producers]
-    consumers = [c.get("name") for c in d.get("consumers", [])]
-    out: list[dict[str, Any]] = []
-    lnames: list[str] = []
-    groups: list[int] = []
+    consumers = d.get("consumers", [])
+    pnames = [p.get("name") for p in producers]
+    cnames = [c.get("name") for c in consumers]
     for name in learners:
-        if name not in names:
-            where = " (a consumer type: only producers learn here)" if name in consumers else ""
-            raise LearningError(f"{source}: learning.learners: no producer type named "
-                                f"{name!r}{where}; producers: {names}")
+        if name not in pnames and name not in cnames:
+            raise LearningError(f"{source}: learning.learners: no producer or consumer type "
+                                f"named {name!r}; producers: {pnames}, consumers: {cnames}")
     if len(set(learners)) != len(learners):
         raise LearningError(f"{source}: learning.learners: a type is named twice")
-    for p in producers:
-        if p.get("name") in learners:
+    lnames: list[str] = []
+    groups: list[int] = []
+    for role in ("producers", "consumers"):
+        out: list[dict[str, Any]] = []
+        for p in d.get(role, []):
+            if p.get("name") not in learners:
+                out.append(p)
+                continue
             g = learners.index(p["name"])
             n = int(p.get("count", 1))
-            if p.get("capacity") is None:
+            if role == "producers" and p.get("capacity") is None:
                 raise LearningError(f"{source}: learning.learners: {p['name']!r} has no "
                                     "capacity (long run): learners choose a short-run capacity "
                                     "cap")
@@ -84,62 +94,258 @@ def split_learners(economy: dict[str, Any], learners: tuple[str, ...],
                 out.append(q)
                 lnames.append(q["name"])
                 groups.append(g)
-        else:
-            out.append(p)
-    d["producers"] = out
+        if role in d:
+            d[role] = out
     return d, lnames, groups
 
 
-def _with_caps(d: dict[str, Any], lnames: list[str], caps: np.ndarray) -> dict[str, Any]:
-    e = copy.deepcopy(d)
-    for p in e["producers"]:
+# -- consumers' actions: the posts they may pay on ---------------------------------------------
+
+def _essential(family: str, gamma: float | None, goods: bool) -> bool:
+    """Whether a post this family values cannot be left: utility -inf without it."""
+    if family == "cobb_douglas":
+        return True
+    if family == "crra":
+        return gamma is not None and gamma >= 1.0
+    if family == "quasilinear":
+        return not goods                  # Σ a_t log E^t + a_0 x^0
+    return False                          # CES: (Σ a_t E^r)^(1/r) stays finite at E^t = 0
+
+
+def consumer_patterns(economy: dict[str, Any], type_name: str, labels: tuple[str, ...],
+                      given: tuple[tuple[str, ...], ...] | None,
+                      source: str) -> list[tuple[int, ...]]:
+    """The candidate participation sets of a learning consumer type, as post indices (0 =
+    goods, ``t`` = period ``t``): ``given`` (labels), or by default every non-empty set of the
+    posts it values that leaves its utility finite (largest sets first)."""
+    t = next(c for c in economy["consumers"] if c.get("name") == type_name)
+    u = t.get("utility", {})
+    family = u.get("family", "cobb_douglas")
+    gamma = u.get("gamma")
+    weights = list(u.get("weights", []))
+    classic = t.get("kind", "ai") == "classic"
+    T = len(labels)
+    valued = [k + 1 for k in range(T) if k < len(weights) and weights[k] > 0]
+    if classic and (u.get("goods_weight") or 0) > 0:
+        valued = [0, *valued]
+    must = {k for k in valued if _essential(family, gamma, k == 0)}
+    if family == "quasilinear":
+        must.add(0)                       # its goods weight must stay positive
+    post_names = ("goods", *labels)
+    if given is None:
+        free = [k for k in valued if k not in must]
+        if len(free) > 6:
+            raise LearningError(f"{source}: learning.patterns: consumer type {type_name!r} "
+                                f"values {len(free)} posts it could leave: "
+                                f"{2 ** len(free)} participation sets; list the candidates")
+        out = []
+        for mask in range(2 ** len(free)):
+            chosen = sorted(must | {free[b] for b in range(len(free)) if mask >> b & 1})
+            if chosen:
+                out.append(tuple(chosen))
+        out.sort(key=lambda p: (-len(p), p))
+        return out
+    out = []
+    for k, pat in enumerate(given):
+        idx = []
+        for lab in pat:
+            if lab not in post_names:
+                raise LearningError(f"{source}: learning.patterns[{k}]: no post named {lab!r}; "
+                                    f"posts: {list(post_names)}")
+            idx.append(post_names.index(lab))
+        missing = [post_names[j] for j in sorted(must) if j not in idx]
+        if missing:
+            raise LearningError(f"{source}: learning.patterns[{k}]: consumer type "
+                                f"{type_name!r} must pay on {missing} ({family} utility is "
+                                "-inf without them, or its goods weight must stay positive)")
+        if not set(idx) & set(valued):
+            raise LearningError(f"{source}: learning.patterns[{k}]: consumer type "
+                                f"{type_name!r} values none of the posts {list(pat)}")
+        p = tuple(sorted(set(idx)))
+        if p in out:
+            raise LearningError(f"{source}: learning.patterns[{k}]: the same set of posts "
+                                "is given twice")
+        out.append(p)
+    return out
+
+
+def _restrict(t: dict[str, Any], pattern: tuple[int, ...]) -> None:
+    """Zero a consumer type's weights on the posts outside ``pattern`` (in place): its best
+    response then never pays there, and for the families whose utility is finite without a post
+    it is its best response among strategies that leave those posts (docs/learning.md)."""
+    u = t.setdefault("utility", {})
+    u["weights"] = [w if (k + 1) in pattern else 0.0 for k, w in enumerate(u.get("weights", []))]
+    if "goods_weight" in u and 0 not in pattern:
+        u["goods_weight"] = 0.0
+
+
+def _realise(d: dict[str, Any], lnames: list[str], roles: list[str],
+             acts: tuple[Any, ...]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(economy solved, economy true)`` for the learners' actions ``acts`` (a cap per
+    producer learner; ``(pattern or None, 1.0)`` per consumer learner, ``None``: every post
+    it values)."""
+    true = copy.deepcopy(d)
+    for p in true.get("producers", []):
         if p["name"] in lnames:
-            p["capacity"] = float(caps[lnames.index(p["name"])])
-    return e
+            p["capacity"] = float(acts[lnames.index(p["name"])])
+    solved = copy.deepcopy(true)
+    for c in solved.get("consumers", []):
+        if c["name"] in lnames:
+            pattern = acts[lnames.index(c["name"])][0]
+            if pattern is not None:
+                _restrict(c, pattern)
+    return solved, true
+
+
+@dataclass(frozen=True, eq=False)
+class RoundResult:
+    """One round: its certified profile and outcome (in the true economy), or why it failed."""
+
+    ok: bool
+    status: str
+    reason: str
+    economy: Any = None            # the true economy of the round (learners' caps)
+    profile: Any = None
+    outcome: Any = None
+    multipliers: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    max_regret: float = float("nan")
 
 
 class _Round:
-    """Solves the round for given caps, warm-starting from the last solution."""
+    """Plays the round for given learner actions, warm-starting from the last solution.
 
-    def __init__(self, d: dict[str, Any], lnames: list[str], concept: str, source: str) -> None:
+    ``concept`` ``"nash"`` / ``"competitive"``: emgame's certified Nash equilibrium /
+    competitive benchmark of the round's economy. ``"fixed"``: every non-learner keeps its
+    certified Nash profile ``fixed`` and the learners best-respond among themselves.
+    """
+
+    def __init__(self, d: dict[str, Any], lnames: list[str], roles: list[str], concept: str,
+                 source: str, fixed: Any = None) -> None:
         self.d = d
         self.lnames = lnames
+        self.roles = roles
         self.concept = concept
         self.source = source
+        self.fixed = fixed
         self.last: Any = None
         self.solves = 0
-        self.cache: dict[tuple[float, ...], Any] = {}
+        self.cache: dict[tuple[Any, ...], RoundResult] = {}
 
-    def __call__(self, caps: np.ndarray) -> tuple[Any, Any]:
-        key = tuple(float(c) for c in caps)
+    def __call__(self, acts: tuple[Any, ...]) -> RoundResult:
+        key = tuple(acts)
         if key in self.cache:
             return self.cache[key]
-        econ = E.economy_from_dict(_with_caps(self.d, self.lnames, caps), self.source)
-        sol = E.solve(econ, self.concept, start=self.last) if self.last is not None else None
-        if sol is None or not sol.ok:
-            sol = E.solve(econ, self.concept)
+        solved_d, true_d = _realise(self.d, self.lnames, self.roles, acts)
+        econ = E.economy_from_dict(solved_d, self.source)
+        true = E.economy_from_dict(true_d, self.source)
         self.solves += 1
-        if sol.ok:
-            self.last = sol
-        self.cache[key] = (econ, sol)
-        return econ, sol
+        if self.concept == "fixed":
+            res = _fixed_round(econ, true, self.fixed, self.lnames, self.roles, acts)
+        else:
+            sol = E.solve(econ, self.concept, start=self.last) if self.last is not None else None
+            if sol is None or not sol.ok:
+                sol = E.solve(econ, self.concept)
+            if sol.ok:
+                self.last = sol
+                mu = sol.multipliers
+                # The solver's outcome (price takers' allocations in a competitive round);
+                # a learning consumer gets nothing outside its pattern, where its true utility
+                # terms vanish too, so the utility reported is its true one (_learner_payoffs
+                # checks it state by state against the true economy's utility).
+                res = RoundResult(True, "ok", "", true, sol.profile, sol.outcome,
+                                  (np.asarray(mu.consumer_budget), np.asarray(mu.producer_budget),
+                                   np.asarray(mu.producer_goods)),
+                                  float(sol.certificate.max_regret))
+            else:
+                res = RoundResult(False, sol.status.value, str(sol.reason))
+        self.cache[key] = res
+        return res
 
 
-def _learner_rows(economy: Any, lnames: list[str]) -> np.ndarray:
-    names = economy.producers.names
-    return np.array([names.index(n) for n in lnames])
+def _fixed_round(econ: Any, true: Any, nash: Any, lnames: list[str], roles: list[str],
+                 acts: tuple[Any, ...], max_iter: int = 100) -> RoundResult:
+    """The round with every non-learner fixed at its certified Nash profile: the learners'
+    bids and offers are their best responses (emgame's deviation maximiser, as in the
+    best-response dynamics) to everybody else, iterated among the learners (Jacobi, damped
+    after 30 steps) until every learner passes emgame's certificate in the round's economy;
+    the non-learners are not asked to (they do not optimise). No type may spend more than its
+    budget at the round's prices: a non-learner whose Nash bids would is scaled back to its
+    budget (``fit_budgets``, which also rescales all bids to ``p^0 = 1``)."""
+    from emgame.learning.dynamics import best_response, fit_budgets
+
+    cnames, pnames = econ.consumers.names, econ.producers.names
+    crow = [cnames.index(n) for k, n in enumerate(lnames) if roles[k] == "consumer"]
+    prow = [pnames.index(n) for k, n in enumerate(lnames) if roles[k] == "producer"]
+    n0 = nash.profile
+    cb, pb, offers = n0.consumer_bids.copy(), n0.producer_bids.copy(), n0.offers.copy()
+    cap = np.asarray(n0.capacity, dtype=float).copy()
+    cap[prow] = econ.producers.capacity[prow]
+    offers[prow] = np.minimum(offers[prow], cap[prow, None])
+    for r in crow:
+        keep = np.concatenate([[0.0], econ.consumers.weights[r]]) > 0
+        if econ.consumers.classic[r] and econ.consumers.goods_weight[r] > 0:
+            keep[0] = True
+        cb[r] = np.where(keep, cb[r], 0.0)
+    p = fit_budgets(econ, E.Profile(cb, pb, offers, cap))
+    need = crow + [len(cnames) + r for r in prow]
+    settled = False
+    for it in range(max_iter):
+        br, _, (regret, U) = best_response(econ, p)
+        # The certificate's rule, learner by learner: regret <= max(atol, rtol |U|).
+        tol = np.maximum(1e-8, 1e-8 * np.abs(np.where(np.isfinite(U), U, 0.0)))
+        if np.all(np.isfinite(regret[need]) & (regret[need] <= tol[need])):
+            settled = True
+            break
+        w = 1.0 if it < 30 else 0.5
+        cb, pb, offers = p.consumer_bids.copy(), p.producer_bids.copy(), p.offers.copy()
+        cb[crow] = (1 - w) * cb[crow] + w * br.consumer_bids[crow]
+        pb[prow] = (1 - w) * pb[prow] + w * br.producer_bids[prow]
+        offers[prow] = (1 - w) * offers[prow] + w * br.offers[prow]
+        p = fit_budgets(econ, E.Profile(cb, pb, offers, p.capacity))
+    if not settled:
+        return RoundResult(False, "no-equilibrium-found",
+                           f"the learners' best responses did not settle in {max_iter} "
+                           "iterations")
+    lam = (np.asarray(nash.multipliers.consumer_budget),
+           np.asarray(nash.multipliers.producer_budget),
+           np.asarray(nash.multipliers.producer_goods))
+    cert = E.certify(econ, p, multipliers=lam)
+    ok_c = np.asarray(cert.consumer_passed)
+    ok_p = np.asarray(cert.producer_passed)
+    regret_l = [float(cert.producer_regret[r]) for r in prow] + \
+        [float(cert.consumer_regret[r]) for r in crow]
+    bad = [pnames[r] for r in prow if not ok_p[r]] + [cnames[r] for r in crow if not ok_c[r]]
+    if bad:
+        return RoundResult(False, "no-equilibrium-found",
+                           f"learners {bad} fail the certificate at the settled best responses "
+                           f"(largest regret {max(regret_l):.3g})")
+    return RoundResult(True, "ok", "", true, p, E.evaluate(true, p), lam,
+                       max(regret_l, default=0.0))
 
 
-def _payoffs(economy: Any, sol: Any, rows: np.ndarray) -> np.ndarray:
+def _rows(economy: Any, lnames: list[str], roles: list[str]) -> list[tuple[str, int]]:
+    return [(r, (economy.producers if r == "producer" else economy.consumers).names.index(n))
+            for n, r in zip(lnames, roles, strict=True)]
+
+
+def _learner_payoffs(economy: Any, outcome: Any, rows: list[tuple[str, int]]) -> np.ndarray:
     """Learners' utility per state, ``(S, n)``; checked against emgame's expected utility."""
-    play = sol.outcome.producers
-    u = E.state_utility(economy.producers, play.consumption, play.goods)[rows]   # (n, S)
-    expected = u @ economy.probabilities
-    ref = play.utility[rows]
-    if not np.allclose(expected, ref, rtol=1e-9, atol=1e-12):
+    out = np.empty((economy.S, len(rows)))
+    ref = np.empty(len(rows))
+    for role, pop, play in (("producer", economy.producers, outcome.producers),
+                            ("consumer", economy.consumers, outcome.consumers)):
+        ks = [k for k, (r, _) in enumerate(rows) if r == role]
+        if not ks:
+            continue
+        u = E.state_utility(pop, play.consumption, play.goods)              # (types, S)
+        for k in ks:
+            out[:, k] = u[rows[k][1]]
+            ref[k] = play.utility[rows[k][1]]
+    expected = out.T @ economy.probabilities
+    if not np.allclose(expected, ref, rtol=1e-9, atol=1e-12, equal_nan=True):
         raise LearningError(f"per-state utilities {expected} do not average to emgame's "
                             f"expected utility {ref}")
-    return u.T
+    return out
 
 
 def _pattern(economy: Any, profile: Any) -> str:
@@ -155,6 +361,19 @@ def _pattern(economy: Any, profile: Any) -> str:
     return "; ".join(parts) if parts else "every type pays on every post"
 
 
+def _describe(labels: tuple[str, ...], lnames: list[str], roles: list[str],
+              acts: tuple[Any, ...]) -> str:
+    post = ("goods", *labels)
+    parts = []
+    for name, role, a in zip(lnames, roles, acts, strict=True):
+        if role == "producer":
+            parts.append(f"{name} cap {float(a):.6g}")
+        else:
+            pat = "all it values" if a[0] is None else "+".join(post[t] for t in a[0])
+            parts.append(f"{name} may pay on {pat}")
+    return ", ".join(parts)
+
+
 def market_game(spec: LearningSpec, *, progress: Callable[[int, int], None] | None = None
                 ) -> StageGame:
     """Tabulate the market environment of ``spec`` (see the module notes)."""
@@ -162,23 +381,54 @@ def market_game(spec: LearningSpec, *, progress: Callable[[int, int], None] | No
     assert spec.economy is not None
     source = spec.source
     base = E.economy_from_dict(spec.economy, source)
-    if base.market.long_run:
-        raise LearningError(f"{source}: market.horizon: learning needs a short-run economy "
-                            "(learners choose a cap on a given capacity)")
     if base.market.prepaid and not base.stationary_wallets:
         raise LearningError(f"{source}: wallet: exogenous wallets describe one round from given "
                             "holdings; in a repeated game each round's revenue becomes the next "
                             "wallet, which the tabulated game represents only with stationary "
                             "wallets (wallet = \"stationary\")")
+    if cfg.others == "nash" and base.market.prepaid:
+        raise LearningError(f"{source}: learning.others = \"nash\" needs simultaneous "
+                            "settlement (market.settlement): under prepaid settlement a best "
+                            "response depends on the wallet multiplier, which fixed others do "
+                            "not define")
     d, lnames, groups = split_learners(spec.economy, cfg.learners, source)
+    split = E.economy_from_dict(d, source)
+    roles = ["producer" if nm in split.producers.names else "consumer" for nm in lnames]
+    if "producer" in roles and base.market.long_run:
+        raise LearningError(f"{source}: market.horizon: learning producers need a short-run "
+                            "economy (learners choose a cap on a given capacity)")
     n = len(lnames)
-    m = cfg.actions
+    rows = _rows(split, lnames, roles)
+    labels = tuple(split.labels)
+
+    # Each learner's options: caps (producers, filled in below) or patterns (consumers).
+    options: dict[int, list[tuple[tuple[int, ...], float]]] = {}
+    for k in range(n):
+        if roles[k] == "consumer" and groups[k] not in options:
+            pats = consumer_patterns(spec.economy, cfg.learners[groups[k]], labels, cfg.patterns,
+                                     source)
+            options[groups[k]] = [(pt, 1.0) for pt in pats]
+    sizes = {len(o) for o in options.values()}
+    if "producer" in roles:
+        sizes.add(cfg.actions)
+    if len(sizes) > 1:
+        raise LearningError(
+            f"{source}: learning.actions: every learner needs the same number of actions; "
+            f"producers have learning.actions = {cfg.actions}, consumer types "
+            f"{ {cfg.learners[g]: len(o) for g, o in options.items()} } (their patterns): "
+            "set learning.actions or learning.patterns to match")
+    m = sizes.pop()
+    if m < 2:
+        raise LearningError(f"{source}: learning.patterns: a learning consumer needs at least "
+                            "two participation patterns to choose from; it has one (a "
+                            "Cobb-Douglas consumer, for one, must pay on every post it values)")
     if m ** n > 2_000_000:
         raise LearningError(f"{source}: {n} learners with {m} actions each make {m ** n} joint "
                             "actions: too many to tabulate (fewer actions or learners)")
-    split = E.economy_from_dict(d, source)
-    rows = _learner_rows(split, lnames)
-    Kbar = split.producers.capacity[rows]
+    prow_l = np.array([r for (role, r) in rows if role == "producer"], dtype=int)
+    pk = [k for k in range(n) if roles[k] == "producer"]
+    Kbar = np.full(n, np.nan)
+    Kbar[pk] = split.producers.capacity[prow_l]
 
     nash = E.solve(split, "nash")
     if not nash.ok:
@@ -186,41 +436,47 @@ def market_game(spec: LearningSpec, *, progress: Callable[[int, int], None] | No
                             f"equilibrium ({nash.status.value}: {nash.reason}); the learning "
                             "environment needs it as its benchmark")
     comp = E.solve(split, "competitive")
-    concept = "nash" if cfg.others == "equilibrium" else "competitive"
-    rnd = _Round(d, lnames, concept, source)
+    concept = {"equilibrium": "nash", "price-taking": "competitive", "nash": "fixed"}[cfg.others]
+    rnd = _Round(d, lnames, roles, concept, source, fixed=nash)
     rnd.last = nash if concept == "nash" else (comp if comp.ok else None)
-    KN = nash.profile.offers[rows].max(axis=1)
-    KC = comp.profile.offers[rows].max(axis=1) if comp.ok else KN
+    KN = np.full(n, np.nan)
+    KC = np.full(n, np.nan)
+    KN[pk] = nash.profile.offers[prow_l].max(axis=1)
+    KC[pk] = comp.profile.offers[prow_l].max(axis=1) if comp.ok else KN[pk]
 
-    # Collusive benchmark: one cap per learning type, maximising the learners' total utility.
-    G = max(groups) + 1
-    gidx = [np.flatnonzero(np.array(groups) == g) for g in range(G)]
+    def round_acts(caps: np.ndarray) -> tuple[Any, ...]:
+        """Producers at ``caps``, consumer learners unrestricted (their best response)."""
+        return tuple(float(caps[k]) if roles[k] == "producer" else (None, 1.0) for k in range(n))
 
-    def caps_of(per_group: np.ndarray) -> np.ndarray:
-        return np.array([per_group[g] for g in groups])
+    # Collusive benchmark: one cap per learning producer type, maximising their total utility.
+    pgroups = sorted({groups[k] for k in pk})
+    gidx = {g: np.flatnonzero(np.array(groups) == g) for g in pgroups}
 
-    def total(per_group: np.ndarray) -> float:
-        econ, sol = rnd(np.minimum(caps_of(per_group), Kbar))
-        if not sol.ok:
+    def caps_of(per_group: dict[int, float]) -> np.ndarray:
+        return np.array([per_group[groups[k]] if roles[k] == "producer" else np.nan
+                         for k in range(n)])
+
+    def total(per_group: dict[int, float]) -> float:
+        res = rnd(round_acts(np.minimum(caps_of(per_group), Kbar)))
+        if not res.ok:
             return -np.inf
-        return float(sol.outcome.producers.utility[_learner_rows(econ, lnames)].sum())
+        return float(res.outcome.producers.utility[prow_l].sum())
 
-    no_cap = np.array([Kbar[gi[0]] for gi in gidx])
-    best = no_cap.copy()
-    best_val = total(best)
-    hi_search = np.array([min(Kbar[gi[0]], 1.2 * max(KN[gi].max(), KC[gi].max()))
-                          for gi in gidx])
-    floor = np.zeros(G)
-    for _sweep in range(2 if G > 1 else 1):
-        for g in range(G):
+    no_cap = {g: float(Kbar[gidx[g][0]]) for g in pgroups}
+    best = dict(no_cap)
+    best_val = total(best) if pgroups else -np.inf
+    floor = dict.fromkeys(pgroups, 0.0)
+    for _sweep in range(2 if len(pgroups) > 1 else 1):
+        for g in pgroups:
             def value(x: float, g: int = g) -> float:
-                trial = best.copy()
+                trial = dict(best)
                 trial[g] = x
                 return total(trial)
 
+            hi_search = min(Kbar[gidx[g][0]], 1.2 * max(KN[gidx[g]].max(), KC[gidx[g]].max()))
             # A coarse scan first (the objective is flat wherever the cap does not bind, which
             # would strand a golden-section search), then a bounded refinement around the best.
-            scan = np.linspace(0.05 * KN[gidx[g]].max(), hi_search[g], 25)
+            scan = np.linspace(0.05 * KN[gidx[g]].max(), hi_search, 25)
             vals = np.array([value(x) for x in scan])
             ok = np.isfinite(vals)
             if np.any(ok) and not ok[0]:
@@ -228,10 +484,10 @@ def market_game(spec: LearningSpec, *, progress: Callable[[int, int], None] | No
                 # all-AI economy whose producers could no longer use up the goods): the grid
                 # stays above the lowest common cap that has one.
                 floor[g] = max(floor[g], float(scan[np.flatnonzero(ok)[0]]))
-            k = int(np.argmax(vals))
-            if vals[k] > best_val:
-                best[g], best_val = float(scan[k]), float(vals[k])
-            lo_b, hi_b = scan[max(k - 1, 0)], scan[min(k + 1, scan.size - 1)]
+            kbest = int(np.argmax(vals))
+            if vals[kbest] > best_val:
+                best[g], best_val = float(scan[kbest]), float(vals[kbest])
+            lo_b, hi_b = scan[max(kbest - 1, 0)], scan[min(kbest + 1, scan.size - 1)]
             r = minimize_scalar(lambda x, g=g: -value(x) if np.isfinite(value(x)) else 1e300,
                                 bounds=(lo_b, hi_b), method="bounded",
                                 options={"xatol": 1e-5 * KN[gidx[g]].max(), "maxiter": 40})
@@ -239,16 +495,18 @@ def market_game(spec: LearningSpec, *, progress: Callable[[int, int], None] | No
                 best[g] = float(r.x)
                 best_val = -float(r.fun)
     KM_group = best
-    coll_econ, coll_sol = rnd(np.minimum(caps_of(KM_group), Kbar))
-    pays = bool(best_val > total(no_cap) + 1e-9 * max(1.0, abs(best_val)))
+    coll = rnd(round_acts(np.minimum(caps_of(KM_group), Kbar))) if pgroups else None
+    pays = bool(pgroups) and bool(best_val > total(no_cap) + 1e-9 * max(1.0, abs(best_val)))
 
-    # The grid of caps, per learning type.
+    # The grid: caps per learning producer type; participation patterns per consumer type.
     actions = np.empty((n, m))
-    for g in range(G):
+    names: list[tuple[str, ...]] = [()] * n
+    post = ("goods", *labels)
+    for g in pgroups:
         KNg = float(KN[gidx[g]].max())
         # A cap above what a learner offers in the uncapped round never binds: the grid ends
         # there (Nash peak offer; competitive peak offer for price-taking rounds).
-        hi = KNg if concept == "nash" else float(KC[gidx[g]].max())
+        hi = KNg if concept != "competitive" else float(KC[gidx[g]].max())
         withhold = pays and KM_group[g] < KNg * (1 - 1e-3)
         lo = float(KM_group[g]) if withhold else KNg * (1 - cfg.depth)
         span = hi - lo
@@ -256,14 +514,25 @@ def market_game(spec: LearningSpec, *, progress: Callable[[int, int], None] | No
         grid = np.clip(grid, max(0.02 * hi, floor[g]), Kbar[gidx[g][0]])
         for i in gidx[g]:
             actions[i] = grid
+            names[i] = tuple(f"cap {x:.4g}" for x in grid)
+    for k in range(n):
+        if roles[k] == "consumer":
+            opts = options[groups[k]]
+            actions[k] = [lv for _, lv in opts]
+            names[k] = tuple("+".join(post[t] for t in pt) for pt, _ in opts)
 
-    # Tabulate: one solve per multiset of caps within each learning type.
+    def acts_at(a: np.ndarray) -> tuple[Any, ...]:
+        return tuple(float(actions[k, a[k]]) if roles[k] == "producer"
+                     else options[groups[k]][a[k]] for k in range(n))
+
+    # Tabulate: one round per multiset of actions within each learning type.
     J = m ** n
     jj = np.arange(J)
     acts = np.stack([(jj // m ** i) % m for i in range(n)], axis=1)
     canon = acts.copy()
     perm = np.tile(np.arange(n), (J, 1))        # learner i of j <- learner perm[j, i] of canon
-    for gi in gidx:
+    for g in sorted(set(groups)):
+        gi = np.flatnonzero(np.array(groups) == g)
         sub = acts[:, gi]
         order = np.argsort(sub, axis=1, kind="stable")
         canon[:, gi] = np.take_along_axis(sub, order, axis=1)
@@ -275,104 +544,126 @@ def market_game(spec: LearningSpec, *, progress: Callable[[int, int], None] | No
     todo = np.unique(canon_j)
     S = split.S
     T = split.periods
+    nc_, np_ = len(split.consumers), len(split.producers)
     payoffs = np.empty((S, J, n))
     prices = np.empty((J, T))
     burnt = np.empty((S, J))
     pattern_names: list[str] = []
     pattern = np.empty(J, dtype=np.int64)
-    prof = {"consumer_bids": np.empty((J, len(split.consumers), T + 1)),
-            "producer_bids": np.empty((J, len(split.producers), T + 1)),
-            "offers": np.empty((J, len(split.producers), T)),
-            "capacity": np.empty((J, len(split.producers))),
+    prof = {"consumer_bids": np.empty((J, nc_, T + 1)),
+            "producer_bids": np.empty((J, np_, T + 1)),
+            "offers": np.empty((J, np_, T)),
+            "capacity": np.empty((J, np_)),
             # The round's multipliers: where the certificate's search starts, and under
             # prepaid settlement each type's wallet multiplier λ̄ in its objective.
-            "lam_consumers": np.empty((J, len(split.consumers))),
-            "lam_producers": np.empty((J, len(split.producers))),
-            "nu_producers": np.empty((J, len(split.producers)))}
-    solved: dict[int, Any] = {}
+            "lam_consumers": np.empty((J, nc_)),
+            "lam_producers": np.empty((J, np_)),
+            "nu_producers": np.empty((J, np_))}
+    solved: dict[int, RoundResult] = {}
     failures = []
     max_regret = 0.0
     for k, cj in enumerate(todo):
-        a = acts[cj]
-        caps = np.array([actions[i, a[i]] for i in range(n)])
-        econ, sol = rnd(caps)
-        if not sol.ok:
-            failures.append((tuple(float(c) for c in caps), sol.status.value, sol.reason))
-            solved[int(cj)] = None
+        ra = acts_at(acts[cj])
+        res = rnd(ra)
+        where = f"round with {_describe(labels, lnames, roles, ra)}"
+        if not res.ok:
+            failures.append((where, res.status, res.reason))
         else:
-            audit(econ, sol.profile, sol.outcome,
-                  where=f"round with caps {tuple(round(float(c), 6) for c in caps)}",
-                  rtol=1e-9 if concept == "nash" else 1e-6)
-            max_regret = max(max_regret, float(sol.certificate.max_regret))
-            solved[int(cj)] = (econ, sol)
+            audit(res.economy, res.profile, res.outcome, where=where,
+                  rtol=1e-9 if concept != "competitive" else 1e-6)
+            max_regret = max(max_regret, res.max_regret)
+        solved[int(cj)] = res
         if progress is not None:
             progress(k + 1, len(todo))
     if failures:
-        caps, status, reason = failures[0]
-        what = "Nash equilibrium" if concept == "nash" else "competitive benchmark"
-        raise LearningError(f"{source}: the round with learners' caps {caps} has no certified "
-                            f"{what}"
+        where, status, reason = failures[0]
+        what = {"nash": "Nash equilibrium", "competitive": "competitive benchmark",
+                "fixed": "best response of the learners to the fixed others"}[concept]
+        raise LearningError(f"{source}: the {where} has no certified {what}"
                             f" ({status}: {reason}); {len(failures)} of {len(todo)} rounds failed. "
-                            "Narrow the grid (learning.widen, learning.depth) or change the "
-                            "economy")
+                            "Narrow the grid (learning.widen, learning.depth, learning.patterns) "
+                            "or change the economy")
     for j in range(J):
-        econ, sol = solved[int(canon_j[j])]
-        u = _payoffs(econ, sol, rows)                   # (S, n) in canonical learner order
+        res = solved[int(canon_j[j])]
+        u = _learner_payoffs(res.economy, res.outcome, rows)   # (S, n), canonical order
         if not np.all(np.isfinite(u)):
-            caps = tuple(round(float(actions[i, acts[canon_j[j]][i]]), 6) for i in range(n))
             bad = lnames[int(np.flatnonzero(~np.isfinite(u).all(axis=0))[0])]
             raise LearningError(
-                f"{source}: learner {bad!r} gets utility -inf in the round with caps {caps} "
-                f"({'Nash' if concept == 'nash' else 'competitive'} round): it consumes nothing "
-                "it values there (constant-returns price takers, for one, earn nothing); no "
-                "learning algorithm can rank such rounds")
+                f"{source}: learner {bad!r} gets utility -inf in the round with "
+                f"{_describe(labels, lnames, roles, acts_at(acts[canon_j[j]]))}: it consumes "
+                "nothing it values there (constant-returns price takers, for one, earn "
+                "nothing); no learning algorithm can rank such rounds")
         payoffs[:, j, :] = u[:, perm[j]]
-        out = sol.outcome
+        out = res.outcome
+        econ = res.economy
         prices[j] = out.relative_prices
-        V = np.einsum("i,ist->s", econ.consumers.count, out.consumers.verification) + \
+        burnt[:, j] = np.einsum("i,ist->s", econ.consumers.count, out.consumers.verification) + \
             np.einsum("i,ist->s", econ.producers.count, out.producers.verification)
-        burnt[:, j] = V
-        name = _pattern(econ, sol.profile)
+        name = _pattern(econ, res.profile)
         if name not in pattern_names:
             pattern_names.append(name)
         pattern[j] = pattern_names.index(name)
-        # The profile in the uncapped economy's type order, learners permuted.
-        prow = np.arange(len(split.producers))
-        prow[rows] = rows[perm[j]]
-        pr = sol.profile
-        prof["consumer_bids"][j] = pr.consumer_bids
+        # The profile in the split economy's type order, learners permuted.
+        prow = np.arange(np_)
+        crow = np.arange(nc_)
+        for i in range(n):
+            role, r = rows[i]
+            (prow if role == "producer" else crow)[r] = rows[perm[j, i]][1]
+        pr = res.profile
+        prof["consumer_bids"][j] = pr.consumer_bids[crow]
         prof["producer_bids"][j] = pr.producer_bids[prow]
         prof["offers"][j] = pr.offers[prow]
         prof["capacity"][j] = split.producers.capacity
-        mu = sol.multipliers
-        prof["lam_consumers"][j] = mu.consumer_budget
-        prof["lam_producers"][j] = np.asarray(mu.producer_budget)[prow]
-        prof["nu_producers"][j] = np.asarray(mu.producer_goods)[prow]
+        assert res.multipliers is not None
+        prof["lam_consumers"][j] = res.multipliers[0][crow]
+        prof["lam_producers"][j] = res.multipliers[1][prow]
+        prof["nu_producers"][j] = res.multipliers[2][prow]
 
-    def bench(name: str, sol: Any, econ: Any) -> Benchmark:
-        if sol is None or not sol.ok:
-            return Benchmark(name, None, None, "failed",
-                             "" if sol is None else f"{sol.status.value}: {sol.reason}")
-        r = _learner_rows(econ, lnames)
-        return Benchmark(name, sol.outcome.producers.utility[r].copy(),
-                         sol.outcome.relative_prices.copy())
+    def bench(name: str, econ: Any, outcome: Any, status: str = "ok",
+              reason: str = "") -> Benchmark:
+        if outcome is None:
+            return Benchmark(name, None, None, "failed", reason)
+        u = np.array([(outcome.producers if role == "producer" else outcome.consumers)
+                      .utility[r] for role, r in _rows(econ, lnames, roles)])
+        return Benchmark(name, u, np.asarray(outcome.relative_prices).copy(), status, reason)
 
-    benchmarks = {"nash": bench("nash", nash, split),
-                  "competitive": bench("competitive", comp, split),
-                  "collusive": bench("collusive", coll_sol, coll_econ)}
-    if not pays:
+    benchmarks = {"nash": bench("nash", split, nash.outcome),
+                  "competitive": bench("competitive", split, comp.outcome if comp.ok else None,
+                                       reason=f"{comp.status.value}: {comp.reason}")}
+    if coll is None:
         benchmarks["collusive"] = Benchmark(
-            "collusive", benchmarks["nash"].payoffs, benchmarks["nash"].prices, "no-gain",
+            "collusive", None, None, "none", "no producer learns: the collusive benchmark is a "
+            "cartel of learning producers, and Δ is undefined")
+    elif not coll.ok:
+        benchmarks["collusive"] = Benchmark("collusive", None, None, "failed",
+                                            f"{coll.status}: {coll.reason}")
+    elif not pays:
+        nb = benchmarks["nash"]
+        benchmarks["collusive"] = Benchmark(
+            "collusive", nb.payoffs, nb.prices, "no-gain",
             "no common cap raises the learners' total utility above Nash: withholding does "
             "not pay, so the collusive benchmark is the Nash one and Δ is undefined")
+    else:
+        benchmarks["collusive"] = bench("collusive", coll.economy, coll.outcome)
+    kinds = set(roles)
+    label = ("capacity cap" if kinds == {"producer"} else
+             "participation" if kinds == {"consumer"} else "capacity cap / participation")
     return StageGame(
         name=spec.name, environment="market", learners=tuple(lnames), actions=actions,
-        action_label="capacity cap", payoffs=payoffs, probabilities=split.probabilities.copy(),
-        prices=prices, price_labels=tuple(split.labels), price_label="p^t/p^0", burnt=burnt,
+        action_label=label, payoffs=payoffs, probabilities=split.probabilities.copy(),
+        prices=prices, price_labels=labels, price_label="p^t/p^0", burnt=burnt,
         pattern=pattern, patterns=tuple(pattern_names), benchmarks=benchmarks, profiles=prof,
-        economy=split,
+        economy=split, roles=tuple(roles), action_names=tuple(names),
         diagnostics={"solves": rnd.solves, "rounds_tabulated": int(len(todo)),
                      "max_regret_in_table": max_regret, "others": cfg.others,
-                     "nash_peak_offer": KN.tolist(), "competitive_peak_offer": KC.tolist(),
-                     "collusive_cap": caps_of(KM_group).tolist(), "withholding_pays": pays,
-                     "capacity": Kbar.tolist(), "grid_floor": caps_of(floor).tolist()})
+                     "learner_roles": roles,
+                     "nash_peak_offer": _nan_list(KN), "competitive_peak_offer": _nan_list(KC),
+                     "collusive_cap": _nan_list(caps_of(KM_group)), "withholding_pays": pays,
+                     "capacity": _nan_list(Kbar), "grid_floor": _nan_list(caps_of(floor)),
+                     "consumer_options": {cfg.learners[g]: [list(names[k]) for k in range(n)
+                                                            if groups[k] == g][0]
+                                          for g in options}})
+
+
+def _nan_list(x: np.ndarray) -> list[float | None]:
+    return [None if not np.isfinite(v) else float(v) for v in np.asarray(x, dtype=float)]

@@ -67,6 +67,8 @@ class StageGame:
     profiles: dict[str, np.ndarray] | None = None   # market: per joint action, arrays (J, ...)
     economy: Any = None            # market: the economy learned play is certified in
     diagnostics: dict[str, Any] = field(default_factory=dict)
+    roles: tuple[str, ...] | None = None          # "producer" | "consumer" per learner
+    action_names: tuple[tuple[str, ...], ...] | None = None   # (n, m) labels of the actions
 
     def __post_init__(self) -> None:
         S, J, n = self.payoffs.shape
@@ -157,6 +159,9 @@ class StageGame:
     def summary(self) -> dict[str, Any]:
         return {"name": self.name, "environment": self.environment,
                 "learners": list(self.learners), "actions": self.actions.tolist(),
+                "roles": list(self.roles) if self.roles is not None else None,
+                "action_names": ([list(a) for a in self.action_names]
+                                 if self.action_names is not None else None),
                 "action_label": self.action_label, "states": self.S,
                 "probabilities": self.probabilities.tolist(),
                 "price_labels": list(self.price_labels), "price_label": self.price_label,
