@@ -513,3 +513,152 @@ def storage_verdicts(economy, profile, outcome, *, price_taking: bool, atol: flo
         regret = np.where(np.isnan(bound), np.inf, np.maximum(bound - U, 0.0))
     return StorageVerdict(bound=bound, objective=U, regret=regret, gain=gain,
                           inconclusive=inconclusive, reasons=tuple(reasons))
+
+
+# --------------------------------------------------------------------------------------------
+# The price taker's schedule on its active set (the competitive solver's polish)
+
+
+def active_set(q: np.ndarray, x: np.ndarray, battery: Battery, rtol: float = 1e-7):
+    """Which bounds a schedule sits on: ``(fixed (2T,) bool, values (2T,), soc_rows,
+    soc_targets, level)``. ``soc_rows`` are the periods whose state of charge is at ``0`` or
+    ``S`` (only when the schedule spans the whole battery), with the target, and ``level`` the
+    state of charge at the start of the day; ``None`` when some period both buys and sells."""
+    T = q.size
+    G, X, S = battery.G, battery.xbar, battery.S
+    z = np.concatenate([q, x])
+    hi = np.concatenate([np.full(T, G), np.full(T, X)])
+    at0 = z <= rtol * hi
+    at1 = z >= hi * (1 - rtol)
+    if np.any(~at0[:T] & ~at0[T:]):
+        return None
+    fixed = at0 | at1
+    values = np.where(at0, 0.0, hi)
+    L, _ = _soc_rows(T, battery)
+    c = L @ z
+    lo_c, hi_c = min(c.min(), 0.0), max(c.max(), 0.0)
+    rows, targets = [], []
+    level = -lo_c
+    if hi_c - lo_c >= S * (1 - rtol):
+        for t in range(T - 1):   # the last period's σ is σ^0 (cyclic), counted at its start
+            if c[t] - lo_c <= rtol * S:
+                rows.append(t)
+                targets.append(0.0)
+            elif hi_c - c[t] <= rtol * S:
+                rows.append(t)
+                targets.append(S)
+        if -lo_c <= rtol * S or hi_c <= rtol * S:   # σ^0 itself at a bound
+            rows.append(-1)
+            targets.append(0.0 if -lo_c <= rtol * S else S)
+    return fixed, values, rows, targets, level
+
+
+def polish(q: np.ndarray, x: np.ndarray, battery: Battery, prices: np.ndarray,
+           H: np.ndarray, n_ref: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The schedule that solves the price taker's problem against the linear price model
+    ``p + H (n − n_ref)`` exactly on the active set of ``(q, x)`` (a linear system: the
+    model's prices equal the stored energy's value, ``η_c(1−κ̄) π`` in the periods it buys in
+    and ``π/η_d`` in those it sells in, the state-of-charge equations that bind hold with
+    equality). ``None`` when the active set is not one (the answer leaves the bounds)."""
+    T = q.size
+    act = active_set(q, x, battery)
+    if act is None:
+        return None
+    fixed, values, rows, targets, _ = act
+    L, _ = _soc_rows(T, battery)
+    D = np.hstack([np.eye(T), -np.eye(T)])
+    g0 = D.T @ (prices - H @ n_ref)
+    M = D.T @ H @ D
+    free = np.flatnonzero(~fixed)
+    nf = free.size
+    has_level = bool(rows)
+    na = len(rows)
+    nu = nf + (1 if has_level else 0) + 1 + na
+    A = np.zeros((nu, nu))
+    b = np.zeros(nu)
+    zfix = np.where(fixed, values, 0.0)
+    # stationarity in the free variables: g0 + M z − μ_c L_T − Σ_a μ_a L_a = 0
+    r = 0
+    for j in free:
+        A[r, :nf] = M[j, free]
+        b[r] = -(g0[j] + M[j] @ zfix)
+        col = nf + (1 if has_level else 0)
+        A[r, col] = -L[T - 1, j]
+        for a, t in enumerate(rows):
+            A[r, col + 1 + a] = -(L[t, j] if t >= 0 else 0.0)
+        r += 1
+    if has_level:   # stationarity in σ^0: −Σ_a μ_a = 0
+        A[r, nf + 1 + 1:] = -1.0
+        r += 1
+    # the day's net is zero
+    A[r, :nf] = L[T - 1, free]
+    b[r] = -(L[T - 1] @ zfix)
+    r += 1
+    for t, target in zip(rows, targets, strict=True):
+        A[r, :nf] = L[t, free] if t >= 0 else 0.0
+        A[r, nf] = 1.0
+        b[r] = target - ((L[t] @ zfix) if t >= 0 else 0.0)
+        r += 1
+    try:
+        sol = np.linalg.solve(A, b)
+    except np.linalg.LinAlgError:
+        return None
+    z = zfix.copy()
+    z[free] = sol[:nf]
+    hi = np.concatenate([np.full(T, battery.G), np.full(T, battery.xbar)])
+    if np.any(z < -1e-9 * hi) or np.any(z > hi * (1 + 1e-9)):
+        return None
+    z = np.clip(z, 0.0, hi)
+    c = L @ z
+    level = sol[nf] if has_level else -min(c.min(), 0.0)
+    sig = level + c
+    if np.any(sig < -1e-9 * battery.S) or np.any(sig > battery.S * (1 + 1e-9)) \
+            or level < -1e-9 * battery.S or level > battery.S * (1 + 1e-9):
+        return None
+    return z[:T], z[T:]
+
+
+def snap_prices(q: np.ndarray, x: np.ndarray, battery: Battery, prices: np.ndarray,
+                rtol: float = 1e-9) -> np.ndarray | None:
+    """Prices at which the schedule ``(q, x)`` is exactly a price taker's best, moved by at
+    most ``rtol`` (relative) from ``prices``, or ``None``.
+
+    Between the periods where the battery is full or empty the stored energy has one value
+    ``π``; the periods it buys in without being at its power limit are priced
+    ``η_c(1−κ̄) π`` and those it sells in ``π/η_d``, with ``π`` their least-squares fit. A
+    solver's prices satisfy these relations to its own rounding; the certificate, which
+    measures a zero-profit price taker's regret in absolute terms, needs them to the float's."""
+    T = q.size
+    act = active_set(q, x, battery)
+    if act is None:
+        return None
+    fixed, _, rows, _, _ = act
+    free_q = ~fixed[:T]
+    free_x = ~fixed[T:]
+    # Segments of constant π: a new one starts after every period at a bound of charge.
+    seg = np.zeros(T, dtype=np.int64)
+    cuts = sorted({t for t in rows if t >= 0})
+    if cuts:
+        k = 0
+        start = (cuts[0] + 1) % T
+        for i in range(T):
+            t = (start + i) % T
+            seg[t] = k
+            if t in cuts:
+                k += 1
+    out = prices.copy()
+    for k in np.unique(seg):
+        members = np.flatnonzero(seg == k)
+        est = [prices[t] / battery.ec for t in members if free_x[t]]
+        est += [prices[t] * battery.ed for t in members if free_q[t]]
+        if not est:
+            continue
+        pi = float(np.mean(est))
+        for t in members:
+            if free_x[t]:
+                out[t] = battery.ec * pi
+            elif free_q[t]:
+                out[t] = pi / battery.ed
+    if np.any(np.abs(out - prices) > rtol * np.abs(prices)):
+        return None
+    return out

@@ -28,7 +28,14 @@ import time
 
 import numpy as np
 
-from emgame.agents.storage import Battery, Money, feasible_schedule, respond
+from emgame.agents.storage import (
+    Battery,
+    Money,
+    feasible_schedule,
+    polish,
+    respond,
+    snap_prices,
+)
 from emgame.market.game import Profile
 from emgame.model.economy import Economy, Population
 from emgame.results import Status
@@ -198,10 +205,12 @@ def solve_competitive_storage(economy: Economy, options, start=None, *,  # noqa:
         return _fail("competitive", f"without storage flows: {cand.reason}", cand)
     started = time.monotonic()
     J = None
+    last_change = change_before = np.inf
     for it in range(1, max_outer + 1):
         p = cand.totals[0]
         warm = cand.totals
-        if J is None or it % 8 == 0:
+        if J is None or last_change > 0.25 * change_before:
+            # (again when the linear model stops paying: the schedule moved far from it)
             J = _price_response(economy, rest, q, x, warm, p)
         Js = 0.5 * (J + J.T)
         newq, newx = q.copy(), x.copy()
@@ -219,12 +228,17 @@ def solve_competitive_storage(economy: Economy, options, start=None, *,  # noqa:
 
             nk = respond(Money(prices=pl), bats[k], start=n0, objective=model)
             qk, xk, _ = feasible_schedule(nk, bats[k])
+            # SLSQP finds the active set; on it the step is a linear system, solved exactly.
+            exact = polish(qk, xk, bats[k], pl, H, n0)
+            if exact is not None:
+                qk, xk = exact
             # The other types see this one's move in the model's prices.
             pl = pl + J @ (ck * ((qk - xk) - n0))
             newq[k], newx[k] = qk, xk
         change = max(float(np.max(np.abs(newq[k] - q[k]) + np.abs(newx[k] - x[k])))
                      / bats[k].G for k in range(ns))
         q, x = newq, newx
+        change_before, last_change = last_change, change
         cand = rest(q, x, warm)
         if not cand.converged or cand.totals is None:
             return _fail("competitive", "with the storage operators' schedules held fixed at "
@@ -238,6 +252,19 @@ def solve_competitive_storage(economy: Economy, options, start=None, *,  # noqa:
                      f"{max_outer} steps", cand)
     cand.diagnostics["storage_outer_steps"] = it
     cand.diagnostics["storage_seconds"] = time.monotonic() - started
+    # The prices the operators are indifferent at, exact to the float (a zero-profit price
+    # taker's regret is measured in absolute terms): moved by at most 1e-9 (relative).
+    p, Qt = cand.totals
+    snapped = p[1:].copy()
+    for k in range(ns):
+        new = snap_prices(q[k], x[k], bats[k], snapped)
+        if new is None:
+            break
+        snapped = new
+    else:
+        moved = float(np.max(np.abs(snapped - p[1:]) / p[1:]))
+        cand.diagnostics["storage_price_snap"] = moved
+        cand = dataclasses.replace(cand, totals=(np.concatenate([p[:1], snapped]), Qt))
     return with_storage(economy, cand, q, x)
 
 
