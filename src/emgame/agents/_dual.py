@@ -196,8 +196,8 @@ def _offer_record(ty, ru, fa, i, t, lam, nu, thR, pays_goods, S):
 
 @njit
 def _posts(ty, ru, fa, se, i, lam, nu, thR, pays_goods, K, prove, out):
-    """Every electricity post's best offer up to ``K``: ``(upper bound, value, closed)``, the
-    maximiser into ``out = (x, q, paid)``."""
+    """Every electricity post's best offer up to its cap ``s^t K``: ``(upper bound, value,
+    closed)``, the maximiser into ``out = (x, q, paid)``."""
     T = ty.a.shape[1]
     S = ru.kappa.size
     # Concave in q: simultaneous settlement, or a price taker (whose purchase does not depend
@@ -206,7 +206,8 @@ def _posts(ty, ru, fa, se, i, lam, nu, thR, pays_goods, K, prove, out):
     ub_sum, v_sum, closed = 0.0, 0.0, True
     for t in range(1, T + 1):
         off = _offer_record(ty, ru, fa, i, t, lam, nu, thR, pays_goods, S)
-        ub, v, q, x, paid, ok = best_offer(off, K, concave, se.gap[i], prove, se.force[i, t])
+        ub, v, q, x, paid, ok = best_offer(off, K * ty.s[i, t], concave, se.gap[i], prove,
+                                           se.force[i, t])
         ub_sum += ub
         v_sum += v
         closed = closed and ok
@@ -217,8 +218,8 @@ def _posts(ty, ru, fa, se, i, lam, nu, thR, pays_goods, K, prove, out):
 
 
 @njit
-def _options_at(K, offs, qstar, vstar, allowed, f, sl, lb):
-    """Each post's best value with the offer capped at ``K``, per option (not paying, paying):
+def _options_at(K, s, offs, qstar, vstar, allowed, f, sl, lb):
+    """Each post's best value with the offer capped at ``s^t K``, per option (not paying, paying):
     upper bounds into ``f``, slopes in ``K`` into ``sl``; returns the value attained (for the
     best option of each post, minus nothing: the caller subtracts the capacity cost)."""
     T = qstar.shape[0] - 1
@@ -231,17 +232,29 @@ def _options_at(K, offs, qstar, vstar, allowed, f, sl, lb):
                 sl[t, o] = 0.0
                 continue
             off = offs[t - 1][o]
-            if K >= qstar[t, o]:
+            Kt = K * s[t]       # the cap s^t K: concave in K, slope s^t times the offer's
+            if Kt >= qstar[t, o]:
                 f[t, o] = vstar[t, o]
                 sl[t, o] = 0.0
                 best = max(best, lb[t, o])
             else:
-                ub, v, x = offer_value(K, off)
+                ub, v, x = offer_value(Kt, off)
                 f[t, o] = ub
-                sl[t, o] = max(offer_slope(K, x, off), 0.0)
+                sl[t, o] = s[t] * max(offer_slope(Kt, x, off), 0.0)
                 best = max(best, v)
         total += best
     return total
+
+
+@njit
+def _k_range(Khi, s):
+    """The largest useful capacity: a post's cap ``s^t K`` is no use beyond ``Khi`` (what all
+    goods can make), so ``K <= Khi / min_{s^t > 0} s^t``."""
+    low = 1.0
+    for t in range(1, s.size):
+        if s[t] > 0.0:
+            low = min(low, s[t])
+    return Khi / low
 
 
 @njit
@@ -290,6 +303,8 @@ def _capacity_concave(ty, ru, fa, se, i, lam, nu, thR, pays_goods, out):
     T = ty.a.shape[1]
     S = ru.kappa.size
     Khi = ty.Khi[i]
+    s = ty.s[i]
+    KhiK = _k_range(Khi, s)
     nu_rho = nu * ty.rho[i]
     qstar = np.zeros((T + 1, 2))
     vstar = np.full((T + 1, 2), -INF)
@@ -313,11 +328,16 @@ def _capacity_concave(ty, ru, fa, se, i, lam, nu, thR, pays_goods, out):
     Sl = np.empty((P, T + 1, 2))
     best_v, best_K = -INF, 0.0
     n = 0
-    init = np.unique(np.concatenate((np.array([0.0, Khi]), qstar[1:].ravel())))
+    # Breakpoints in K: where a post's cap s^t K reaches its best offer.
+    kinks = np.zeros((T, 2))
+    for t in range(1, T + 1):
+        for o in range(2):
+            kinks[t - 1, o] = min(qstar[t, o] / s[t], KhiK) if s[t] > 0.0 else 0.0
+    init = np.unique(np.concatenate((np.array([0.0, KhiK]), kinks.ravel())))
     for K in init:
         if n >= P:
             break
-        v = _options_at(K, offs, qstar, vstar, allowed, F[n], Sl[n], lbstar) - nu_rho * K
+        v = _options_at(K, s, offs, qstar, vstar, allowed, F[n], Sl[n], lbstar) - nu_rho * K
         Ks[n] = K
         if v > best_v:
             best_v, best_K = v, K
@@ -341,7 +361,7 @@ def _capacity_concave(ty, ru, fa, se, i, lam, nu, thR, pays_goods, out):
             if n >= P:
                 break
             continue
-        v = _options_at(K, offs, qstar, vstar, allowed, F[n], Sl[n], lbstar) - nu_rho * K
+        v = _options_at(K, s, offs, qstar, vstar, allowed, F[n], Sl[n], lbstar) - nu_rho * K
         Ks[n] = K
         if v > best_v:
             best_v, best_K = v, K
@@ -366,7 +386,8 @@ def _capacity(ty, ru, fa, se, i, lam, nu, thR, pays_goods, prove, out):
     ``Σ_t V_t(K2) - νρK1``: branch and bound (or, without ``prove``, a search over the posts'
     unconstrained offers refined by golden section)."""
     rho = ty.rho[i]
-    Khi = ty.Khi[i]
+    s = ty.s[i]
+    Khi = _k_range(ty.Khi[i], s)     # (the caps s^t K: K up to Khi / min s^t)
 
     def h(K):  # noqa: ANN001, ANN202
         ub, v, ok = _posts(ty, ru, fa, se, i, lam, nu, thR, pays_goods, K, prove, out)
@@ -376,7 +397,7 @@ def _capacity(ty, ru, fa, se, i, lam, nu, thR, pays_goods, prove, out):
     T = ty.a.shape[1]
     cand = np.zeros(T + 2)
     for t in range(1, T + 1):
-        cand[t] = out[1][t]
+        cand[t] = out[1][t] / s[t] if s[t] > 0.0 else 0.0
     cand[T + 1] = Khi
     cand = np.unique(cand)
     m = cand.size

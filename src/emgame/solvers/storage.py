@@ -12,8 +12,8 @@ maximise profit). An outer loop then moves the schedules:
   step's size.
 - **Competitive.** A price taker's schedule solves a linear program, whose answer jumps with
   prices, so a plain iteration cycles. Instead the prices' response to the operators' net
-  supply, ``J = dp/dN`` (central differences of re-solves, one per period), linearises the
-  market: each operator's schedule maximises ``Σ_t n^t (p^t + (J_sym count (n − n_0))^t / 2)``,
+  supply, ``J = dp/dN`` (the benchmark's implicit derivative at its solution; central
+  differences of re-solves where it has none), linearises the market: each operator's schedule maximises ``Σ_t n^t (p^t + (J_sym count (n − n_0))^t / 2)``,
   a concave quadratic program (the Josephy–Newton step of the variational inequality that
   defines the equilibrium), and the loop stops when the schedules stop moving.
 
@@ -209,8 +209,11 @@ def solve_competitive_storage(economy: Economy, options, start=None, *,  # noqa:
     for it in range(1, max_outer + 1):
         p = cand.totals[0]
         warm = cand.totals
-        if J is None or last_change > 0.25 * change_before:
-            # (again when the linear model stops paying: the schedule moved far from it)
+        exact = cand.internal.get("price_response")
+        if exact is not None:
+            J = exact     # the solver's own implicit derivative at this point
+        elif J is None or last_change > 0.25 * change_before:
+            # (by re-solves; again when the linear model stops paying)
             J = _price_response(economy, rest, q, x, warm, p)
         Js = 0.5 * (J + J.T)
         newq, newx = q.copy(), x.copy()
