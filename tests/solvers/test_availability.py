@@ -19,6 +19,7 @@ import pytest
 from scipy.optimize import brentq
 
 from emgame import ConsumerType, Economy, ProducerType, Status, Utility, solve
+from emgame.model.economy import Market
 
 PROFIT3 = Utility("quasilinear", (0.0, 0.0, 0.0), goods_weight=1.0)
 SOLAR = (0.0, 1.2, 0.3)          # K̄^t: nothing at night, a little in the evening
@@ -92,3 +93,53 @@ def test_unsupplied_period_valued_with_finite_utility_does_not_trade():
         assert np.isnan(s.outcome.prices[2])          # the dark post does not trade
         assert np.all(s.profile.consumer_bids[:, 2] == 0.0)
         assert np.all(s.profile.offers[:, 1] == 0.0)
+
+
+def _long_run(avail=(0.2, 1.0, 0.6)) -> Economy:
+    return Economy.build(
+        name="long run, sun by the hour", periods=3, market=Market(horizon="long-run"),
+        consumers=[ConsumerType("a", 8, 1.0, Utility("cobb_douglas", W1))],
+        producers=[ProducerType("solar", 5, 3.0, 0.8, PROFIT3, kind="classic",
+                                capacity_cost=0.05, availability=avail)])
+
+
+def _long_run_closed_form(avail=(0.2, 1.0, 0.6)):
+    """One producer type, price takers: given K, each period's price solves
+    W_t/p = n min(s^t K, φ'^{-1}(p)); K solves Σ_t s^t (p_t − φ'(s^t K))⁺ = ρ (a unit of
+    capacity adds s^t to each period's cap; rents pay for it)."""
+    W = 8 * np.array(W1)
+    n, th, c, rho = 5, 3.0, 0.8, 0.05
+    s = np.asarray(avail)
+
+    def prices(K):
+        out = []
+        for t in range(3):
+            def f(p, t=t):
+                return W[t] / p - n * min(s[t] * K, th * (c * th * p) ** (c / (1 - c)))
+            out.append(brentq(f, 1e-9, 1e9, xtol=1e-300, rtol=1e-15))
+        return np.array(out)
+
+    def rent(K):
+        p = prices(K)
+        mc = (1 / (c * th)) * (s * K / th) ** (1 / c - 1)
+        return float(np.sum(s * np.maximum(p - mc, 0.0))) - rho
+
+    K = brentq(rent, 1e-6, 1e3, xtol=1e-300, rtol=1e-15)
+    return prices(K), K
+
+
+def test_long_run_competitive_capacity_matches_the_closed_form():
+    """The chosen capacity K and the prices, price takers with availability s^t."""
+    s = solve(_long_run(), "competitive")
+    assert s.status is Status.EQUILIBRIUM, s.reason
+    p, K = _long_run_closed_form()
+    np.testing.assert_allclose(s.profile.capacity, [K], rtol=1e-8)
+    np.testing.assert_allclose(s.relative_prices, p, rtol=1e-8)
+
+
+def test_long_run_nash_with_availability_is_certified():
+    s = solve(_long_run(), "nash")
+    assert s.status is Status.EQUILIBRIUM, s.reason
+    assert s.certificate.passed
+    K = s.profile.capacity[0]
+    assert np.all(s.profile.offers[0] <= K * np.array([0.2, 1.0, 0.6]) * (1 + 1e-12))
