@@ -68,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         {c: s.to_dict() for c, s in sols["with storage"].items()},
         baseline={c: s.to_dict() for c, s in sols["without storage"].items()},
         label="with storage", baseline_label="without storage")
+    # (the economy's own name is too long for a title over one panel)
+    fig.axes[0].set_title("Calibrated day, Phoenix, 21 June 2024: prices by hour", fontsize=11)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     figures.save(fig, args.out)
     print(f"wrote {args.out}")
