@@ -12,10 +12,9 @@ if _HERE not in sys.path:
 
 
 def _pending_examples() -> dict[str, str]:
-    """Bundled examples the solvers cannot take yet, with the reason (empty once they can):
-    calibrated_day.toml and solar_night.toml use docs/model.md's capacity by period, storage
-    and units, which the economy-file reader takes but the solvers do not yet (emgame.solve
-    refuses them, never solving them wrongly)."""
+    """Bundled examples the solvers cannot take, with the reason (empty today: every bundled
+    example solves; an example with, say, a storage operator that values electricity would be
+    refused by emgame.solve, never solved wrongly, and is then expected to fail here)."""
     from importlib.resources import files
 
     from emgame import EconomyFileError, load_economy

@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from emgame.agents.storage import storage_verdicts
 from emgame.agents.verdict import verdicts
-from emgame.market.game import Outcome, Profile, evaluate, others_totals
+from emgame.market.game import Outcome, Profile, evaluate
 from emgame.model.economy import Economy
 from emgame.results import Certificate, Multipliers
 
@@ -40,6 +41,12 @@ def clearing(economy: Economy, profile: Profile, outcome: Outcome) -> np.ndarray
     demand[1:] = nc @ outcome.consumers.electricity + npr @ outcome.producers.electricity
     demand[0] = nc @ outcome.consumers.goods_received + npr @ outcome.producers.goods_received
     supply = np.concatenate([[economy.goods_supply], npr @ profile.offers])
+    if economy.has_storage and outcome.storage is not None:
+        # Storage operators buy (demand) and discharge (supply) like everyone else.
+        ns = economy.storage.count
+        demand[1:] += ns @ outcome.storage.electricity
+        demand[0] += ns @ outcome.storage.goods_received
+        supply[1:] += ns @ profile.storage_offers
     scale = np.maximum(np.abs(demand), np.abs(supply))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(scale > 0, np.abs(demand - supply) / np.where(scale > 0, scale, 1.0),
@@ -60,10 +67,9 @@ def certify(economy: Economy, profile: Profile, *, multipliers: Multipliers | No
             raise ValueError("a price-taking certificate needs the outcome at the benchmark's "
                              "prices: evaluate(economy, profile, prices)")
         outcome = evaluate(economy, profile)
-    if not price_taking and outcome.others is None:
-        outcome = Outcome(outcome.bids_total, outcome.offers_total, outcome.prices,
-                          outcome.active, outcome.consumers, outcome.producers,
-                          others_totals(economy, profile))
+    if not price_taking and (outcome.others is None or (
+            economy.has_storage and outcome.storage_others is None)):
+        outcome = evaluate(economy, profile)
     hints = None
     if multipliers is not None:
         hints = (multipliers.consumer_budget, multipliers.producer_budget,
@@ -86,6 +92,13 @@ def certify(economy: Economy, profile: Profile, *, multipliers: Multipliers | No
               + ("price takers at the equilibrium prices" if price_taking
                  else "against the others' totals"))
     clear = clearing(economy, profile, outcome) if price_taking else None
+    stor = storage_verdicts(economy, profile, outcome, price_taking=price_taking, atol=atol,
+                            rtol=rtol)
+    for k in np.flatnonzero(stor.inconclusive):
+        reasons[f"storage/{economy.storage.names[k]}"] = stor.reasons[k]
+    if len(economy.storage):
+        method += ("; storage operators: weak-duality bound of the net money of their "
+                   "schedules (a concave program with linear state-of-charge constraints)")
     details = {"consumers": {"bound": cons.bound, "lam": cons.lam},
                "producers": {"bound": prod.bound, "lam": prod.lam}}
     return Certificate(consumer_regret=cons.regret, producer_regret=prod.regret,
@@ -93,4 +106,6 @@ def certify(economy: Economy, profile: Profile, *, multipliers: Multipliers | No
                        atol=atol, rtol=rtol, method=method, notes=tuple(notes), details=details,
                        consumer_inconclusive=cons.inconclusive,
                        producer_inconclusive=prod.inconclusive, consumer_gain=cons.gain,
-                       producer_gain=prod.gain, reasons=reasons, clearing=clear)
+                       producer_gain=prod.gain, reasons=reasons, clearing=clear,
+                       storage_regret=stor.regret, storage_utility=stor.objective,
+                       storage_inconclusive=stor.inconclusive, storage_gain=stor.gain)

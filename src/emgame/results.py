@@ -88,6 +88,10 @@ class Certificate:
     producer_gain: np.ndarray | None = None
     reasons: dict[str, str] = field(default_factory=dict)
     clearing: np.ndarray | None = None
+    storage_regret: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    storage_utility: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    storage_inconclusive: np.ndarray | None = None
+    storage_gain: np.ndarray | None = None
 
     def tolerance(self, U: np.ndarray) -> np.ndarray:
         """The pass mark ``max(atol, rtol·|U|)`` (``atol`` where ``U`` is infinite)."""
@@ -111,6 +115,11 @@ class Certificate:
                             self.producer_inconclusive)
 
     @property
+    def storage_passed(self) -> np.ndarray:
+        return self._passes(self.storage_regret, self.storage_utility,
+                            self.storage_inconclusive)
+
+    @property
     def cleared(self) -> bool:
         """Every market clears within ``rtol`` (always true for a Nash profile)."""
         c = self.clearing
@@ -120,13 +129,14 @@ class Certificate:
     @property
     def inconclusive(self) -> bool:
         """Some type could not be decided (and none is shown to fail)."""
-        flags = [f for f in (self.consumer_inconclusive, self.producer_inconclusive)
-                 if f is not None]
+        flags = [f for f in (self.consumer_inconclusive, self.producer_inconclusive,
+                             self.storage_inconclusive) if f is not None]
         return bool(any(np.any(f) for f in flags))
 
     @property
     def passed(self) -> bool:
-        return bool(self.consumer_passed.all() and self.producer_passed.all() and self.cleared)
+        return bool(self.consumer_passed.all() and self.producer_passed.all()
+                    and self.storage_passed.all() and self.cleared)
 
     def relative(self, regret: np.ndarray, U: np.ndarray) -> np.ndarray:
         """``regret / max(|U|, atol/rtol)``; NaN where ``U`` is infinite (no scale)."""
@@ -144,14 +154,19 @@ class Certificate:
         return self.relative(self.producer_regret, self.producer_utility)
 
     @property
+    def storage_relative_regret(self) -> np.ndarray:
+        return self.relative(self.storage_regret, self.storage_utility)
+
+    @property
     def max_regret(self) -> float:
-        r = np.concatenate([self.consumer_regret, self.producer_regret])
+        r = np.concatenate([self.consumer_regret, self.producer_regret, self.storage_regret])
         return float(np.max(r)) if r.size else 0.0
 
     @property
     def max_relative_regret(self) -> float:
         """The largest relative regret; NaN (JSON ``null``) if some type's is undefined."""
-        r = np.concatenate([self.consumer_relative_regret, self.producer_relative_regret])
+        r = np.concatenate([self.consumer_relative_regret, self.producer_relative_regret,
+                            self.storage_relative_regret])
         if not r.size:
             return 0.0
         return float("nan") if np.any(np.isnan(r)) else float(np.max(r))

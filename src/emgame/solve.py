@@ -18,6 +18,12 @@ from emgame.results import Certificate, Solution, SolveError, Status
 from emgame.solvers.candidate import Candidate
 from emgame.solvers.competitive import CompetitiveOptions, solve_competitive
 from emgame.solvers.nash import NashOptions, coarse_start, price_taking_start, solve_nash
+from emgame.solvers.storage import (
+    rest_of,
+    solve_competitive_storage,
+    solve_nash_storage,
+)
+from emgame.solvers.storage import unsupported as unsupported_storage
 
 Concept = Literal["nash", "competitive"]
 
@@ -105,13 +111,10 @@ def unsupplied_needs(economy: Economy) -> str | None:
 
 
 def _phase_pending(economy: Economy) -> str | None:
-    # The solvers and the certificate take availability by period and storage operators in
-    # the next step of issue 13; until then such economies are refused, never solved wrongly.
-    if economy.has_storage:
-        return "storage operators ([[storage]]) are not solved yet by this version"
-    if economy.producers.varying_availability.any():
-        return "capacity that varies by period is not solved yet by this version"
-    return None
+    """What this version's solvers do not take (refused, never solved wrongly), or ``None``:
+    storage operators that value electricity, pay a fixed verification cost or settle
+    prepaid (:func:`emgame.solvers.storage.unsupported`)."""
+    return unsupported_storage(economy)
 
 
 def _solve(economy: Economy, concept: Concept, opts: Options, start: Solution | None,
@@ -132,6 +135,8 @@ def _solve(economy: Economy, concept: Concept, opts: Options, start: Solution | 
         Q = start.outcome.offers_total.copy()
         Q[0] = economy.goods_supply
         warm = (p, Q)
+    storage = economy.has_storage
+    rest = rest_of(economy) if storage else economy   # the solvers add storage as given flows
     if concept == "nash":
         starts = [("given", warm)] if warm is not None else []
         if warm is None or start is None or start.concept != "nash":
@@ -139,22 +144,24 @@ def _solve(economy: Economy, concept: Concept, opts: Options, start: Solution | 
             # Large economies start from the Nash equilibrium of a coarse copy (every k-th
             # consumer type, k times as many agents), or else from the price-taking totals.
             big = len(economy.consumers) >= opts.nash.joint_from
-            coarse = coarse_start(economy, opts.nash) if big else None
+            coarse = coarse_start(rest, opts.nash) if big else None
             fast = None
             if coarse is not None:
                 starts.append(("coarse Nash", coarse))
             elif big:
-                fast = price_taking_start(economy, opts.nash)
+                fast = price_taking_start(rest, opts.nash)
             if fast is not None:
                 starts.append(("price-taking", fast))
             elif coarse is None:
-                comp = solve_competitive(economy, opts.competitive)
+                comp = solve_competitive(rest, opts.competitive)
                 if comp.totals is not None and comp.converged:
                     starts.append(("competitive", comp.totals))
         seconds["start"] = time.perf_counter() - started
-        cand = solve_nash(economy, opts.nash, starts=starts)
+        cand = (solve_nash_storage(economy, opts.nash, starts) if storage
+                else solve_nash(economy, opts.nash, starts=starts))
     else:
-        cand = solve_competitive(economy, opts.competitive, start=warm)
+        cand = (solve_competitive_storage(economy, opts.competitive, start=warm) if storage
+                else solve_competitive(economy, opts.competitive, start=warm))
     seconds["solve"] = time.perf_counter() - started
     solution = _certified(economy, cand, opts, seconds, started)
     if raise_on_failure and not solution.ok:
@@ -168,10 +175,13 @@ def solve_both(economy: Economy, *, options: Options | None = None) -> tuple[Sol
                                                           options=options)
 
 
-def _named(economy: Economy, cert: Certificate, mask_c: np.ndarray, mask_p: np.ndarray
-           ) -> list[str]:
+def _named(economy: Economy, cert: Certificate, mask_c: np.ndarray, mask_p: np.ndarray,
+           mask_s: np.ndarray | None = None) -> list[str]:
     names = [f"consumer '{economy.consumers.names[i]}'" for i in np.flatnonzero(mask_c)]
-    return names + [f"producer '{economy.producers.names[j]}'" for j in np.flatnonzero(mask_p)]
+    names += [f"producer '{economy.producers.names[j]}'" for j in np.flatnonzero(mask_p)]
+    if mask_s is not None:
+        names += [f"storage '{economy.storage.names[k]}'" for k in np.flatnonzero(mask_s)]
+    return names
 
 
 def _hopeless(economy: Economy, cert: Certificate) -> str:
@@ -192,18 +202,22 @@ def _verdict(economy: Economy, cert: Certificate) -> tuple[Status, str]:
         np.zeros(len(economy.producers), bool)
     fail_c = ~cert.consumer_passed & ~inc_c
     fail_p = ~cert.producer_passed & ~inc_p
+    inc_s = cert.storage_inconclusive if cert.storage_inconclusive is not None else \
+        np.zeros(len(cert.storage_regret), bool)
+    fail_s = ~cert.storage_passed & ~inc_s
     if not cert.cleared:
         return Status.NO_EQUILIBRIUM, (
             "the candidate's markets do not clear: the largest relative excess demand is "
             f"{float(np.nanmax(cert.clearing)):.3g} (tolerance {cert.rtol:g}); it is not "
             "reported as an equilibrium")
-    if np.any(fail_c) or np.any(fail_p):
-        gains = [g[m] for g, m in ((cert.consumer_gain, fail_c), (cert.producer_gain, fail_p))
+    if np.any(fail_c) or np.any(fail_p) or np.any(fail_s):
+        gains = [g[m] for g, m in ((cert.consumer_gain, fail_c), (cert.producer_gain, fail_p),
+                                   (cert.storage_gain, fail_s))
                  if g is not None and np.any(m)]
         shown = max((float(np.nanmax(g)) for g in gains if np.any(np.isfinite(g))),
                     default=float("nan"))
         worst = max(cert.max_regret, 0.0)
-        who = ", ".join(_named(economy, cert, fail_c, fail_p)[:5])
+        who = ", ".join(_named(economy, cert, fail_c, fail_p, fail_s)[:5])
         reason = (f"the candidate failed its certificate: {who} can gain by deviating ("
                   + (f"a deviation found gains {shown:.3g} in utility; " if np.isfinite(shown)
                      else "")
@@ -217,9 +231,11 @@ def _verdict(economy: Economy, cert: Certificate) -> tuple[Status, str]:
         return Status.NO_EQUILIBRIUM, reason
     parts = []
     for role, pop, mask in (("consumer", economy.consumers, inc_c),
-                            ("producer", economy.producers, inc_p)):
+                            ("producer", economy.producers, inc_p),
+                            ("storage", economy.storage, inc_s)):
         for i in np.flatnonzero(mask):
-            why = cert.reasons.get(f"{role}s/{pop.names[i]}", "")
+            key = "storage" if role == "storage" else f"{role}s"
+            why = cert.reasons.get(f"{key}/{pop.names[i]}", "")
             parts.append(f"{role} '{pop.names[i]}'" + (f" ({why})" if why else ""))
     return Status.INCONCLUSIVE, (
         "the certificate could not decide whether the candidate is an equilibrium: no "

@@ -7,8 +7,7 @@ at none of its limits in between, has p^d = p^c / (η_c η_d (1 − κ)): the el
 loses κ to its payment's verification, η_c on the way in and η_d on the way out. The oracle
 stores η_c (1 − κ) x of a purchase x (``charge_net_of_verification``: the decision that x =
 y + E + V, only y entering the battery); its prices are checked against that relation, and
-emgame's competitive benchmark against its prices and schedules (when the solvers take
-storage; until then the comparison is expected to fail, not skipped silently).
+emgame's competitive benchmark against its prices and schedules.
 """
 
 from __future__ import annotations

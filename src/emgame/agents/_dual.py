@@ -198,17 +198,18 @@ def _offer_record(ty, ru, fa, i, t, lam, nu, thR, pays_goods, S):
 
 @njit
 def _free(K, T):
-    """Offers up to ``K`` with no price on them: the ``cap`` of :func:`_posts`."""
-    return (K, np.zeros(T + 1))
+    """Offers up to ``s^t K`` with no price on them: the ``cap`` of :func:`_posts`."""
+    return (K, np.zeros(T + 1), True)
 
 
 @njit
 def _posts(ty, ru, fa, se, i, mult, pays_goods, cap, prove, out):
     """Every electricity post's best offer up to ``K``, less ``mu[t]`` per unit offered
-    (``cap = (K, mu)``; ``mult = (λ, ν, θ_R)``): ``(upper bound, value, closed)``, the
+    (``cap = (K, mu, scaled)``: up to ``s^t K`` where ``scaled``, else ``K``;
+    ``mult = (λ, ν, θ_R)``): ``(upper bound, value, closed)``, the
     maximiser into ``out = (x, q, paid)``."""
     lam, nu, thR = mult
-    K, mu = cap
+    K, mu, scaled = cap
     T = ty.a.shape[1]
     S = ru.kappa.size
     # Concave in q: simultaneous settlement, or a price taker (whose purchase does not depend
@@ -218,7 +219,9 @@ def _posts(ty, ru, fa, se, i, mult, pays_goods, cap, prove, out):
     for t in range(1, T + 1):
         base = _offer_record(ty, ru, fa, i, t, lam, nu, thR, pays_goods, S)
         off = Offer(base.pay, base.stay, base.Qm, base.nu, base.theta, base.c, mu[t], False)
-        ub, v, q, x, paid, ok = best_offer(off, K, concave, se.gap[i], prove, se.force[i, t])
+        qmax = K * ty.s[i, t] if scaled else K
+        ub, v, q, x, paid, ok = best_offer(off, qmax, concave, se.gap[i], prove,
+                                           se.force[i, t])
         ub_sum += ub
         v_sum += v
         closed = closed and ok
@@ -229,7 +232,7 @@ def _posts(ty, ru, fa, se, i, mult, pays_goods, cap, prove, out):
 
 
 @njit
-def _options_at(K, offs, qstar, vstar, allowed, f, sl, lb):
+def _options_at(K, s, offs, qstar, vstar, allowed, f, sl, lb):
     """Each post's best value with the offer capped at ``K``, per option (not paying, paying):
     upper bounds into ``f``, slopes in ``K`` into ``sl``; returns the value attained (for the
     best option of each post, minus nothing: the caller subtracts the capacity cost)."""
@@ -243,17 +246,29 @@ def _options_at(K, offs, qstar, vstar, allowed, f, sl, lb):
                 sl[t, o] = 0.0
                 continue
             off = offs[t - 1][o]
-            if K >= qstar[t, o]:
+            Kt = K * s[t]       # the cap s^t K: concave in K, slope s^t times the offer's
+            if Kt >= qstar[t, o]:
                 f[t, o] = vstar[t, o]
                 sl[t, o] = 0.0
                 best = max(best, lb[t, o])
             else:
-                ub, v, x = offer_value(K, off)
+                ub, v, x = offer_value(Kt, off)
                 f[t, o] = ub
-                sl[t, o] = max(offer_slope(K, x, off), 0.0)
+                sl[t, o] = s[t] * max(offer_slope(Kt, x, off), 0.0)
                 best = max(best, v)
         total += best
     return total
+
+
+@njit
+def _k_range(Khi, s):
+    """The largest useful capacity: a post's cap ``s^t K`` is no use beyond ``Khi`` (what all
+    goods can make), so ``K <= Khi / min_{s^t > 0} s^t``."""
+    low = 1.0
+    for t in range(1, s.size):
+        if s[t] > 0.0:
+            low = min(low, s[t])
+    return Khi / low
 
 
 @njit
@@ -303,6 +318,8 @@ def _capacity_concave(ty, ru, fa, se, i, mult, pays_goods, out):
     T = ty.a.shape[1]
     S = ru.kappa.size
     Khi = ty.Khi[i]
+    s = ty.s[i]
+    KhiK = _k_range(Khi, s)
     nu_rho = nu * ty.rho[i]
     qstar = np.zeros((T + 1, 2))
     vstar = np.full((T + 1, 2), -INF)
@@ -326,11 +343,16 @@ def _capacity_concave(ty, ru, fa, se, i, mult, pays_goods, out):
     Sl = np.empty((P, T + 1, 2))
     best_v, best_K = -INF, 0.0
     n = 0
-    init = np.unique(np.concatenate((np.array([0.0, Khi]), qstar[1:].ravel())))
+    # Breakpoints in K: where a post's cap s^t K reaches its best offer.
+    kinks = np.zeros((T, 2))
+    for t in range(1, T + 1):
+        for o in range(2):
+            kinks[t - 1, o] = min(qstar[t, o] / s[t], KhiK) if s[t] > 0.0 else 0.0
+    init = np.unique(np.concatenate((np.array([0.0, KhiK]), kinks.ravel())))
     for K in init:
         if n >= P:
             break
-        v = _options_at(K, offs, qstar, vstar, allowed, F[n], Sl[n], lbstar) - nu_rho * K
+        v = _options_at(K, s, offs, qstar, vstar, allowed, F[n], Sl[n], lbstar) - nu_rho * K
         Ks[n] = K
         if v > best_v:
             best_v, best_K = v, K
@@ -354,7 +376,7 @@ def _capacity_concave(ty, ru, fa, se, i, mult, pays_goods, out):
             if n >= P:
                 break
             continue
-        v = _options_at(K, offs, qstar, vstar, allowed, F[n], Sl[n], lbstar) - nu_rho * K
+        v = _options_at(K, s, offs, qstar, vstar, allowed, F[n], Sl[n], lbstar) - nu_rho * K
         Ks[n] = K
         if v > best_v:
             best_v, best_K = v, K
@@ -400,7 +422,8 @@ def _capacity(ty, ru, fa, se, i, mult, pays_goods, prove, out):
 
     The capacity is searched (the posts' unconstrained offers, refined by golden section);
     then, to prove, the capacity constraints ``q_t <= K`` are priced instead: for multipliers
-    ``μ_t >= 0`` with ``Σ_t μ_t <= νρ`` (so that the capacity term ``K(Σ_t μ_t - νρ)`` is at
+    ``μ_t >= 0`` with ``Σ_t s^t μ_t <= νρ`` (so that the capacity term ``K(Σ_t s^t μ_t - νρ)``
+    of the caps ``q_t <= s^t K`` is at
     most 0), ``Σ_t max_q [V_t(q) - μ_t q]`` over ``[0, Khi]`` bounds the objective (weak
     duality). ``μ_t`` is each binding post's marginal value at the capacity found, which makes
     the bound tight there.
@@ -409,9 +432,14 @@ def _capacity(ty, ru, fa, se, i, mult, pays_goods, prove, out):
     T = ty.a.shape[1]
     rho = ty.rho[i]
     Khi = ty.Khi[i]
+    s = ty.s[i]
+    KhiK = _k_range(Khi, s)
     cp = Capacity(ty, ru, fa, se, i, mult, pays_goods, out)
-    _posts(ty, ru, fa, se, i, mult, pays_goods, _free(Khi, T), False, out)
-    cand = np.unique(np.append(out[1][1:], np.array([0.0, Khi])))
+    _posts(ty, ru, fa, se, i, mult, pays_goods, _free(KhiK, T), False, out)
+    ks = np.zeros(T)
+    for t in range(1, T + 1):
+        ks[t - 1] = out[1][t] / s[t] if s[t] > 0.0 else 0.0
+    cand = np.unique(np.append(ks, np.array([0.0, KhiK])))
     m = cand.size
     vals = np.empty(m)
     for k in range(m):
@@ -430,15 +458,17 @@ def _capacity(ty, ru, fa, se, i, mult, pays_goods, prove, out):
     S = ru.kappa.size
     mu = np.zeros(T + 1)
     for t in range(1, T + 1):
-        if out[1][t] >= best_K * (1.0 - 1e-12) and best_K > 0.0:
+        cap_t = s[t] * best_K
+        if out[1][t] >= cap_t * (1.0 - 1e-12) and cap_t > 0.0:
             base = _offer_record(ty, ru, fa, i, t, lam, nu, thR, pays_goods, S)
             off = Offer(base.pay, base.stay, base.Qm, nu, base.theta, base.c, 0.0, out[2][t])
-            mu[t] = max(offer_slope(best_K, out[0][t], off), 0.0)
-    total = mu.sum()
+            mu[t] = max(offer_slope(cap_t, out[0][t], off), 0.0)
+    total = (mu * s).sum()
     if total > nu * rho:
         mu *= nu * rho / total
     scratch = (np.zeros(T + 1), np.zeros(T + 1), np.zeros(T + 1, dtype=np.bool_))
-    ub, _, closed = _posts(ty, ru, fa, se, i, mult, pays_goods, (Khi, mu), True, scratch)
+    ub, _, closed = _posts(ty, ru, fa, se, i, mult, pays_goods, (Khi, mu, False), True,
+                           scratch)
     return max(ub, best_v), best_v, best_K, closed
 
 

@@ -17,7 +17,8 @@ class Types(NamedTuple):
     """One role's types: utility (``a (n, T)``, ``a0``, curvatures ``ge``/``gg``, state weights
     ``w (n, S)``, linear mode ``lin`` with weights ``lw (n, S, T)``, ``lw0``), endowment
     ``omega``, technology (``theta``, ``c``, capacity ``K`` (NaN: chosen, long run), cost
-    ``rho``, the largest useful capacity ``Khi``, ``classic``). Where no type is in linear mode
+    ``rho``, the largest useful capacity ``Khi``, ``classic``) and availability ``s (n, T+1)``
+    (goods post first: the offer on post ``t`` is at most ``s^t K``). Where no type is in linear mode
     ``lw`` has one (unused) row only."""
 
     a: np.ndarray
@@ -35,6 +36,7 @@ class Types(NamedTuple):
     rho: np.ndarray
     Khi: np.ndarray
     classic: np.ndarray
+    s: np.ndarray
 
 
 class Rules(NamedTuple):

@@ -160,7 +160,8 @@ def producer_multipliers(economy: Economy, profile: Profile, outcome: Outcome,
         corner = (not pop.classic[j]) or play.goods[j] <= 1e-12 * max(play.goods_received[j],
                                                                       1e-300)
         nu_known = float(u0[j])
-        interior = (q[j] > 0) & (q[j] < K[j] * (1.0 - _AT_CAPACITY)) & active[j, 1:]
+        interior = ((q[j] > 0) & (q[j] < K[j] * pop.availability[j] * (1.0 - _AT_CAPACITY))
+                    & active[j, 1:])
         rows = [(coef[j, t], 0.0, A[j, t]) for t in range(T)
                 if bids[j, t + 1] > 0 and active[j, t + 1] and np.isfinite(A[j, t])]
         if bids[j, 0] > 0 and np.isfinite(dx[j, 0]):

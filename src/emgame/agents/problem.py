@@ -174,11 +174,18 @@ def agent(economy: Economy, outcome: Outcome, *, producers: bool, price_taking: 
     K = pop.capacity if not m.long_run else np.full(n, np.nan)
     # Nobody can produce more than all goods allow: φ(q) <= Ω.
     Khi = theta * Omega ** c
-    types = Types(f(pop.weights), f(np.where(pop.classic, pop.goods_weight, 0.0)), f(ge),
+    weights = pop.weights
+    if price_taking:
+        # A post that does not trade has no price: a price taker can neither buy nor sell
+        # there, so its electricity counts for nothing (docs/model.md, "Availability": a
+        # type whose utility needs it has no equilibrium and is refused before solving).
+        weights = np.where(np.isfinite(outcome.prices[1:])[None, :], weights, 0.0)
+    types = Types(f(weights), f(np.where(pop.classic, pop.goods_weight, 0.0)), f(ge),
                   f(gg), f(np.tile(pi, (n, 1))), np.ascontiguousarray(lin), f(lw), f(lw0),
                   f(pop.endowment), f(theta), f(c), f(K),
                   f(np.nan_to_num(pop.capacity_cost, nan=0.0)), f(Khi),
-                  np.ascontiguousarray(pop.classic))
+                  np.ascontiguousarray(pop.classic),
+                  f(np.hstack([np.ones((n, 1)), pop.availability])))
     rules = Rules(f(economy.shares), f(economy.fixed_costs),
                   int(m.goods_settlement_period), float(Omega), bool(price_taking))
     if price_taking:

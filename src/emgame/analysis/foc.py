@@ -350,6 +350,7 @@ def _producers(economy: Economy, profile: Profile, outcome: Outcome, totals, pt:
     bids = profile.producer_bids
     q = profile.offers
     K = profile.capacity
+    cap = K[:, None] * pop.availability       # s^t K (docs/model.md, "Availability")
     theta = pop.productivity[:, None]
     c_ret = pop.returns[:, None]
     ut, u0 = _expected_marginals(economy, pop, play)
@@ -392,7 +393,7 @@ def _producers(economy: Economy, profile: Profile, outcome: Outcome, totals, pt:
         two = corner
         nu_known = float(u0[j]) if not corner else float("nan")
         pos = bids[j] > 0
-        at_cap = q[j] >= K[j] * (1.0 - _AT_CAPACITY)
+        at_cap = q[j] >= cap[j] * (1.0 - _AT_CAPACITY)
         interior_q = (q[j] > 0) & ~at_cap & active[j, 1:]
         rows = []
         for t in range(T):
@@ -451,9 +452,9 @@ def _producers(economy: Economy, profile: Profile, outcome: Outcome, totals, pt:
                                      np.abs(beta * lam * G[j])])
         with np.errstate(invalid="ignore", divide="ignore"):
             r16 = np.where(active[j, 1:],
-                           np.maximum(mu * np.maximum(K[j] - q[j], 0.0)
+                           np.maximum(mu * np.maximum(cap[j] - q[j], 0.0)
                                       / np.maximum(scale14 * K[j], _TINY),
-                                      np.maximum(q[j] - K[j], 0.0) / max(K[j], _TINY)),
+                                      np.maximum(q[j] - cap[j], 0.0) / max(K[j], _TINY)),
                            np.nan)
         # (17): technology, and the goods identity (8)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -485,7 +486,7 @@ def _producers(economy: Economy, profile: Profile, outcome: Outcome, totals, pt:
         residuals["budget"] = float(budget)
         if long_run:
             need = rho[j] * nu
-            have = float(mu.sum())
+            have = float(mu @ pop.availability[j])
             residuals["(K)"] = float(_relative(np.array(have - need), np.array(have),
                                                np.array(need))) if K[j] > 0 else (
                 0.0 if have <= need else float(_relative(np.array(have - need), np.array(have),

@@ -592,12 +592,14 @@ class Economy:
 
     @property
     def valued_periods(self) -> np.ndarray:
-        """``bool (T,)``: the periods some agent values (the only electricity posts that trade)."""
+        """``bool (T,)``: the periods some agent values and someone can supply (the only
+        electricity posts that trade in an active equilibrium; docs/model.md,
+        "Availability")."""
         valued = np.zeros(self.periods, dtype=bool)
         for _, pop in self.roles:
             if len(pop):
                 valued |= (pop.weights > 0).any(axis=0)
-        return valued
+        return valued & self.supplied_periods
 
     @property
     def has_storage(self) -> bool:

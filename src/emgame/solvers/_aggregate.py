@@ -58,7 +58,7 @@ def default_participation(economy: Economy, types: TypeParams, producers: bool) 
     T = economy.periods
     n = len(types)
     part = np.zeros((n, T + 1), dtype=bool)
-    part[:, 1:] = types.a > 0
+    part[:, 1:] = (types.a > 0) & economy.valued_periods[None, :]   # (posts that can trade)
     part[:, 0] = True if producers else (types.a0 > 0)
     v = economy.fixed_costs
     t0 = economy.market.goods_settlement_period
@@ -136,6 +136,7 @@ class Aggregate:
     C: TypeParams = field(init=False)
     P: TypeParams = field(init=False)
     evaluations: int = 0
+    storage_flows = None  # (purchases (T,), discharge (T,)) of all storage operators, fixed
 
     def __post_init__(self) -> None:
         e = self.economy
@@ -263,6 +264,15 @@ class Aggregate:
         posts = self.posts
         X = X_c + P.n @ self.x_p                      # (T+1,) demand, goods first
         Z = P.n @ self.q_p                            # (T+1,) supply
+        flows = self.storage_flows
+        if flows is not None:
+            # Storage operators' schedules held fixed (solvers.storage): their purchases are
+            # demand, their discharge supply, and their net revenue buys goods.
+            X = X.copy()
+            Z = Z.copy()
+            X[1:] += flows[0]
+            Z[1:] += flows[1]
+            X[0] += float(p[1:] @ (flows[1] - flows[0])) / p[0]
         # Goods clear by Walras' law at a solution, but the row is kept (Newton then takes
         # Gauss–Newton steps): without it, electricity nearly clears at ever higher prices
         # while the goods market does not (producers buying back their own output).
@@ -278,6 +288,9 @@ class Aggregate:
             JZ = np.tensordot(P.n, self.dq_dY_p, axes=1)
         else:
             JZ = np.zeros_like(JX)
+        if flows is not None:
+            JX[0, 1:self.T + 1] += (flows[1] - flows[0]) / p[0]
+            JX[0, 0] -= float(p[1:] @ (flows[1] - flows[0])) / p[0] ** 2
         cols = self._cols()
         Y = np.concatenate([p, Q[1:]])
         scale = Y[cols]                               # d/dlog Y = Y d/dY

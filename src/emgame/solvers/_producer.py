@@ -7,7 +7,7 @@ paper's (12)–(16)) are
     purchase  (12):  MU_t(x) (1 - τ s) = λ p^t (1 - τ β σ)
     output    (14), (15):  τ s MU_t(x) + β λ p^t (1 - τ σ) = ν φ'(q) + μ^t,   0 <= q <= K
     goods     (13):  ν (1 - τ G/Ω) = λ p^0
-    capacity  (16):  Σ_t μ^t = ν ρ                        (long run)
+    capacity  (16):  Σ_t s^t μ^t = ν ρ                    (long run; the cap is s^t K)
     budget    (3)–(4):  Σ_t p^t x^t + p^0 G = Σ_t p^t q^t  (or an exogenous wallet)
 
 ``G`` is the goods bought: inputs ``Σ_t φ(q^t)``, capacity ``ρK`` and goods consumed.
@@ -264,7 +264,8 @@ def producer_eval(lam, nu, K, tot, mk, pr, ws, want_jac):
     for t in range(1, T + 1):
         paying = (pr.part[t] & PAYS) != 0
         post = post_of(tot, mk, pr, t, F)
-        if (pr.part[t] & NO_OUTPUT) != 0:
+        st_t = pr.s[t]
+        if (pr.part[t] & NO_OUTPUT) != 0 or st_t <= 0.0:
             # Output pinned at zero on this post (a regime chosen by the caller).
             if paying:
                 xt, _ = solve_x(lam * p[t], post.a, post.g, post.w, post.kappa, post.F, tau,
@@ -273,7 +274,8 @@ def producer_eval(lam, nu, K, tot, mk, pr, ws, want_jac):
                 xt = 0.0
             qt, mt, st = 0.0, 0.0, 1
         else:
-            xt, qt, mt, st = _post_output(lam, nu, post, mk, paying, pr, K, ws.xh[t], ws.qh[t])
+            xt, qt, mt, st = _post_output(lam, nu, post, mk, paying, pr, K * st_t, ws.xh[t],
+                                          ws.qh[t])
         ws.x[t] = xt
         ws.q[t] = qt
         ws.mu[t] = mt
@@ -281,19 +283,20 @@ def producer_eval(lam, nu, K, tot, mk, pr, ws, want_jac):
         need += phi(qt, theta, c)
         G1 += p[t] * xt - (0.0 if exog else p[t] * qt)
         if long_run and st == 2:
-            G3 += mt
+            G3 += st_t * mt
         if want_jac:
             post_jac(lam, nu, post, mk, paying, pr, xt, qt, st, pj)
             dphi = phi1(qt, theta, c)
             # chain: columns of pj are (λ, ν, K, p_t, Q_t); z uses log λ, log ν.
-            zs = (lam, nu, 1.0)
+            # (the cap s^t K moves by s^t per unit of K; μ^t enters Σ_t s^t μ^t = νρ)
+            zs = (lam, nu, st_t)
             for k in range(3):
                 dxk = pj[0, k] * zs[k]
                 dqk = pj[1, k] * zs[k]
                 jac[0, k] += p[t] * dxk - (0.0 if exog else p[t] * dqk)
                 dG_dz[k] += dphi * dqk
                 if long_run and st == 2:
-                    jac[2, k] += pj[2, k] * zs[k]
+                    jac[2, k] += st_t * pj[2, k] * zs[k]
             # Y columns: p_t at index t, Q_t at index T + t (offset 3 in jac).
             jac[0, 3 + t] += xt - (0.0 if exog else qt) + p[t] * pj[0, 3] - (
                 0.0 if exog else p[t] * pj[1, 3])
@@ -301,8 +304,8 @@ def producer_eval(lam, nu, K, tot, mk, pr, ws, want_jac):
             dG_dY[t] += dphi * pj[1, 3]
             dG_dY[T + t] += dphi * pj[1, 4]
             if long_run and st == 2:
-                jac[2, 3 + t] += pj[2, 3]
-                jac[2, 3 + T + t] += pj[2, 4]
+                jac[2, 3 + t] += st_t * pj[2, 3]
+                jac[2, 3 + T + t] += st_t * pj[2, 4]
     if pr.classic and pr.a0 > 0.0 and pr.gg == 0.0 and tau > 0.0:
         # Quasilinear goods: their marginal utility a0 is constant, so either goods are
         # consumed and ν = a0, with G from the goods condition ν(1 - τG/Ω) = λp^0, or none are

@@ -101,6 +101,7 @@ class ProducerTypes(NamedTuple):
     wallet: np.ndarray
     part: np.ndarray
     w: np.ndarray
+    s: np.ndarray
 
 
 class Producer(NamedTuple):
@@ -118,6 +119,7 @@ class Producer(NamedTuple):
     wallet: float
     part: np.ndarray
     w: np.ndarray
+    s: np.ndarray
 
 
 class Slopes(NamedTuple):
@@ -141,7 +143,7 @@ def consumer(cs, i):
 def producer(ps, j):
     """Row ``j`` of :class:`ProducerTypes`."""
     return Producer(ps.a[j], ps.a0[j], ps.ge[j], ps.gg[j], ps.classic[j], ps.theta[j], ps.c[j],
-                    ps.Kbar[j], ps.rho[j], ps.wallet[j], ps.part[j], ps.w[j])
+                    ps.Kbar[j], ps.rho[j], ps.wallet[j], ps.part[j], ps.w[j], ps.s[j])
 
 
 @njit
@@ -179,6 +181,9 @@ class TypeParams:
         self.c = _f(np.nan_to_num(pop.returns, nan=1.0))
         self.Kbar = _f(pop.capacity)
         self.rho = _f(np.nan_to_num(pop.capacity_cost, nan=0.0))
+        # Availability s^t per post, goods post first (docs/model.md, "Availability"): the
+        # offer on post t is at most s^t K.
+        self.s = _f(np.hstack([np.ones((len(pop), 1)), pop.availability]))
         self.wallet = _f(pop.wallet)
         self.ces = np.ascontiguousarray(pop.family == CES)
         self.quasilinear = np.ascontiguousarray(pop.family == QUASILINEAR)
@@ -194,4 +199,5 @@ class TypeParams:
                   ) -> ProducerTypes:
         return ProducerTypes(self.n, self.a, self.a0, self.ge, self.gg, self.classic,
                              self.theta, self.c, _f(self.Kbar if Kbar is None else Kbar),
-                             self.rho, self.wallet, np.ascontiguousarray(part), _f(w))
+                             self.rho, self.wallet, np.ascontiguousarray(part), _f(w),
+                             self.s)

@@ -71,7 +71,7 @@ def vanishing_monopoly(economy: Economy) -> str | None:
 def _inputs_at_capacity(economy: Economy) -> float:
     """The goods all producers would use as inputs at full capacity in every valued period."""
     prod = economy.producers
-    K = np.broadcast_to(prod.capacity[:, None], (len(prod), economy.periods))
+    K = prod.capacity[:, None] * prod.availability     # s^t K̄ by period
     return float(prod.count @ (inputs(prod, K) * economy.valued_periods[None, :]).sum(axis=1))
 
 

@@ -51,6 +51,8 @@ class CompetitiveOptions:
 class _Benchmark:
     """Excess demand as a function of the unknowns ``(u^t, [log p^0], [K of c = 1 types])``."""
 
+    storage_flows = None  # (purchases (T,), discharge (T,)) of all storage operators, fixed
+
     def __init__(self, economy: Economy) -> None:
         self.economy = economy
         self.k = market(economy, 0.0)
@@ -240,9 +242,10 @@ class _Benchmark:
             q_unc = th * (mgoods * c * th) ** (c / (1.0 - c))
             if self.k.long_run:
                 Ks = _long_run_capacity(beta * p[1:] / p[0], P.theta[smooth], P.c[smooth],
-                                        P.rho[smooth])
+                                        P.rho[smooth], P.s[smooth, 1:])
                 Kout[smooth] = Ks
-            q[smooth, 1:] = np.minimum(q_unc, Kout[smooth, None])
+            # the cap of post t is s^t K (docs/model.md, "Availability")
+            q[smooth, 1:] = np.minimum(q_unc, Kout[smooth, None] * P.s[smooth, 1:])
         for i, t in enumerate(self.posts):
             for k, group in enumerate(members):
                 for j in group:
@@ -318,6 +321,14 @@ class _Benchmark:
                      + (P.rho * Kout if self.k.long_run else 0.0))
         D = P.n @ xp
         S = P.n @ q
+        flows = self.storage_flows
+        if flows is not None:
+            # Storage operators' schedules held fixed (solvers.storage).
+            D = D.copy()
+            S = S.copy()
+            D[1:] += flows[0]
+            S[1:] += flows[1]
+            D[0] += float(p[1:] @ (flows[1] - flows[0])) / p[0]
         rows = [(D[posts] - S[posts]) * self.row_weights(p), [(D[0] + use) / self.Omega]]
         if self.long_flat.size:
             _, p0, kvars = self.unpack(y)
@@ -399,20 +410,48 @@ class _Benchmark:
         return F, Jc + Jp
 
 
+def _price_response(bench: _Benchmark, y: np.ndarray) -> np.ndarray:
+    """``dp^t/dN^s`` ``(T, T)``: how the electricity prices move with a net supply ``N`` added
+    on the posts (the storage operators' flows, solvers.storage), by the implicit function
+    theorem on the excess demand at the solution ``y``."""
+    T = bench.T
+    F, J = bench(y, True)
+    p, _, _, _ = bench.prices(y)
+    m = len(bench.posts)
+    dF = np.zeros((F.size, T))
+    w = bench.row_weights(p)
+    for i, t in enumerate(bench.posts):
+        dF[i, t - 1] = -w[i]                          # supply: excess demand falls
+    dF[m, :] = p[1:] / (p[0] * bench.Omega)           # its revenue buys goods
+    dy = -np.linalg.lstsq(J, dF, rcond=None)[0]
+    dp = np.zeros((T + 1, y.size))
+    for k in range(y.size):
+        h = 1e-7 * max(1.0, abs(y[k]))
+        yp, ym = y.copy(), y.copy()
+        yp[k] += h
+        ym[k] -= h
+        dp[:, k] = (bench.prices(yp)[0] - bench.prices(ym)[0]) / (2 * h)
+    bench(y, False)  # leave warm starts at y
+    return (dp @ dy)[1:]
+
+
 def inputs_avg(K: np.ndarray, theta: np.ndarray, c: np.ndarray) -> np.ndarray:
     """Average input per unit of output at capacity, ``φ(K)/K``."""
     return (K / theta) ** (1.0 / c) / K
 
 
 def _long_run_capacity(m: np.ndarray, theta: np.ndarray, c: np.ndarray,
-                       rho: np.ndarray) -> np.ndarray:
-    """``K`` solving ``Σ_t (m_t - φ'(K))^+ = ρ`` for ``c < 1`` (prices in goods per unit)."""
+                       rho: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """``K`` solving ``Σ_t s^t (m_t - φ'(s^t K))^+ = ρ`` for ``c < 1`` (prices in goods per
+    unit; ``s`` the availability, ``(n, T)``: a unit of capacity adds ``s^t`` to post t's
+    cap)."""
     n = theta.size
     K = np.zeros(n)
     for j in range(n):
         def excess(k: float, j: int = j) -> float:
-            mc = (1.0 / (c[j] * theta[j])) * (k / theta[j]) ** (1.0 / c[j] - 1.0)
-            return float(np.sum(np.maximum(m - mc, 0.0)) - rho[j])
+            with np.errstate(divide="ignore"):
+                mc = (1.0 / (c[j] * theta[j])) * (s[j] * k / theta[j]) ** (1.0 / c[j] - 1.0)
+            return float(np.sum(s[j] * np.maximum(m - mc, 0.0)) - rho[j])
         if excess(1e-300) <= 0:
             continue
         lo, hi = 1e-300, 1.0
@@ -431,7 +470,8 @@ def _long_run_capacity(m: np.ndarray, theta: np.ndarray, c: np.ndarray,
 
 
 def solve_competitive(economy: Economy, options: CompetitiveOptions | None = None,
-                      start: tuple[np.ndarray, np.ndarray] | None = None) -> Candidate:
+                      start: tuple[np.ndarray, np.ndarray] | None = None,
+                      storage: tuple[np.ndarray, np.ndarray] | None = None) -> Candidate:
     """Find the competitive benchmark; see the module notes. ``start`` is a ``(p, Q)`` guess."""
     opts = options or CompetitiveOptions()
     reason = checks.before_competitive(economy)
@@ -442,7 +482,15 @@ def solve_competitive(economy: Economy, options: CompetitiveOptions | None = Non
                          "long run with increasing returns (c > 1): average cost falls without "
                          "bound as capacity grows, so price takers have no profit-maximising "
                          "plan and there is no competitive equilibrium")
+    flat_varying = (economy.producers.returns >= 1.0) & economy.producers.varying_availability
+    if np.any(flat_varying):
+        names = [economy.producers.names[j] for j in np.flatnonzero(flat_varying)]
+        return Candidate("competitive", False, Status.NO_EQUILIBRIUM,
+                         f"producer type(s) {names} have constant or increasing returns and "
+                         "capacity that varies by period: the competitive benchmark of such "
+                         "types is not solved in this version")
     bench = _Benchmark(economy)
+    bench.storage_flows = storage
     # Participation (MODEL.md section 5): price takers choose which posts to pay on. Each round
     # solves with fixed choices, then gives every type that gains by switching the choice of
     # its best deviation at the round's prices, as the Nash solver does.
@@ -466,6 +514,8 @@ def solve_competitive(economy: Economy, options: CompetitiveOptions | None = Non
         p, q, K, xc, xp, income = bench.evaluate(r.y)
         cand = _candidate(economy, bench, r, p, q, K, xc, xp, income)
         cand.diagnostics["participation_rounds"] = round_ + 1
+        if storage is not None and cand.converged:
+            cand.internal["price_response"] = _price_response(bench, r.y)
         if not cand.converged or not np.any(economy.fixed_costs > 0):
             return cand
         changed = _switch_participation(economy, bench, cand)
@@ -575,7 +625,7 @@ def _candidate(economy: Economy, bench: _Benchmark, r, p, q, K, xc, xp, income) 
     with np.errstate(divide="ignore"):
         lam_p = np.where(broke, np.inf, bench.lam_p)
     mu = np.zeros((len(P), T))
-    full = q[:, 1:] >= K[:, None] * (1 - 1e-12)
+    full = q[:, 1:] >= K[:, None] * P.s[:, 1:] * (1 - 1e-12)
     mc = np.where(P.c[:, None] == 1.0, 1.0 / P.theta[:, None],
                   (1.0 / (P.c[:, None] * P.theta[:, None]))
                   * (q[:, 1:] / P.theta[:, None]) ** (1.0 / P.c[:, None] - 1.0))

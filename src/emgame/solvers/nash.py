@@ -60,6 +60,7 @@ class NashOptions:
     joint_from: int = 5000
     max_seconds: float = 300.0
     deadline: float = float("inf")  # set by solve_nash from max_seconds
+    storage: tuple | None = None     # storage operators' fixed flows (solvers.storage)
 
 
 def rough_start(economy: Economy) -> tuple[np.ndarray, np.ndarray]:
@@ -84,8 +85,8 @@ def rough_start(economy: Economy) -> tuple[np.ndarray, np.ndarray]:
 
 
 def solve_nash(economy: Economy, options: NashOptions | None = None,
-               starts: list[tuple[str, tuple[np.ndarray, np.ndarray]]] | None = None
-               ) -> Candidate:
+               starts: list[tuple[str, tuple[np.ndarray, np.ndarray]]] | None = None,
+               storage: tuple[np.ndarray, np.ndarray] | None = None) -> Candidate:
     """Find a Nash equilibrium candidate; see the module notes for the method.
 
     ``starts`` are named ``(p, Q)`` guesses tried first (e.g. a neighbour's solution, the
@@ -100,6 +101,8 @@ def solve_nash(economy: Economy, options: NashOptions | None = None,
     to switch, or when a set of regimes repeats.
     """
     opts = options or NashOptions()
+    if storage is not None:
+        opts = replace(opts, storage=storage)
     reason = checks.before_nash(economy)
     if reason:
         return Candidate("nash", False, Status.NO_EQUILIBRIUM, reason)
@@ -242,6 +245,7 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
             tried.append(f"time limit of {opts.max_seconds:g} s reached")
             break
         agg = _fresh(economy, regimes)  # no warm starts left over from a failed attempt
+        agg.storage_flows = opts.storage
         y0 = agg.unknowns(p0, Q0)
         joint = len(agg.C) >= opts.joint_from and agg.joint_ready
         if joint:

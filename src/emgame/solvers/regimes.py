@@ -346,6 +346,7 @@ class Seller(NamedTuple):
     theta: float
     c: float
     K: float
+    s: np.ndarray
 
 
 @njit
@@ -368,7 +369,7 @@ def producer_choice(sl, regime, new):
         bits = 0
         for paying in (False, True):
             of = Offer(pp, stay, sl.Qm[t], paying, sl.nu, sl.theta, sl.c)
-            v, q = best_offer(of, sl.K)
+            v, q = best_offer(of, sl.K * sl.s[t])
             v0 = offer_value(0.0, of)
             option = PAYS if paying else 0
             if sl.c > 1.0 and v0 >= v:
@@ -515,7 +516,8 @@ def producer_regimes(economy, profile, weights, lam, nu, part, B_minus, Q_minus)
                     np.ascontiguousarray(Q_minus[j], dtype=np.float64),
                     float((beta if m.prepaid else 1.0) * lam[j]), float(lam[j]), float(nu[j]),
                     float(pop.productivity[j]), float(pop.returns[j]),
-                    float(profile.capacity[j]))
+                    float(profile.capacity[j]),
+                    np.ascontiguousarray(np.concatenate([[1.0], pop.availability[j]])))
         row = np.ascontiguousarray(part[j]).copy()
         gains[j] = producer_choice(sl, part[j], row)
         if gains[j] > 1e-10 * max(1.0, float(lam[j] * np.abs(B_minus[j]).max())):
