@@ -29,6 +29,7 @@ from emgame.model import (
 )
 from emgame.results import Certificate, Solution, SolveError, Status
 from emgame.solve import Options, solve, solve_both
+from emgame.equilibria import Equilibria, solve_all  # noqa: E402  (uses solve)
 
 try:
     __version__ = _version("emgame")
@@ -41,6 +42,7 @@ __all__ = [
     "Economy",
     "EconomyError",
     "EconomyFileError",
+    "Equilibria",
     "Market",
     "MissingExtraError",
     "Options",
@@ -61,6 +63,7 @@ __all__ = [
     "evaluate",
     "load_economy",
     "solve",
+    "solve_all",
     "solve_both",
     "validate_economy",
 ]

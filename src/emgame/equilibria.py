@@ -103,6 +103,16 @@ class Found:
         """Every agent of a type plays alike (no split)."""
         return not self.split
 
+    @property
+    def active(self) -> bool:
+        """Every post some agent values trades (docs/model.md, "Solution concepts": the
+        object of study); an equilibrium in which a valued post does not trade (nobody bids
+        and nobody offers there, so nobody gains by starting alone) is reported too, as not
+        active."""
+        o = self.solution.outcome
+        assert o is not None
+        return bool(np.all(o.active[1:][self.solution.economy.valued_periods]))
+
 
 @dataclass(frozen=True, eq=False)
 class Equilibria:
@@ -142,6 +152,9 @@ class Equilibria:
     def __len__(self) -> int:
         return len(self.equilibria)
 
+    def __iter__(self):  # noqa: ANN204
+        return iter(self.equilibria)
+
     @property
     def reason(self) -> str:
         if self.equilibria:
@@ -163,11 +176,13 @@ class Equilibria:
             d["starts_reached"] = f.count
             d["start_names"] = list(f.starts)
             d["symmetric"] = f.symmetric
+            d["active"] = f.active
             d["split"] = [s.to_dict() for s in f.split]
             eqs.append(d)
         return {"status": self.status.value, "concept": self.concept,
                 "reason": self.reason, "starts": self.starts, "seed": self.seed,
                 "found": len(self.equilibria), "symmetric_found": len(self.symmetric),
+                "active_found": sum(f.active for f in self.equilibria),
                 "split_found": len(self.split), "split_searched": self.split_searched,
                 "split_note": self.split_note,
                 "reasons": dict(self.reasons), "seconds": self.seconds,
@@ -186,6 +201,7 @@ class Equilibria:
             of = {g.name: s.type for s in f.split for g in s.groups}
             name_col = "name" if "name" in fr.columns else fr.columns[0]
             fr.insert(0, "split_of", [of.get(str(n), "") for n in fr[name_col]])
+            fr.insert(0, "active", f.active)
             fr.insert(0, "starts_reached", f.count)
             fr.insert(0, "equilibrium", k)
             frames.append(fr)
@@ -466,11 +482,17 @@ def solve_all(economy: Economy | str, concept: Concept = "nash", *, starts: int 
     if split or (split is None and not found):
         split_searched = True
         note = _split_search(economy, concept, opts, deadline, found, reasons)
-    found.sort(key=lambda e: (bool(e[2]), -len(e[1])))
+    # Active, type-symmetric and most reached first.
+    found.sort(key=lambda e: (not _is_active(e[0]), bool(e[2]), -len(e[1])))
     return Equilibria(economy, concept,
                       tuple(Found(s, tuple(n), sp) for s, n, sp in found),
                       starts=tried, seed=seed, reasons=reasons, split_searched=split_searched,
                       split_note=note, seconds=time.monotonic() - t0)
+
+
+def _is_active(sol: Solution) -> bool:
+    assert sol.outcome is not None
+    return bool(np.all(sol.outcome.active[1:][sol.economy.valued_periods]))
 
 
 def _short(reason: str) -> str:
