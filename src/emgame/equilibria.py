@@ -346,13 +346,16 @@ def _starts(economy: Economy, concept: str, n: int, rng: np.random.Generator,
 # The search
 # ------------------------------------------------------------------------------------------
 
-def _run(start: _Start, concept: str, options: Options, deadline: float) -> Candidate:
+def _run(start: _Start, concept: str, options: Options, deadline: float,
+         keep: list[Solution] | None = None) -> Candidate:
     left = max(deadline - time.monotonic(), 0.5)
     if concept == "nash":
         nopts = dataclasses.replace(options.nash, max_seconds=min(options.nash.max_seconds,
                                                                    left))
         if start.name == "default" and start.totals is None:
             s = solve(start.solved_in, "nash", options=dataclasses.replace(options, nash=nopts))
+            if keep is not None:
+                keep.append(s)
             return _as_candidate(s)
         return solve_nash(start.solved_in, nopts,
                           starts=[(start.name, start.totals)] if start.totals is not None
@@ -459,6 +462,7 @@ def solve_all(economy: Economy | str, concept: Concept = "nash", *, starts: int 
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         plan = _starts(economy, concept, starts, rng, opts)
     tried = 0
+    default: list[Solution] = []
     for st in plan:
         if time.monotonic() > deadline:
             reasons["time budget reached before this start"] = \
@@ -466,7 +470,7 @@ def solve_all(economy: Economy | str, concept: Concept = "nash", *, starts: int 
             break
         tried += 1
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            cand = _run(st, concept, opts, deadline)
+            cand = _run(st, concept, opts, deadline, default)
             emb = _embed(st, cand, economy)
             if emb is None:
                 key = _short(cand.reason)
@@ -481,7 +485,8 @@ def solve_all(economy: Economy | str, concept: Concept = "nash", *, starts: int 
     split_searched, note = False, ""
     if split or (split is None and not found):
         split_searched = True
-        note = _split_search(economy, concept, opts, deadline, found, reasons)
+        note = _split_search(economy, concept, opts, deadline, found, reasons,
+                             default[0] if default else None)
     # Active, type-symmetric and most reached first.
     found.sort(key=lambda e: (not _is_active(e[0]), bool(e[2]), -len(e[1])))
     return Equilibria(economy, concept,
@@ -552,27 +557,71 @@ def _patterns(economy: Economy, role: str, i: int, limit: int = 8) -> list[np.nd
 
 
 def _split_search(economy: Economy, concept: str, opts: Options, deadline: float,
-                  found: list[list[Any]], reasons: dict[str, int]) -> str:
-    """Search split equilibria; see the module notes. Returns a note on what was searched."""
+                  found: list[list[Any]], reasons: dict[str, int],
+                  failed: Solution | None = None) -> str:
+    """Search split equilibria; see the module notes. Returns a note on what was searched.
+
+    Targeted first: a type that failed the certificate at the symmetric solver's last
+    candidate pays there on ``S0``; one agent of it, alone in a group of its own against the
+    rest on ``S0``, finds its best set ``S1`` (the solver's own participation rounds); then the
+    type is split ``n_A`` on ``S0``, ``n_B`` on ``S1``. Then, for types with at most three
+    posts they could do without, every pair of participation patterns.
+    """
     kinds = _split_candidates(economy)
     if not kinds:
         return ("no type can split: none has two agents or more and a post it could do "
                 "without at a fixed verification cost")
     tried = 0
+    pairs: list[tuple[str, int, np.ndarray, np.ndarray]] = []
+    if failed is not None and failed.profile is not None and failed.certificate is not None:
+        cert = failed.certificate
+        for role, i in kinds:
+            ok = cert.consumer_passed if role == "consumers" else cert.producer_passed
+            if ok[i]:
+                continue
+            pop = _pop(economy, role)
+            valued = pop.weights[i] > 0
+            s0 = np.zeros(economy.periods, dtype=bool)
+            s0[[t - 1 for t in _paid(failed.profile, role, i) if t > 0]] = True
+            s0 &= valued
+            if not s0.any():
+                s0 = valued.copy()
+            s1 = _probe(economy, concept, role, i, s0, opts, deadline)
+            if s1 is not None and not np.array_equal(s1, s0):
+                pairs.append((role, i, s0, s1))
     for role, i in kinds:
-        pats = _patterns(economy, role, i)
+        if int(droppable(economy, _pop(economy, role))[i].sum()) <= 3:
+            pats = _patterns(economy, role, i)
+            pairs += [(role, i, pats[a], pats[b]) for a in range(len(pats))
+                      for b in range(a + 1, len(pats))]
+    for role, i, pa, pb in pairs:
+        if time.monotonic() > deadline:
+            return f"{tried} split(s) tried before the time budget ran out"
         n = float(_pop(economy, role).count[i])
-        for a in range(len(pats)):
-            for b in range(a + 1, len(pats)):
-                if time.monotonic() > deadline:
-                    return f"{tried} split(s) tried before the time budget ran out"
-                ok = (_split_fraction if concept == "competitive" else _split_integer)(
-                    economy, concept, role, i, n, pats[a], pats[b], opts, deadline, found,
-                    reasons)
-                tried += 1
-                if ok:
-                    pass
+        (_split_fraction if concept == "competitive" else _split_integer)(
+            economy, concept, role, i, n, pa, pb, opts, deadline, found, reasons)
+        tried += 1
+        if any(e[2] for e in found):
+            break  # one split equilibrium answers the question; --starts finds more
     return f"{tried} pair(s) of participation patterns tried over {len(kinds)} type(s)"
+
+
+def _probe(economy: Economy, concept: str, role: str, i: int, s0: np.ndarray, opts: Options,
+           deadline: float) -> np.ndarray | None:
+    """The posts one agent of type ``i`` pays on when all the others of its type pay on
+    ``s0`` (its group free to choose; competitive: a vanishing share of the type)."""
+    n = float(_pop(economy, role).count[i])
+    counts = (n - 1.0, 1.0) if concept == "nash" else (n * (1 - 1e-6), n * 1e-6)
+    target = split_economy(economy, role, i, counts)
+    restricted = restrict(target, role, i, s0)
+    st = _Start("probe", restricted)
+    cand = _run(st, concept, opts, deadline)
+    if cand.profile is None:
+        return None
+    paid = _paid(cand.profile, role, i + 1)
+    s1 = np.zeros(economy.periods, dtype=bool)
+    s1[[t - 1 for t in paid if t > 0]] = True
+    return s1 if s1.any() else None
 
 
 def _solve_split(economy: Economy, concept: str, role: str, i: int, counts, pa, pb,
