@@ -380,16 +380,19 @@ def _certify(target: Economy, cand: Candidate, options: Options) -> Solution:
         return _certified(target, cand, options, {}, started)
 
 
-def _embed(start: _Start, cand: Candidate, target: Economy) -> Candidate | None:
-    """The candidate as a profile of ``target`` (the economy in which it is certified)."""
-    if cand.profile is None or not cand.converged:
+def _embed(start: _Start, cand: Candidate, target: Economy, steer: bool = False
+           ) -> Candidate | None:
+    """The candidate as a profile of ``target`` (the economy in which it is certified).
+    ``steer``: also an unconverged one (its certificate only steers a search; its status
+    stays 'not converged', so it is never reported)."""
+    if cand.profile is None or not (cand.converged or steer):
         return None
     prof, mult = cand.profile, cand.multipliers
     if start.removed_producer is not None:
         prof, mult = _insert_producer(prof, mult, start.removed_producer, target)
     totals = cand.totals
     return dataclasses.replace(cand, profile=prof, multipliers=mult, totals=totals,
-                               status=Status.EQUILIBRIUM)
+                               status=Status.EQUILIBRIUM if cand.converged else cand.status)
 
 
 def _same(a: Solution, b: Solution, rtol: float = 1e-6) -> bool:
@@ -477,7 +480,12 @@ def solve_all(economy: Economy | str, concept: Concept = "nash", *, starts: int 
                 reasons[key] = reasons.get(key, 0) + 1
                 continue
             sol = _certify(economy, emb, opts)
-        if sol.ok:
+        if sol.ok and concept == "competitive" and not _is_active(sol):
+            # A benchmark needs a price on every valued post: with none, price takers have
+            # nothing to take, and the certificate's price-taking bound does not apply.
+            key = "competitive candidate leaves a valued post without a price (not a benchmark)"
+            reasons[key] = reasons.get(key, 0) + 1
+        elif sol.ok:
             _collect(found, sol, st.name, ())
         else:
             key = _short(sol.reason)
@@ -586,42 +594,75 @@ def _split_search(economy: Economy, concept: str, opts: Options, deadline: float
             s0 &= valued
             if not s0.any():
                 s0 = valued.copy()
-            s1 = _probe(economy, concept, role, i, s0, opts, deadline)
-            if s1 is not None and not np.array_equal(s1, s0):
-                pairs.append((role, i, s0, s1))
+            for s1 in _alternatives(economy, role, i, s0, failed):
+                pairs.append((role, i, s0, s1) if s1.sum() < s0.sum() else (role, i, s1, s0))
     for role, i in kinds:
         if int(droppable(economy, _pop(economy, role))[i].sum()) <= 3:
             pats = _patterns(economy, role, i)
             pairs += [(role, i, pats[a], pats[b]) for a in range(len(pats))
                       for b in range(a + 1, len(pats))]
     for role, i, pa, pb in pairs:
+        log.debug("split pair %s %d: %s / %s", role, i, np.flatnonzero(pa) + 1,
+                  np.flatnonzero(pb) + 1)
         if time.monotonic() > deadline:
             return f"{tried} split(s) tried before the time budget ran out"
         n = float(_pop(economy, role).count[i])
-        (_split_fraction if concept == "competitive" else _split_integer)(
-            economy, concept, role, i, n, pa, pb, opts, deadline, found, reasons)
+        _split_root(economy, concept, role, i, n, pa, pb, opts, deadline, found, reasons)
         tried += 1
         if any(e[2] for e in found):
             break  # one split equilibrium answers the question; --starts finds more
     return f"{tried} pair(s) of participation patterns tried over {len(kinds)} type(s)"
 
 
-def _probe(economy: Economy, concept: str, role: str, i: int, s0: np.ndarray, opts: Options,
-           deadline: float) -> np.ndarray | None:
-    """The posts one agent of type ``i`` pays on when all the others of its type pay on
-    ``s0`` (its group free to choose; competitive: a vanishing share of the type)."""
-    n = float(_pop(economy, role).count[i])
-    counts = (n - 1.0, 1.0) if concept == "nash" else (n * (1 - 1e-6), n * 1e-6)
-    target = split_economy(economy, role, i, counts)
-    restricted = restrict(target, role, i, s0)
-    st = _Start("probe", restricted)
-    cand = _run(st, concept, opts, deadline)
-    if cand.profile is None:
+def _alternatives(economy: Economy, role: str, i: int, s0: np.ndarray,
+                  failed: Solution, limit: int = 3) -> list[np.ndarray]:
+    """Sets of posts type ``i`` may flip to from ``s0``: its best deviation's where the
+    deviation search says (one agent's global best response at the failed candidate), then
+    ``s0`` without each of its least valued droppable posts and with the most valued one it
+    leaves out."""
+    pop = _pop(economy, role)
+    drop = droppable(economy, pop)[i]
+    out: list[np.ndarray] = []
+    dev = _deviation_posts(economy, failed, role, i)
+    if dev is not None and dev.any() and not np.array_equal(dev, s0):
+        out.append(dev)
+    w = pop.weights[i]
+    inside = np.flatnonzero(s0 & drop)
+    for t in inside[np.argsort(w[inside])][:limit]:
+        alt = s0.copy()
+        alt[t] = False
+        if alt.any():
+            out.append(alt)
+    outside = np.flatnonzero(~s0 & drop)
+    for t in outside[np.argsort(-w[outside])][:1]:
+        alt = s0.copy()
+        alt[t] = True
+        out.append(alt)
+    unique: list[np.ndarray] = []
+    for a in out:
+        if not any(np.array_equal(a, u) for u in unique):
+            unique.append(a)
+    return unique
+
+
+def _deviation_posts(economy: Economy, sol: Solution, role: str, i: int) -> np.ndarray | None:
+    """The electricity posts of one agent's best deviation at ``sol`` (the certificate's
+    deviation search), or ``None`` where it does not say."""
+    try:
+        from emgame.agents.problem import deviations
+    except ImportError:  # pragma: no cover - the deviation search moved
         return None
-    paid = _paid(cand.profile, role, i + 1)
-    s1 = np.zeros(economy.periods, dtype=bool)
-    s1[[t - 1 for t in paid if t > 0]] = True
-    return s1 if s1.any() else None
+    m = sol.multipliers
+    if sol.profile is None or m is None:
+        return None
+    try:
+        cons, prod = deviations(economy, sol.profile, budget_multipliers=(
+            m.consumer_budget, m.producer_budget, m.producer_goods))
+        d = cons if role == "consumers" else prod
+        paid = np.asarray(d.deviation.paid[i], dtype=bool)
+    except (AttributeError, TypeError, ValueError):
+        return None
+    return paid[1:] if paid.size == economy.periods + 1 else None
 
 
 def _solve_split(economy: Economy, concept: str, role: str, i: int, counts, pa, pb,
@@ -630,7 +671,7 @@ def _solve_split(economy: Economy, concept: str, role: str, i: int, counts, pa, 
     restricted = restrict(restrict(target, role, i, pa), role, i + 1, pb)
     st = _Start(f"split {counts[0]:g}+{counts[1]:g}", restricted)
     cand = _run(st, concept, opts, deadline)
-    emb = _embed(st, cand, target)
+    emb = _embed(st, cand, target, steer=True)
     if emb is None:
         return None, target, _short(cand.reason)
     sol = _certify(target, emb, opts)
@@ -654,6 +695,8 @@ def _record_split(found, sol: Solution, economy: Economy, role: str, i: int, cou
                    for k, c in zip((i, i + 1), counts, strict=True))
     if groups[0].posts == groups[1].posts:
         return  # both groups play alike: a symmetric equilibrium, found by the main search
+    if sol.concept == "competitive" and not _is_active(sol):
+        return  # no price on some valued post: not a benchmark
     sp = (Split(role, _pop(economy, role).names[i], groups),)
     for entry in found:
         if entry[2] and entry[2] == sp or (entry[2] and _same(entry[0], sol)):
@@ -662,66 +705,80 @@ def _record_split(found, sol: Solution, economy: Economy, role: str, i: int, cou
     found.append([sol, [f"split {counts[0]:g}+{counts[1]:g}"], sp])
 
 
-def _split_integer(economy: Economy, concept: str, role: str, i: int, n: float, pa, pb,
-                   opts: Options, deadline: float, found, reasons) -> bool:
-    """Integer groups ``n_A + n_B = n`` (A on pattern ``pa``, B on ``pb``): bisection on
-    ``n_A`` by which group would rather switch (the groups are substitutes: the more agents
-    pay on a post, the less each gains from it), then the neighbours are tried."""
-    lo, hi = 1, int(round(n)) - 1
+def _split_root(economy: Economy, concept: str, role: str, i: int, n: float, pa: np.ndarray,
+                pb: np.ndarray, opts: Options, deadline: float, found, reasons) -> bool:
+    """Find ``n_A`` (agents on ``pa``, the larger set; ``n − n_A`` on ``pb``) at which both
+    groups best-respond. ``g = U_A − U_B`` (one agent of each group) falls as ``n_A`` grows
+    (the more agents pay on a post, the less each gains from it): ``g > 0`` means a B agent
+    would rather join A. Nash: bisection over the integers ``1..n−1``; competitive (price
+    takers, so a share of the type): regula falsi (Illinois) on ``g`` over ``(0, n)``, where
+    the certificate needs ``g`` to vanish. A group that gives up posts of its set (both
+    groups then alike) counts as ``g < 0``. Every candidate goes through the certificate."""
+    integer = concept == "nash"
+    lo, hi = (1.0, n - 1.0) if integer else (0.0, n)
     if hi < lo:
         return False
-    seen: dict[int, Solution | None] = {}
+    g_lo = g_hi = None
 
-    def at(na: int) -> Solution | None:
-        if na not in seen:
-            sol, _, why = _solve_split(economy, concept, role, i, (float(na), n - na), pa, pb,
-                                       opts, deadline)
-            seen[na] = sol
-            if sol is None or not sol.ok:
-                reasons[f"split: {why}"] = reasons.get(f"split: {why}", 0) + 1
-        return seen[na]
-
-    while lo <= hi and time.monotonic() < deadline:
-        mid = (lo + hi) // 2
-        sol = at(mid)
-        if sol is None or sol.certificate is None:
-            break
+    def g_at(x: float) -> tuple[Solution | None, float | None]:
+        counts = (x, n - x)
+        sol, _, why = _solve_split(economy, concept, role, i, counts, pa, pb, opts, deadline)
+        if sol is None or sol.certificate is None or sol.profile is None:
+            reasons[f"split: {why}"] = reasons.get(f"split: {why}", 0) + 1
+            return None, None
         if sol.ok:
-            _record_split(found, sol, economy, role, i, (float(mid), n - mid))
-            return True
-        ga, gb = _group_regret(sol, role, i)
-        if ga > 0 and gb <= 0:
-            hi = mid - 1      # group A would rather leave its pattern: fewer in A
-        elif gb > 0 and ga <= 0:
-            lo = mid + 1
-        else:
-            break
-    return False
+            _record_split(found, sol, economy, role, i, counts)
+            if any(e[2] for e in found):
+                return sol, 0.0
+        a, b = _paid(sol.profile, role, i), _paid(sol.profile, role, i + 1)
+        log.debug("split %s %g+%g: A on %s, B on %s, regrets %s, utilities %s, %s", role, x,
+                  n - x, a, b, _group_regret(sol, role, i),
+                  (sol.certificate.consumer_utility if role == "consumers"
+                   else sol.certificate.producer_utility)[i:i + 2], why)
+        if a == b:
+            return sol, -np.inf
+        U = (sol.certificate.consumer_utility if role == "consumers"
+             else sol.certificate.producer_utility)
+        return sol, float(U[i] - U[i + 1])
 
-
-def _split_fraction(economy: Economy, concept: str, role: str, i: int, n: float, pa, pb,
-                    opts: Options, deadline: float, found, reasons) -> bool:
-    """The competitive benchmark: a share ``s`` of the type on ``pa``, the rest on ``pb``
-    (fractions of agents: price takers are of measure zero); bisection on ``s`` on the sign of
-    which group would rather switch, until both pass the certificate."""
-    lo, hi = 0.0, 1.0
+    x = 0.5 * (lo + hi)
+    if integer:
+        x = float(np.floor(x))
+    side = 0
     for _ in range(60):
         if time.monotonic() > deadline:
             return False
-        s = 0.5 * (lo + hi)
-        counts = (n * s, n * (1.0 - s))
-        sol, _, why = _solve_split(economy, concept, role, i, counts, pa, pb, opts, deadline)
-        if sol is None or sol.certificate is None:
-            reasons[f"split: {why}"] = reasons.get(f"split: {why}", 0) + 1
+        sol, g = g_at(x)
+        if g is None:
             return False
-        if sol.ok:
-            _record_split(found, sol, economy, role, i, counts)
+        if g == 0.0 and sol is not None and sol.ok:
             return True
-        ga, gb = _group_regret(sol, role, i)
-        if ga > 0 and gb <= 0:
-            hi = s
-        elif gb > 0 and ga <= 0:
-            lo = s
+        if g > 0:
+            lo, g_lo = x, g
+            side_now = 1
         else:
+            hi, g_hi = x, g
+            side_now = -1
+        if integer:
+            if hi - lo <= 1.0:
+                # the root lies between two neighbours: each was tried, none certified
+                return False
+            x = float(np.floor(0.5 * (lo + hi)))
+            continue
+        if g_lo is not None and g_hi is not None and np.isfinite(g_hi):
+            # Illinois: halve the weight of the end that stays put twice in a row.
+            wl, wh = g_lo, g_hi
+            if side == side_now:
+                if side_now > 0:
+                    wh = 0.5 * wh
+                else:
+                    wl = 0.5 * wl
+            x = lo + (hi - lo) * wl / (wl - wh)
+            if not (lo < x < hi):
+                x = 0.5 * (lo + hi)
+        else:
+            x = 0.5 * (lo + hi)
+        side = side_now
+        if hi - lo <= 1e-12 * n:
             return False
     return False
