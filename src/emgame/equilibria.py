@@ -349,14 +349,14 @@ def _starts(economy: Economy, concept: str, n: int, rng: np.random.Generator,
 def _run(start: _Start, concept: str, options: Options, deadline: float,
          keep: list[Solution] | None = None) -> Candidate:
     left = max(deadline - time.monotonic(), 0.5)
+    nopts = dataclasses.replace(options.nash, max_seconds=min(options.nash.max_seconds, left))
+    if start.name == "default" and start.totals is None:
+        s = solve(start.solved_in, concept,  # type: ignore[arg-type]
+                  options=dataclasses.replace(options, nash=nopts))
+        if keep is not None:
+            keep.append(s)
+        return _as_candidate(s)
     if concept == "nash":
-        nopts = dataclasses.replace(options.nash, max_seconds=min(options.nash.max_seconds,
-                                                                   left))
-        if start.name == "default" and start.totals is None:
-            s = solve(start.solved_in, "nash", options=dataclasses.replace(options, nash=nopts))
-            if keep is not None:
-                keep.append(s)
-            return _as_candidate(s)
         return solve_nash(start.solved_in, nopts,
                           starts=[(start.name, start.totals)] if start.totals is not None
                           else [])
