@@ -159,3 +159,22 @@ def test_cli_all_json_and_tables(tmp_path: Path) -> None:
     r = runner.invoke(app, ["solve", str(f), "--all", "--starts", "3"],
                       env={"COLUMNS": "60"})
     assert r.exit_code == 0 and "Equilibria found" in r.output
+
+
+def test_competitive_split_in_fractions(tmp_path: Path) -> None:
+    """Competitive benchmark, v = 0.3. Price-taking producers: ``p = q^{1/c-1}/c``; each
+    post's demand ``2/p`` (two bytecoins per post whichever way the consumers pay) equals the
+    supply ``2q``, so ``q = 1/p`` and ``p^{1/c} = 1/c``: ``p = c^{-c}``. Paying on both posts at these prices gives
+    ``2√(1/(2p) − v)``, on one ``√(1/p − v)``, which is more: no active type-symmetric
+    benchmark; half the consumers on each post is one (``n_A = 2``, prices ``c^{-c}``)."""
+    v = 0.3
+    p = C ** (-C)
+    assert np.sqrt(1 / p - v) > 2 * np.sqrt(1 / (2 * p) - v)
+    result = solve_all(economy(tmp_path, v), "competitive", starts=3, seed=0)
+    assert not any(f.active for f in result.symmetric)
+    (f,) = [f for f in result.split if f.active][:1]
+    (s,) = f.split
+    np.testing.assert_allclose(sorted(g.count for g in s.groups), [2.0, 2.0], rtol=1e-6)
+    assert sorted(g.posts for g in s.groups) == [(1,), (2,)]
+    np.testing.assert_allclose(f.solution.relative_prices, [p, p], rtol=1e-8)
+    assert f.solution.certificate.passed
