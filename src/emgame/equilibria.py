@@ -68,8 +68,8 @@ class Group:
 
 @dataclass(frozen=True)
 class Split:
-    """How the agents of one type of the original economy divide (docs/model.md, "Split
-    equilibria"): the groups are types of the solved economy."""
+    """How the agents of one type of the original economy divide (docs/model.md, "Solution
+    concepts"): the groups are types of the solved economy."""
 
     role: str
     type: str
