@@ -267,8 +267,8 @@ def _scale_section(sc: dict) -> list[str]:
         same = next((b for b in rows if b["n"] == r["n"]), None)
         if same is not None and "error" not in r and same.get("code") == r.get("code"):
             t1, t0 = r["seconds"]["total"], same["seconds"]["total"]
-            what = ("nested BLAS threads (numba's parallel blocks call BLAS, `U.T @ V` in "
-                    "`emgame/solvers/_responses.py`) multiply the work on 2 cores"
+            what = ("nested BLAS threads (BLAS called beside numba's parallel blocks) "
+                    "multiply the work on 2 cores"
                     if t0 > 1.3 * t1 else "no material difference")
             out.append(f"With BLAS pinned to one thread (`OPENBLAS_NUM_THREADS=1`) the "
                        f"{r['n']:,}-type solve takes {t1:.1f} s, against {t0:.1f} s with the "

@@ -1,14 +1,17 @@
-"""Numba settings shared by every compiled kernel, and a guard for numba's on-disk cache.
+"""Numba settings shared by every compiled kernel, and one stamp for all of their caches.
 
-Numba caches each compiled function beside its source and invalidates the cache when *that*
-file changes, not when a kernel it calls from another file does: after an upgrade that changed
-only a callee, a stale caller would keep running the old code. The kernels live in three files
-that call one another, so their caches are cleared together whenever any of the three changes
-(a hash of their sources is kept beside the caches).
+Numba caches each compiled function beside its source (or in ``NUMBA_CACHE_DIR``) and marks the
+cache stale when *that* file changes, not when a kernel it calls from another file does: after
+an upgrade that changed only a callee, a stale caller would keep running the old code. So every
+kernel of emgame gets one source stamp, a hash of all the package's files that hold kernels
+(those that use ``njit``): change any of them and every cached kernel is recompiled. The stamp
+is computed on first use, and nothing is written at import: the caches are numba's own,
+written only when numba compiles.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from pathlib import Path
@@ -17,7 +20,7 @@ from numba import njit as _njit
 
 log = logging.getLogger(__name__)
 
-_KERNELS = ("agents/_kernels.py", "agents/_dual.py", "solvers/_responses.py")
+ROOT = Path(__file__).resolve().parent
 
 
 def njit(*args, **kwargs):
@@ -28,24 +31,53 @@ def njit(*args, **kwargs):
     return _njit(*args, **kwargs)
 
 
-def _guard_cache() -> None:
-    root = Path(__file__).parent
+@functools.cache
+def kernel_stamp() -> str:
+    """A hash of the sources of every file of the package that uses ``njit`` (read once per
+    process)."""
+    digest = hashlib.sha256()
+    for f in sorted(ROOT.rglob("*.py")):
+        text = f.read_bytes()
+        if b"njit" in text:
+            digest.update(str(f.relative_to(ROOT)).encode())
+            digest.update(text)
+    return digest.hexdigest()
+
+
+def _ours(py_file: str) -> bool:
     try:
-        digest = hashlib.sha256()
-        for rel in _KERNELS:
-            digest.update((root / rel).read_bytes())
-        stamp = root / "agents" / "__pycache__" / "emgame-kernels.sha256"
-        if stamp.exists() and stamp.read_text() == digest.hexdigest():
-            return
-        for rel in _KERNELS:
-            cache = (root / rel).parent / "__pycache__"
-            stem = Path(rel).stem
-            for f in list(cache.glob(f"{stem}.*.nbi")) + list(cache.glob(f"{stem}.*.nbc")):
-                f.unlink(missing_ok=True)
-        stamp.parent.mkdir(exist_ok=True)
-        stamp.write_text(digest.hexdigest())
-    except OSError as err:  # a read-only install: numba then compiles in memory
-        log.debug("numba cache guard skipped: %s", err)
+        Path(py_file).resolve().relative_to(ROOT)
+    except ValueError:
+        return False
+    return True
 
 
-_guard_cache()
+def _install_locators() -> None:
+    """Put stamped versions of numba's file-backed cache locators first in its list."""
+    try:
+        from numba.core import caching
+    except ImportError:  # pragma: no cover
+        return
+    impl = getattr(caching, "CacheImpl", None) or getattr(caching, "_CacheImpl", None)
+    bases = [getattr(caching, name, None) or getattr(caching, "_" + name, None)
+             for name in ("UserProvidedCacheLocator", "InTreeCacheLocator",
+                          "UserWideCacheLocator")]
+    if impl is None or any(b is None for b in bases):
+        log.debug("numba cache locators not found: kernels keep numba's per-file stamps")
+        return
+    stamped = []
+    for base in bases:
+        def from_function(cls, py_func, py_file, _base=base):  # noqa: ANN001, ANN202
+            if not _ours(py_file):
+                return None
+            return _base.from_function.__func__(cls, py_func, py_file)
+
+        stamped.append(type(f"Emgame{base.__name__}", (base,), {
+            "get_source_stamp": lambda self: kernel_stamp(),
+            "from_function": classmethod(from_function),
+        }))
+    current = [c for c in impl._locator_classes if not c.__name__.startswith("Emgame")]
+    impl._locator_classes = stamped + current
+
+
+_install_locators()

@@ -2,28 +2,48 @@
 alone, found independently of the solver that produced the profile.
 
 The profile's outcome comes from the market rules (:func:`emgame.market.evaluate`). For one
-agent of every type, facing the others' totals, :func:`emgame.agents.best_deviation` bounds the
-best objective over *all* its strategies from above by the Lagrangian dual (weak duality), so
+agent of every type, facing the others' totals (or, for the competitive benchmark, the prices),
+:mod:`emgame.agents` bounds the best objective over *all* its strategies from above by the
+Lagrangian dual (weak duality), each one-dimensional piece bounded with proof, so
 
     regret = bound - objective at the profile
 
 is an upper bound on the true gain: a type that passes (``regret <= max(atol, rtol·|U|)``)
-cannot gain more than that by any deviation, participation and capacity included. It shares no
-equation with the solvers: those solve first-order conditions in post totals; this maximises
-each agent's own payoff over its own strategy set.
+cannot gain more than that by any deviation, participation and capacity included. A type whose
+bound stays above the pass mark fails when a deviation that gains more is exhibited (scored by
+the market rules), and is otherwise *inconclusive*, never passed. Under prepaid settlement the
+objective is ``u + βλ̄R`` with ``λ̄`` recovered from the profile's own first-order conditions.
+The certificate shares no code with the solvers: it takes utility and its derivatives from
+:mod:`emgame.market.utility`, and the solvers' multipliers, when given, only start its searches.
 
-For a competitive benchmark the same bound is taken for price takers: the gain an agent could
-get at the equilibrium prices by re-optimising, with markets clearing by construction.
+For a competitive benchmark the same bound is taken for price takers at the benchmark's
+prices, and every market must clear: electricity on every post (what agents receive equals
+what producers offer) and goods (consumption, inputs and capacity cost equal ``Ω``), each
+within ``rtol``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from emgame.agents.problem import deviations
-from emgame.market.game import Outcome, Profile
+from emgame.agents.verdict import verdicts
+from emgame.market.game import Outcome, Profile, evaluate, others_totals
 from emgame.model.economy import Economy
 from emgame.results import Certificate, Multipliers
+
+
+def clearing(economy: Economy, profile: Profile, outcome: Outcome) -> np.ndarray:
+    """Relative excess demand of every post at a price-taking outcome, goods first ``(T+1,)``:
+    ``|demand - supply| / max(demand, supply)`` (0 where both are 0)."""
+    nc, npr = economy.consumers.count, economy.producers.count
+    demand = np.zeros(economy.periods + 1)
+    demand[1:] = nc @ outcome.consumers.electricity + npr @ outcome.producers.electricity
+    demand[0] = nc @ outcome.consumers.goods_received + npr @ outcome.producers.goods_received
+    supply = np.concatenate([[economy.goods_supply], npr @ profile.offers])
+    scale = np.maximum(np.abs(demand), np.abs(supply))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(scale > 0, np.abs(demand - supply) / np.where(scale > 0, scale, 1.0),
+                        0.0)
 
 
 def certify(economy: Economy, profile: Profile, *, multipliers: Multipliers | None = None,
@@ -31,34 +51,46 @@ def certify(economy: Economy, profile: Profile, *, multipliers: Multipliers | No
             price_taking: bool = False) -> Certificate:
     """Bound every type's gain from a unilateral deviation (price takers: at fixed prices).
 
-    ``multipliers`` (the solver's) only choose where the bound's search starts, except under
-    prepaid settlement, where the agent's own wallet multiplier ``λ̄`` is part of its
-    objective ``u + βλ̄R`` (MODEL.md section 5).
+    ``outcome`` is the profile's market outcome (computed by the game's rules when omitted; a
+    price-taking certificate needs the outcome at the benchmark's prices). ``multipliers`` (a
+    solver's) only choose where the searches start.
     """
-    lams = None
+    if outcome is None:
+        if price_taking:
+            raise ValueError("a price-taking certificate needs the outcome at the benchmark's "
+                             "prices: evaluate(economy, profile, prices)")
+        outcome = evaluate(economy, profile)
+    if not price_taking and outcome.others is None:
+        outcome = Outcome(outcome.bids_total, outcome.offers_total, outcome.prices,
+                          outcome.active, outcome.consumers, outcome.producers,
+                          others_totals(economy, profile))
+    hints = None
     if multipliers is not None:
-        lams = (multipliers.consumer_budget, multipliers.producer_budget,
-                multipliers.producer_goods)
-    cons, prod = deviations(economy, profile, budget_multipliers=lams, outcome=outcome,
-                            atol=atol, rtol=rtol, price_taking=price_taking)
+        hints = (multipliers.consumer_budget, multipliers.producer_budget,
+                 multipliers.producer_goods)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        cons, prod = verdicts(economy, profile, outcome, price_taking=price_taking,
+                              atol=atol, rtol=rtol, hints=hints)
     notes = []
-    details = {}
-    for role, pop, d in (("consumers", economy.consumers, cons),
+    reasons = {}
+    for role, pop, v in (("consumers", economy.consumers, cons),
                          ("producers", economy.producers, prod)):
-        if np.any(d.hopeless):
-            names = [pop.names[i] for i in np.flatnonzero(d.hopeless)]
-            notes.append(f"{role} {names}: utility is -inf at every deviation (no income to "
-                         "buy what it values): nothing to gain")
-        if np.any(d.overspent):
-            names = [pop.names[i] for i in np.flatnonzero(d.overspent)]
+        if np.any(v.overspent):
+            names = [pop.names[i] for i in np.flatnonzero(v.overspent)]
             notes.append(f"{role} {names}: the profile spends more than the budget (or wallet) "
                          "allows: infeasible")
-        if np.any(d.deviation.linear):
-            notes.append(f"{role}: CES utility bounded through its supergradient (first order)")
-        details[role] = {"bound": d.deviation.bound, "lam": d.deviation.lam}
-    method = ("Lagrangian dual bound of each agent's own problem (weak duality), "
+        for i in np.flatnonzero(v.inconclusive):
+            reasons[f"{role}/{pop.names[i]}"] = v.reasons[i]
+    method = ("Lagrangian dual bound of each agent's own problem (weak duality), every "
+              "one-dimensional piece bounded with proof, "
               + ("price takers at the equilibrium prices" if price_taking
                  else "against the others' totals"))
+    clear = clearing(economy, profile, outcome) if price_taking else None
+    details = {"consumers": {"bound": cons.bound, "lam": cons.lam},
+               "producers": {"bound": prod.bound, "lam": prod.lam}}
     return Certificate(consumer_regret=cons.regret, producer_regret=prod.regret,
                        consumer_utility=cons.objective, producer_utility=prod.objective,
-                       atol=atol, rtol=rtol, method=method, notes=tuple(notes), details=details)
+                       atol=atol, rtol=rtol, method=method, notes=tuple(notes), details=details,
+                       consumer_inconclusive=cons.inconclusive,
+                       producer_inconclusive=prod.inconclusive, consumer_gain=cons.gain,
+                       producer_gain=prod.gain, reasons=reasons, clearing=clear)

@@ -21,11 +21,12 @@ from emgame.model.economy import Economy
 
 
 class Status(enum.Enum):
-    """Outcome of a solve; each member carries its message."""
+    """Outcome of a solve; each member carries its message and the CLI's exit code."""
 
     EQUILIBRIUM = "equilibrium"
     NO_EQUILIBRIUM = "no-equilibrium-found"
     INFEASIBLE = "infeasible"
+    INCONCLUSIVE = "inconclusive"
 
     @property
     def message(self) -> str:
@@ -34,6 +35,10 @@ class Status(enum.Enum):
             "no-equilibrium-found": "No equilibrium was found; see the reason. Nothing reported "
                                     "here is an equilibrium.",
             "infeasible": "The economy admits no feasible active profile; see the reason.",
+            "inconclusive": "The solver found a candidate, but the certificate could not "
+                            "decide whether it is an equilibrium (no agent was shown to gain, "
+                            "and no bound proved that none can); see the reason. It is not "
+                            "reported as an equilibrium.",
         }[self.value]
 
     @property
@@ -53,9 +58,19 @@ class SolveError(RuntimeError):
 class Certificate:
     """Regret of one agent of every type, found independently of the solver (MODEL.md §6).
 
-    ``regret`` is an upper bound on what one agent gains by deviating alone (others fixed);
-    ``relative_regret = regret / max(|U|, tiny)``. A type passes when
-    ``regret <= max(atol, rtol·|U|)``.
+    ``*_regret`` is an upper bound on what one agent gains by deviating alone (others fixed);
+    ``*_gain`` the gain of a deviation actually exhibited (scored by the market rules; NaN where
+    none was), a lower bound on the best gain. A type **passes** when its regret is at most
+    ``max(atol, rtol·|U|)``; it **fails** when an exhibited deviation gains more than that
+    (or its profile breaks its budget); otherwise it is **inconclusive**: the bound could not
+    be brought below the pass mark (``*_inconclusive``, with the reason in ``reasons``).
+    ``passed`` needs every type to pass and, for a competitive benchmark, every market to
+    clear within ``rtol`` (``clearing``: the largest relative excess demand per post, goods
+    first; empty for a Nash profile, whose markets clear by the rules of the game).
+
+    Relative regret is regret over ``max(|U|, atol/rtol)``: the scale below which the absolute
+    tolerance governs, so that a type passes exactly when its relative regret is at most
+    ``rtol``; it is undefined (NaN, JSON ``null``) where ``U`` is infinite.
     """
 
     consumer_regret: np.ndarray
@@ -67,28 +82,66 @@ class Certificate:
     method: str = ""
     notes: tuple[str, ...] = ()
     details: dict[str, Any] = field(default_factory=dict)
+    consumer_inconclusive: np.ndarray | None = None
+    producer_inconclusive: np.ndarray | None = None
+    consumer_gain: np.ndarray | None = None
+    producer_gain: np.ndarray | None = None
+    reasons: dict[str, str] = field(default_factory=dict)
+    clearing: np.ndarray | None = None
 
-    def _passes(self, regret: np.ndarray, U: np.ndarray) -> np.ndarray:
+    def tolerance(self, U: np.ndarray) -> np.ndarray:
+        """The pass mark ``max(atol, rtol·|U|)`` (``atol`` where ``U`` is infinite)."""
         with np.errstate(invalid="ignore"):
-            bound = np.maximum(self.atol, self.rtol * np.abs(np.where(np.isfinite(U), U, 0.0)))
-            return np.isfinite(regret) & (regret <= bound)
+            return np.maximum(self.atol, self.rtol * np.abs(np.where(np.isfinite(U), U, 0.0)))
+
+    def _passes(self, regret: np.ndarray, U: np.ndarray, inconclusive: np.ndarray | None
+                ) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            ok = np.isfinite(regret) & (regret <= self.tolerance(U))
+        return ok if inconclusive is None else ok & ~inconclusive
 
     @property
     def consumer_passed(self) -> np.ndarray:
-        return self._passes(self.consumer_regret, self.consumer_utility)
+        return self._passes(self.consumer_regret, self.consumer_utility,
+                            self.consumer_inconclusive)
 
     @property
     def producer_passed(self) -> np.ndarray:
-        return self._passes(self.producer_regret, self.producer_utility)
+        return self._passes(self.producer_regret, self.producer_utility,
+                            self.producer_inconclusive)
+
+    @property
+    def cleared(self) -> bool:
+        """Every market clears within ``rtol`` (always true for a Nash profile)."""
+        c = self.clearing
+        return c is None or c.size == 0 or bool(np.all(np.nan_to_num(c, nan=np.inf)
+                                                       <= self.rtol))
+
+    @property
+    def inconclusive(self) -> bool:
+        """Some type could not be decided (and none is shown to fail)."""
+        flags = [f for f in (self.consumer_inconclusive, self.producer_inconclusive)
+                 if f is not None]
+        return bool(any(np.any(f) for f in flags))
 
     @property
     def passed(self) -> bool:
-        return bool(self.consumer_passed.all() and self.producer_passed.all())
+        return bool(self.consumer_passed.all() and self.producer_passed.all() and self.cleared)
 
-    @staticmethod
-    def _relative(regret: np.ndarray, U: np.ndarray) -> np.ndarray:
+    def relative(self, regret: np.ndarray, U: np.ndarray) -> np.ndarray:
+        """``regret / max(|U|, atol/rtol)``; NaN where ``U`` is infinite (no scale)."""
+        floor = self.atol / self.rtol if self.rtol > 0 else 1.0
         with np.errstate(invalid="ignore", divide="ignore"):
-            return regret / np.maximum(np.abs(U), 1e-300)
+            rel = regret / np.maximum(np.abs(U), floor)
+        return np.where(np.isfinite(U), rel, np.where(regret <= 0, 0.0, np.nan))
+
+    @property
+    def consumer_relative_regret(self) -> np.ndarray:
+        return self.relative(self.consumer_regret, self.consumer_utility)
+
+    @property
+    def producer_relative_regret(self) -> np.ndarray:
+        return self.relative(self.producer_regret, self.producer_utility)
 
     @property
     def max_regret(self) -> float:
@@ -97,20 +150,28 @@ class Certificate:
 
     @property
     def max_relative_regret(self) -> float:
-        r = np.concatenate([self._relative(self.consumer_regret, self.consumer_utility),
-                            self._relative(self.producer_regret, self.producer_utility)])
-        return float(np.max(r)) if r.size else 0.0
+        """The largest relative regret; NaN (JSON ``null``) if some type's is undefined."""
+        r = np.concatenate([self.consumer_relative_regret, self.producer_relative_regret])
+        if not r.size:
+            return 0.0
+        return float("nan") if np.any(np.isnan(r)) else float(np.max(r))
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "max_regret": json_number(self.max_regret),
             "max_relative_regret": json_number(self.max_relative_regret),
             "passed": self.passed,
+            "inconclusive": self.inconclusive and not self.passed,
             "atol": self.atol,
             "rtol": self.rtol,
             "method": self.method,
             "notes": list(self.notes),
         }
+        if self.reasons:
+            d["inconclusive_reasons"] = dict(self.reasons)
+        if self.clearing is not None and self.clearing.size:
+            d["market_clearing"] = json_number(np.max(self.clearing))
+        return d
 
 
 @dataclass(frozen=True, eq=False)

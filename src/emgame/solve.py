@@ -14,7 +14,7 @@ import numpy as np
 from emgame.certificate import certify
 from emgame.market.game import evaluate
 from emgame.model.economy import Economy, as_economy
-from emgame.results import Solution, SolveError, Status
+from emgame.results import Certificate, Solution, SolveError, Status
 from emgame.solvers.candidate import Candidate
 from emgame.solvers.competitive import CompetitiveOptions, solve_competitive
 from emgame.solvers.nash import NashOptions, coarse_start, price_taking_start, solve_nash
@@ -168,16 +168,65 @@ def solve_both(economy: Economy, *, options: Options | None = None) -> tuple[Sol
                                                           options=options)
 
 
-def _hopeless(economy: Economy, cert) -> str:  # noqa: ANN001
+def _named(economy: Economy, cert: Certificate, mask_c: np.ndarray, mask_p: np.ndarray
+           ) -> list[str]:
+    names = [f"consumer '{economy.consumers.names[i]}'" for i in np.flatnonzero(mask_c)]
+    return names + [f"producer '{economy.producers.names[j]}'" for j in np.flatnonzero(mask_p)]
+
+
+def _hopeless(economy: Economy, cert: Certificate) -> str:
     """The types whose utility at the candidate is -inf while their regret is not (named)."""
-    names = []
-    for role, pop, u, r in (("consumer", economy.consumers, cert.consumer_utility,
-                             cert.consumer_regret),
-                            ("producer", economy.producers, cert.producer_utility,
-                             cert.producer_regret)):
-        bad = np.flatnonzero(np.isneginf(np.asarray(u)) & (np.asarray(r) > 0))
-        names += [f"{role} '{pop.names[i]}'" for i in bad]
-    return ", ".join(names)
+    with np.errstate(invalid="ignore"):
+        bad_c = np.isneginf(cert.consumer_utility) & (cert.consumer_regret > 0)
+        bad_p = np.isneginf(cert.producer_utility) & (cert.producer_regret > 0)
+    return ", ".join(_named(economy, cert, bad_c, bad_p))
+
+
+def _verdict(economy: Economy, cert: Certificate) -> tuple[Status, str]:
+    """Status and reason for a converged candidate, from its certificate."""
+    if cert.passed:
+        return Status.EQUILIBRIUM, ""
+    inc_c = cert.consumer_inconclusive if cert.consumer_inconclusive is not None else \
+        np.zeros(len(economy.consumers), bool)
+    inc_p = cert.producer_inconclusive if cert.producer_inconclusive is not None else \
+        np.zeros(len(economy.producers), bool)
+    fail_c = ~cert.consumer_passed & ~inc_c
+    fail_p = ~cert.producer_passed & ~inc_p
+    if not cert.cleared:
+        return Status.NO_EQUILIBRIUM, (
+            "the candidate's markets do not clear: the largest relative excess demand is "
+            f"{float(np.nanmax(cert.clearing)):.3g} (tolerance {cert.rtol:g}); it is not "
+            "reported as an equilibrium")
+    if np.any(fail_c) or np.any(fail_p):
+        gains = [g[m] for g, m in ((cert.consumer_gain, fail_c), (cert.producer_gain, fail_p))
+                 if g is not None and np.any(m)]
+        shown = max((float(np.nanmax(g)) for g in gains if np.any(np.isfinite(g))),
+                    default=float("nan"))
+        worst = max(cert.max_regret, 0.0)
+        who = ", ".join(_named(economy, cert, fail_c, fail_p)[:5])
+        reason = (f"the candidate failed its certificate: {who} can gain by deviating ("
+                  + (f"a deviation found gains {shown:.3g} in utility; " if np.isfinite(shown)
+                     else "")
+                  + f"max regret {worst:.3g}, max relative regret "
+                  f"{cert.max_relative_regret:.3g}); it is not reported as an equilibrium")
+        hopeless = _hopeless(economy, cert)
+        if hopeless:
+            reason += (f"; at the candidate the utility of {hopeless} is -inf: the income "
+                       "left (after inputs, for a producer) cannot pay the verification of "
+                       "every period the utility needs, while a deviation gets a finite one")
+        return Status.NO_EQUILIBRIUM, reason
+    parts = []
+    for role, pop, mask in (("consumer", economy.consumers, inc_c),
+                            ("producer", economy.producers, inc_p)):
+        for i in np.flatnonzero(mask):
+            why = cert.reasons.get(f"{role}s/{pop.names[i]}", "")
+            parts.append(f"{role} '{pop.names[i]}'" + (f" ({why})" if why else ""))
+    return Status.INCONCLUSIVE, (
+        "the certificate could not decide whether the candidate is an equilibrium: no "
+        "deviation was found that gains more than the pass mark, but no bound proved that "
+        "none does, for " + "; ".join(parts[:5]) + (" ..." if len(parts) > 5 else "")
+        + f" (max regret bound {max(cert.max_regret, 0.0):.3g}); it is not reported as an "
+        "equilibrium")
 
 
 def _certified(economy: Economy, cand: Candidate, opts: Options, seconds: dict[str, float],
@@ -196,28 +245,12 @@ def _certified(economy: Economy, cand: Candidate, opts: Options, seconds: dict[s
                    atol=opts.atol, rtol=opts.rtol, price_taking=cand.concept == "competitive")
     seconds["certificate"] = time.perf_counter() - t
     seconds["total"] = time.perf_counter() - started
-    if cand.converged and cert.passed:
-        status, reason = Status.EQUILIBRIUM, ""
-    elif not cand.converged:
+    if not cand.converged:
         status = cand.status if cand.status is not Status.EQUILIBRIUM else Status.NO_EQUILIBRIUM
         reason = (f"{cand.reason} (the best candidate kept for diagnosis has max regret "
                   f"{max(cert.max_regret, 0.0):.3g}, relative {cert.max_relative_regret:.3g})")
     else:
-        status = Status.NO_EQUILIBRIUM
-        worst = max(cert.max_regret, 0.0)
-        reason = (f"the candidate failed its certificate: an agent could gain up to "
-                  f"{worst:.3g} in utility by deviating (max relative regret "
-                  f"{cert.max_relative_regret:.3g}); it is not reported as an equilibrium")
-        if cert.notes and any("supergradient" in n for n in cert.notes) and \
-                np.any(economy.fixed_costs > 0):
-            reason += (" (CES utility with several states is bounded only to first order, "
-                       "which cannot weigh a fixed verification cost against the utility it "
-                       "buys: the certificate is inconclusive here rather than negative)")
-        hopeless = _hopeless(economy, cert)
-        if hopeless:
-            reason += (f"; at the candidate the utility of {hopeless} is -inf: the income "
-                       "left (after inputs, for a producer) cannot pay the verification of "
-                       "every period the utility needs, while a deviation gets a finite one")
+        status, reason = _verdict(economy, cert)
     diagnostics = dict(cand.diagnostics)
     if cand.totals is not None:
         p, _ = cand.totals

@@ -1,687 +1,539 @@
-"""The Lagrangian dual of one agent's problem, per type (numba).
+"""The Lagrangian dual of one agent's problem (numba).
 
-For multipliers ``λ`` (money) and, for producers, ``ν`` (goods), the dual function
+For multipliers ``λ`` (money) and, for a producer, ``ν`` (goods), the dual function
 
-    D(λ, ν) = max over the agent's whole strategy of  L(strategy; λ, ν)
+    D(λ, ν) = sup over the agent's whole strategy of  L(strategy; λ, ν)
 
-is separable across posts (see :mod:`emgame.agents._kernels`), so it is computed exactly by
-one-dimensional searches. By weak duality ``D(λ, ν)`` bounds the best the agent can do, for any
-``λ, ν >= 0``, convex or not; minimising it over ``(λ, ν)`` tightens the bound, and in convex
-cases reaches the agent's best-response value. The maximiser at the minimum is the best
-response.
+is separable across posts once utility is (:mod:`emgame.agents._post`), so it is the sum of
+one-dimensional suprema, each bounded from above. By weak duality ``D(λ, ν)`` bounds the best
+the agent can reach, for any ``λ, ν >= 0``, convex or not. A goods payment is verified in period
+``t0``; that couples the goods post with post ``t0``, so both settings of "pays on goods" are
+tried when the goods post has a fixed cost. A producer that does not pay on the goods post
+gets no goods, so it can produce nothing (and, in the long run, buy no capacity).
 
-A goods-post payment is verified in period ``t0``; that couples the goods post with post ``t0``,
-so both settings of "pays on goods" are tried when the goods post has a fixed cost.
+Each function also returns the Danskin derivatives of ``D`` (the budget and goods slacks at the
+maximiser) for the searches of :mod:`emgame.agents._search`, and whether every non-concave
+one-dimensional search closed its gap (``prove``: branch and bound; otherwise a fast local
+search whose value is not a bound, used only to steer the searches).
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 
 import numpy as np
-from numba import prange
 
 from emgame._jit import njit
-from emgame.agents._kernels import (
+from emgame.agents._post import (
     INF,
-    PRICE_TOL,
+    _concave_offer,
     best_offer,
-    best_x,
-    best_x_in,
-    el_terms,
-    h,
+    best_on_post,
+    offer_slope,
+    offer_value,
     phi,
+    purchase,
 )
+from emgame.agents._records import Offer, Post
+from emgame.market.utility import term
 
-_ONE = np.ones(1)
 _ZERO = np.zeros(1)
 
 
 @njit
-def _goods_consumer(paid_choice, a0, gg, lin, w0, B0, Omega, omega, thR, lam, pt, p0, hint,
-                    force):
-    """Consumer's goods post: ``(value, x0, paid)``; ``paid_choice`` -1 free, 0 no, 1 yes."""
-    w = np.array([w0])
-    if paid_choice == 1:
-        v, x = best_x_in(a0, gg, _ONE, _ZERO, _ZERO, lin, w, B0, Omega, omega, thR, lam, pt, p0,
-                         hint)
-        return v, x, True
-    if paid_choice == 0:
-        e, _, _ = el_terms(0.0, a0, gg, _ONE, _ZERO, _ZERO, lin, w)
-        if pt:
-            return e + thR * p0 * omega, 0.0, False
-        return e + thR * omega * B0 / Omega, 0.0, False
-    return best_x(a0, gg, _ONE, _ZERO, _ZERO, _ZERO, lin, w, B0, Omega, omega, thR, lam, pt, p0,
-                  hint, force)
+def _burn(ru, t, pays_goods, S):
+    """``F_s`` of a payment on post ``t``, and of not paying there (the goods payment's burn
+    in ``t0``)."""
+    F = np.zeros(S)
+    extra = np.zeros(S)
+    for s in range(S):
+        if t == ru.t0 and pays_goods:
+            extra[s] = ru.v[s, 0]
+        F[s] = ru.v[s, t] + extra[s]
+    return F, extra
 
 
 @njit
-def consumer_dual(lam, simult, thR_fixed, a, a0, ge, gg, omega, Omega, pi, kappa, v, t0, Bm, Qo,
-                  pt, p, income, lin, w, w0, xhint, force, x_out, paid_out):
-    """``(D(λ), dD/dλ)`` for one consumer; the maximiser goes to ``x_out``, ``paid_out``.
+def _electricity_post(ty, ru, fa, i, t, lam, thR, F, o):
+    """Post ``t`` of type ``i`` with burn ``F`` and own offer ``o`` (a :class:`Post`)."""
+    p = fa.p[t] if ru.pt else 0.0
+    B = 0.0 if ru.pt else fa.Bm[i, t]
+    Qo = 1.0 if ru.pt else fa.Qm[i, t] + o
+    k = i if ty.lw.shape[0] == ty.a.shape[0] else i - i   # one shared row when none is linear
+    return Post(ty.a[i, t - 1], ty.ge[i], ty.w[i], ty.lin[i], ty.lw[k, :, t - 1], ru.kappa, F,
+                B, Qo, o, thR, lam, ru.pt, p)
 
-    ``Bm[t]`` others' bids, ``Qo[t]`` the post's supply (``Qo[0] = Ω``); ``income`` is the
-    wallet under exogenous prepaid settlement, else 0 (revenue is inside the goods term).
-    """
-    T = a.size
-    S = pi.size
-    thR = lam if simult else thR_fixed
-    couple = False
-    for s in range(S):
-        if v[s, 0] > 0.0:
-            couple = True
-    best = -INF
-    ch_lo = (1 if force[0] == 1 else 0) if couple else -1
-    ch_hi = (0 if force[0] == 0 else 1) if couple else -1
+
+@njit
+def _goods_value(ty, i, x0, nu):
+    """A classic producer's goods consumption: ``sup_{x0 >= 0} u_0(x0) - ν x0``, closed form;
+    returns ``(value, x0)`` (``+inf`` where it has no maximum)."""
+    if not ty.classic[i]:
+        return 0.0, 0.0
+    if ty.lin[i]:
+        return (INF, INF) if ty.lw0[i] > nu else (0.0, 0.0)
+    a0 = ty.a0[i] * ty.w[i].sum()
+    if a0 <= 0.0:
+        return 0.0, 0.0
+    gg = ty.gg[i]
+    if gg == 0.0:
+        return (INF, INF) if a0 > nu else (0.0, 0.0)
+    if nu <= 0.0:
+        return INF, INF
+    x0 = (a0 / nu) ** (1.0 / gg)
+    return a0 * term(x0, gg) - nu * x0, x0
+
+
+@njit
+def consumer_dual(lam, i, ty, ru, fa, se, x_out, paid_out):
+    """``(D(λ), dD/dλ)`` for consumer type ``i`` (an upper bound, and the budget slack at the
+    maximiser, which goes to ``x_out``, ``paid_out``)."""
+    T = ty.a.shape[1]
+    S = ru.kappa.size
+    thR = lam if fa.simult else fa.thR[i]
+    income = 0.0 if fa.simult else fa.income[i]
+    force = se.force[i]
+    # With a fixed cost on the goods post, paying there changes post t0: both ways are tried.
+    couple = np.any(ru.v[:, 0] > 0.0) and force[0] < 0
+    valued0 = ty.lw0[i] > 0.0 if ty.lin[i] else ty.a0[i] > 0.0
+    omega = ty.omega[i]
+    best_ub = -INF
+    best_v = -INF
     xt = np.zeros(T + 1)
     pd = np.zeros(T + 1, dtype=np.bool_)
-    extra = np.zeros(S)
-    noextra = np.zeros(S)
-    for ch in range(ch_lo, ch_hi + 1):
-        gv, x0, paid0 = _goods_consumer(ch, a0, gg, lin, w0, Bm[0], Omega, omega, thR, lam, pt,
-                                        p[0], xhint[0], force[0])
-        total = gv + lam * income
-        xt[0] = x0
-        pd[0] = paid0
-        for s in range(S):
-            extra[s] = v[s, 0] if paid0 else 0.0
+    lw0 = np.full(1, ty.lw0[i])
+    goods = Post(ty.a0[i], ty.gg[i], np.array([ty.w[i].sum()]), ty.lin[i], lw0, _ZERO, _ZERO,
+                 0.0 if ru.pt else fa.Bm[i, 0], 1.0 if ru.pt else fa.Qm[i, 0] + omega, omega,
+                 thR, lam, ru.pt, fa.p[0])
+    # The goods post: the consumer sells ω there and may buy goods back.
+    out = -INF if force[0] == 1 else value_out(goods, valued0)
+    g_ub, g_v, g_x = purchase(goods) if force[0] != 0 else (-INF, -INF, 0.0)
+    for choice in range(2 if couple else 1):
+        if couple:
+            use = choice == 1
+            ub0, v0 = (g_ub, g_v) if use else (out, out)
+        else:
+            use = g_v > out
+            ub0, v0 = max(g_ub, out), (g_v if use else out)
+        total_ub = lam * income + ub0
+        total_v = lam * income + v0
+        xt[0] = g_x if use else 0.0
+        pd[0] = use
         for t in range(1, T + 1):
-            ext = extra if t == t0 else noextra
-            val, x, paid = best_x(a[t - 1], ge, pi, kappa, v[:, t], ext, lin, w[:, t - 1], Bm[t],
-                                  Qo[t], 0.0, thR, lam, pt, p[t], xhint[t], force[t])
-            total += val
+            F, extra = _burn(ru, t, use, S)
+            pay = _electricity_post(ty, ru, fa, i, t, lam, thR, F, 0.0)
+            off = _electricity_post(ty, ru, fa, i, t, lam, thR, extra, 0.0)
+            ub, v, x, paid = best_on_post(pay, off, force[t])
+            total_ub += ub
+            total_v += v
             xt[t] = x
             pd[t] = paid
-        if total > best or best == -INF:
-            best = total
+        best_ub = max(best_ub, total_ub)
+        if total_v > best_v or best_v == -INF:
+            best_v = total_v
             x_out[:] = xt
             paid_out[:] = pd
-    # Danskin: dD/dλ is ∂L/∂λ at the maximiser, the budget slack.
+    # Danskin: dD/dλ is the budget slack at the maximiser.
     spend = 0.0
     for t in range(T + 1):
         x = x_out[t]
         if paid_out[t]:
-            if pt:
-                spend += p[t] * x
-            elif Qo[t] - x > 0.0:
-                spend += Bm[t] * x / (Qo[t] - x)
-    if simult:
-        if pt:
-            rev = p[0] * omega
+            if ru.pt:
+                spend += fa.p[t] * x
+            else:
+                Qo = fa.Qm[i, t] + (omega if t == 0 else 0.0)
+                if Qo - x > 0.0:
+                    spend += fa.Bm[i, t] * x / (Qo - x)
+    if fa.simult:
+        if ru.pt:
+            rev = fa.p[0] * omega
         else:
-            rev = omega * Bm[0] / (Omega - x_out[0])
-        return best, rev - spend
-    return best, income - spend
+            rev = omega * fa.Bm[i, 0] / (fa.Qm[i, 0] + omega - x_out[0])
+        return best_ub, rev - spend
+    return best_ub, income - spend
 
 
 @njit
-def _capacity_value(K, nu, rho, qstar, pstar, vstar, concave, a, ge, pi, kappa, v, t0, extra,
-                    lin, w, Bm, Qm, thR, lam, theta, c, pt, p, xhint, force, q_out, x_out,
-                    paid_out):
-    """``Σ_t max_{q <= K} V_t(q) - ν ρ K`` given each post's unconstrained best ``qstar``."""
-    T = a.size
-    S = pi.size
-    noextra = np.zeros(S)
-    total = -nu * rho * K
-    for t in range(1, T + 1):
-        ext = extra if t == t0 else noextra
-        if qstar[t] <= K:
-            total += vstar[t]
-            q_out[t] = qstar[t]
-            x_out[t] = xhint[t]
-            paid_out[t] = pstar[t]
+def value_out(goods, valued):
+    """The goods post when not buying: the endowment sold, no goods consumed."""
+    u = 0.0
+    if valued:
+        if goods.lin:
+            u = 0.0
         else:
-            val, q, x, paid = best_offer(K, concave, a[t - 1], ge, pi, kappa, v[:, t], ext, lin,
-                                         w[:, t - 1], Bm[t], Qm[t], thR, lam, nu, theta, c, pt,
-                                         p[t], K, xhint[t], force[t])
-            total += val
-            q_out[t] = q
-            x_out[t] = x
-            paid_out[t] = paid
+            u = goods.w[0] * goods.a * term(0.0, goods.g)
+    if goods.pt:
+        return u + goods.thR * goods.p * goods.o
+    if goods.B <= 0.0:
+        return u
+    return u + goods.thR * goods.o * goods.B / goods.Qo
+
+
+@njit
+def _goods_purchase(ru, fa, i, lam, nu):
+    """``sup_G ν G - λ b(G)`` on the goods post (``b = B_- G/(Ω - G)``), closed form:
+    ``(value, G)``. For a price taker it is 0 at ``ν = λ p^0`` (and ``G`` is what it needs)."""
+    if ru.pt:
+        return (0.0 if nu <= lam * fa.p[0] * (1.0 + 1e-15) else INF), 0.0
+    B = fa.Bm[i, 0]
+    Om = ru.Omega
+    if B <= 0.0:
+        return nu * Om, Om
+    G = Om - math.sqrt(lam * B * Om / nu)
+    if G <= 0.0:
+        return 0.0, 0.0
+    return nu * G - lam * B * G / (Om - G), G
+
+
+@njit
+def _offer_record(ty, ru, fa, i, t, lam, nu, thR, pays_goods, S):
+    F, extra = _burn(ru, t, pays_goods, S)
+    pay = _electricity_post(ty, ru, fa, i, t, lam, thR, F, 0.0)
+    off = _electricity_post(ty, ru, fa, i, t, lam, thR, extra, 0.0)
+    return Offer(pay, off, 0.0 if ru.pt else fa.Qm[i, t], nu, ty.theta[i], ty.c[i], False)
+
+
+@njit
+def _posts(ty, ru, fa, se, i, lam, nu, thR, pays_goods, K, prove, out):
+    """Every electricity post's best offer up to ``K``: ``(upper bound, value, closed)``, the
+    maximiser into ``out = (x, q, paid)``."""
+    T = ty.a.shape[1]
+    S = ru.kappa.size
+    # Concave in q: simultaneous settlement, or a price taker (whose purchase does not depend
+    # on its offer), with non-increasing returns.
+    concave = ty.c[i] <= 1.0 and (fa.simult or ru.pt)
+    ub_sum, v_sum, closed = 0.0, 0.0, True
+    for t in range(1, T + 1):
+        off = _offer_record(ty, ru, fa, i, t, lam, nu, thR, pays_goods, S)
+        ub, v, q, x, paid, ok = best_offer(off, K, concave, se.gap[i], prove, se.force[i, t])
+        ub_sum += ub
+        v_sum += v
+        closed = closed and ok
+        out[0][t] = x
+        out[1][t] = q
+        out[2][t] = paid
+    return ub_sum, v_sum, closed
+
+
+@njit
+def _options_at(K, offs, qstar, vstar, allowed, f, sl, lb):
+    """Each post's best value with the offer capped at ``K``, per option (not paying, paying):
+    upper bounds into ``f``, slopes in ``K`` into ``sl``; returns the value attained (for the
+    best option of each post, minus nothing: the caller subtracts the capacity cost)."""
+    T = qstar.shape[0] - 1
+    total = 0.0
+    for t in range(1, T + 1):
+        best = -INF
+        for o in range(2):
+            if not allowed[t, o]:
+                f[t, o] = -INF
+                sl[t, o] = 0.0
+                continue
+            off = offs[t - 1][o]
+            if K >= qstar[t, o]:
+                f[t, o] = vstar[t, o]
+                sl[t, o] = 0.0
+                best = max(best, lb[t, o])
+            else:
+                ub, v, x = offer_value(K, off)
+                f[t, o] = ub
+                sl[t, o] = max(offer_slope(K, x, off), 0.0)
+                best = max(best, v)
+        total += best
     return total
 
 
 @njit
-def _zero_rent(nu, rho, theta, thR, p, T):
-    """``Σ_t (θ_R p^t - ν/θ)^+ = νρ`` to rounding (see ``PRICE_TOL``)."""
-    rent = 0.0
+def _capacity_bound(K1, f1, s1, K2, f2, s2, nu_rho):
+    """An upper bound of ``Σ_t max_o f_to(K) - νρK`` on ``[K1, K2]``, each ``f_to`` concave and
+    so below its tangents at both ends: the piecewise-linear bound is largest at an end or
+    where a pair of tangents cross."""
+    T = f1.shape[0] - 1
+    cands = np.empty(2 + 2 * T)
+    cands[0] = K1
+    cands[1] = K2
+    n = 2
+    h = K2 - K1
     for t in range(1, T + 1):
-        rent += max(thR * p[t] - nu / theta, 0.0)
-    return abs(rent - nu * rho) <= PRICE_TOL * max(nu * rho, 1e-300)
-
-
-@njit
-def producer_dual(lam, nu, simult, thR_fixed, K_fixed, Khi, rho, theta, c, classic, a, a0, ge,
-                  gg, pi, kappa, v, t0, Bm, Qm, Omega, pt, p, income, lin, w, w0, concave, qhint,
-                  xhint, force, x_out, q_out, paid_out):
-    """``(D(λ, ν), dD/dλ, dD/dν, K)`` for one producer; maximiser in ``x_out``, ``q_out``.
-
-    ``x_out[0]`` is the goods bought ``G``; ``K_fixed`` is ``K̄`` (NaN in the long run, where
-    ``K`` is chosen in ``[0, Khi]`` at ``ρ`` goods per unit).
-    """
-    T = a.size
-    S = pi.size
-    thR = lam if simult else thR_fixed
-    couple = False
-    for s in range(S):
-        if v[s, 0] > 0.0:
-            couple = True
-    # Goods consumption x0 (classic): max a0 h(x0) - ν x0.
-    x0 = 0.0
-    v_x0 = 0.0
-    if classic:
-        slope = w0 if lin else a0
-        if lin or gg == 0.0:
-            if slope > nu:
-                return INF, 0.0, 0.0, 0.0
-        else:
-            x0 = (a0 / nu) ** (1.0 / gg) if nu > 0.0 else INF
-            if x0 == INF:
-                return INF, 0.0, 0.0, 0.0
-            v_x0 = a0 * h(x0, gg) - nu * x0
+        for o in range(2):
+            if not (math.isfinite(f1[t, o]) and math.isfinite(f2[t, o])):
+                continue
+            da = f1[t, o] - (f2[t, o] - s2[t, o] * h)
+            db = (f1[t, o] + s1[t, o] * h) - f2[t, o]
+            if da * db < 0.0:
+                cands[n] = K1 + h * da / (da - db)
+                n += 1
     best = -INF
-    best_K = 0.0
-    ch_lo = (1 if force[0] == 1 else 0) if couple else -1
-    ch_hi = (0 if force[0] == 0 else 1) if couple else -1
-    xt = np.zeros(T + 1)
-    qt = np.zeros(T + 1)
-    pd = np.zeros(T + 1, dtype=np.bool_)
-    extra = np.zeros(S)
-    noextra = np.zeros(S)
-    qstar = np.zeros(T + 1)
-    vstar = np.zeros(T + 1)
-    pstar = np.zeros(T + 1, dtype=np.bool_)
-    xstar = np.zeros(T + 1)
-    for ch in range(ch_lo, ch_hi + 1):
-        # Goods purchase G: ν G - λ b(G).
-        if pt:
-            gv, G, paid0 = 0.0, 0.0, True  # ν = λ p0 for a price taker: goods cost nothing net
-        elif ch == 1:
-            gv, G = best_x_in(nu, 0.0, _ONE, _ZERO, _ZERO, False, _ONE, Bm[0], Omega, 0.0, thR,
-                              lam, pt, p[0], xhint[0])
-            paid0 = True
-        elif ch == 0:
-            gv, G, paid0 = 0.0, 0.0, False
-        else:
-            gv, G, paid0 = best_x(nu, 0.0, _ONE, _ZERO, _ZERO, _ZERO, False, _ONE, Bm[0], Omega,
-                                  0.0, thR, lam, pt, p[0], xhint[0], force[0])
-        for s in range(S):
-            extra[s] = v[s, 0] if paid0 else 0.0
-        total = gv + v_x0 + lam * income
-        if K_fixed == K_fixed:  # short run
-            Kc = K_fixed
-            for t in range(1, T + 1):
-                ext = extra if t == t0 else noextra
-                val, q, x, paid = best_offer(Kc, concave, a[t - 1], ge, pi, kappa, v[:, t], ext,
-                                             lin, w[:, t - 1], Bm[t], Qm[t], thR, lam, nu, theta,
-                                             c, pt, p[t], qhint[t], xhint[t], force[t])
-                total += val
-                xt[t] = x
-                qt[t] = q
-                pd[t] = paid
-        elif pt and c == 1.0 and _zero_rent(nu, rho, theta, thR, p, T):
-            # Price taker, constant returns, capacity cost just covered by the rents (to
-            # rounding): every capacity earns nothing; keep the reference one.
-            Kc = qhint.max()
-            for t in range(1, T + 1):
-                ext = extra if t == t0 else noextra
-                val, q, x, paid = best_offer(Kc, concave, a[t - 1], ge, pi, kappa, v[:, t], ext,
-                                             lin, w[:, t - 1], Bm[t], Qm[t], thR, lam, nu, theta,
-                                             c, pt, p[t], qhint[t], xhint[t], force[t])
-                total += val
-                xt[t] = x
-                qt[t] = q
-                pd[t] = paid
-            total -= nu * rho * Kc
-        else:
-            # Long run: each post's best offer without the capacity limit, then the best K.
-            for t in range(1, T + 1):
-                ext = extra if t == t0 else noextra
-                val, q, x, paid = best_offer(Khi, concave, a[t - 1], ge, pi, kappa, v[:, t], ext,
-                                             lin, w[:, t - 1], Bm[t], Qm[t], thR, lam, nu, theta,
-                                             c, pt, p[t], qhint[t], xhint[t], force[t])
-                qstar[t] = q
-                vstar[t] = val
-                pstar[t] = paid
-                xstar[t] = x
-            bps = np.sort(np.concatenate((np.zeros(1), qstar[1:])))
-            vals = np.empty(bps.size)
-            for k in range(bps.size):
-                vals[k] = _capacity_value(bps[k], nu, rho, qstar, pstar, vstar, concave, a, ge,
-                                          pi, kappa, v, t0, extra, lin, w, Bm, Qm, thR, lam,
-                                          theta, c, pt, p, xstar, force, qt, xt, pd)
-            k = np.argmax(vals)
-            Kbest = bps[k]
-            vbest = vals[k]
-            lo = bps[max(k - 1, 0)]
-            hi = bps[min(k + 1, bps.size - 1)]
-            r = 0.5 * (math.sqrt(5.0) - 1.0)
-            for side in range(2):
-                l2 = lo if side == 0 else Kbest
-                h2_ = Kbest if side == 0 else hi
-                if h2_ - l2 <= 0.0:
-                    continue
-                aa = h2_ - r * (h2_ - l2)
-                bb = l2 + r * (h2_ - l2)
-                fa = _capacity_value(aa, nu, rho, qstar, pstar, vstar, concave, a, ge, pi, kappa,
-                                     v, t0, extra, lin, w, Bm, Qm, thR, lam, theta, c, pt, p,
-                                     xstar, force, qt, xt, pd)
-                fb = _capacity_value(bb, nu, rho, qstar, pstar, vstar, concave, a, ge, pi, kappa,
-                                     v, t0, extra, lin, w, Bm, Qm, thR, lam, theta, c, pt, p,
-                                     xstar, force, qt, xt, pd)
-                for _ in range(100):
-                    if fa > fb:
-                        h2_ = bb
-                        bb = aa
-                        fb = fa
-                        aa = h2_ - r * (h2_ - l2)
-                        fa = _capacity_value(aa, nu, rho, qstar, pstar, vstar, concave, a, ge,
-                                             pi, kappa, v, t0, extra, lin, w, Bm, Qm, thR, lam,
-                                             theta, c, pt, p, xstar, force, qt, xt, pd)
-                    else:
-                        l2 = aa
-                        aa = bb
-                        fa = fb
-                        bb = l2 + r * (h2_ - l2)
-                        fb = _capacity_value(bb, nu, rho, qstar, pstar, vstar, concave, a, ge,
-                                             pi, kappa, v, t0, extra, lin, w, Bm, Qm, thR, lam,
-                                             theta, c, pt, p, xstar, force, qt, xt, pd)
-                    if h2_ - l2 <= 1e-13 * max(h2_, 1e-300):
-                        break
-                if fa > vbest:
-                    vbest, Kbest = fa, aa
-                if fb > vbest:
-                    vbest, Kbest = fb, bb
-            Kc = Kbest
-            total += _capacity_value(Kc, nu, rho, qstar, pstar, vstar, concave, a, ge, pi, kappa,
-                                     v, t0, extra, lin, w, Bm, Qm, thR, lam, theta, c, pt, p,
-                                     xstar, force, qt, xt, pd)
-        xt[0] = G
-        pd[0] = paid0
-        if total > best or best == -INF:
-            best = total
-            best_K = Kc
-            x_out[:] = xt
-            q_out[:] = qt
-            paid_out[:] = pd
-    # Danskin derivatives: budget slack and goods slack at the maximiser.
-    spend = 0.0
-    rev = 0.0
-    need = 0.0
+    for k in range(n):
+        K = cands[k]
+        tot = -nu_rho * K
+        for t in range(1, T + 1):
+            m = -INF
+            for o in range(2):
+                if math.isfinite(f1[t, o]) and math.isfinite(f2[t, o]):
+                    m = max(m, min(f1[t, o] + s1[t, o] * (K - K1),
+                                   f2[t, o] + s2[t, o] * (K - K2)))
+                elif f1[t, o] == INF or f2[t, o] == INF:
+                    m = INF
+            tot += m
+        best = max(best, tot)
+    return best
+
+
+@njit
+def _capacity_concave(ty, ru, fa, se, i, lam, nu, thR, pays_goods, out):
+    """The long run under simultaneous settlement with ``c <= 1``: ``max_K Σ_t max_{q <= K}
+    V_t(q) - νρK`` over ``[0, Khi]``, each option's ``V_t`` concave in ``q``. Branch and bound
+    on ``K`` with the tangent bounds of :func:`_capacity_bound`: ``(upper bound, value, K,
+    closed)``; the maximiser goes to ``out``."""
+    T = ty.a.shape[1]
+    S = ru.kappa.size
+    Khi = ty.Khi[i]
+    nu_rho = nu * ty.rho[i]
+    qstar = np.zeros((T + 1, 2))
+    vstar = np.full((T + 1, 2), -INF)
+    lbstar = np.full((T + 1, 2), -INF)
+    allowed = np.zeros((T + 1, 2), dtype=np.bool_)
+    offs = []
     for t in range(1, T + 1):
-        x = x_out[t]
-        q = q_out[t]
-        need += phi(q, theta, c)
-        if pt:
-            rev += p[t] * q
-            if paid_out[t]:
-                spend += p[t] * x
-        else:
-            W = Qm[t] + q - x
-            if W > 0.0:
-                rev += Bm[t] * q / W
-                if paid_out[t]:
-                    spend += Bm[t] * x / W
-    K = best_K
-    need += (rho * K) if K_fixed != K_fixed else 0.0
-    need += x0
-    G = x_out[0]
-    if pt:
-        G = need
-        x_out[0] = G
-        spend += p[0] * G
-    elif paid_out[0] and Omega - G > 0.0:
-        spend += Bm[0] * G / (Omega - G)
-    d_lam = (rev - spend) if simult else (income - spend)
-    d_nu = G - need
-    return best, d_lam, d_nu, K
-
-
-# --------------------------------------------------------------------------------------------
-# Minimising the dual (any multiplier gives a bound: minimising only tightens it).
-# --------------------------------------------------------------------------------------------
+        base = _offer_record(ty, ru, fa, i, t, lam, nu, thR, pays_goods, S)
+        pair = (Offer(base.pay, base.stay, base.Qm, base.nu, base.theta, base.c, False),
+                Offer(base.pay, base.stay, base.Qm, base.nu, base.theta, base.c, True))
+        offs.append(pair)
+        for o in range(2):
+            allowed[t, o] = not ((o == 1 and se.force[i, t] == 0) or
+                                 (o == 0 and se.force[i, t] == 1))
+            if allowed[t, o]:
+                ub, v, q, x = _concave_offer(pair[o], Khi)
+                qstar[t, o], vstar[t, o], lbstar[t, o] = q, ub, v
+    P = 400
+    Ks = np.empty(P)
+    F = np.empty((P, T + 1, 2))
+    Sl = np.empty((P, T + 1, 2))
+    best_v, best_K = -INF, 0.0
+    n = 0
+    init = np.unique(np.concatenate((np.array([0.0, Khi]), qstar[1:].ravel())))
+    for K in init:
+        if n >= P:
+            break
+        v = _options_at(K, offs, qstar, vstar, allowed, F[n], Sl[n], lbstar) - nu_rho * K
+        Ks[n] = K
+        if v > best_v:
+            best_v, best_K = v, K
+        n += 1
+    heap = [(0.0, 0, 0)]
+    heap.pop()
+    for k in range(n - 1):
+        ub = _capacity_bound(Ks[k], F[k], Sl[k], Ks[k + 1], F[k + 1], Sl[k + 1], nu_rho)
+        heapq.heappush(heap, (-ub, k, k + 1))
+    kept = -INF
+    closed = n <= 1
+    while heap:
+        nub, a, b = heapq.heappop(heap)
+        if -nub - best_v <= se.gap[i]:
+            kept = max(kept, -nub)
+            closed = True
+            break
+        K = 0.5 * (Ks[a] + Ks[b])
+        if n >= P or not (K > Ks[a] and K < Ks[b]):
+            kept = max(kept, -nub)
+            if n >= P:
+                break
+            continue
+        v = _options_at(K, offs, qstar, vstar, allowed, F[n], Sl[n], lbstar) - nu_rho * K
+        Ks[n] = K
+        if v > best_v:
+            best_v, best_K = v, K
+        heapq.heappush(heap, (-_capacity_bound(Ks[a], F[a], Sl[a], K, F[n], Sl[n], nu_rho),
+                              a, n))
+        heapq.heappush(heap, (-_capacity_bound(K, F[n], Sl[n], Ks[b], F[b], Sl[b], nu_rho),
+                              n, b))
+        n += 1
+    if not heap and not closed:
+        closed = True
+    bound = max(best_v, kept)
+    if heap:
+        bound = max(bound, -heap[0][0])
+    _posts(ty, ru, fa, se, i, lam, nu, thR, pays_goods, best_K, False, out)
+    return bound, best_v, best_K, closed
 
 
 @njit
-def _flat(g, y, D):
-    """``dD/dλ`` at rounding level (relative to ``D``): no reliable sign."""
-    return abs(g) * math.exp(y) <= 1e-12 * max(abs(D), 1.0)
+def _capacity(ty, ru, fa, se, i, lam, nu, thR, pays_goods, prove, out):
+    """The long run otherwise (a non-concave ``V_t``): ``(upper bound, value, K, closed)``.
+    Each post's best is non-decreasing in ``K``, so on ``[K1, K2]`` the objective is at most
+    ``Σ_t V_t(K2) - νρK1``: branch and bound (or, without ``prove``, a search over the posts'
+    unconstrained offers refined by golden section)."""
+    rho = ty.rho[i]
+    Khi = ty.Khi[i]
 
+    def h(K):  # noqa: ANN001, ANN202
+        ub, v, ok = _posts(ty, ru, fa, se, i, lam, nu, thR, pays_goods, K, prove, out)
+        return ub - nu * rho * K, v - nu * rho * K, ok
 
-@njit
-def _log_post(a, B, Qo, o, thR, lam):
-    """``max_x a log x + (θ_R o - λ x) B/(Q_o - x)``: the root of a quadratic (log utility, no
-    verification). Returns ``(value, x)``."""
-    if a <= 0.0:
-        x = 0.0
-    elif B <= 0.0:
-        return a * math.log(Qo), Qo
-    else:
-        c0 = thR * o - lam * Qo
-        if c0 >= 0.0:
-            return INF, Qo
-        bq = 2.0 * a * Qo - B * c0
-        x = 2.0 * a * Qo * Qo / (bq + math.sqrt(max(bq * bq - 4.0 * a * a * Qo * Qo, 0.0)))
-    val = (a * math.log(x) if a > 0.0 else 0.0)
-    if B > 0.0:
-        val += (thR * o - lam * x) * B / (Qo - x)
-    return val, x
-
-
-@njit
-def _consumer_dual_log(lam, simult, thR_fixed, a, a0, omega, Omega, Bm, Qo, income, x_out,
-                       paid_out):
-    """:func:`consumer_dual` for log (Cobb–Douglas) utility without verification costs, where
-    every post's best purchase is a closed form and paying is always best where it is valued."""
-    T = a.size
-    thR = lam if simult else thR_fixed
-    total = lam * income
-    spend = 0.0
-    v0, x0 = _log_post(a0, Bm[0], Omega, omega, thR, lam)
-    total += v0
-    x_out[0] = x0
-    paid_out[0] = x0 > 0.0
-    if x0 > 0.0 and Bm[0] > 0.0:
-        spend += Bm[0] * x0 / (Omega - x0)
+    ub_hi, v_hi, ok = h(Khi)
+    T = ty.a.shape[1]
+    cand = np.zeros(T + 2)
     for t in range(1, T + 1):
-        vt, xt = _log_post(a[t - 1], Bm[t], Qo[t], 0.0, thR, lam)
-        total += vt
-        x_out[t] = xt
-        paid_out[t] = xt > 0.0
-        if xt > 0.0 and Bm[t] > 0.0:
-            spend += Bm[t] * xt / (Qo[t] - xt)
-    if simult:
-        return total, omega * Bm[0] / (Omega - x0) - spend
-    return total, income - spend
-
-
-@njit
-def _consumer_D(y, i, simult, thR, a, a0, ge, gg, omega, Omega, pi, kappa, v, t0, Bm, Qo, pt,
-                p, income, lin, w, w0, xhint, force, x_out, paid_out):
-    if (not pt and not lin[i] and ge[i] == 1.0 and (gg[i] == 1.0 or a0[i] == 0.0)
-            and not np.any(v) and not np.any(kappa) and not np.any(force[i] >= 0)):
-        return _consumer_dual_log(math.exp(y), simult, thR[i], a[i], a0[i], omega[i], Omega,
-                                  Bm[i], Qo[i], income[i], x_out, paid_out)
-    return consumer_dual(math.exp(y), simult, thR[i], a[i], a0[i], ge[i], gg[i], omega[i], Omega,
-                         pi, kappa, v, t0, Bm[i], Qo[i], pt, p, income[i], lin[i], w[i], w0[i],
-                         xhint[i], force[i], x_out, paid_out)
-
-
-@njit(parallel=True)
-def consumer_bounds(lam0, target, simult, thR, a, a0, ge, gg, omega, Omega, pi, kappa, v, t0, Bm,
-                    Qo, pt, p, income, lin, w, w0, xhint, force, D_out, lam_out, x_out,
-                    paid_out):
-    """For every consumer type, ``min_λ D(λ)`` (stopping early once ``D <= target``).
-
-    Search in ``y = log λ`` from ``lam0``: bracket the sign change of ``dD/dλ`` and close it by
-    the Illinois method; every evaluated ``D`` is a valid bound, the least is kept.
-    """
-    n = a.shape[0]
-    T = a.shape[1]
-    for i in prange(n):
-        xb = np.zeros(T + 1)
-        pb = np.zeros(T + 1, dtype=np.bool_)
-        y = math.log(lam0[i])
-        D, g = _consumer_D(y, i, simult, thR, a, a0, ge, gg, omega, Omega, pi, kappa, v, t0, Bm,
-                           Qo, pt, p, income, lin, w, w0, xhint, force, xb, pb)
-        bestD = D
-        besty = y
-        x_out[i, :] = xb
-        paid_out[i, :] = pb
-        if D > target[i]:
-            # Bracket: g > 0 means D still falls as λ grows... dD/dλ > 0 means lower λ.
-            ya = y
-            ga = g
-            Da = D
-            step = 0.25
-            yb = y
-            gb = g
-            found = False
-            for _ in range(200):
-                yb = ya - step if ga > 0.0 else ya + step
-                if abs(yb) > 700.0:
-                    # λ beyond e^700 and D still falling: the agent cannot afford anything,
-                    # the bound runs to -inf.
-                    if ga < 0.0 and yb > 0.0:
-                        bestD = -INF
-                    break
-                Db, gb = _consumer_D(yb, i, simult, thR, a, a0, ge, gg, omega, Omega, pi, kappa,
-                                     v, t0, Bm, Qo, pt, p, income, lin, w, w0, xhint, force, xb, pb)
-                if Db < bestD:
-                    bestD = Db
-                    besty = yb
-                    x_out[i, :] = xb
-                    paid_out[i, :] = pb
-                if Db == INF:
-                    gb = -1.0  # unbounded: λ too small
-                if _flat(gb, yb, Db) and Db < Da:
-                    gb = -1.0  # a slope at rounding level while D still falls: keep going
-                if (gb > 0.0) != (ga > 0.0) or gb == 0.0:
-                    found = True
-                    break
-                ya, ga, Da = yb, gb, Db
-                step *= 2.0
-                if bestD <= target[i]:
-                    break
-            if found and bestD > target[i]:
-                lo, glo, hi, ghi = (ya, ga, yb, gb) if ya < yb else (yb, gb, ya, ga)
-                side = 0
-                for _ in range(100):
-                    if hi - lo <= 1e-13 * max(1.0, abs(hi)):
-                        break
-                    if (glo == -1.0 or ghi == -1.0
-                            or not (math.isfinite(glo) and math.isfinite(ghi))):
-                        ym = 0.5 * (lo + hi)
-                    else:
-                        ym = (lo * ghi - hi * glo) / (ghi - glo)
-                        if not (ym > lo and ym < hi):
-                            ym = 0.5 * (lo + hi)
-                    Dm, gm = _consumer_D(ym, i, simult, thR, a, a0, ge, gg, omega, Omega, pi,
-                                         kappa, v, t0, Bm, Qo, pt, p, income, lin, w, w0, xhint,
-                                         force, xb, pb)
-                    if Dm < bestD:
-                        bestD = Dm
-                        besty = ym
-                        x_out[i, :] = xb
-                        paid_out[i, :] = pb
-                    if Dm == INF:
-                        gm = -1.0
-                    if bestD <= target[i] or gm == 0.0:
-                        break
-                    # dD/dλ < 0 at lo (λ too small), > 0 at hi.
-                    if gm < 0.0:
-                        lo, glo = ym, gm
-                        if side == -1:
-                            ghi *= 0.5
-                        side = -1
-                    else:
-                        hi, ghi = ym, gm
-                        if side == 1:
-                            glo *= 0.5
-                        side = 1
-        D_out[i] = bestD
-        lam_out[i] = math.exp(besty)
-
-
-@njit
-def _producer_inner(y, z0, j, target, simult, thR, K_fixed, Khi, rho, theta, c, classic, a, a0,
-                    ge, gg, pi, kappa, v, t0, Bm, Qm, Omega, pt, p, income, lin, w, w0, concave,
-                    qhint, xhint, force, xb, qb, pb):
-    """``min_ν D(e^y, ν)`` by the same bracket-and-Illinois search in ``z = log ν``.
-
-    Returns ``(D, dD/dλ at the minimiser, z)``; for a price taker ``ν = λ p0``.
-    """
-    lam = math.exp(y)
-    if pt:
-        nu = lam * p[0]
-        D, gl, gn, K = producer_dual(lam, nu, simult, thR[j], K_fixed[j], Khi[j], rho[j],
-                                     theta[j], c[j], classic[j], a[j], a0[j], ge[j], gg[j], pi,
-                                     kappa, v, t0, Bm[j], Qm[j], Omega, pt, p, income[j], lin[j],
-                                     w[j], w0[j], concave[j], qhint[j], xhint[j], force[j], xb,
-                                     qb, pb)
-        return D, gl, math.log(nu), K
-    z = z0
-    D, gl, gn, K = producer_dual(lam, math.exp(z), simult, thR[j], K_fixed[j], Khi[j], rho[j],
-                                 theta[j], c[j], classic[j], a[j], a0[j], ge[j], gg[j], pi, kappa,
-                                 v, t0, Bm[j], Qm[j], Omega, pt, p, income[j], lin[j], w[j], w0[j],
-                                 concave[j], qhint[j], xhint[j], force[j], xb, qb, pb)
-    bestD, bestz, bestgl, bestK = D, z, gl, K
-    if D <= target:
-        return bestD, bestgl, bestz, bestK
-    T = a.shape[1]
-    xt = np.zeros(T + 1)
-    qt = np.zeros(T + 1)
-    pt_ = np.zeros(T + 1, dtype=np.bool_)
-    # dD/dν = goods slack: > 0 means ν too high.
-    za, ga = z, gn
-    if D == INF:
-        ga = -1.0
-    step = 0.25
-    found = False
-    zb, gb = za, ga
-    for _ in range(200):
-        zb = za - step if ga > 0.0 else za + step
-        if abs(zb) > 700.0:
-            break
-        Db, glb, gb, Kb = producer_dual(lam, math.exp(zb), simult, thR[j], K_fixed[j], Khi[j],
-                                        rho[j], theta[j], c[j], classic[j], a[j], a0[j], ge[j],
-                                        gg[j], pi, kappa, v, t0, Bm[j], Qm[j], Omega, pt, p,
-                                        income[j], lin[j], w[j], w0[j], concave[j], qhint[j],
-                                        xhint[j], force[j], xt, qt, pt_)
-        if Db == INF:
-            gb = -1.0
-        if Db < bestD:
-            bestD, bestz, bestgl, bestK = Db, zb, glb, Kb
-            xb[:] = xt
-            qb[:] = qt
-            pb[:] = pt_
-        if (gb > 0.0) != (ga > 0.0) or gb == 0.0 or bestD <= target:
-            found = True
-            break
-        za, ga = zb, gb
-        step *= 2.0
-    if found and bestD > target and gb != 0.0:
-        lo, glo, hi, ghi = (za, ga, zb, gb) if za < zb else (zb, gb, za, ga)
-        side = 0
-        for _ in range(100):
-            if hi - lo <= 1e-13 * max(1.0, abs(hi)):
+        cand[t] = out[1][t]
+    cand[T + 1] = Khi
+    cand = np.unique(cand)
+    m = cand.size
+    vals = np.empty(m)
+    ubs = np.empty(m)
+    best_v, best_K = -INF, 0.0
+    closed = ok
+    for k in range(m):
+        ubs[k], vals[k], okk = h(cand[k])
+        closed = closed and okk
+        if vals[k] > best_v:
+            best_v, best_K = vals[k], cand[k]
+    # Refine between neighbours of the best by golden section (a local search).
+    k = np.argmax(vals)
+    for side in range(2):
+        lo = cand[k - 1] if (side == 0 and k > 0) else cand[k]
+        hi = cand[k] if side == 0 else (cand[k + 1] if k + 1 < m else cand[k])
+        r = 0.5 * (math.sqrt(5.0) - 1.0)
+        for _ in range(60):
+            if hi - lo <= 1e-13 * max(hi, 1e-300):
                 break
-            zm = (lo * ghi - hi * glo) / (ghi - glo)
-            if not (zm > lo and zm < hi):
-                zm = 0.5 * (lo + hi)
-            Dm, glm, gm, Km = producer_dual(lam, math.exp(zm), simult, thR[j], K_fixed[j], Khi[j],
-                                            rho[j], theta[j], c[j], classic[j], a[j], a0[j],
-                                            ge[j], gg[j], pi, kappa, v, t0, Bm[j], Qm[j], Omega,
-                                            pt, p, income[j], lin[j], w[j], w0[j], concave[j],
-                                            qhint[j], xhint[j], force[j], xt, qt, pt_)
-            if Dm == INF:
-                gm = -1.0
-            if Dm < bestD:
-                bestD, bestz, bestgl, bestK = Dm, zm, glm, Km
-                xb[:] = xt
-                qb[:] = qt
-                pb[:] = pt_
-            if bestD <= target or gm == 0.0:
-                break
-            if gm < 0.0:
-                lo, glo = zm, gm
-                if side == -1:
-                    ghi *= 0.5
-                side = -1
+            a1 = hi - r * (hi - lo)
+            b1 = lo + r * (hi - lo)
+            _, fa1, _ = h(a1)
+            _, fb1, _ = h(b1)
+            if fa1 > fb1:
+                hi = b1
+                if fa1 > best_v:
+                    best_v, best_K = fa1, a1
             else:
-                hi, ghi = zm, gm
-                if side == 1:
-                    glo *= 0.5
-                side = 1
-    return bestD, bestgl, bestz, bestK
+                lo = a1
+                if fb1 > best_v:
+                    best_v, best_K = fb1, b1
+    if not prove:
+        h(best_K)
+        return best_v, best_v, best_K, closed
+    # Branch and bound over K on the sorted points evaluated.
+    pts = np.unique(np.append(cand, best_K))
+    n = pts.size
+    cap = n + 200
+    Ks = np.empty(cap)
+    U = np.empty(cap)
+    Ks[:n] = pts
+    for k in range(n):
+        ub_k, v_k, okk = h(pts[k])
+        U[k] = ub_k + nu * rho * pts[k]    # Σ_t V_t(K) bound, without the capacity cost
+        closed = closed and okk
+        if v_k > best_v:
+            best_v, best_K = v_k, pts[k]
+    finished = False
+    for _ in range(200):
+        worst, worst_ub = -1, -INF
+        for k in range(n - 1):
+            ub = U[k + 1] - nu * rho * Ks[k]
+            if ub > worst_ub:
+                worst_ub, worst = ub, k
+        if worst < 0 or worst_ub - best_v <= se.gap[i]:
+            finished = True
+            break
+        K1, K2 = Ks[worst], Ks[worst + 1]
+        Km = 0.5 * (K1 + K2)
+        if not (Km > K1 and Km < K2):
+            finished = True
+            break
+        ub_m, v_m, okk = h(Km)
+        closed = closed and okk
+        for k in range(n - 1, worst, -1):
+            Ks[k + 1] = Ks[k]
+            U[k + 1] = U[k]
+        Ks[worst + 1] = Km
+        U[worst + 1] = ub_m + nu * rho * Km
+        n += 1
+        if v_m > best_v:
+            best_v, best_K = v_m, Km
+    closed = closed and finished
+    bound = U[n - 1] - nu * rho * Ks[n - 1]
+    for k in range(n - 1):
+        bound = max(bound, U[k + 1] - nu * rho * Ks[k])
+    h(best_K)
+    return max(bound, best_v), best_v, best_K, closed
 
 
-@njit(parallel=True)
-def producer_bounds(lam0, nu0, target, simult, thR, K_fixed, Khi, rho, theta, c, classic, a, a0,
-                    ge, gg, pi, kappa, v, t0, Bm, Qm, Omega, pt, p, income, lin, w, w0, concave,
-                    qhint, xhint, force, D_out, lam_out, nu_out, K_out, x_out, q_out, paid_out):
-    """For every producer type, ``min_{λ,ν} D(λ, ν)`` (stopping once ``D <= target``)."""
-    n = a.shape[0]
-    T = a.shape[1]
-    for j in prange(n):
-        xb = np.zeros(T + 1)
-        qb = np.zeros(T + 1)
-        pb = np.zeros(T + 1, dtype=np.bool_)
-        z0 = math.log(nu0[j])
-        y = math.log(lam0[j])
-        D, g, z, K = _producer_inner(y, z0, j, target[j], simult, thR, K_fixed, Khi, rho, theta,
-                                     c, classic, a, a0, ge, gg, pi, kappa, v, t0, Bm, Qm, Omega,
-                                     pt, p, income, lin, w, w0, concave, qhint, xhint, force, xb,
-                                     qb, pb)
-        bestD, besty, bestz, bestK = D, y, z, K
-        x_out[j, :] = xb
-        q_out[j, :] = qb
-        paid_out[j, :] = pb
-        if D > target[j]:
-            ya, ga, Da = y, g, D
-            if D == INF:
-                ga = -1.0
-            step = 0.25
-            found = False
-            yb, gb = ya, ga
-            for _ in range(200):
-                yb = ya - step if ga > 0.0 else ya + step
-                if abs(yb) > 700.0:
-                    if ga < 0.0 and yb > 0.0:
-                        bestD = -INF
-                    break
-                Db, gb, zb, Kb = _producer_inner(yb, bestz, j, target[j], simult, thR, K_fixed,
-                                                 Khi, rho, theta, c, classic, a, a0, ge, gg, pi,
-                                                 kappa, v, t0, Bm, Qm, Omega, pt, p, income, lin,
-                                                 w, w0, concave, qhint, xhint, force, xb, qb, pb)
-                if Db == INF:
-                    gb = -1.0
-                if _flat(gb, yb, Db) and Db < Da:
-                    gb = -1.0  # a slope at rounding level while D still falls: keep going
-                if Db < bestD:
-                    bestD, besty, bestz, bestK = Db, yb, zb, Kb
-                    x_out[j, :] = xb
-                    q_out[j, :] = qb
-                    paid_out[j, :] = pb
-                if (gb > 0.0) != (ga > 0.0) or gb == 0.0 or bestD <= target[j]:
-                    found = True
-                    break
-                ya, ga, Da = yb, gb, Db
-                step *= 2.0
-            if found and bestD > target[j] and gb != 0.0:
-                lo, glo, hi, ghi = (ya, ga, yb, gb) if ya < yb else (yb, gb, ya, ga)
-                side = 0
-                for _ in range(100):
-                    if hi - lo <= 1e-13 * max(1.0, abs(hi)):
-                        break
-                    ym = (lo * ghi - hi * glo) / (ghi - glo)
-                    if not (ym > lo and ym < hi):
-                        ym = 0.5 * (lo + hi)
-                    Dm, gm, zm, Km = _producer_inner(ym, bestz, j, target[j], simult, thR,
-                                                     K_fixed, Khi, rho, theta, c, classic, a, a0,
-                                                     ge, gg, pi, kappa, v, t0, Bm, Qm, Omega, pt,
-                                                     p, income, lin, w, w0, concave, qhint, xhint,
-                                                     force, xb, qb, pb)
-                    if Dm == INF:
-                        gm = -1.0
-                    if Dm < bestD:
-                        bestD, besty, bestz, bestK = Dm, ym, zm, Km
-                        x_out[j, :] = xb
-                        q_out[j, :] = qb
-                        paid_out[j, :] = pb
-                    if bestD <= target[j] or gm == 0.0:
-                        break
-                    if gm < 0.0:
-                        lo, glo = ym, gm
-                        if side == -1:
-                            ghi *= 0.5
-                        side = -1
-                    else:
-                        hi, ghi = ym, gm
-                        if side == 1:
-                            glo *= 0.5
-                        side = 1
-        D_out[j] = bestD
-        lam_out[j] = math.exp(besty)
-        nu_out[j] = math.exp(bestz)
-        K_out[j] = bestK
+@njit
+def producer_dual(lam, nu, i, ty, ru, fa, se, prove, out):
+    """``(D(λ, ν), dD/dλ, dD/dν, K, closed)`` for producer type ``i``; the maximiser goes to
+    ``out = (x, q, paid)`` (``x[0]`` the goods bought, ``q[0]`` the goods consumed)."""
+    T = ty.a.shape[1]
+    S = ru.kappa.size
+    thR = lam if fa.simult else fa.thR[i]
+    income = 0.0 if fa.simult else fa.income[i]
+    force0 = se.force[i, 0]
+    long_run = ty.K[i] != ty.K[i]
+    goods_fee = np.any(ru.v[:, 0] > 0.0)
+    x_scratch = np.zeros(T + 1)
+    q_scratch = np.zeros(T + 1)
+    p_scratch = np.zeros(T + 1, dtype=np.bool_)
+    scratch = (x_scratch, q_scratch, p_scratch)
+    best_ub, best_v, best_K, closed = -INF, -INF, 0.0, True
+    G_best = 0.0
+    x0_best = 0.0
+    lo_choice = 0 if (goods_fee and force0 != 1) else 1
+    hi_choice = 0 if force0 == 0 else 1
+    for choice in range(lo_choice, hi_choice + 1):
+        pays = choice == 1
+        if pays:
+            gv, G = _goods_purchase(ru, fa, i, lam, nu)
+            xv, x0 = _goods_value(ty, i, 0.0, nu)
+        else:
+            gv, G, xv, x0 = 0.0, 0.0, 0.0, 0.0   # no goods: no inputs, no capacity
+        total_ub = lam * income + gv + xv
+        total_v = total_ub
+        K = 0.0
+        if not pays:
+            ub, v, ok = _posts(ty, ru, fa, se, i, lam, nu, thR, False, 0.0, prove, scratch)
+        elif not long_run:
+            K = ty.K[i]
+            ub, v, ok = _posts(ty, ru, fa, se, i, lam, nu, thR, True, K, prove, scratch)
+        elif ty.c[i] <= 1.0 and (fa.simult or ru.pt):
+            ub, v, K, ok = _capacity_concave(ty, ru, fa, se, i, lam, nu, thR, True, scratch)
+        else:
+            ub, v, K, ok = _capacity(ty, ru, fa, se, i, lam, nu, thR, True, prove, scratch)
+        total_ub += ub
+        total_v += v
+        closed = closed and ok
+        best_ub = max(best_ub, total_ub)
+        if total_v > best_v or best_v == -INF:
+            best_v, best_K = total_v, K
+            out[0][:] = x_scratch
+            out[1][:] = q_scratch
+            out[2][:] = p_scratch
+            out[2][0] = pays
+            G_best, x0_best = G, x0
+    # Danskin derivatives: budget slack and goods slack at the maximiser.
+    x, q, paid = out
+    spend, rev, need = 0.0, 0.0, 0.0
+    for t in range(1, T + 1):
+        need += phi(q[t], ty.theta[i], ty.c[i])
+        if ru.pt:
+            rev += fa.p[t] * q[t]
+            if paid[t]:
+                spend += fa.p[t] * x[t]
+        else:
+            W = fa.Qm[i, t] + q[t] - x[t]
+            if W > 0.0:
+                rev += fa.Bm[i, t] * q[t] / W
+                if paid[t]:
+                    spend += fa.Bm[i, t] * x[t] / W
+    need += ty.rho[i] * best_K if long_run else 0.0
+    need += x0_best
+    G = G_best
+    if ru.pt:
+        G = need
+        spend += fa.p[0] * G
+    elif paid[0] and ru.Omega - G > 0.0:
+        spend += fa.Bm[i, 0] * G / (ru.Omega - G)
+    x[0] = G
+    q[0] = x0_best   # goods consumed (classic), kept in the unused slot
+    d_lam = (rev - spend) if fa.simult else (income - spend)
+    return best_ub, d_lam, G - need, best_K, closed
+

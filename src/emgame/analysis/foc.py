@@ -42,8 +42,9 @@ Recovering the multipliers
     ``x^0 = 0``). Every condition that must hold with equality (bids that are positive, offers
     strictly inside ``(0, K)``) is a linear equation in them; they are found by least squares
     in which each equation is scaled by the size of its largest term (iteratively reweighted),
-    so every equation beyond the number of unknowns is a check. A type with as many equations
-    as unknowns (e.g. an ``ai`` consumer in one period) has those residuals zero by
+    so every equation beyond the number of unknowns is a check (the fit is
+    :func:`emgame.agents.multipliers.fit_multipliers`, which the certificate shares). A type
+    with as many equations as unknowns (e.g. an ``ai`` consumer in one period) has those residuals zero by
     construction.
 
 Residuals
@@ -65,6 +66,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from emgame.agents.multipliers import fit_multipliers as _fit
 from emgame.market.game import Outcome, Profile, evaluate, others_totals
 from emgame.model.economy import FAMILIES, Economy, Population
 
@@ -280,43 +282,6 @@ def _relative(resid: np.ndarray, *terms: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(scale > 0, np.abs(resid) / np.maximum(scale, _TINY),
                         np.where(resid == 0, 0.0, np.inf))
-
-
-def _fit(rows: list[tuple[np.ndarray, ...]], two: bool) -> tuple[float, float]:
-    """Least squares for ``(λ, ν)`` from rows ``(aλ, aν, c, terms...)`` meaning
-    ``aλ λ + aν ν = c``; each row scaled by its largest term at the current estimate."""
-    rows = [r for r in rows if np.all(np.isfinite(r))]
-    if len(rows) < (2 if two else 1):
-        return float("nan"), float("nan")
-    A = np.array([[r[0], r[1]] for r in rows], dtype=float)
-    c = np.array([r[2] for r in rows], dtype=float)
-    if not two:
-        A = A[:, :1]
-    # Start: each row that involves λ alone gives an estimate; take their median.
-    lam0 = [ci / ai[0] for ai, ci in zip(A, c, strict=True)
-            if ai[0] != 0 and (not two or ai[1] == 0) and ci / ai[0] > 0]
-    z = np.ones(A.shape[1])
-    if lam0:
-        z[0] = float(np.median(lam0))
-    if two:
-        nu0 = [(ci - ai[0] * z[0]) / ai[1] for ai, ci in zip(A, c, strict=True) if ai[1] != 0]
-        nu0 = [x for x in nu0 if x > 0]
-        if nu0:
-            z[1] = float(np.median(nu0))
-    for _ in range(8):
-        scale = np.maximum(np.abs(c), np.abs(A * z[None, :]).max(axis=1))
-        scale = np.where((scale > 0) & np.isfinite(scale), scale, 1.0)
-        Aw = A / scale[:, None]
-        cw = c / scale
-        try:
-            z_new, *_ = np.linalg.lstsq(Aw, cw, rcond=None)
-        except np.linalg.LinAlgError:
-            break
-        if np.allclose(z_new, z, rtol=1e-15, atol=0.0):
-            z = z_new
-            break
-        z = z_new
-    return float(z[0]), float(z[1]) if two else float("nan")
 
 
 def _consumers(economy: Economy, profile: Profile, outcome: Outcome, totals, pt: bool,

@@ -12,7 +12,11 @@ electricity and ``γ = 0`` on goods. :func:`curvatures` gives these ``γ``.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+from emgame._jit import njit
 
 from emgame.model.economy import FAMILIES, Population
 
@@ -62,6 +66,20 @@ def _weighted(a: np.ndarray, terms: np.ndarray) -> np.ndarray:
         return np.where(a > 0, a * terms, 0.0)
 
 
+def ces_from_separable(V: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """CES utility ``(Σ a y^r)^{1/r} = (rV)^{1/r}`` from its separable form ``V = Σ a y^r / r``.
+
+    With ``r > 0`` every term is finite and ``0^{1/r} = 0``: nothing consumed is utility 0, not
+    ``-inf``. With ``r < 0`` a valued good at zero makes ``V = -inf``, ``rV = +inf`` and the
+    utility 0; ``rV = 0`` (no valued good) gives ``+inf``, the limit.
+    """
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        r = np.where(np.isfinite(r) & (r != 0), r, 1.0)
+        base = r * V                                        # Σ a y^r >= 0
+        return np.where(r > 0, np.where(base >= 0, np.maximum(base, 0.0) ** (1.0 / r), np.nan),
+                        np.where(base > 0, np.abs(base) ** (1.0 / r), np.inf))
+
+
 def utility(pop: Population, E: np.ndarray, x0: np.ndarray, prob: np.ndarray) -> np.ndarray:
     """Expected utility ``Σ_s π_s u_i(E_is, x0_i)`` of each type, shape ``(n,)``.
 
@@ -77,11 +95,7 @@ def utility(pop: Population, E: np.ndarray, x0: np.ndarray, prob: np.ndarray) ->
     ces = pop.family == CES
     if np.any(ces):
         r = pop.r[:, None]
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            base = np.where(ces[:, None], r * V, 1.0)           # Σ a y^r
-            u_ces = np.where(base > 0, np.abs(base) ** (1.0 / np.where(ces[:, None], r, 1.0)),
-                             np.where(r < 0, 0.0, -np.inf))
-        V = np.where(ces[:, None], u_ces, V)
+        V = np.where(ces[:, None], ces_from_separable(V, pop.r[:, None]), V)
     with np.errstate(invalid="ignore"):
         return np.where(np.isneginf(V).any(axis=1), -np.inf, (V * prob[None, :]).sum(axis=1))
 
@@ -110,7 +124,9 @@ def marginal_utility(pop: Population, E: np.ndarray, x0: np.ndarray) -> np.ndarr
         r3 = np.where(ces, pop.r, 1.0)[:, None, None]
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             limit = np.where(a > 0, np.abs(a) ** (1.0 / r3), 0.0)
-        mu_ces = np.where((r3 < 0) & (E <= 0) & (a > 0), limit, mu_ces)
+        # r > 0 and nothing consumed in the state (U = 0): along one good U = a^{1/r} E again.
+        origin = ((r3 > 0) & (scale[:, :, None] == 0) & (E <= 0))
+        mu_ces = np.where(((r3 < 0) & (E <= 0) | origin) & (a > 0), limit, mu_ces)
         mu = np.where(ces[:, None, None], mu_ces, mu)
     return mu
 
@@ -131,5 +147,51 @@ def goods_marginal_utility(pop: Population, E: np.ndarray, x0: np.ndarray,
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             base = np.where(ces[:, None], r * V, 1.0)
             scale = np.where(base > 0, base ** (1.0 / np.where(ces[:, None], r, 1.0) - 1.0), 0.0)
-        m = np.where(ces, m * (scale * prob[None, :]).sum(axis=1), m)
+            per_state = m[:, None] * scale
+            # r > 0 with nothing consumed in the state: U = a0^{1/r} x0 along goods alone.
+            rr = np.where(ces, pop.r, 1.0)
+            limit = np.where(a0 > 0, np.abs(a0) ** (1.0 / rr), 0.0)
+            origin = (rr[:, None] > 0) & (base == 0) & (np.asarray(x0)[:, None] <= 0)
+            per_state = np.where(origin, limit[:, None], per_state)
+        m = np.where(ces, (per_state * prob[None, :]).sum(axis=1), m)
     return m
+
+
+# --------------------------------------------------------------------------------------------
+# Scalar forms for compiled code (the certificate's kernels): the same definitions, one value.
+# --------------------------------------------------------------------------------------------
+
+
+@njit
+def term(y: float, g: float) -> float:
+    """``h_γ(y)``: ``y^{1-γ}/(1-γ)``, ``log y`` (γ = 1), ``y`` (γ = 0); at ``y = 0`` it is 0 for
+    ``γ < 1`` and ``-inf`` otherwise; ``-inf`` below 0 (infeasible)."""
+    if g == 0.0:
+        return y
+    if y <= 0.0:
+        if y == 0.0 and g < 1.0:
+            return 0.0
+        return -np.inf
+    if g == 1.0:
+        return math.log(y)
+    return y ** (1.0 - g) / (1.0 - g)
+
+
+@njit
+def term_slope(y: float, g: float) -> float:
+    """``h_γ'(y) = y^{-γ}`` (``+inf`` at ``y <= 0`` for ``γ > 0``)."""
+    if g == 0.0:
+        return 1.0
+    if y <= 0.0:
+        return np.inf
+    return y ** (-g)
+
+
+@njit
+def term_curvature(y: float, g: float) -> float:
+    """``h_γ''(y) = -γ y^{-γ-1}`` (``-inf`` at ``y <= 0`` for ``γ > 0``)."""
+    if g == 0.0:
+        return 0.0
+    if y <= 0.0:
+        return -np.inf
+    return -g * y ** (-g - 1.0)

@@ -22,16 +22,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from emgame.agents.arrays import Kernel, Types
 from emgame.market.game import inputs
 from emgame.model.economy import Economy
+from emgame.solvers._consumer import ConsumerState, consumer_aggregate
+from emgame.solvers._joint import JointWork, closed_form, consumer_joint
 from emgame.solvers._newton import NewtonResult, newton
-from emgame.solvers._responses import (
-    consumer_aggregate,
-    consumer_joint,
-    joint_closed_form,
-    producer_responses,
-)
+from emgame.solvers._producer_solve import ProducerState, producer_responses
+from emgame.solvers._records import NO_OUTPUT, PAYS, Response, Totals, TypeParams, market
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +46,10 @@ def valued_posts(economy: Economy) -> np.ndarray:
     return np.concatenate([[True], economy.valued_periods])
 
 
-PAYS = 1
-"""Regime bit: the type bids on the post."""
-NO_OUTPUT = 2
-"""Regime bit (producers): the type's offer on the post is pinned at zero."""
+__all__ = ["NO_OUTPUT", "PAYS", "Aggregate", "default_participation", "state_weights"]
 
 
-def default_participation(economy: Economy, types: Types, producers: bool) -> np.ndarray:
+def default_participation(economy: Economy, types: TypeParams, producers: bool) -> np.ndarray:
     """Pay on every valued post (and on the goods post if goods are valued or are inputs).
 
     Consumers get a ``bool (n, T+1)`` array; producers an ``int8 (n, T+1)`` array of regime
@@ -76,12 +70,12 @@ def default_participation(economy: Economy, types: Types, producers: bool) -> np
     return part
 
 
-def state_weights(economy: Economy, types: Types, x: np.ndarray, goods: np.ndarray,
+def state_weights(economy: Economy, types: TypeParams, x: np.ndarray, goods: np.ndarray,
                   producers: bool) -> np.ndarray:
     """Each type's state weights ``(n, S)``: ``π_s``, times ``U_s^{1-r}`` for CES types when
     there are several states (``U_s`` evaluated at purchases ``x (n, T+1)`` and goods consumed
     ``goods (n,)``), so that the kernels' separable marginal utilities are exact there."""
-    k = Kernel.of(economy)
+    k = market(economy, 1.0)
     n = len(types)
     W = np.tile(k.pi, (n, 1))
     ces = np.flatnonzero(types.ces)
@@ -106,7 +100,7 @@ def state_weights(economy: Economy, types: Types, x: np.ndarray, goods: np.ndarr
     return W
 
 
-def ces_utility_scale(economy: Economy, types: Types, x: np.ndarray, goods: np.ndarray,
+def ces_utility_scale(economy: Economy, types: TypeParams, x: np.ndarray, goods: np.ndarray,
                       producers: bool) -> np.ndarray:
     """``dU/dV = U^{1-r}`` for CES types solved in their separable form ``V = Σ a y^r / r``
     (one state), 1 for every other type: multiplies a multiplier in units of ``V`` into one in
@@ -115,7 +109,7 @@ def ces_utility_scale(economy: Economy, types: Types, x: np.ndarray, goods: np.n
     ces = np.flatnonzero(types.ces)
     if economy.S > 1 or ces.size == 0:
         return scale
-    k = Kernel.of(economy)
+    k = market(economy, 1.0)
     xe = x[ces, 1:]
     paid = xe > 0
     E = (1.0 - k.kappa[0]) * xe - k.v[0, 1:][None, :] * paid
@@ -139,16 +133,16 @@ class Aggregate:
     tau: float
     consumer_part: np.ndarray
     producer_part: np.ndarray
-    kernel: Kernel = field(init=False)
-    C: Types = field(init=False)
-    P: Types = field(init=False)
+    C: TypeParams = field(init=False)
+    P: TypeParams = field(init=False)
     evaluations: int = 0
 
     def __post_init__(self) -> None:
         e = self.economy
-        self.kernel = Kernel.of(e)
-        self.C = Types.of(e.consumers)
-        self.P = Types.of(e.producers)
+        self.exogenous = not e.stationary_wallets
+        self.Omega = e.goods_supply
+        self.C = TypeParams(e.consumers)
+        self.P = TypeParams(e.producers)
         T = e.periods
         self.T = T
         self.active = valued_posts(e)
@@ -170,8 +164,8 @@ class Aggregate:
         self.dq_dY_p = np.zeros((npr, T + 1, 2 * T + 1))
         self.status_p = np.zeros(npr, dtype=np.int64)
         self.Kbar = np.where(np.isnan(self.P.Kbar), 0.0, self.P.Kbar)
-        self.pi_c = np.tile(self.kernel.pi, (nc, 1))
-        self.pi_p = np.tile(self.kernel.pi, (npr, 1))
+        self.pi_c = np.tile(e.probabilities, (nc, 1))
+        self.pi_p = np.tile(e.probabilities, (npr, 1))
         self._settled: np.ndarray | None = None
 
     @property
@@ -195,7 +189,7 @@ class Aggregate:
     # ------------------------------------------------------------------------------------
     @property
     def size(self) -> int:
-        return 2 * len(self.posts) + (1 if self.kernel.exogenous else 0)
+        return 2 * len(self.posts) + (1 if self.exogenous else 0)
 
     def totals(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(p, Q)`` over posts ``0..T`` from the unknowns (non-trading posts: ``p = 0``)."""
@@ -203,28 +197,35 @@ class Aggregate:
         m = len(self.posts)
         p = np.zeros(T + 1)
         Q = np.ones(T + 1)
-        p[0] = np.exp(y[2 * m]) if self.kernel.exogenous else 1.0
-        Q[0] = self.kernel.Omega
+        p[0] = np.exp(y[2 * m]) if self.exogenous else 1.0
+        Q[0] = self.Omega
         p[self.posts] = np.exp(y[:m])
         Q[self.posts] = np.exp(y[m:2 * m])
         return p, Q
 
     def unknowns(self, p: np.ndarray, Q: np.ndarray) -> np.ndarray:
         y = [np.log(p[self.posts]), np.log(Q[self.posts])]
-        if self.kernel.exogenous:
+        if self.exogenous:
             y.append([np.log(p[0])])
         return np.concatenate(y)
+
+    def market(self):  # noqa: ANN201
+        return market(self.economy, self.tau)
+
+    def consumer_records(self):  # noqa: ANN201
+        """The consumers' parameters (with the current regimes and state weights) and their
+        last responses, as the kernels take them."""
+        return (self.C.consumers(self.consumer_part, self.pi_c),
+                ConsumerState(self.lam_c, self.x_c, self.status_c))
 
     def respond(self, p: np.ndarray, Q: np.ndarray, want_jac: bool = True) -> None:
         """Every type's response to ``(p, Q)``: consumers' total demand ``X_c`` (and its
         derivatives ``JX_c``), each producer type's response with derivatives."""
-        k, C = self.kernel, self.C
         T = self.T
-        if len(C):
-            self.X_c, self.JX_c = consumer_aggregate(
-                p, Q, self.tau, k.beta, C.wallet, C.n, C.a, C.a0, C.ge, C.gg, C.omega,
-                self.consumer_part, self.pi_c, k.kappa, k.v, k.t0, self.lam_c, self.x_c,
-                self.status_c, want_jac)
+        if len(self.C):
+            cs, st = self.consumer_records()
+            self.X_c, self.JX_c = consumer_aggregate(Totals(p, Q), self.market(), cs, st,
+                                                     want_jac)
         else:
             self.X_c, self.JX_c = np.zeros(T + 1), np.zeros((T + 1, 2 * T + 1))
         self.respond_producers(p, Q)
@@ -232,14 +233,12 @@ class Aggregate:
 
     def respond_producers(self, p: np.ndarray, Q: np.ndarray) -> None:
         """Every producer type's response to ``(p, Q)`` (exact, with derivatives)."""
-        k, P = self.kernel, self.P
-        if len(P):
-            producer_responses(p, Q, self.tau, k.beta, k.exogenous, P.wallet, P.a, P.a0, P.ge,
-                               P.gg, P.classic, P.theta, P.c, self.Kbar, P.rho, k.long_run,
-                               self.producer_part, self.pi_p, k.kappa, k.v, k.t0, self.z_p,
-                               self.xh_p,
-                               self.qh_p, self.x_p, self.q_p, self.mu_p, self.dx_dY_p,
-                               self.dq_dY_p, self.status_p)
+        if len(self.P):
+            producer_responses(
+                Totals(p, Q), self.market(),
+                self.P.producers(self.producer_part, self.pi_p, self.Kbar),
+                ProducerState(self.z_p, self.xh_p, self.qh_p, self.x_p, self.q_p, self.mu_p,
+                              self.dx_dY_p, self.dq_dY_p, self.status_p))
 
     def __call__(self, y: np.ndarray, want_jac: bool) -> tuple[np.ndarray, np.ndarray | None]:
         p, Q = self.totals(y)
@@ -253,7 +252,7 @@ class Aggregate:
     def _cols(self) -> list[int]:
         """Indices of the unknowns in ``Y = (p^0..p^T, Q^1..Q^T)``."""
         T = self.T
-        return list(self.posts) + list(T + self.posts) + ([0] if self.kernel.exogenous else [])
+        return list(self.posts) + list(T + self.posts) + ([0] if self.exogenous else [])
 
     def _assemble(self, p: np.ndarray, Q: np.ndarray, X_c: np.ndarray,
                   JX_c: np.ndarray | None, want_jac: bool
@@ -309,22 +308,18 @@ class Aggregate:
         consumers costs one evaluation of their first-order conditions. The merit is
         ``‖F‖² + mean(budget residual²)``; the result is polished by an exact pass.
         """
-        C = self.C
-        nc = len(C)
+        nc = len(self.C)
         nY = 2 * self.T + 1
-        corr = np.zeros(nc)
-        dldY = np.zeros((nc, nY))
-        rres = np.zeros(nc)
-        k = self.kernel
+        jw = JointWork(np.zeros(nc), np.zeros((nc, nY)), np.zeros(nc))
+        rres = jw.rres
         cols = self._cols()
-        closed_form = joint_closed_form(C.a, C.a0, C.ge, C.gg, self.consumer_part, k.kappa, k.v)
+        cs, st = self.consumer_records()
+        mk = self.market()
+        cobb_douglas = closed_form(cs, mk)
 
         def joint(y: np.ndarray, want_jac: bool):
             p, Q = self.totals(y)
-            X_c, Xc, JX_c = consumer_joint(
-                p, Q, self.tau, k.beta, C.wallet, C.n, C.a, C.a0, C.ge, C.gg, C.omega,
-                self.consumer_part, self.pi_c, k.kappa, k.v, k.t0, self.lam_c, self.x_c,
-                want_jac, corr, dldY, rres, closed_form)
+            X_c, Xc, JX_c = consumer_joint(Totals(p, Q), mk, cs, st, want_jac, jw, cobb_douglas)
             self.respond_producers(p, Q)
             self.evaluations += 1
             F, J = self._assemble(p, Q, X_c, JX_c, want_jac)
@@ -349,7 +344,7 @@ class Aggregate:
             Y = np.concatenate([p, Q[1:]])
             dY = np.zeros(nY)
             dY[cols] = Y[cols] * step
-            dlam = corr + dldY @ dY
+            dlam = jw.corr + jw.dldY @ dY
             lam0 = self.lam_c.copy()
             merit0 = float(F @ F) + float(np.mean(rres ** 2)) if nc else float(F @ F)
             t = 1.0

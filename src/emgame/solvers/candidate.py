@@ -30,3 +30,6 @@ class Candidate:
     evaluations: int = 0
     diagnostics: dict[str, Any] = field(default_factory=dict)
     totals: tuple[np.ndarray, np.ndarray] | None = None  # (p, Q) of the solver
+    internal: dict[str, np.ndarray] = field(default_factory=dict)
+    """The solver's own state at the candidate (multipliers in its units, state weights),
+    for its next round; never used by the certificate."""

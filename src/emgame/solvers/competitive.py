@@ -20,8 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from emgame.agents.arrays import Kernel, Types
-from emgame.market.game import Profile, inputs
+from emgame.market.game import Profile, evaluate, inputs
 from emgame.model.economy import Economy
 from emgame.results import Multipliers, Status
 from emgame.solvers import checks
@@ -31,9 +30,11 @@ from emgame.solvers._aggregate import (
     state_weights,
     valued_posts,
 )
+from emgame.solvers._consumer import ConsumerState, consumer_aggregate
 from emgame.solvers._newton import newton
-from emgame.solvers._responses import consumer_aggregate
+from emgame.solvers._records import Response, Totals, TypeParams, market
 from emgame.solvers.candidate import Candidate
+from emgame.solvers.regimes import consumer_regimes
 from emgame.solvers.nash import rough_start
 
 
@@ -51,9 +52,11 @@ class _Benchmark:
 
     def __init__(self, economy: Economy) -> None:
         self.economy = economy
-        self.k = Kernel.of(economy)
-        self.C = Types.of(economy.consumers)
-        self.P = Types.of(economy.producers)
+        self.k = market(economy, 0.0)
+        self.exogenous = not economy.stationary_wallets
+        self.Omega = economy.goods_supply
+        self.C = TypeParams(economy.consumers)
+        self.P = TypeParams(economy.producers)
         T = economy.periods
         self.T = T
         self.posts = np.flatnonzero(valued_posts(economy)[1:]) + 1
@@ -89,7 +92,7 @@ class _Benchmark:
 
     @property
     def size(self) -> int:
-        return len(self.posts) + (1 if self.k.exogenous else 0) + len(self.long_flat)
+        return len(self.posts) + (1 if self.exogenous else 0) + len(self.long_flat)
 
     # ---------------------------------------------------------------------------------------
     def _steps(self, p0: float, K: np.ndarray) -> tuple[np.ndarray, np.ndarray, list]:
@@ -160,7 +163,7 @@ class _Benchmark:
             else:
                 u.append(np.log(max(p[t], 1e-300)))
         y = list(u)
-        if self.k.exogenous:
+        if self.exogenous:
             y.append(0.0)
         y += [1.0] * len(self.long_flat)
         return self._level(np.array(y))
@@ -212,14 +215,14 @@ class _Benchmark:
         return K
 
     def _K_scale(self) -> float:
-        return max(self.k.Omega, 1e-12)
+        return max(self.Omega, 1e-12)
 
     # ---------------------------------------------------------------------------------------
     def unpack(self, y: np.ndarray):
         m = len(self.posts)
         u = y[:m]
-        p0 = float(np.exp(y[m])) if self.k.exogenous else 1.0
-        kvars = y[m + (1 if self.k.exogenous else 0):]
+        p0 = float(np.exp(y[m])) if self.exogenous else 1.0
+        kvars = y[m + (1 if self.exogenous else 0):]
         return u, p0, kvars
 
     def supply(self, p: np.ndarray, K: np.ndarray, fills: np.ndarray, members: list):
@@ -255,24 +258,24 @@ class _Benchmark:
         P = self.P
         cost = p[0] * (inputs(self.economy.producers, q[:, 1:]).sum(axis=1)
                        + (P.rho * K if self.k.long_run else 0.0))
-        if self.k.exogenous:
+        if self.exogenous:
             return P.wallet - cost
         revenue = q[:, 1:] @ p[1:]
         profit = revenue - cost
         return np.where(np.abs(profit) <= 1e-9 * np.maximum(revenue, cost), 0.0, profit)
 
-    def consume(self, p: np.ndarray, types: Types, part, lam, x, st, wallet, omega,
+    def consume(self, p: np.ndarray, types: TypeParams, part, lam, x, st, wallet, omega,
                 want_jac: bool = False):
         """Price takers' demand: per-type ``x`` (in place) and the weighted total with its
         derivatives in the prices."""
         Q = np.ones(self.T + 1)
-        Q[0] = self.k.Omega
-        k = self.k
+        Q[0] = self.Omega
         consumers = types is self.C
-        return consumer_aggregate(p, Q, 0.0, k.beta, wallet, types.n, types.a, types.a0,
-                                  types.ge, types.gg, omega, part,
-                                  self.pi_c if consumers else self.pi_p, k.kappa,
-                                  k.v if consumers else self.v_p, k.t0, lam, x, st, want_jac)
+        mk = self.k if consumers else self.k._replace(v=self.v_p)
+        cs = types.consumers(part, self.pi_c if consumers else self.pi_p)._replace(
+            wallet=np.ascontiguousarray(wallet, dtype=np.float64),
+            omega=np.ascontiguousarray(omega, dtype=np.float64))
+        return consumer_aggregate(Totals(p, Q), mk, cs, ConsumerState(lam, x, st), want_jac)
 
     def prices(self, y: np.ndarray):
         """Prices over posts ``0..T`` from the unknowns, with the steps' fills and capacities."""
@@ -314,7 +317,7 @@ class _Benchmark:
                      + (P.rho * Kout if self.k.long_run else 0.0))
         D = P.n @ xp
         S = P.n @ q
-        rows = [(D[posts] - S[posts]) * self.row_weights(p), [(D[0] + use) / self.k.Omega]]
+        rows = [(D[posts] - S[posts]) * self.row_weights(p), [(D[0] + use) / self.Omega]]
         if self.long_flat.size:
             _, p0, kvars = self.unpack(y)
             cap = []
@@ -333,7 +336,7 @@ class _Benchmark:
         cannot pay."""
         if self.long_flat.size:
             y = y.copy()
-            m = len(self.posts) + (1 if self.k.exogenous else 0)
+            m = len(self.posts) + (1 if self.exogenous else 0)
             y[m:] = np.where(y[m:] <= 1e-10, 0.0, y[m:])
         _, (p, q, K, xp, income) = self.producer_side(y)
         C = self.C
@@ -348,10 +351,10 @@ class _Benchmark:
         demand vanish again as prices run off to infinity (a spurious root at infinity); in
         value alone, it goes flat where unit-elastic buyers face no supply. Both vanish at the
         same point, and their sum keeps the faults of neither."""
-        return 1.0 / self.q_ref + p[self.posts] / (p[0] * self.k.Omega)
+        return 1.0 / self.q_ref + p[self.posts] / (p[0] * self.Omega)
 
     def _consumer_rows(self, X: np.ndarray, p: np.ndarray) -> np.ndarray:
-        rows = [X[self.posts] * self.row_weights(p), [(X[0] - self.k.Omega) / self.k.Omega]]
+        rows = [X[self.posts] * self.row_weights(p), [(X[0] - self.Omega) / self.Omega]]
         if self.long_flat.size:
             rows.append(np.zeros(self.long_flat.size))
         return np.concatenate(rows)
@@ -389,9 +392,9 @@ class _Benchmark:
         w = self.row_weights(p)
         dXdy = dXdp @ dp
         # d(w_t X_t)/dy = w_t dX_t/dy + X_t dw_t/dy, with w_t = 1/q_ref + p_t/(p_0 Ω).
-        dwdy = (dp[posts] - (p[posts] / p[0])[:, None] * dp[[0]]) / (p[0] * self.k.Omega)
+        dwdy = (dp[posts] - (p[posts] / p[0])[:, None] * dp[[0]]) / (p[0] * self.Omega)
         Jc[:m] = w[:, None] * dXdy[posts] + X[posts][:, None] * dwdy
-        Jc[m] = dXdy[0] / self.k.Omega
+        Jc[m] = dXdy[0] / self.Omega
         return F, Jc + Jp
 
 
@@ -509,29 +512,31 @@ def _solve_fixed(bench: _Benchmark, start, opts: CompetitiveOptions):
 
 
 def _switch_participation(economy: Economy, bench: _Benchmark, cand: Candidate) -> str:
-    """Give the types that gain by paying on other posts their best deviation's posts."""
-    from emgame.agents.problem import deviations
-    from emgame.market.game import evaluate
-
-    assert cand.profile is not None and cand.totals is not None and cand.multipliers is not None
-    m = cand.multipliers
-    out = evaluate(economy, cand.profile, cand.totals[0])
-    cons, prod = deviations(economy, cand.profile, outcome=out, price_taking=True,
-                            budget_multipliers=(m.consumer_budget, m.producer_budget,
-                                                m.producer_goods))
+    """Give the price takers that would gain by paying on other posts those posts
+    (:mod:`emgame.solvers.regimes`)."""
+    assert cand.profile is not None and cand.totals is not None
+    p = cand.totals[0]
+    out = evaluate(economy, cand.profile, p)
     changed = []
-    for role, pop, d, part, keep0 in (("consumer", economy.consumers, cons, bench.part_c, False),
-                                      ("producer", economy.producers, prod, bench.part_p, True)):
-        tol = np.maximum(1e-8, 1e-8 * np.abs(np.where(np.isfinite(d.objective), d.objective,
-                                                      0.0)))
-        for i in np.flatnonzero((d.regret > tol) & ~d.deviation.linear):
-            new = d.deviation.paid[i].copy()
-            if keep0:
-                new[0] = True  # producers buy their inputs
-            if not np.array_equal(new, part[i]):
-                part[i] = new
-                changed.append(f"{role} '{pop.names[i]}' now pays on {int(new[1:].sum())} "
-                               "periods")
+    T = economy.periods
+    new_c, _ = consumer_regimes(economy, economy.consumers, out, None, None, bench.pi_c,
+                                bench.lam_c, bench.part_c, prices=p)
+    income = cand.diagnostics["producer_income"]
+    must = np.zeros((len(bench.P), T + 1), bool)
+    if np.any(economy.fixed_costs[:, 0] > 0):
+        must[:, economy.market.goods_settlement_period] = True
+    new_p, _ = consumer_regimes(economy, economy.producers, out, None, None, bench.pi_p,
+                                bench.lam_p, bench.part_p, prices=p,
+                                income=np.where(income > 0, income, -1.0),
+                                omega=np.zeros(len(bench.P)), must=must, v=bench.v_p)
+    new_p[:, 0] = True  # producers buy their inputs
+    for role, pop, part, new in (("consumer", economy.consumers, bench.part_c, new_c),
+                                 ("producer", economy.producers, bench.part_p, new_p)):
+        for i in range(len(pop)):
+            if not np.array_equal(new[i], part[i]):
+                part[i] = new[i]
+                changed.append(f"{role} '{pop.names[i]}' now pays on "
+                               f"{int(new[i, 1:].sum())} periods")
     return ", ".join(changed[:5])
 
 
@@ -539,11 +544,11 @@ def _candidate(economy: Economy, bench: _Benchmark, r, p, q, K, xc, xp, income) 
     P = bench.P
     T = economy.periods
     reasons = []
-    if np.any(bench.st_c == 1):
-        bad = [economy.consumers.names[i] for i in np.flatnonzero(bench.st_c == 1)]
+    if np.any(bench.st_c == Response.NONE_LEFT):
+        bad = [economy.consumers.names[i] for i in np.flatnonzero(bench.st_c == Response.NONE_LEFT)]
         reasons.append(f"consumer type(s) {bad} cannot afford verification at these prices")
     broke = income <= 0
-    if bench.k.exogenous and np.any(income < 0):
+    if bench.exogenous and np.any(income < 0):
         bad = [economy.producers.names[j] for j in np.flatnonzero(income < 0)]
         reasons.append(f"producer type(s) {bad}: the wallet cannot pay for the inputs that "
                        "maximise profit at these prices; its wallet multiplier runs away, so "

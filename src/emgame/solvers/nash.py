@@ -1,8 +1,8 @@
 """Nash equilibrium of the market game (MODEL.md section 6), type-symmetric and active.
 
 Method: the game is aggregative, so an equilibrium is a set of post totals ``(p^t, Q^t)`` at
-which every type's replacement response (:mod:`emgame.solvers._responses`) adds up to those
-totals. The solver runs Newton's method on the ``2T`` (``2T + 1`` with exogenous wallets)
+which every type's replacement response (:mod:`emgame.solvers._consumer`,
+:mod:`emgame.solvers._producer_solve`) adds up to those totals. The solver runs Newton's method on the ``2T`` (``2T + 1`` with exogenous wallets)
 market-clearing residuals of :mod:`emgame.solvers._aggregate`, with an exact Jacobian assembled
 from each type's implicit derivatives; work per iteration is linear in the number of types.
 
@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from emgame.market.game import Profile
+from emgame.market.game import Profile, evaluate, others_totals
 from emgame.model.economy import _COLUMNS, Economy, Population
 from emgame.results import Multipliers, Status
 from emgame.solvers import checks
@@ -34,7 +34,9 @@ from emgame.solvers._aggregate import (
     inputs_of,
 )
 from emgame.solvers._newton import newton
+from emgame.solvers._records import Response
 from emgame.solvers.candidate import Candidate
+from emgame.solvers.regimes import consumer_regimes, producer_regimes
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +95,8 @@ def solve_nash(economy: Economy, options: NashOptions | None = None,
     producers with increasing returns, whether a post's output is pinned at zero, are discrete
     choices the first-order conditions cannot make. Starting from "pay on every valued post",
     each round solves the smooth system for fixed regimes, then asks every type for its best
-    deviation (:func:`emgame.agents.problem.deviations`); types that would gain by switching
-    regime get the regime of their best deviation, and the next round starts from the last
-    solution. Rounds stop when no type wants to switch, or when a set of regimes repeats.
+    regime (:mod:`emgame.solvers.regimes`); types that would gain by switching regime get the
+    new regime, and the next round starts from the last solution. Rounds stop when no type wants to switch, or when a set of regimes repeats.
     """
     opts = options or NashOptions()
     reason = checks.before_nash(economy)
@@ -161,37 +162,24 @@ def _key(regimes: tuple[np.ndarray, np.ndarray]) -> bytes:
 
 
 def _better_regimes(economy: Economy, cand: Candidate, regimes):
-    """The regimes of the types that gain by deviating, from their best deviations."""
-    from emgame.agents.problem import deviations
-
-    mult = cand.multipliers
-    assert mult is not None and cand.profile is not None
-    cons, prod = deviations(economy, cand.profile, budget_multipliers=(
-        mult.consumer_budget, mult.producer_budget, mult.producer_goods))
+    """The regimes of the types that would gain by switching (:mod:`emgame.solvers.regimes`)."""
+    assert cand.profile is not None
+    st = cand.internal
+    out = evaluate(economy, cand.profile)
+    Bc, Qc, Bp, Qp = others_totals(economy, cand.profile)
     part_c, part_p = regimes
-    new_c = part_c.copy()
-    new_p = part_p.copy()
     gains = []
-    tol_c = np.maximum(1e-8, 1e-8 * np.abs(np.where(np.isfinite(cons.objective),
-                                                    cons.objective, 0.0)))
-    # Types bounded through a supergradient (CES with several states) are left alone: a
-    # first-order bound cannot judge a fixed cost against the utility it buys.
-    for i in np.flatnonzero((cons.regret > tol_c) & ~cons.deviation.linear):
-        paid = cons.deviation.paid[i]
-        if not np.array_equal(paid, part_c[i]):
-            new_c[i] = paid
-            gains.append((float(cons.regret[i]), "c", int(i)))
-    tol_p = np.maximum(1e-8, 1e-8 * np.abs(np.where(np.isfinite(prod.objective),
-                                                    prod.objective, 0.0)))
-    for j in np.flatnonzero((prod.regret > tol_p) & ~prod.deviation.linear):
-        dev = prod.deviation
-        reg = np.where(dev.paid[j], PAYS, 0).astype(np.int8)
-        reg[1:] |= np.where((dev.offers[j, 1:] <= 0.0) & (economy.producers.returns[j] > 1.0),
-                            NO_OUTPUT, 0).astype(np.int8)
-        reg[0] = part_p[j, 0]
-        if not np.array_equal(reg, part_p[j]):
-            new_p[j] = reg
-            gains.append((float(prod.regret[j]), "p", int(j)))
+    new_c, g_c = consumer_regimes(economy, economy.consumers, out, Bc, Qc, st["weights_c"],
+                                  st["lam_c"], part_c)
+    new_p = part_p
+    g_p = np.zeros(0)
+    if len(economy.producers):
+        new_p, g_p = producer_regimes(economy, cand.profile, st["weights_p"], st["lam_p"],
+                                      st["nu_p"], part_p, Bp, Qp)
+    gains = [(float(g_c[i]), "c", int(i)) for i in range(len(g_c))
+             if not np.array_equal(new_c[i], part_c[i])]
+    gains += [(float(g_p[j]), "p", int(j)) for j in range(len(g_p))
+              if not np.array_equal(new_p[j], part_p[j])]
     if not gains:
         return None, gains
     return (new_c, new_p), gains
@@ -259,7 +247,7 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
             agg.respond_producers(*agg.totals(y0))  # consumers always respond: check producers
         else:
             agg(y0, False)
-        if np.any(agg.status_p != 0) or np.any(agg.status_c == 2):
+        if np.any(agg.status_p != Response.OK) or np.any(agg.status_c == Response.NOT_CONVERGED):
             tried.append(f"{name} start: some type has no response at these totals; skipped")
             evaluations += agg.evaluations
             continue
@@ -278,8 +266,8 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
         if r is not None and r.converged:
             return _candidate(economy, agg, r.y, r, tried)
     reason = "Newton's method did not converge from any start; " + "; ".join(tried)
-    if agg is not None and agg.kernel.exogenous and np.any(agg.status_p != 0):
-        bad = [economy.producers.names[j] for j in np.flatnonzero(agg.status_p != 0)]
+    if agg is not None and agg.exogenous and np.any(agg.status_p != Response.OK):
+        bad = [economy.producers.names[j] for j in np.flatnonzero(agg.status_p != Response.OK)]
         reason = (f"producer type(s) {bad} have no best response at any start tried: with "
                   "exogenous wallets too small for the revenue they must finance, the wallet "
                   "multiplier runs away and there is no equilibrium (MODEL.md §5); " + reason)
@@ -412,11 +400,12 @@ def _candidate(economy: Economy, agg: Aggregate, y: np.ndarray, r, tried: list[s
         producer_goods=np.exp(agg.z_p[:, 1]) * sp,
         producer_capacity=agg.mu_p[:, 1:] * sp[:, None],
     )
-    status_bad = int(np.sum(agg.status_c == 2) + np.sum(agg.status_p != 0))
+    status_bad = int(np.sum(agg.status_c == Response.NOT_CONVERGED)
+                     + np.sum(agg.status_p != Response.OK))
     diag = {"starts": tried, "residual": r.residual, "tau": agg.tau,
             "types_not_converged": status_bad}
-    broke = np.flatnonzero(agg.status_c == 4)
-    if broke.size and not agg.kernel.exogenous:
+    broke = np.flatnonzero(agg.status_c == Response.NONE_LEFT)
+    if broke.size and not agg.exogenous:
         names = ", ".join(f"'{economy.consumers.names[i]}'" for i in broke[:5])
         return Candidate(
             "nash", False, Status.INFEASIBLE,
@@ -425,8 +414,12 @@ def _candidate(economy: Economy, agg: Aggregate, y: np.ndarray, r, tried: list[s
             "settlement or stationary wallets total bids equal total revenue, so no budget "
             "can be left slack): there is no feasible active profile",
             profile=profile, multipliers=mult, diagnostics=diag, totals=(p, Q))
+    internal = {"weights_c": agg.pi_c.copy(), "weights_p": agg.pi_p.copy(),
+                "lam_c": agg.lam_c.copy(), "lam_p": np.exp(agg.z_p[:, 0]),
+                "nu_p": np.exp(agg.z_p[:, 1])}
     return Candidate("nash", status_bad == 0, Status.EQUILIBRIUM if status_bad == 0
                      else Status.NO_EQUILIBRIUM,
                      "" if status_bad == 0 else f"{status_bad} type response(s) did not converge",
                      profile=profile, multipliers=mult, iterations=r.iterations,
-                     evaluations=agg.evaluations, diagnostics=diag, totals=(p, Q))
+                     evaluations=agg.evaluations, diagnostics=diag, totals=(p, Q),
+                     internal=internal)

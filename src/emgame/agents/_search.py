@@ -1,0 +1,262 @@
+"""Minimising the dual over its multipliers, for every type at once (numba).
+
+Any multiplier gives a bound; minimising only tightens it. The dual is convex in ``(λ, ν)``, so
+its minimum is where its Danskin derivatives (the budget and goods slacks) change sign: the
+searches bracket that change in ``log λ`` (and, inside, ``log ν``) and close it by the Illinois
+method (:mod:`emgame._numerics`), keeping the least value found. A search stops as soon as
+the value is at or below the type's target (it cannot gain), and never extrapolates: where the
+multiplier runs past ``e^±700`` the least value found is the bound, and nothing more is
+claimed.
+
+Non-concave one-dimensional pieces are searched quickly while the multipliers are searched;
+at the best multipliers found the dual is evaluated once more with every such piece bounded by
+branch and bound (``prove``), and that value is the bound.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+from numba import prange
+
+from emgame._jit import njit
+from emgame._numerics import bracket, illinois, objective
+from emgame.agents._dual import consumer_dual, producer_dual
+
+INF = math.inf
+LIMIT = 700.0
+
+
+class Best(NamedTuple):
+    """The search's state for one type: ``val = [least D, its log λ, its log ν, K, last log ν]``
+    and the maximiser at the least value (``x``, ``q``, ``paid``)."""
+
+    val: np.ndarray
+    x: np.ndarray
+    q: np.ndarray
+    paid: np.ndarray
+
+
+@njit
+def _new_best(T):
+    return Best(np.array([INF, 0.0, 0.0, 0.0, 0.0]), np.zeros(T + 1), np.zeros(T + 1),
+                np.zeros(T + 1, dtype=np.bool_))
+
+
+# --------------------------------------------------------------------------------------------
+# Consumers: one multiplier.
+# --------------------------------------------------------------------------------------------
+
+
+class ConsumerSearch(NamedTuple):
+    i: int
+    ty: tuple
+    ru: tuple
+    fa: tuple
+    se: tuple
+    best: Best
+
+
+@objective(ConsumerSearch)
+@njit
+def _consumer_slope(y, cs):
+    """``dD/d log λ`` (increasing), keeping the least ``D``; 0 (stop) once at the target."""
+    T = cs.ty.a.shape[1]
+    x = np.zeros(T + 1)
+    paid = np.zeros(T + 1, dtype=np.bool_)
+    lam = math.exp(y)
+    D, slack = consumer_dual(lam, cs.i, cs.ty, cs.ru, cs.fa, cs.se, x, paid)
+    b = cs.best
+    if D < b.val[0]:
+        b.val[0] = D
+        b.val[1] = y
+        b.x[:] = x
+        b.paid[:] = paid
+    if b.val[0] <= cs.se.target[cs.i]:
+        return 0.0
+    if D == INF:
+        return -1.0   # unbounded: λ too small
+    g = lam * slack
+    return g if g == g else -1.0
+
+
+@njit
+def _consumer_one(i, ty, ru, fa, se, best):
+    y0 = math.log(se.lam0[i])
+    cs = ConsumerSearch(i, ty, ru, fa, se, best)
+    f0 = _consumer_slope(y0, cs)
+    a, fa_, b, fb, found = bracket(cs, y0, f0, 0.25, -LIMIT, LIMIT, 200)
+    if found and best.val[0] > se.target[i]:
+        illinois(cs, a, fa_, b, fb, 1e-13, 100)
+
+
+@njit(parallel=True)
+def consumer_bounds(ty, ru, fa, se, out):
+    """For every consumer type, ``min_λ D(λ)`` into ``out`` (:class:`~emgame.agents._records.
+    Bounds`); the search stops early once ``D <= target``."""
+    n = ty.a.shape[0]
+    T = ty.a.shape[1]
+    # (Writes go through local names: numba's parallel loops drop writes made through a
+    # tuple's attributes.)
+    D_out, lam_out, x_out, paid_out, exact = out.D, out.lam, out.x, out.paid, out.exact
+    for i in prange(n):
+        best = _new_best(T)
+        _consumer_one(i, ty, ru, fa, se, best)
+        D_out[i] = best.val[0]
+        lam_out[i] = math.exp(best.val[1])
+        x_out[i, :] = best.x
+        paid_out[i, :] = best.paid
+        exact[i] = True
+
+
+# --------------------------------------------------------------------------------------------
+# Producers: λ outside, ν inside.
+# --------------------------------------------------------------------------------------------
+
+
+class NuSearch(NamedTuple):
+    lam: float
+    i: int
+    ty: tuple
+    ru: tuple
+    fa: tuple
+    se: tuple
+    prove: bool
+    inner: Best
+    slope: np.ndarray
+
+
+@objective(NuSearch)
+@njit
+def _nu_slope(z, ns):
+    """``dD/d log ν`` at fixed ``λ`` (the goods slack, increasing), keeping the least ``D``
+    over ``ν`` and the ``λ``-slope there."""
+    T = ns.ty.a.shape[1]
+    out = (np.zeros(T + 1), np.zeros(T + 1), np.zeros(T + 1, dtype=np.bool_))
+    nu = math.exp(z)
+    D, d_lam, d_nu, K, closed = producer_dual(ns.lam, nu, ns.i, ns.ty, ns.ru, ns.fa, ns.se,
+                                              ns.prove, out)
+    b = ns.inner
+    if D < b.val[0]:
+        b.val[0] = D
+        b.val[2] = z
+        b.val[3] = K
+        b.x[:] = out[0]
+        b.q[:] = out[1]
+        b.paid[:] = out[2]
+        ns.slope[0] = d_lam
+    if b.val[0] <= ns.se.target[ns.i]:
+        return 0.0
+    if D == INF:
+        return -1.0   # ν too small: goods worth more than they cost
+    g = nu * d_nu
+    return g if g == g else -1.0
+
+
+@njit
+def _inner(lam, z0, i, ty, ru, fa, se, prove):
+    """``min_ν D(λ, ν)``: its :class:`Best` and ``dD/dλ`` there. A price taker's ``ν`` is
+    ``λ p^0`` (it buys goods at ``p^0``)."""
+    T = ty.a.shape[1]
+    inner = _new_best(T)
+    slope = np.zeros(1)
+    ns = NuSearch(lam, i, ty, ru, fa, se, prove, inner, slope)
+    if ru.pt:
+        _nu_slope(math.log(lam * fa.p[0]), ns)
+        return inner, slope[0]
+    f0 = _nu_slope(z0, ns)
+    a, fa_, b, fb, found = bracket(ns, z0, f0, 0.25, -LIMIT, LIMIT, 200)
+    if found and inner.val[0] > se.target[i]:
+        illinois(ns, a, fa_, b, fb, 1e-13, 100)
+    return inner, slope[0]
+
+
+class LamSearch(NamedTuple):
+    i: int
+    ty: tuple
+    ru: tuple
+    fa: tuple
+    se: tuple
+    best: Best
+
+
+@objective(LamSearch)
+@njit
+def _lam_slope(y, ls):
+    """``dD/d log λ`` at ``ν*(λ)`` (increasing), keeping the least ``D``."""
+    b = ls.best
+    z0 = b.val[2] if b.val[0] < INF else math.log(ls.se.nu0[ls.i])
+    inner, d_lam = _inner(math.exp(y), z0, ls.i, ls.ty, ls.ru, ls.fa, ls.se, False)
+    D = inner.val[0]
+    if D < b.val[0]:
+        b.val[0] = D
+        b.val[1] = y
+        b.val[2] = inner.val[2]
+        b.val[3] = inner.val[3]
+        b.x[:] = inner.x
+        b.q[:] = inner.q
+        b.paid[:] = inner.paid
+    if b.val[0] <= ls.se.target[ls.i]:
+        return 0.0
+    if D == INF:
+        return -1.0
+    g = math.exp(y) * d_lam
+    return g if g == g else -1.0
+
+
+@njit
+def _producer_one(i, ty, ru, fa, se, best):
+    y0 = math.log(se.lam0[i])
+    ls = LamSearch(i, ty, ru, fa, se, best)
+    f0 = _lam_slope(y0, ls)
+    a, fa_, b, fb, found = bracket(ls, y0, f0, 0.25, -LIMIT, LIMIT, 200)
+    if found and best.val[0] > se.target[i]:
+        illinois(ls, a, fa_, b, fb, 1e-13, 100)
+
+
+@njit
+def producer_bounds(ty, ru, fa, se, out):
+    """For every producer type, ``min_{λ,ν} D(λ, ν)`` into ``out``: searched with fast local
+    searches of the non-concave pieces, then evaluated once more at the best ``(λ, ν)`` with
+    every piece bounded (the value reported). Producer types are few: a plain loop."""
+    n = ty.a.shape[0]
+    T = ty.a.shape[1]
+    D_out, lam_out, nu_out, K_out = out.D, out.lam, out.nu, out.K
+    x_out, q_out, paid_out, exact = out.x, out.q, out.paid, out.exact
+    for j in range(n):
+        best = _new_best(T)
+        _producer_one(j, ty, ru, fa, se, best)
+        lam = math.exp(best.val[1])
+        nu = math.exp(best.val[2]) if not ru.pt else lam * fa.p[0]
+        res = (np.zeros(T + 1), np.zeros(T + 1), np.zeros(T + 1, dtype=np.bool_))
+        D, _, _, K, closed = producer_dual(lam, nu, j, ty, ru, fa, se, True, res)
+        D_out[j] = D
+        lam_out[j] = lam
+        nu_out[j] = nu
+        K_out[j] = K
+        x_out[j, :] = res[0]
+        if q_out.shape[0]:
+            q_out[j, :] = res[1]
+        paid_out[j, :] = res[2]
+        exact[j] = closed
+
+
+@njit
+def consumer_pattern(lam, i, ty, ru, fa, se):
+    """The posts a consumer's dual maximiser pays on at ``λ``."""
+    T = ty.a.shape[1]
+    x = np.zeros(T + 1)
+    paid = np.zeros(T + 1, dtype=np.bool_)
+    consumer_dual(lam, i, ty, ru, fa, se, x, paid)
+    return paid
+
+
+@njit
+def producer_pattern(lam, nu, i, ty, ru, fa, se):
+    """The posts a producer's dual maximiser pays on at ``(λ, ν)`` (fast searches)."""
+    T = ty.a.shape[1]
+    out = (np.zeros(T + 1), np.zeros(T + 1), np.zeros(T + 1, dtype=np.bool_))
+    producer_dual(lam, nu, i, ty, ru, fa, se, False, out)
+    return out[2]

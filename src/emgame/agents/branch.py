@@ -1,0 +1,177 @@
+"""Closing the dual's gap: branch and bound over which posts an agent pays on, and the best
+responses that make a CES bound exact (MODEL.md section 5, participation).
+
+With a fixed verification cost, paying on a post is a discrete choice and the dual (which
+chooses payments post by post at given multipliers) may lie above the best the agent can do.
+Every assignment of some posts (paid or not) is a branch whose own dual bounds the strategies
+in it; the type's bound is the largest over branches, so splitting the branches whose bound is
+above the target until each is below it, or fully assigned, proves the bound. For a set of
+posts fixed, the problem is concave (with non-increasing returns under simultaneous settlement)
+and the dual exact.
+
+CES utility outside its separable form is bounded through its supergradient
+(:mod:`emgame.agents.problem`), exact at a best response. Each branch's best response is found
+by a fixed point on the state weights ``π_s u_s^{1-r}``: with them held fixed, the separable
+form ``Σ_s w_s Σ_t a_t E_st^r / r`` has the same first-order conditions as ``Σ_s π_s u_s``, so
+its maximiser, repeated until the weights settle, is the branch's best response. Only the
+*bound* must be right; the best response only makes it tight.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from emgame.agents._records import Bounds, Types
+from emgame.agents._search import consumer_pattern, producer_pattern
+from emgame.agents.problem import Agent, _rows, linear_weights
+from emgame.market.utility import utility
+
+MAX_NODES = 64
+"""Branches one type may open before its bound stands as it is (then inconclusive if above
+its target)."""
+MAX_PRIMAL = 40
+"""Updates of the CES state weights per branch."""
+
+
+@dataclass
+class Refined:
+    """The outcome of refining one type's bound: the bound (objective units), deviations to
+    score (maximisers and best responses: ``(x, q, paid, K)`` rows), and why the bound may be
+    loose where it stays above the target."""
+
+    bound: float
+    candidates: list = field(default_factory=list)
+    cut: bool = False
+    open_search: bool = False
+
+
+def _row(b: Bounds, k: int = 0) -> tuple:
+    q = b.q[k].copy() if b.q.shape[0] else np.zeros(b.x.shape[1])
+    return (b.x[k].copy(), q, b.paid[k].copy(), float(b.K[k]))
+
+
+def consumption(ag: Agent, i: int, x: np.ndarray, q: np.ndarray, paid: np.ndarray
+                ) -> tuple[np.ndarray, float]:
+    """What a maximiser consumes: ``E (S, T)`` and goods."""
+    e = ag.economy
+    kappa, v, t0 = e.shares, e.fixed_costs, e.market.goods_settlement_period
+    E = (1.0 - kappa)[:, None] * x[None, 1:] - v[:, 1:] * paid[None, 1:]
+    E[:, t0 - 1] -= v[:, 0] * paid[0]
+    goods = float(q[0]) if ag.producers else (float(x[0]) if paid[0] else 0.0)
+    return np.maximum(E, 0.0), goods
+
+
+def _ces_types(ag: Agent, i: int, W: np.ndarray) -> Types:
+    """Type ``i``'s CES utility in its separable form with state weights ``W``."""
+    ty = _rows(ag.types, np.array([i]))
+    return ty._replace(lin=np.zeros(1, np.bool_), w=np.ascontiguousarray(W[None, :]))
+
+
+def ces_response(ag: Agent, i: int, force: np.ndarray) -> tuple[Types, tuple | None]:
+    """A best response of CES type ``i`` on the posts ``force`` allows (state-weight fixed
+    point), and the linear form at it: ``(types for the bound, the response's row)``."""
+    e = ag.economy
+    pop = ag.pop.select([i])
+    pi = e.probabilities
+    r = float(ag.pop.r[i])
+    E = ag.play.consumption[i]
+    goods = float(max(ag.play.goods[i], 0.0))
+    se = ag.search(np.full(len(ag), -np.inf))
+    se.force[i] = force
+    row = None
+    W_old = None
+    for _ in range(MAX_PRIMAL):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            Us = np.array([utility(pop, E[None, s:s + 1], np.array([goods]), np.ones(1))[0]
+                           for s in range(e.S)])
+            W = pi * Us ** (1.0 - r)
+        W = np.where(np.isfinite(W) & (W > 0), W, pi)
+        if W_old is not None and np.max(np.abs(W - W_old) / W_old) <= 1e-13:
+            break
+        W_old = W
+        b = ag.bounds(se, np.array([i]), _ces_types(ag, i, W))
+        row = _row(b)
+        E, goods = consumption(ag, i, row[0], row[1], row[2])
+    lw, lw0 = linear_weights(e, pop, E[None], np.array([goods]))
+    off = force == 0
+    lw[0][:, off[1:]] = 0.0   # posts not paid on: E = 0 there, the weight never applies
+    ty = _rows(ag.types, np.array([i]))
+    return ty._replace(lw=np.ascontiguousarray(np.where(np.isfinite(lw), lw, np.inf)),
+                       lw0=np.ascontiguousarray(lw0)), row
+
+
+def _switching(ag: Agent, i: int, types: Types, se, b: Bounds) -> np.ndarray:
+    """Posts whose payment flips between just below and just above the best ``λ``."""
+    fa = ag.facing
+    fa1 = type(fa)(fa.Bm[[i]], fa.Qm[[i]], fa.p, fa.simult, fa.income[[i]], fa.thR[[i]])
+    se1 = type(se)(*(f[[i]] for f in se))
+    lam, nu = float(b.lam[0]), float(b.nu[0])
+    pats = []
+    for k in (1.0 - 1e-7, 1.0 + 1e-7):
+        if ag.producers:
+            nuk = lam * k * ag.facing.p[0] if ag.rules.pt else nu
+            pats.append(producer_pattern(lam * k, nuk, 0, types, ag.rules, fa1, se1))
+        else:
+            pats.append(consumer_pattern(lam * k, 0, types, ag.rules, fa1, se1))
+    return pats[0] != pats[1]
+
+
+def refine(ag: Agent, i: int, target: float, force: np.ndarray | None = None) -> Refined:
+    """Branch and bound over the payments of type ``i`` until its bound is at or below
+    ``target`` (objective units) or a branch with every payment settled stays above it (then
+    the type cannot pass, and the bound includes the branches left unexplored); see the
+    module notes. ``force`` (-1 free, 0 not paying, 1 paying, per post) restricts every
+    branch."""
+    e = ag.economy
+    T = e.periods
+    fixed = (e.fixed_costs > 0).any(axis=0)
+    lin = bool(ag.lin[i])
+    base = ag.search(np.full(len(ag), target))
+    own = _rows(ag.types, np.array([i]))
+    root = np.full(T + 1, -1, np.int8) if force is None else np.asarray(force, np.int8)
+    stack = [(root.copy(), np.inf)]
+    out = Refined(bound=-np.inf)
+    nodes = 0
+    while stack:
+        if nodes >= MAX_NODES:
+            out.cut = True
+            out.bound = max(out.bound, max(p for _, p in stack))
+            break
+        force, _ = stack.pop()
+        nodes += 1
+        types = own
+        if lin:
+            types, row = ces_response(ag, i, force)
+            if row is not None:
+                out.candidates.append(row)
+        se = base._replace(force=base.force.copy())
+        se.force[i] = force
+        b = ag.bounds(se, np.array([i]), types)
+        out.open_search = out.open_search or not bool(b.exact[0])
+        D = float(ag.take(np.array([i])).to_objective(b.D)[0])
+        out.candidates.append(_row(b))
+        if D <= target:
+            out.bound = max(out.bound, D)
+            continue
+        free = force < 0
+        choose = np.flatnonzero(free & fixed)
+        if lin:
+            unbounded = np.zeros(T + 1, bool)
+            unbounded[1:] = ~np.isfinite(types.lw[0]).all(axis=0)
+            choose = np.union1d(choose, np.flatnonzero(free & unbounded))
+        if choose.size == 0:
+            # Every payment that matters is settled and the bound is still above the target:
+            # the type cannot pass; what is left unexplored still bounds the rest.
+            out.bound = max([out.bound, D] + [p for _, p in stack])
+            break
+        flips = _switching(ag, i, types, se, b)
+        pick = ([t for t in choose if flips[t]] or [t for t in choose if b.paid[0, t]]
+                or list(choose))
+        t = int(pick[0])
+        for value in (0, 1):
+            child = force.copy()
+            child[t] = value
+            stack.append((child, D))
+    return out

@@ -1,0 +1,333 @@
+"""Per type: pass, fail or inconclusive (MODEL.md section 6).
+
+A type **passes** when the upper bound on its best deviation is within the pass mark of what it
+gets now; it **fails** when a deviation actually exhibited — scored by the market rules
+(:func:`emgame.market.play`), feasible by those rules — gains more than the pass mark, or when
+the profile breaks its own budget; otherwise the certificate cannot decide and says so
+(**inconclusive**, with the reason). A bound that was not computed is never a pass.
+
+Two bounds are proved in closed form, where a dual value only tends to ``-inf``: an agent
+whose every feasible strategy leaves some good its utility needs at zero (its income cannot
+pay the verification of every such payment; or, a price taker with constant or increasing
+returns, it can earn no profit at all, checked in exact rational arithmetic) can get no more
+than its utility at zero consumption.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from emgame.agents.branch import refine
+from emgame.agents.multipliers import consumer_multipliers, producer_multipliers
+from emgame.agents.problem import Agent, agent
+from emgame.market.game import Outcome, Profile, play
+from emgame.market.utility import utility
+from emgame.model.economy import Economy
+
+_SLACK = 1e-12
+
+
+@dataclass(frozen=True, eq=False)
+class Verdict:
+    """One role's verdicts, arrays over types: the bound on the best objective, the objective
+    now, ``regret = bound - objective``, the gain of the best deviation exhibited (NaN: none),
+    ``passed``/``inconclusive`` and the reasons, and the dual's multipliers."""
+
+    bound: np.ndarray
+    objective: np.ndarray
+    regret: np.ndarray
+    gain: np.ndarray
+    passed: np.ndarray
+    inconclusive: np.ndarray
+    reasons: tuple[str, ...]
+    overspent: np.ndarray
+    lam: np.ndarray
+    nu: np.ndarray
+
+
+def _bids(ag: Agent, idx: np.ndarray, rows: list[tuple]) -> tuple:
+    """A strategy ``(bids, offers, capacity)`` for each type in ``idx`` from a maximiser
+    ``(x, q, paid, K)``; a producer buys exactly the goods its inputs (and its capacity and
+    goods consumption) need."""
+    e = ag.economy
+    T = e.periods
+    m = len(idx)
+    fa, pt = ag.facing, ag.rules.pt
+    bids = np.zeros((m, T + 1))
+    offers = np.zeros((m, T))
+    K = np.zeros(m)
+    for k, (i, (x, q, paid, Kk)) in enumerate(zip(idx, rows, strict=True)):
+        x = np.where(paid, np.where(np.isfinite(x), x, 0.0), 0.0)
+        if ag.producers:
+            pop = ag.pop
+            offers[k] = np.maximum(q[1:], 0.0)
+            K[k] = Kk if e.market.long_run else pop.capacity[i]
+            need = ((offers[k] / pop.productivity[i]) ** (1.0 / pop.returns[i])).sum()
+            need += np.nan_to_num(pop.capacity_cost[i]) * K[k] if e.market.long_run else 0.0
+            need += max(float(q[0]), 0.0)
+            x = x.copy()
+            x[0] = need
+        for t in range(T + 1):
+            if x[t] <= 0.0:
+                continue
+            if pt:
+                bids[k, t] = fa.p[t] * x[t]
+            else:
+                own = ag.pop.endowment[i] if (t == 0 and not ag.producers) else (
+                    offers[k, t - 1] if (ag.producers and t > 0) else 0.0)
+                Qo = (e.goods_supply if (ag.producers and t == 0) else fa.Qm[i, t] + own)
+                B = fa.Bm[i, t]
+                bids[k, t] = (B * x[t] / (Qo - x[t]) if (B > 0 and x[t] < Qo) else 1e-9)
+    return bids, offers, K
+
+
+def _score(ag: Agent, idx: np.ndarray, bids, offers, K) -> tuple:
+    """Objective, budget slack and its scale for the strategies, by the market rules."""
+    e = ag.economy
+    pop = ag.pop.select(idx)
+    fa = ag.facing
+    weight = ag.thR[idx] if e.market.prepaid else None
+    kw = dict(revenue_weight=weight)
+    if ag.rules.pt:
+        kw["prices"] = np.where(fa.p > 0, fa.p, np.nan)
+        B = Q = None
+    else:
+        B, Q = fa.Bm[idx], fa.Qm[idx]
+    if ag.producers:
+        pl = play(e, pop, bids, B, Q, offers=offers, capacity=K, **kw)
+    else:
+        pl = play(e, pop, bids, B, Q, **kw)
+    # Under prepaid settlement the wallet is held fixed (a stationary one at the profile's
+    # revenue, MODEL.md section 5), whatever the deviation earns.
+    slack = fa.income[idx] - pl.spending if e.market.prepaid else pl.slack
+    return pl.utility, slack, np.maximum(np.abs(pl.spending), np.abs(pl.revenue))
+
+
+def attained(ag: Agent, idx: np.ndarray, rows: list[tuple]) -> np.ndarray:
+    """The objective each type of ``idx`` attains with the deviation its ``rows`` point to,
+    its electricity bids scaled down, where needed, until its budget holds (``-inf`` where no
+    scaling makes it feasible)."""
+    bids, offers, K = _bids(ag, idx, rows)
+    U, slack, scale = _score(ag, idx, bids, offers, K)
+    over = slack < -_SLACK * np.maximum(scale, 1e-300)
+    if np.any(over):
+        lo = np.zeros(len(idx))
+        hi = np.ones(len(idx))
+        for _ in range(60):
+            f = np.where(over, 0.5 * (lo + hi), 1.0)
+            trial = bids.copy()
+            trial[:, 1:] *= f[:, None]
+            _, s, sc = _score(ag, idx, trial, offers, K)
+            ok = s >= -_SLACK * np.maximum(sc, 1e-300)
+            lo = np.where(ok, f, lo)
+            hi = np.where(ok, hi, f)
+        bids[:, 1:] *= np.where(over, lo, 1.0)[:, None]
+        U, slack, scale = _score(ag, idx, bids, offers, K)
+    feasible = slack >= -_SLACK * np.maximum(scale, 1e-300)
+    return np.where(feasible & ~np.isnan(U), U, -np.inf)
+
+
+# --------------------------------------------------------------------------------------------
+# Bounds in closed form where a dual only tends to -inf.
+# --------------------------------------------------------------------------------------------
+
+
+def _needs_every_valued_good(pop, i: int) -> bool:
+    """Utility is ``-inf`` when some valued good is at zero (log or CRRA ``γ >= 1`` terms)."""
+    from emgame.market.utility import CD, CRRA, QUASILINEAR
+
+    fam = int(pop.family[i])
+    return fam in (CD, QUASILINEAR) or (fam == CRRA and pop.gamma[i] >= 1.0)
+
+
+def _zero_profit(ag: Agent, i: int) -> bool:
+    """A price-taking producer under simultaneous settlement that can earn no profit at these
+    prices whatever it does (margins ``p^t - p^0/θ <= 0`` exactly, with ``c = 1``; or, with
+    ``c > 1``, no offer up to capacity earning more than its inputs)."""
+    e = ag.economy
+    pop = ag.pop
+    if not (ag.rules.pt and ag.producers and not e.market.prepaid):
+        return False
+    p = ag.facing.p
+    theta, c = float(pop.productivity[i]), float(pop.returns[i])
+    if c == 1.0:
+        margins = [Fraction(float(p[t])) - Fraction(float(p[0])) / Fraction(theta)
+                   for t in range(1, e.periods + 1)]
+        if e.market.long_run:
+            rent = sum((mg for mg in margins if mg > 0), Fraction(0))
+            return rent <= Fraction(float(p[0])) * Fraction(float(np.nan_to_num(
+                pop.capacity_cost[i])))
+        return all(mg <= 0 for mg in margins)
+    if c > 1.0 and not e.market.long_run:
+        K = float(pop.capacity[i])
+        cost = p[0] * (K / theta) ** (1.0 / c)
+        return bool(np.all(p[1:] * K < cost * (1.0 - 1e-12)))
+    return False
+
+
+def _cannot_afford(ag: Agent, i: int) -> bool:
+    """A consumer whose income cannot buy, beyond its verification, some electricity in every
+    period its utility needs (``E > 0``): every feasible strategy has utility ``-inf``."""
+    e = ag.economy
+    if ag.producers or not _needs_every_valued_good(ag.pop, i):
+        return False
+    pop, fa = ag.pop, ag.facing
+    v, kappa = e.fixed_costs, e.shares
+    need = np.flatnonzero(pop.weights[i] > 0) + 1
+    spend = 0.0
+    for t in need:
+        floor = float(np.max(v[:, t] / (1.0 - kappa)))
+        if floor <= 0.0:
+            continue
+        if ag.rules.pt:
+            spend += fa.p[t] * floor
+        else:
+            Q, B = fa.Qm[i, t], fa.Bm[i, t]
+            spend += np.inf if floor >= Q else (B * floor / (Q - floor) if B > 0 else 0.0)
+    if e.market.prepaid:
+        income = fa.income[i]
+    elif ag.rules.pt:
+        income = fa.p[0] * pop.endowment[i]
+    else:
+        income = fa.Bm[i, 0] * pop.endowment[i] / (fa.Qm[i, 0] + pop.endowment[i])
+    return spend >= income
+
+
+def _at_zero(ag: Agent, i: int) -> float:
+    """Utility with nothing consumed (no payment, nothing burnt)."""
+    e = ag.economy
+    return float(utility(ag.pop.select([i]), np.zeros((1, e.S, e.periods)), np.zeros(1),
+                         e.probabilities)[0])
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def verdicts(economy: Economy, profile: Profile, outcome: Outcome, *, price_taking: bool,
+             atol: float, rtol: float, hints: tuple | None = None) -> tuple[Verdict, Verdict]:
+    """Every type's verdict: ``(consumers, producers)``. ``hints = (λ_c, λ_p, ν_p)`` (a
+    solver's multipliers, utility units) only start the searches."""
+    out = []
+    for producers in (False, True):
+        if producers:
+            lam_bar, nu_bar = producer_multipliers(economy, profile, outcome, price_taking)
+        else:
+            lam_bar = consumer_multipliers(economy, profile, outcome, price_taking)
+            nu_bar = np.full(len(lam_bar), np.nan)
+        h = None
+        if hints is not None:
+            h = (hints[1], hints[2]) if producers else (hints[0], None)
+        out.append(_role(economy, outcome, producers, price_taking, lam_bar, nu_bar, h,
+                         atol, rtol))
+    return out[0], out[1]
+
+
+def _role(economy, outcome, producers, price_taking, lam_bar, nu_bar, hints, atol, rtol
+          ) -> Verdict:
+    m = economy.market
+    undetermined = np.isnan(lam_bar) & m.prepaid
+    lam_safe = np.where(np.isnan(lam_bar), 0.0, lam_bar)
+    ag = agent(economy, outcome, producers=producers, price_taking=price_taking,
+               lam_bar=lam_safe, nu_bar=nu_bar, hints=hints)
+    n = len(ag)
+    U = ag.U
+    tol = np.maximum(atol, rtol * np.abs(np.where(np.isfinite(U), U, 0.0)))
+    target = U + tol
+    b = ag.bounds(ag.search(target))
+    bound = ag.to_objective(b.D)
+    reasons = [""] * n
+    gain = np.full(n, np.nan)
+    inconclusive = np.zeros(n, bool)
+    # A profile that breaks a budget is no candidate at all, whatever the bound says.
+    pl = ag.play
+    scale = np.maximum(np.abs(pl.spending), np.abs(pl.revenue))
+    overspent = pl.slack < -1e-9 * np.maximum(scale, 1e-300)
+    for i in np.flatnonzero(~(bound <= target) & ~overspent):
+        idx = np.array([i])
+        if np.isneginf(U[i]):
+            if _cannot_afford(ag, i):
+                bound[i] = -np.inf
+                continue
+            if _zero_profit(ag, i):
+                bound[i] = _at_zero(ag, i)
+                if bound[i] <= U[i]:
+                    continue
+        q_i = b.q[i].copy() if b.q.shape[0] else np.zeros(b.x.shape[1])
+        rows = [(b.x[i].copy(), q_i, b.paid[i].copy(), float(b.K[i]))]
+        cut = open_search = False
+        if np.any(economy.fixed_costs > 0) or ag.lin[i]:
+            ref = refine(ag, i, float(target[i]))
+            bound[i] = min(bound[i], ref.bound)
+            rows += ref.candidates
+            cut, open_search = ref.cut, ref.open_search
+        open_search = open_search or not bool(b.exact[i])
+        if bound[i] <= target[i]:
+            continue
+        best = max(float(attained(ag, idx, [r])[0]) for r in rows)
+        gain[i] = best - U[i] if np.isfinite(best) else np.nan
+        if np.isneginf(U[i]) and np.isfinite(best):
+            gain[i] = np.inf
+        if gain[i] > tol[i]:
+            continue   # a deviation that gains: the type fails
+        inconclusive[i] = True
+        why = [f"its bound exceeds the pass mark by {bound[i] - target[i]:.3g}"
+               + (f" while the best deviation found gains {gain[i]:.3g}"
+                  if np.isfinite(gain[i]) else "")]
+        if cut:
+            why.append("the search over which posts to pay on was cut off")
+        if open_search:
+            why.append("a non-concave search (offers, capacity) ran out of evaluations")
+        if not cut and not open_search:
+            why.append("a duality gap the branches over payments do not close "
+                       "(a non-concave objective)")
+        reasons[i] = "; ".join(why)
+    for i in np.flatnonzero(undetermined):
+        inconclusive[i] = True
+        reasons[i] = ("no first-order condition holds with equality (no positive bid), so the "
+                      "wallet multiplier λ̄ of its objective u + βλ̄R cannot be recovered from "
+                      "the profile")
+    with np.errstate(invalid="ignore"):
+        regret = np.where(np.isneginf(U) & np.isneginf(bound), 0.0, bound - U)
+    regret = np.where(np.isnan(regret), np.inf, regret)
+    regret = np.where(overspent, np.inf, regret)
+    inconclusive &= ~overspent
+    passed = (regret <= tol) & ~inconclusive & ~overspent
+    return Verdict(bound, U, regret, gain, passed, inconclusive, tuple(reasons), overspent,
+                   b.lam, b.nu)
+
+
+def forced_bound(economy: Economy, profile: Profile, role: str, i: int, force: np.ndarray, *,
+                 outcome: Outcome | None = None, price_taking: bool = False,
+                 atol: float = 1e-8, rtol: float = 1e-8) -> float:
+    """The certificate's bound on what one agent of type ``i`` of ``role`` can reach with its
+    payments forced (``force (T+1,)``: -1 free, 0 not paying, 1 paying on each post), in
+    objective units: the dual, refined by branches over the free payments until it is within
+    the pass mark of the payoff now or they are settled."""
+    from emgame.market.game import evaluate, others_totals
+
+    if outcome is None:
+        outcome = evaluate(economy, profile)
+    if not price_taking and outcome.others is None:
+        outcome = Outcome(outcome.bids_total, outcome.offers_total, outcome.prices,
+                          outcome.active, outcome.consumers, outcome.producers,
+                          others_totals(economy, profile))
+    producers = role == "producers"
+    if producers:
+        lam_bar, nu_bar = producer_multipliers(economy, profile, outcome, price_taking)
+    else:
+        lam_bar = consumer_multipliers(economy, profile, outcome, price_taking)
+        nu_bar = np.full(len(lam_bar), np.nan)
+    ag = agent(economy, outcome, producers=producers, price_taking=price_taking,
+               lam_bar=np.where(np.isnan(lam_bar), 0.0, lam_bar), nu_bar=nu_bar)
+    U = ag.U[i]
+    target = U + max(atol, rtol * abs(U)) if np.isfinite(U) else -np.inf
+    se = ag.search(np.full(len(ag), target))
+    se.force[i] = force
+    b = ag.bounds(se, np.array([i]))
+    bound = float(ag.take(np.array([i])).to_objective(b.D)[0])
+    if bound > target:
+        bound = min(bound, refine(ag, i, target, force).bound)
+    return bound
