@@ -668,9 +668,17 @@ def _deviation_posts(economy: Economy, sol: Solution, role: str, i: int) -> np.n
 def _solve_split(economy: Economy, concept: str, role: str, i: int, counts, pa, pb,
                  opts: Options, deadline: float) -> tuple[Solution | None, Economy, str]:
     target = split_economy(economy, role, i, counts)
-    restricted = restrict(restrict(target, role, i, pa), role, i + 1, pb)
-    st = _Start(f"split {counts[0]:g}+{counts[1]:g}", restricted)
-    cand = _run(st, concept, opts, deadline)
+    if concept == "nash":
+        # Each group held on its set of posts (the others choose theirs).
+        st = _Start(f"split {counts[0]:g}+{counts[1]:g}", target)
+        left = max(deadline - time.monotonic(), 0.5)
+        nopts = dataclasses.replace(opts.nash, max_seconds=min(opts.nash.max_seconds, left))
+        cand = solve_nash(target, nopts, pin={(role, i): pa, (role, i + 1): pb})
+    else:
+        # Price takers: each group valuing only its set (it may still leave some of it).
+        restricted = restrict(restrict(target, role, i, pa), role, i + 1, pb)
+        st = _Start(f"split {counts[0]:g}+{counts[1]:g}", restricted)
+        cand = _run(st, concept, opts, deadline)
     emb = _embed(st, cand, target, steer=True)
     if emb is None:
         return None, target, _short(cand.reason)

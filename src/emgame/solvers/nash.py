@@ -84,8 +84,8 @@ def rough_start(economy: Economy) -> tuple[np.ndarray, np.ndarray]:
 
 
 def solve_nash(economy: Economy, options: NashOptions | None = None,
-               starts: list[tuple[str, tuple[np.ndarray, np.ndarray]]] | None = None
-               ) -> Candidate:
+               starts: list[tuple[str, tuple[np.ndarray, np.ndarray]]] | None = None,
+               pin: dict[tuple[str, int], np.ndarray] | None = None) -> Candidate:
     """Find a Nash equilibrium candidate; see the module notes for the method.
 
     ``starts`` are named ``(p, Q)`` guesses tried first (e.g. a neighbour's solution, the
@@ -97,6 +97,11 @@ def solve_nash(economy: Economy, options: NashOptions | None = None,
     each round solves the smooth system for fixed regimes, then asks every type for its best
     regime (:mod:`emgame.solvers.regimes`); types that would gain by switching regime get the
     new regime, and the next round starts from the last solution. Rounds stop when no type wants to switch, or when a set of regimes repeats.
+
+    ``pin`` holds some types on given electricity posts: ``{("consumers", i): paid}`` (or
+    ``"producers"``) with ``paid`` a ``bool (T,)``; those types pay on exactly these posts and
+    never switch (a split search pins each group, :mod:`emgame.equilibria`). The candidate is
+    still only a candidate: the certificate judges every type, pinned or not.
     """
     opts = options or NashOptions()
     reason = checks.before_nash(economy)
@@ -105,6 +110,9 @@ def solve_nash(economy: Economy, options: NashOptions | None = None,
     opts = replace(opts, deadline=time.monotonic() + opts.max_seconds)
     first = _fresh(economy)
     regimes = (first.consumer_part, first.producer_part)
+    held = None
+    if pin:
+        regimes, held = _pinned(regimes, pin)
     given = list(starts or [])
     seen = {_key(regimes)}
     history = []
@@ -123,6 +131,8 @@ def solve_nash(economy: Economy, options: NashOptions | None = None,
         if not (np.any(economy.fixed_costs > 0) or np.any(economy.producers.returns > 1.0)):
             return cand  # nothing discrete to choose: every valued post is paid on
         new, gains = _better_regimes(economy, cand, regimes)
+        if held is not None and new is not None:
+            new, gains = _without_held(regimes, new, gains, held)
         _better = new
         if new is None:
             cand.diagnostics["regime_history"] = history
@@ -183,6 +193,32 @@ def _better_regimes(economy: Economy, cand: Candidate, regimes):
     if not gains:
         return None, gains
     return (new_c, new_p), gains
+
+
+def _pinned(regimes, pin: dict[tuple[str, int], np.ndarray]):
+    """Regimes with the pinned types' electricity posts set, and the masks of pinned types."""
+    part_c, part_p = regimes[0].copy(), regimes[1].copy()
+    held_c = np.zeros(len(part_c), dtype=bool)
+    held_p = np.zeros(len(part_p), dtype=bool)
+    for (role, i), paid in pin.items():
+        paid = np.asarray(paid, dtype=bool)
+        if role == "consumers":
+            part_c[i, 1:] = paid
+            held_c[i] = True
+        else:
+            part_p[i, 1:] = np.where(paid, PAYS, 0) | (part_p[i, 1:] & NO_OUTPUT)
+            held_p[i] = True
+    return (part_c, part_p), (held_c, held_p)
+
+
+def _without_held(regimes, new, gains, held):
+    """Pinned types keep their regimes; only the others' switches remain."""
+    held_c, held_p = held
+    new_c, new_p = new[0].copy(), new[1].copy()
+    new_c[held_c] = regimes[0][held_c]
+    new_p[held_p] = regimes[1][held_p]
+    gains = [g for g in gains if not (held_c if g[1] == "c" else held_p)[g[2]]]
+    return ((new_c, new_p) if gains else None), gains
 
 
 def _single_switch(regimes, new, gains):
