@@ -556,3 +556,58 @@ def test_report_and_plot_read_parquet(tmp_path):
     assert result.exit_code == 0, result.output
     text = page.read_text()
     assert "data:image/png;base64," in text and "hyperscale" in text
+
+
+# --------------------------------------------------------------------------------------------
+# Inconclusive: a certificate that cannot decide is neither a pass nor a failure
+# --------------------------------------------------------------------------------------------
+
+
+@solver_landed
+def test_inconclusive_flows_to_every_output(tmp_path, monkeypatch):
+    """MODEL.md §6: no profile is an equilibrium unless every type passes. A certificate that
+    could not decide for one type (here: flagged so, its bound otherwise fine) makes the
+    solution ``inconclusive`` — its status, reason and per-type flag in the JSON, the tables,
+    the frame and the Parquet metadata — and the command exits 1 naming the reason."""
+    import dataclasses
+    import importlib
+
+    import pyarrow.parquet as pq
+
+    from emgame.store.parquet import read_summary
+
+    solve_module = importlib.import_module("emgame.solve")
+    real = solve_module.certify
+
+    def undecided(economy, profile, **kw):  # noqa: ANN001, ANN202
+        cert = real(economy, profile, **kw)
+        flags = np.zeros(len(economy.producers), bool)
+        flags[0] = True
+        name = economy.producers.names[0]
+        return dataclasses.replace(cert, producer_inconclusive=flags,
+                                   reasons={f"producers/{name}": "planted: no proof"})
+
+    monkeypatch.setattr(solve_module, "certify", undecided)
+    economy = emgame.load_economy(SOLAR_DAY)
+    sol = emgame.solve(economy, "nash")
+    assert sol.status is Status.INCONCLUSIVE and not sol.ok
+    assert "planted: no proof" in sol.reason
+    d = sol.to_dict()
+    assert d["status"] == "inconclusive" and "planted" in d["reason"]
+    assert d["certificate"]["passed"] is False and d["certificate"]["inconclusive"] is True
+    assert [p["inconclusive"] for p in d["producers"]][0] is True
+    assert bool(sol.to_frame().query("role == 'producer'")["inconclusive"].iloc[0])
+
+    result = runner.invoke(app, ["solve", SOLAR_DAY])
+    assert result.exit_code == 1
+    _no_traceback(result)
+    assert "inconclusive" in result.stderr and "planted: no proof" in result.stderr
+    result = runner.invoke(app, ["solve", SOLAR_DAY, "--json"])
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert doc["status"] == "inconclusive" and "planted" in doc["reason"]
+    target = tmp_path / "r.parquet"
+    result = runner.invoke(app, ["solve", SOLAR_DAY, "--out", str(target), "-q"])
+    assert result.exit_code == 1
+    assert read_summary(target)["status"] == "inconclusive"
+    assert pq.read_table(target).num_rows == len(economy.consumers) + len(economy.producers)

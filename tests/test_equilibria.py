@@ -34,7 +34,6 @@ import pytest
 from typer.testing import CliRunner
 
 import emgame
-from emgame.cli import app
 from emgame.equilibria import solve_all, split_economy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -146,6 +145,8 @@ def test_split_economy_keeps_the_agents_and_their_parameters(tmp_path: Path) -> 
 
 def test_cli_all_json_and_tables(tmp_path: Path) -> None:
     """``emgame solve FILE --all``: JSON with every equilibrium and its count; a table."""
+    from emgame.cli import app
+
     f = tmp_path / "sym.toml"
     f.write_text(TOML.format(v=0.08, c=C))
     runner = CliRunner()

@@ -6,7 +6,8 @@ an upgrade that changed only a callee, a stale caller would keep running the old
 kernel of emgame gets one source stamp, a hash of all the package's files that hold kernels
 (those that use ``njit``): change any of them and every cached kernel is recompiled. The stamp
 is computed on first use, and nothing is written at import: the caches are numba's own,
-written only when numba compiles.
+written only when numba compiles, each stamp in a folder of its own (numba unpickles a cache
+index before it compares stamps, so kernels of other sources must not share one).
 """
 
 from __future__ import annotations
@@ -72,8 +73,14 @@ def _install_locators() -> None:
                 return None
             return _base.from_function.__func__(cls, py_func, py_file)
 
+        def cache_path(self, _base=base):  # noqa: ANN001, ANN202
+            # One folder per stamp: numba unpickles an index before it compares stamps, and an
+            # index written by other sources may name records that no longer exist.
+            return str(Path(_base.get_cache_path(self)) / f"emgame-{kernel_stamp()[:16]}")
+
         stamped.append(type(f"Emgame{base.__name__}", (base,), {
             "get_source_stamp": lambda self: kernel_stamp(),
+            "get_cache_path": cache_path,
             "from_function": classmethod(from_function),
         }))
     current = [c for c in impl._locator_classes if not c.__name__.startswith("Emgame")]

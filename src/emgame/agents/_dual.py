@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import heapq
 import math
+from typing import NamedTuple
 
 import numpy as np
 
 from emgame._jit import njit
+from emgame._numerics import golden_max, objective
 from emgame.agents._post import (
     INF,
     _concave_offer,
@@ -191,13 +193,22 @@ def _offer_record(ty, ru, fa, i, t, lam, nu, thR, pays_goods, S):
     F, extra = _burn(ru, t, pays_goods, S)
     pay = _electricity_post(ty, ru, fa, i, t, lam, thR, F, 0.0)
     off = _electricity_post(ty, ru, fa, i, t, lam, thR, extra, 0.0)
-    return Offer(pay, off, 0.0 if ru.pt else fa.Qm[i, t], nu, ty.theta[i], ty.c[i], False)
+    return Offer(pay, off, 0.0 if ru.pt else fa.Qm[i, t], nu, ty.theta[i], ty.c[i], 0.0, False)
 
 
 @njit
-def _posts(ty, ru, fa, se, i, lam, nu, thR, pays_goods, K, prove, out):
-    """Every electricity post's best offer up to ``K``: ``(upper bound, value, closed)``, the
+def _free(K, T):
+    """Offers up to ``K`` with no price on them: the ``cap`` of :func:`_posts`."""
+    return (K, np.zeros(T + 1))
+
+
+@njit
+def _posts(ty, ru, fa, se, i, mult, pays_goods, cap, prove, out):
+    """Every electricity post's best offer up to ``K``, less ``mu[t]`` per unit offered
+    (``cap = (K, mu)``; ``mult = (λ, ν, θ_R)``): ``(upper bound, value, closed)``, the
     maximiser into ``out = (x, q, paid)``."""
+    lam, nu, thR = mult
+    K, mu = cap
     T = ty.a.shape[1]
     S = ru.kappa.size
     # Concave in q: simultaneous settlement, or a price taker (whose purchase does not depend
@@ -205,7 +216,8 @@ def _posts(ty, ru, fa, se, i, lam, nu, thR, pays_goods, K, prove, out):
     concave = ty.c[i] <= 1.0 and (fa.simult or ru.pt)
     ub_sum, v_sum, closed = 0.0, 0.0, True
     for t in range(1, T + 1):
-        off = _offer_record(ty, ru, fa, i, t, lam, nu, thR, pays_goods, S)
+        base = _offer_record(ty, ru, fa, i, t, lam, nu, thR, pays_goods, S)
+        off = Offer(base.pay, base.stay, base.Qm, base.nu, base.theta, base.c, mu[t], False)
         ub, v, q, x, paid, ok = best_offer(off, K, concave, se.gap[i], prove, se.force[i, t])
         ub_sum += ub
         v_sum += v
@@ -282,11 +294,12 @@ def _capacity_bound(K1, f1, s1, K2, f2, s2, nu_rho):
 
 
 @njit
-def _capacity_concave(ty, ru, fa, se, i, lam, nu, thR, pays_goods, out):
+def _capacity_concave(ty, ru, fa, se, i, mult, pays_goods, out):
     """The long run under simultaneous settlement with ``c <= 1``: ``max_K Σ_t max_{q <= K}
     V_t(q) - νρK`` over ``[0, Khi]``, each option's ``V_t`` concave in ``q``. Branch and bound
     on ``K`` with the tangent bounds of :func:`_capacity_bound`: ``(upper bound, value, K,
     closed)``; the maximiser goes to ``out``."""
+    lam, nu, thR = mult
     T = ty.a.shape[1]
     S = ru.kappa.size
     Khi = ty.Khi[i]
@@ -298,8 +311,8 @@ def _capacity_concave(ty, ru, fa, se, i, lam, nu, thR, pays_goods, out):
     offs = []
     for t in range(1, T + 1):
         base = _offer_record(ty, ru, fa, i, t, lam, nu, thR, pays_goods, S)
-        pair = (Offer(base.pay, base.stay, base.Qm, base.nu, base.theta, base.c, False),
-                Offer(base.pay, base.stay, base.Qm, base.nu, base.theta, base.c, True))
+        pair = (Offer(base.pay, base.stay, base.Qm, base.nu, base.theta, base.c, 0.0, False),
+                Offer(base.pay, base.stay, base.Qm, base.nu, base.theta, base.c, 0.0, True))
         offs.append(pair)
         for o in range(2):
             allowed[t, o] = not ((o == 1 and se.force[i, t] == 0) or
@@ -331,7 +344,7 @@ def _capacity_concave(ty, ru, fa, se, i, lam, nu, thR, pays_goods, out):
     closed = n <= 1
     while heap:
         nub, a, b = heapq.heappop(heap)
-        if -nub - best_v <= se.gap[i]:
+        if -nub == -INF or -nub - best_v <= se.gap[i]:
             kept = max(kept, -nub)
             closed = True
             break
@@ -355,108 +368,78 @@ def _capacity_concave(ty, ru, fa, se, i, lam, nu, thR, pays_goods, out):
     bound = max(best_v, kept)
     if heap:
         bound = max(bound, -heap[0][0])
-    _posts(ty, ru, fa, se, i, lam, nu, thR, pays_goods, best_K, False, out)
+    _posts(ty, ru, fa, se, i, mult, pays_goods, _free(best_K, T), False, out)
     return bound, best_v, best_K, closed
 
 
+class Capacity(NamedTuple):
+    """The long-run objective as a function of the capacity ``K`` (fast searches), for
+    :func:`emgame._numerics.golden_max`."""
+
+    ty: tuple
+    ru: tuple
+    fa: tuple
+    se: tuple
+    i: int
+    mult: tuple
+    pays_goods: bool
+    out: tuple
+
+
+@objective(Capacity)
 @njit
-def _capacity(ty, ru, fa, se, i, lam, nu, thR, pays_goods, prove, out):
-    """The long run otherwise (a non-concave ``V_t``): ``(upper bound, value, K, closed)``.
-    Each post's best is non-decreasing in ``K``, so on ``[K1, K2]`` the objective is at most
-    ``Σ_t V_t(K2) - νρK1``: branch and bound (or, without ``prove``, a search over the posts'
-    unconstrained offers refined by golden section)."""
+def _capacity_value(K, cp):
+    _, v, _ = _posts(cp.ty, cp.ru, cp.fa, cp.se, cp.i, cp.mult, cp.pays_goods,
+                     _free(K, cp.ty.a.shape[1]), False, cp.out)
+    return v - cp.mult[1] * cp.ty.rho[cp.i] * K
+
+
+@njit
+def _capacity(ty, ru, fa, se, i, mult, pays_goods, prove, out):
+    """The long run otherwise (some ``V_t`` not concave): ``(upper bound, value, K, closed)``.
+
+    The capacity is searched (the posts' unconstrained offers, refined by golden section);
+    then, to prove, the capacity constraints ``q_t <= K`` are priced instead: for multipliers
+    ``μ_t >= 0`` with ``Σ_t μ_t <= νρ`` (so that the capacity term ``K(Σ_t μ_t - νρ)`` is at
+    most 0), ``Σ_t max_q [V_t(q) - μ_t q]`` over ``[0, Khi]`` bounds the objective (weak
+    duality). ``μ_t`` is each binding post's marginal value at the capacity found, which makes
+    the bound tight there.
+    """
+    lam, nu, thR = mult
+    T = ty.a.shape[1]
     rho = ty.rho[i]
     Khi = ty.Khi[i]
-
-    def h(K):  # noqa: ANN001, ANN202
-        ub, v, ok = _posts(ty, ru, fa, se, i, lam, nu, thR, pays_goods, K, prove, out)
-        return ub - nu * rho * K, v - nu * rho * K, ok
-
-    ub_hi, v_hi, ok = h(Khi)
-    T = ty.a.shape[1]
-    cand = np.zeros(T + 2)
-    for t in range(1, T + 1):
-        cand[t] = out[1][t]
-    cand[T + 1] = Khi
-    cand = np.unique(cand)
+    cp = Capacity(ty, ru, fa, se, i, mult, pays_goods, out)
+    _posts(ty, ru, fa, se, i, mult, pays_goods, _free(Khi, T), False, out)
+    cand = np.unique(np.append(out[1][1:], np.array([0.0, Khi])))
     m = cand.size
     vals = np.empty(m)
-    ubs = np.empty(m)
-    best_v, best_K = -INF, 0.0
-    closed = ok
     for k in range(m):
-        ubs[k], vals[k], okk = h(cand[k])
-        closed = closed and okk
-        if vals[k] > best_v:
-            best_v, best_K = vals[k], cand[k]
-    # Refine between neighbours of the best by golden section (a local search).
+        vals[k] = _capacity_value(cand[k], cp)
     k = np.argmax(vals)
-    for side in range(2):
-        lo = cand[k - 1] if (side == 0 and k > 0) else cand[k]
-        hi = cand[k] if side == 0 else (cand[k + 1] if k + 1 < m else cand[k])
-        r = 0.5 * (math.sqrt(5.0) - 1.0)
-        for _ in range(60):
-            if hi - lo <= 1e-13 * max(hi, 1e-300):
-                break
-            a1 = hi - r * (hi - lo)
-            b1 = lo + r * (hi - lo)
-            _, fa1, _ = h(a1)
-            _, fb1, _ = h(b1)
-            if fa1 > fb1:
-                hi = b1
-                if fa1 > best_v:
-                    best_v, best_K = fa1, a1
-            else:
-                lo = a1
-                if fb1 > best_v:
-                    best_v, best_K = fb1, b1
+    best_v, best_K = vals[k], cand[k]
+    for lo, hi in ((cand[max(k - 1, 0)], cand[k]), (cand[k], cand[min(k + 1, m - 1)])):
+        if hi > lo:
+            K, v = golden_max(cp, lo, hi, 1e-13, 200)
+            if v > best_v:
+                best_v, best_K = v, K
+    _posts(ty, ru, fa, se, i, mult, pays_goods, _free(best_K, T), False, out)
     if not prove:
-        h(best_K)
-        return best_v, best_v, best_K, closed
-    # Branch and bound over K on the sorted points evaluated.
-    pts = np.unique(np.append(cand, best_K))
-    n = pts.size
-    cap = n + 200
-    Ks = np.empty(cap)
-    U = np.empty(cap)
-    Ks[:n] = pts
-    for k in range(n):
-        ub_k, v_k, okk = h(pts[k])
-        U[k] = ub_k + nu * rho * pts[k]    # Σ_t V_t(K) bound, without the capacity cost
-        closed = closed and okk
-        if v_k > best_v:
-            best_v, best_K = v_k, pts[k]
-    finished = False
-    for _ in range(200):
-        worst, worst_ub = -1, -INF
-        for k in range(n - 1):
-            ub = U[k + 1] - nu * rho * Ks[k]
-            if ub > worst_ub:
-                worst_ub, worst = ub, k
-        if worst < 0 or worst_ub - best_v <= se.gap[i]:
-            finished = True
-            break
-        K1, K2 = Ks[worst], Ks[worst + 1]
-        Km = 0.5 * (K1 + K2)
-        if not (Km > K1 and Km < K2):
-            finished = True
-            break
-        ub_m, v_m, okk = h(Km)
-        closed = closed and okk
-        for k in range(n - 1, worst, -1):
-            Ks[k + 1] = Ks[k]
-            U[k + 1] = U[k]
-        Ks[worst + 1] = Km
-        U[worst + 1] = ub_m + nu * rho * Km
-        n += 1
-        if v_m > best_v:
-            best_v, best_K = v_m, Km
-    closed = closed and finished
-    bound = U[n - 1] - nu * rho * Ks[n - 1]
-    for k in range(n - 1):
-        bound = max(bound, U[k + 1] - nu * rho * Ks[k])
-    h(best_K)
-    return max(bound, best_v), best_v, best_K, closed
+        return best_v, best_v, best_K, False
+    # Price the capacity: μ_t = the marginal value of offering more on posts at capacity.
+    S = ru.kappa.size
+    mu = np.zeros(T + 1)
+    for t in range(1, T + 1):
+        if out[1][t] >= best_K * (1.0 - 1e-12) and best_K > 0.0:
+            base = _offer_record(ty, ru, fa, i, t, lam, nu, thR, pays_goods, S)
+            off = Offer(base.pay, base.stay, base.Qm, nu, base.theta, base.c, 0.0, out[2][t])
+            mu[t] = max(offer_slope(best_K, out[0][t], off), 0.0)
+    total = mu.sum()
+    if total > nu * rho:
+        mu *= nu * rho / total
+    scratch = (np.zeros(T + 1), np.zeros(T + 1), np.zeros(T + 1, dtype=np.bool_))
+    ub, _, closed = _posts(ty, ru, fa, se, i, mult, pays_goods, (Khi, mu), True, scratch)
+    return max(ub, best_v), best_v, best_K, closed
 
 
 @njit
@@ -464,8 +447,8 @@ def producer_dual(lam, nu, i, ty, ru, fa, se, prove, out):
     """``(D(λ, ν), dD/dλ, dD/dν, K, closed)`` for producer type ``i``; the maximiser goes to
     ``out = (x, q, paid)`` (``x[0]`` the goods bought, ``q[0]`` the goods consumed)."""
     T = ty.a.shape[1]
-    S = ru.kappa.size
     thR = lam if fa.simult else fa.thR[i]
+    mult = (lam, nu, thR)
     income = 0.0 if fa.simult else fa.income[i]
     force0 = se.force[i, 0]
     long_run = ty.K[i] != ty.K[i]
@@ -490,14 +473,14 @@ def producer_dual(lam, nu, i, ty, ru, fa, se, prove, out):
         total_v = total_ub
         K = 0.0
         if not pays:
-            ub, v, ok = _posts(ty, ru, fa, se, i, lam, nu, thR, False, 0.0, prove, scratch)
+            ub, v, ok = _posts(ty, ru, fa, se, i, mult, False, _free(0.0, T), prove, scratch)
         elif not long_run:
             K = ty.K[i]
-            ub, v, ok = _posts(ty, ru, fa, se, i, lam, nu, thR, True, K, prove, scratch)
+            ub, v, ok = _posts(ty, ru, fa, se, i, mult, True, _free(K, T), prove, scratch)
         elif ty.c[i] <= 1.0 and (fa.simult or ru.pt):
-            ub, v, K, ok = _capacity_concave(ty, ru, fa, se, i, lam, nu, thR, True, scratch)
+            ub, v, K, ok = _capacity_concave(ty, ru, fa, se, i, mult, True, scratch)
         else:
-            ub, v, K, ok = _capacity(ty, ru, fa, se, i, lam, nu, thR, True, prove, scratch)
+            ub, v, K, ok = _capacity(ty, ru, fa, se, i, mult, True, prove, scratch)
         total_ub += ub
         total_v += v
         closed = closed and ok

@@ -261,9 +261,10 @@ def _with_offer(post, q, Qm):
 
 @njit
 def offer_value(q, off):
-    """``g(q) - νφ(q)`` for the offer ``q``: ``(upper bound, value, x)``, with ``g`` the best of
-    the utility and money terms over the purchase (paying) or at ``x = 0`` (not paying)."""
-    cost = off.nu * phi(q, off.theta, off.c)
+    """``g(q) - νφ(q) - μq`` for the offer ``q``: ``(upper bound, value, x)``, with ``g`` the
+    best of the utility and money terms over the purchase (paying) or at ``x = 0`` (not
+    paying)."""
+    cost = off.nu * phi(q, off.theta, off.c) + off.mu * q
     if off.paying:
         ub, v, x = purchase(_with_offer(off.pay, q, off.Qm))
         return ub - cost, v - cost, x
@@ -295,7 +296,7 @@ def offer_slope(q, x, off):
     else:
         W = off.Qm + q - x
         dm = post.B * (post.thR * off.Qm + (post.lam - post.thR) * x) / (W * W)
-    return dm - off.nu * phi_slope(q, off.theta, off.c)
+    return dm - off.nu * phi_slope(q, off.theta, off.c) - off.mu
 
 
 @njit
@@ -466,8 +467,8 @@ def interval_bound(e1, e2, off, dc):
     last two close the gap quadratically."""
     q1, g1, s1, V1, d1, x1 = e1
     q2, g2, s2, V2, d2, x2 = e2
-    c1 = off.nu * phi(q1, off.theta, off.c)
-    c2 = off.nu * phi(q2, off.theta, off.c)
+    c1 = off.nu * phi(q1, off.theta, off.c) + off.mu * q1
+    c2 = off.nu * phi(q2, off.theta, off.c) + off.mu * q2
     bound = max(g1, g2) - c1
     h = q2 - q1
     if dc and math.isfinite(s1) and math.isfinite(s2) and math.isfinite(g1) and \
@@ -493,7 +494,7 @@ def interval_bound(e1, e2, off, dc):
 def _point(q, off):
     """What the search keeps of an offer: ``(q, g, g', V, V', x)`` and the value attained."""
     ub, v, x = offer_value(q, off)
-    cost = off.nu * phi(q, off.theta, off.c)
+    cost = off.nu * phi(q, off.theta, off.c) + off.mu * q
     dV = offer_slope(q, x, off) if q > 0.0 else -INF
     return (q, ub + cost, _money_q(q, x, off), ub, dV, x), v
 
@@ -535,7 +536,7 @@ def _search_offer(off, qmax, gap, prove, dc):
             closed = True
             break
         nub, e1, e2 = heapq.heappop(heap)
-        if -nub - best_v <= gap:
+        if -nub == -INF or -nub - best_v <= gap:   # (-inf: nothing feasible is left)
             kept = max(kept, -nub)
             closed = True
             break
@@ -570,7 +571,7 @@ def best_offer(off, qmax, concave, gap, prove, force):
     for paying in (False, True):
         if (paying and force == 0) or (not paying and force == 1):
             continue
-        o = Offer(off.pay, off.stay, off.Qm, off.nu, off.theta, off.c, paying)
+        o = Offer(off.pay, off.stay, off.Qm, off.nu, off.theta, off.c, off.mu, paying)
         if concave:
             ub, v, q, x = _concave_offer(o, qmax)
             ok = True

@@ -117,7 +117,8 @@ class Post(NamedTuple):
 class Offer(NamedTuple):
     """A producer's choice on one of its posts at ``(λ, ν)``: the post when paying there
     (``pay``) and when not (``stay``: only the goods payment's burn), others' supply ``Qm``,
-    the technology ``theta``, ``c`` and ``ν``; ``paying`` selects the option."""
+    the technology ``theta``, ``c``, ``ν``, and ``mu``, a price on the offer (the multiplier
+    of its capacity constraint, long run); ``paying`` selects the option."""
 
     pay: Post
     stay: Post
@@ -125,6 +126,7 @@ class Offer(NamedTuple):
     nu: float
     theta: float
     c: float
+    mu: float
     paying: bool
 
 

@@ -46,6 +46,32 @@ class Verdict:
     overspent: np.ndarray
     lam: np.ndarray
     nu: np.ndarray
+    maximiser: Deviation | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Deviation:
+    """The dual's maximiser for one agent of every type, ``(n, T+1)`` arrays with the goods
+    post first: what it would receive (``received``), offer (``offers``, producers; zeros for
+    consumers) and on which posts it pays (``paid``), and its capacity (long run). Exact in the
+    concave cases; elsewhere a best guess that only starts a search (the verdict is the
+    certificate's)."""
+
+    received: np.ndarray
+    offers: np.ndarray
+    paid: np.ndarray
+    capacity: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class RoleDeviations:
+    """One role's best deviations at a profile: the maximiser, the bound on the objective,
+    the objective now and ``regret = bound - objective`` (as the certificate counts it)."""
+
+    deviation: Deviation
+    bound: np.ndarray
+    objective: np.ndarray
+    regret: np.ndarray
 
 
 def _bids(ag: Agent, idx: np.ndarray, rows: list[tuple]) -> tuple:
@@ -295,8 +321,26 @@ def _role(economy, outcome, producers, price_taking, lam_bar, nu_bar, hints, ato
     regret = np.where(overspent, np.inf, regret)
     inconclusive &= ~overspent
     passed = (regret <= tol) & ~inconclusive & ~overspent
+    offers = b.q if producers else np.zeros_like(b.x)
+    dev = Deviation(b.x.copy(), offers.copy(), b.paid.copy(), b.K.copy())
     return Verdict(bound, U, regret, gain, passed, inconclusive, tuple(reasons), overspent,
-                   b.lam, b.nu)
+                   b.lam, b.nu, dev)
+
+
+def deviations(economy: Economy, profile: Profile, *, atol: float = 1e-8, rtol: float = 1e-8
+               ) -> tuple[RoleDeviations, RoleDeviations]:
+    """Every type's best unilateral deviation from ``profile`` in the game (others' totals
+    fixed): ``(consumers, producers)``, each with the dual's maximiser and the certificate's
+    bound and regret (for best-response dynamics, :mod:`emgame.learning`)."""
+    from emgame.market.game import evaluate, others_totals
+
+    out = evaluate(economy, profile)
+    if out.others is None:
+        out = Outcome(out.bids_total, out.offers_total, out.prices, out.active, out.consumers,
+                      out.producers, others_totals(economy, profile))
+    cons, prod = verdicts(economy, profile, out, price_taking=False, atol=atol, rtol=rtol)
+    return tuple(RoleDeviations(v.maximiser, v.bound, v.objective, v.regret)  # type: ignore
+                 for v in (cons, prod))
 
 
 def forced_bound(economy: Economy, profile: Profile, role: str, i: int, force: np.ndarray, *,

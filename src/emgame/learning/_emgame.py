@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 import emgame
-from emgame.agents.problem import deviations as _deviations
+from emgame.agents.verdict import deviations as _deviations
 from emgame.certificate import certify as _certify
 from emgame.market.game import Profile, evaluate
 from emgame.market.utility import utility as _utility

@@ -47,6 +47,8 @@ def _market(game: StageGame, profile_and_multipliers) -> dict[str, Any]:  # noqa
         "max_regret": _f(c.max_regret),
         "max_relative_regret": _f(c.max_relative_regret),
         "passed": bool(c.passed),
+        # The bound could not decide (neither passed nor a gain exhibited): not certified.
+        "inconclusive": bool(c.inconclusive) and not bool(c.passed),
         "learner_regret": [_f(pr[k]) for k in learners],
         "consumer_regret": [_f(x) for x in np.asarray(c.consumer_regret, dtype=float)],
         "producer_regret": [_f(x) for x in pr],

@@ -17,7 +17,6 @@ import math
 import numpy as np
 
 from emgame._jit import njit
-
 from emgame.model.economy import FAMILIES, Population
 
 CD, CRRA, CES, QUASILINEAR = (FAMILIES.index(f) for f in FAMILIES)
@@ -94,7 +93,6 @@ def utility(pop: Population, E: np.ndarray, x0: np.ndarray, prob: np.ndarray) ->
     V = el + goods[:, None]                                     # separable form, (n, S)
     ces = pop.family == CES
     if np.any(ces):
-        r = pop.r[:, None]
         V = np.where(ces[:, None], ces_from_separable(V, pop.r[:, None]), V)
     with np.errstate(invalid="ignore"):
         return np.where(np.isneginf(V).any(axis=1), -np.inf, (V * prob[None, :]).sum(axis=1))

@@ -28,7 +28,7 @@ from emgame.solvers._consumer import ConsumerState, consumer_aggregate
 from emgame.solvers._joint import JointWork, closed_form, consumer_joint
 from emgame.solvers._newton import NewtonResult, newton
 from emgame.solvers._producer_solve import ProducerState, producer_responses
-from emgame.solvers._records import NO_OUTPUT, PAYS, Response, Totals, TypeParams, market
+from emgame.solvers._records import NO_OUTPUT, PAYS, Totals, TypeParams, market
 
 log = logging.getLogger(__name__)
 

@@ -30,12 +30,13 @@ from emgame.solvers._aggregate import (
     state_weights,
     valued_posts,
 )
+from emgame.solvers._at_cost import snap_to_cost
 from emgame.solvers._consumer import ConsumerState, consumer_aggregate
 from emgame.solvers._newton import newton
 from emgame.solvers._records import Response, Totals, TypeParams, market
 from emgame.solvers.candidate import Candidate
-from emgame.solvers.regimes import consumer_regimes
 from emgame.solvers.nash import rough_start
+from emgame.solvers.regimes import consumer_regimes
 
 
 @dataclass(frozen=True)
@@ -543,6 +544,7 @@ def _switch_participation(economy: Economy, bench: _Benchmark, cand: Candidate) 
 def _candidate(economy: Economy, bench: _Benchmark, r, p, q, K, xc, xp, income) -> Candidate:
     P = bench.P
     T = economy.periods
+    p = snap_to_cost(bench.P, bench.k.beta, bench.long_flat, p)
     reasons = []
     if np.any(bench.st_c == Response.NONE_LEFT):
         bad = [economy.consumers.names[i] for i in np.flatnonzero(bench.st_c == Response.NONE_LEFT)]

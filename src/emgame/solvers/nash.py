@@ -2,9 +2,10 @@
 
 Method: the game is aggregative, so an equilibrium is a set of post totals ``(p^t, Q^t)`` at
 which every type's replacement response (:mod:`emgame.solvers._consumer`,
-:mod:`emgame.solvers._producer_solve`) adds up to those totals. The solver runs Newton's method on the ``2T`` (``2T + 1`` with exogenous wallets)
-market-clearing residuals of :mod:`emgame.solvers._aggregate`, with an exact Jacobian assembled
-from each type's implicit derivatives; work per iteration is linear in the number of types.
+:mod:`emgame.solvers._producer_solve`) adds up to those totals. The solver runs Newton's method
+on the ``2T`` (``2T + 1`` with exogenous wallets) market-clearing residuals of
+:mod:`emgame.solvers._aggregate`, with an exact Jacobian assembled from each type's implicit
+derivatives; work per iteration is linear in the number of types.
 
 Starts: the competitive equilibrium when given (market power then moves prices away from it),
 else a rough guess. When Newton fails from a start, the market power ``τ`` is switched on
@@ -26,7 +27,6 @@ from emgame.model.economy import _COLUMNS, Economy, Population
 from emgame.results import Multipliers, Status
 from emgame.solvers import checks
 from emgame.solvers._aggregate import (
-    NO_OUTPUT,
     PAYS,
     Aggregate,
     ces_utility_scale,
@@ -96,7 +96,8 @@ def solve_nash(economy: Economy, options: NashOptions | None = None,
     choices the first-order conditions cannot make. Starting from "pay on every valued post",
     each round solves the smooth system for fixed regimes, then asks every type for its best
     regime (:mod:`emgame.solvers.regimes`); types that would gain by switching regime get the
-    new regime, and the next round starts from the last solution. Rounds stop when no type wants to switch, or when a set of regimes repeats.
+    new regime, and the next round starts from the last solution. Rounds stop when no type wants
+    to switch, or when a set of regimes repeats.
 
     ``pin`` holds some types on given electricity posts: ``{("consumers", i): paid}`` (or
     ``"producers"``) with ``paid`` a ``bool (T,)``; those types pay on exactly these posts and

@@ -28,7 +28,7 @@ import numpy as np
 from emgame._jit import njit
 from emgame._numerics import bracket, golden_max, illinois, objective
 from emgame.solvers._records import NO_OUTPUT, PAYS
-from emgame.solvers._terms import INF, fixed_burn, h, h1, phi, phi1, x_floor
+from emgame.solvers._terms import INF, fixed_burn, h, h1, phi, x_floor
 
 
 class Purchase(NamedTuple):
