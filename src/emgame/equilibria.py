@@ -648,16 +648,12 @@ def _alternatives(economy: Economy, role: str, i: int, s0: np.ndarray,
 def _deviation_posts(economy: Economy, sol: Solution, role: str, i: int) -> np.ndarray | None:
     """The electricity posts of one agent's best deviation at ``sol`` (the certificate's
     deviation search), or ``None`` where it does not say."""
-    try:
-        from emgame.agents.problem import deviations
-    except ImportError:  # pragma: no cover - the deviation search moved
-        return None
-    m = sol.multipliers
-    if sol.profile is None or m is None:
+    from emgame.agents.verdict import deviations
+
+    if sol.profile is None:
         return None
     try:
-        cons, prod = deviations(economy, sol.profile, budget_multipliers=(
-            m.consumer_budget, m.producer_budget, m.producer_goods))
+        cons, prod = deviations(economy, sol.profile)
         d = cons if role == "consumers" else prod
         paid = np.asarray(d.deviation.paid[i], dtype=bool)
     except (AttributeError, TypeError, ValueError):
