@@ -16,8 +16,10 @@ The answer is a *candidate*: :mod:`emgame.certificate` decides whether it is an 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -460,3 +462,76 @@ def _candidate(economy: Economy, agg: Aggregate, y: np.ndarray, r, tried: list[s
                      profile=profile, multipliers=mult, iterations=r.iterations,
                      evaluations=agg.evaluations, diagnostics=diag, totals=(p, Q),
                      internal=internal)
+
+
+# ------------------------------------------------------------------------------------------
+# Further starts for hard economies (constant or increasing returns beside other producers,
+# fixed verification costs): each solves an easier neighbour and hands its totals on.
+# ------------------------------------------------------------------------------------------
+
+def easier_starts(economy: Economy, opts: NashOptions | None = None
+                  ) -> Iterator[tuple[str, tuple[np.ndarray, np.ndarray]]]:
+    """Named ``(p, Q)`` starts from easier neighbours of ``economy``, made one at a time (each
+    costs a solve, so a caller stops as soon as one works):
+
+    - *zero verification cost*: the same economy with fixed costs 0 (participation is then no
+      choice), then the costs switched on in steps ``v/4, v/2, v``, each from the last;
+    - *returns below one*: producers with ``c >= 1`` given ``c = 1 - ε`` (``ε = 0.05, 0.01``),
+      whose responses exist at every price, each step from the last;
+    - *shut-down producer types*: the economy without one producer type (where others
+      remain), its totals as a start (the type enters or stays out in the regime rounds).
+    """
+    opts = opts or NashOptions()
+    end = time.monotonic() + opts.max_seconds
+
+    def left() -> NashOptions | None:  # the budget is shared by every easier solve
+        rest = end - time.monotonic()
+        return replace(opts, max_seconds=rest) if rest > 0 else None
+
+    v = economy.fixed_costs
+    if np.any(v > 0):
+        totals = None
+        for k, f in enumerate((0.0, 0.25, 0.5, 1.0)):
+            if f == 1.0:
+                if totals is not None:
+                    yield "verification continued from zero", totals
+                break
+            easier = _with_fixed_costs(economy, f)
+            if left() is None:
+                return
+            cand = solve_nash(easier, left(), starts=[] if totals is None
+                              else [(f"v x {f:g}", totals)])
+            if not cand.converged or cand.totals is None:
+                break
+            totals = cand.totals
+            if k == 0:
+                yield "zero verification cost", totals
+    c = economy.producers.returns
+    if len(c) and np.any(c >= 1.0):
+        totals = None
+        for eps in (0.05, 0.01):
+            easier = economy.replace(producers=dataclasses.replace(
+                economy.producers, returns=np.where(c >= 1.0, 1.0 - eps, c)))
+            if left() is None:
+                return
+            cand = solve_nash(easier, left(), starts=[] if totals is None
+                              else [(f"c = 1 - {eps:g}", totals)])
+            if not cand.converged or cand.totals is None:
+                break
+            totals = cand.totals
+            yield f"returns 1 - {eps:g}", totals
+    if len(economy.producers) > 1:
+        for j in range(len(economy.producers)):
+            keep = [k for k in range(len(economy.producers)) if k != j]
+            easier = economy.replace(producers=economy.producers.select(keep))
+            if left() is None:
+                return
+            cand = solve_nash(easier, left(), starts=[])
+            if cand.converged and cand.totals is not None:
+                yield f"'{economy.producers.names[j]}' shut down", cand.totals
+
+
+def _with_fixed_costs(economy: Economy, factor: float) -> Economy:
+    states = tuple(dataclasses.replace(s, fixed=tuple(float(x) * factor for x in s.fixed))
+                   for s in economy.states)
+    return economy.replace(states=states)
