@@ -168,7 +168,7 @@ def _solve(economy: Economy, concept: Concept, opts: Options, start: Solution | 
             budget = min(budget, opts.small_seconds)
         deadline = started + budget
         nopts = replace(opts.nash, max_seconds=max(budget - (time.perf_counter() - started),
-                                                   1.0))
+                                                   0.0))
         cand = solve_nash(economy, nopts, starts=starts)
         if not cand.converged and cand.status is Status.NO_EQUILIBRIUM and \
                 "did not converge" in cand.reason:
