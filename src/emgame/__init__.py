@@ -30,6 +30,7 @@ from emgame.model import (
 )
 from emgame.results import Certificate, Solution, SolveError, Status
 from emgame.solve import Options, solve, solve_both
+from emgame.equilibria import Equilibria, solve_all  # noqa: E402  (uses solve)
 
 try:
     __version__ = _version("emgame")
@@ -42,6 +43,7 @@ __all__ = [
     "Economy",
     "EconomyError",
     "EconomyFileError",
+    "Equilibria",
     "Market",
     "MissingExtraError",
     "Options",
@@ -64,6 +66,7 @@ __all__ = [
     "load_economy",
     "sensitivity",
     "solve",
+    "solve_all",
     "solve_both",
     "validate_economy",
 ]

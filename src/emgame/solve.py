@@ -6,7 +6,7 @@ A profile is reported as an equilibrium only when its certificate passed (MODEL.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -17,7 +17,13 @@ from emgame.model.economy import Economy, as_economy
 from emgame.results import Certificate, Solution, SolveError, Status
 from emgame.solvers.candidate import Candidate
 from emgame.solvers.competitive import CompetitiveOptions, solve_competitive
-from emgame.solvers.nash import NashOptions, coarse_start, price_taking_start, solve_nash
+from emgame.solvers.nash import (
+    NashOptions,
+    coarse_start,
+    easier_starts,
+    price_taking_start,
+    solve_nash,
+)
 from emgame.solvers.storage import (
     rest_of,
     solve_competitive_storage,
@@ -30,12 +36,17 @@ Concept = Literal["nash", "competitive"]
 
 @dataclass(frozen=True)
 class Options:
-    """Settings for :func:`solve`: the certificate's tolerances and each solver's options."""
+    """Settings for :func:`solve`: the certificate's tolerances and each solver's options.
+
+    ``small_seconds`` caps the Nash search of a small economy (``T <= 3``, at most five types)
+    so that it ends, with an answer or a reason, within that wall-clock time.
+    """
 
     atol: float = 1e-8
     rtol: float = 1e-8
     nash: NashOptions = field(default_factory=NashOptions)
     competitive: CompetitiveOptions = field(default_factory=CompetitiveOptions)
+    small_seconds: float = 30.0
 
 
 def solve(economy: Economy, concept: Concept = "nash", *, options: Options | None = None,
@@ -157,8 +168,19 @@ def _solve(economy: Economy, concept: Concept, opts: Options, start: Solution | 
                 if comp.totals is not None and comp.converged:
                     starts.append(("competitive", comp.totals))
         seconds["start"] = time.perf_counter() - started
-        cand = (solve_nash_storage(economy, opts.nash, starts) if storage
-                else solve_nash(economy, opts.nash, starts=starts))
+        if storage:
+            cand = solve_nash_storage(economy, opts.nash, starts)
+        else:
+            budget = opts.nash.max_seconds
+            if economy.periods <= 3 and len(economy.consumers) + len(economy.producers) <= 5:
+                budget = min(budget, opts.small_seconds)
+            deadline = started + budget
+            nopts = replace(opts.nash, max_seconds=max(budget - (time.perf_counter() - started),
+                                                       0.0))
+            cand = solve_nash(economy, nopts, starts=starts)
+            if not cand.converged and cand.status is Status.NO_EQUILIBRIUM and \
+                    "did not converge" in cand.reason:
+                cand = _easier(economy, nopts, cand, deadline)
     else:
         cand = (solve_competitive_storage(economy, opts.competitive, start=warm) if storage
                 else solve_competitive(economy, opts.competitive, start=warm))
@@ -167,6 +189,36 @@ def _solve(economy: Economy, concept: Concept, opts: Options, start: Solution | 
     if raise_on_failure and not solution.ok:
         raise SolveError(solution)
     return solution
+
+
+def _easier(economy: Economy, nopts: NashOptions, cand: Candidate, deadline: float
+            ) -> Candidate:
+    """Newton failed from every start: try the totals of easier neighbours (zero verification
+    cost continued, returns below one, a producer type shut down), each within the budget."""
+    tried = []
+    try:
+        for name, totals in easier_starts(economy, replace(
+                nopts, max_seconds=max(deadline - time.perf_counter(), 0.1))):
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                tried.append("time budget reached")
+                break
+            nxt = solve_nash(economy, replace(nopts, max_seconds=left), starts=[(name, totals)])
+            tried.append(f"{name}: {'converged' if nxt.converged else 'no'}")
+            if nxt.converged or (nxt.profile is not None and cand.profile is None):
+                nxt.diagnostics["easier_starts"] = tried
+                if nxt.converged:
+                    return nxt
+                cand = nxt
+            if time.perf_counter() > deadline:
+                tried.append("time budget reached")
+                break
+    except (FloatingPointError, np.linalg.LinAlgError) as exc:  # an easier solve broke down
+        tried.append(f"stopped: {exc}")
+    if tried:
+        return replace(cand, reason=cand.reason + "; easier starts: " + ", ".join(tried),
+                       diagnostics={**cand.diagnostics, "easier_starts": tried})
+    return cand
 
 
 def solve_both(economy: Economy, *, options: Options | None = None) -> tuple[Solution, Solution]:

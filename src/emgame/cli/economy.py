@@ -44,6 +44,14 @@ def solve(
     latex: Annotated[Path | None, typer.Option(
         "--latex", help="With --sensitivity: write the elasticity table as LaTeX to this file.",
         show_default=False)] = None,
+    all_: Annotated[bool, typer.Option(
+        "--all", help="Search for every equilibrium from many starts and report each "
+                      "certified one with how many starts reached it (split equilibria too "
+                      "where no type-symmetric one is found).")] = False,
+    starts: Annotated[int, typer.Option(
+        "--starts", min=1, help="With --all: how many starts.")] = 24,
+    seed: Annotated[int, typer.Option("--seed", help="With --all: seed of the random starts.")]
+    = 0,
 ) -> None:
     """Solve an economy: find its Nash equilibrium, competitive equilibrium, or both.
 
@@ -56,6 +64,8 @@ def solve(
         sens_cli.check_paths(file, economy, sens_paths)
     elif latex is not None:
         fail("--latex needs --sensitivity PATH (the table it writes)")
+    if all_:
+        _solve_all(file, economy, concept, as_json, out, quiet, starts, seed)
     parquet = out is not None and out.suffix.lower() in (".parquet", ".pq")
     if parquet:
         with common.extras_needed():
@@ -116,6 +126,48 @@ def solve(
             typer.echo(f"emgame: {s.concept}: {s.status.value}: "
                        f"{common.one_line(s.reason or s.status.message)}", err=True)
     raise typer.Exit(max(s.status.exit_code for s in solutions))
+
+
+def _solve_all(file: Path, economy: Any, concept: Concept, as_json: bool, out: Path | None,
+               quiet: bool, starts: int, seed: int) -> None:
+    """``emgame solve FILE --all``: every certified equilibrium found (JSON: one document per
+    concept, or ``{"nash": ..., "competitive": ...}`` for both)."""
+    from emgame.equilibria import solve_all
+
+    if out is not None and out.suffix.lower() in (".parquet", ".pq"):
+        fail(f"{out}: --all writes JSON only")
+    concepts = ["nash", "competitive"] if concept is Concept.both else [concept.value]
+    err = common.stderr()
+    spinner = (contextlib.nullcontext() if quiet else err.status(
+        Text(f"Searching all equilibria of {economy.name} …"), spinner="dots"))
+    with spinner as status:
+        common.announce_compilation(quiet=quiet, status=status)
+        try:
+            results = [solve_all(economy, c, starts=starts, seed=seed) for c in concepts]
+        except EconomyError as exc:
+            fail(common.mention(file, str(exc)))
+    payload = (results[0].to_dict() if len(results) == 1
+               else {r.concept: r.to_dict() for r in results})
+    from emgame.report.jsonio import dump_bytes
+
+    if as_json:
+        typer.echo(dump_bytes(payload).decode("utf-8"))
+    elif not quiet:
+        from emgame.report.equilibria_tables import equilibria_tables
+        from emgame.report.tables import render
+
+        console = common.stdout()
+        for r in results:
+            console.print(render(equilibria_tables(r, width=console.width)))
+    if out is not None:
+        common.write_bytes(out, dump_bytes(payload) + b"\n")
+        if not quiet:
+            typer.echo(f"JSON written to {out}", err=as_json)
+    for r in results:
+        if not r.ok:
+            typer.echo(f"emgame: {r.concept}: {r.status.value}: {common.one_line(r.reason)}",
+                       err=True)
+    raise typer.Exit(max(r.status.exit_code for r in results))
 
 
 def _document(solutions: list[Any], concept: Concept) -> dict[str, Any]:

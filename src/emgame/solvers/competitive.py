@@ -605,9 +605,15 @@ def _candidate(economy: Economy, bench: _Benchmark, r, p, q, K, xc, xp, income) 
         reasons.append(f"producer type(s) {bad}: the wallet cannot pay for the inputs that "
                        "maximise profit at these prices; its wallet multiplier runs away, so "
                        "there is no equilibrium with these exogenous wallets (MODEL.md §5)")
-    verifying = economy.costly_verification and np.any(economy.fixed_costs > 0)
-    if np.any(broke & (P.a.sum(axis=1) > 0)) and verifying:
-        bad = [economy.producers.names[j] for j in np.flatnonzero(broke)]
+    # MODEL.md §6: the rule is for a payment the producer must make, its goods bid for
+    # inputs, carrying a fixed verification cost (verified with electricity it cannot buy
+    # without income). Where the goods post is free it consumes nothing and the benchmark
+    # exists; a producer that buys no inputs (shut down, c > 1 below average cost) pays nothing.
+    goods_fee = bool(np.any(economy.fixed_costs[:, 0] > 0))
+    buys_inputs = inputs(economy.producers, q[:, 1:]).sum(axis=1) > 0
+    stuck = broke & (P.a.sum(axis=1) > 0) & buys_inputs
+    if np.any(stuck) and goods_fee:
+        bad = [economy.producers.names[j] for j in np.flatnonzero(stuck)]
         reasons.append(f"producer type(s) {bad} earn no profit (constant returns) and cannot pay "
                        "the fixed verification of a payment: no competitive equilibrium")
     flat_big = (P.c > 1.0)

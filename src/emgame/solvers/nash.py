@@ -16,8 +16,10 @@ The answer is a *candidate*: :mod:`emgame.certificate` decides whether it is an 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -86,7 +88,8 @@ def rough_start(economy: Economy) -> tuple[np.ndarray, np.ndarray]:
 
 def solve_nash(economy: Economy, options: NashOptions | None = None,
                starts: list[tuple[str, tuple[np.ndarray, np.ndarray]]] | None = None,
-               storage: tuple[np.ndarray, np.ndarray] | None = None) -> Candidate:
+               storage: tuple[np.ndarray, np.ndarray] | None = None,
+               pin: dict[tuple[str, int], np.ndarray] | None = None) -> Candidate:
     """Find a Nash equilibrium candidate; see the module notes for the method.
 
     ``starts`` are named ``(p, Q)`` guesses tried first (e.g. a neighbour's solution, the
@@ -99,6 +102,11 @@ def solve_nash(economy: Economy, options: NashOptions | None = None,
     regime (:mod:`emgame.solvers.regimes`); types that would gain by switching regime get the
     new regime, and the next round starts from the last solution. Rounds stop when no type wants
     to switch, or when a set of regimes repeats.
+
+    ``pin`` holds some types on given electricity posts: ``{("consumers", i): paid}`` (or
+    ``"producers"``) with ``paid`` a ``bool (T,)``; those types pay on exactly these posts and
+    never switch (a split search pins each group, :mod:`emgame.equilibria`). The candidate is
+    still only a candidate: the certificate judges every type, pinned or not.
     """
     opts = options or NashOptions()
     if storage is not None:
@@ -109,6 +117,9 @@ def solve_nash(economy: Economy, options: NashOptions | None = None,
     opts = replace(opts, deadline=time.monotonic() + opts.max_seconds)
     first = _fresh(economy)
     regimes = (first.consumer_part, first.producer_part)
+    held = None
+    if pin:
+        regimes, held = _pinned(regimes, pin)
     given = list(starts or [])
     seen = {_key(regimes)}
     history = []
@@ -127,6 +138,8 @@ def solve_nash(economy: Economy, options: NashOptions | None = None,
         if not (np.any(economy.fixed_costs > 0) or np.any(economy.producers.returns > 1.0)):
             return cand  # nothing discrete to choose: every valued post is paid on
         new, gains = _better_regimes(economy, cand, regimes)
+        if held is not None and new is not None:
+            new, gains = _without_held(regimes, new, gains, held)
         _better = new
         if new is None:
             cand.diagnostics["regime_history"] = history
@@ -187,6 +200,32 @@ def _better_regimes(economy: Economy, cand: Candidate, regimes):
     if not gains:
         return None, gains
     return (new_c, new_p), gains
+
+
+def _pinned(regimes, pin: dict[tuple[str, int], np.ndarray]):
+    """Regimes with the pinned types' electricity posts set, and the masks of pinned types."""
+    part_c, part_p = regimes[0].copy(), regimes[1].copy()
+    held_c = np.zeros(len(part_c), dtype=bool)
+    held_p = np.zeros(len(part_p), dtype=bool)
+    for (role, i), paid in pin.items():
+        paid = np.asarray(paid, dtype=bool)
+        if role == "consumers":
+            part_c[i, 1:] = paid
+            held_c[i] = True
+        else:
+            part_p[i, 1:] = np.where(paid, PAYS, 0) | (part_p[i, 1:] & NO_OUTPUT)
+            held_p[i] = True
+    return (part_c, part_p), (held_c, held_p)
+
+
+def _without_held(regimes, new, gains, held):
+    """Pinned types keep their regimes; only the others' switches remain."""
+    held_c, held_p = held
+    new_c, new_p = new[0].copy(), new[1].copy()
+    new_c[held_c] = regimes[0][held_c]
+    new_p[held_p] = regimes[1][held_p]
+    gains = [g for g in gains if not (held_c if g[1] == "c" else held_p)[g[2]]]
+    return ((new_c, new_p) if gains else None), gains
 
 
 def _single_switch(regimes, new, gains):
@@ -428,3 +467,76 @@ def _candidate(economy: Economy, agg: Aggregate, y: np.ndarray, r, tried: list[s
                      profile=profile, multipliers=mult, iterations=r.iterations,
                      evaluations=agg.evaluations, diagnostics=diag, totals=(p, Q),
                      internal=internal)
+
+
+# ------------------------------------------------------------------------------------------
+# Further starts for hard economies (constant or increasing returns beside other producers,
+# fixed verification costs): each solves an easier neighbour and hands its totals on.
+# ------------------------------------------------------------------------------------------
+
+def easier_starts(economy: Economy, opts: NashOptions | None = None
+                  ) -> Iterator[tuple[str, tuple[np.ndarray, np.ndarray]]]:
+    """Named ``(p, Q)`` starts from easier neighbours of ``economy``, made one at a time (each
+    costs a solve, so a caller stops as soon as one works):
+
+    - *zero verification cost*: the same economy with fixed costs 0 (participation is then no
+      choice), then the costs switched on in steps ``v/4, v/2, v``, each from the last;
+    - *returns below one*: producers with ``c >= 1`` given ``c = 1 - ε`` (``ε = 0.05, 0.01``),
+      whose responses exist at every price, each step from the last;
+    - *shut-down producer types*: the economy without one producer type (where others
+      remain), its totals as a start (the type enters or stays out in the regime rounds).
+    """
+    opts = opts or NashOptions()
+    end = time.monotonic() + opts.max_seconds
+
+    def left() -> NashOptions | None:  # the budget is shared by every easier solve
+        rest = end - time.monotonic()
+        return replace(opts, max_seconds=rest) if rest > 0 else None
+
+    v = economy.fixed_costs
+    if np.any(v > 0):
+        totals = None
+        for k, f in enumerate((0.0, 0.25, 0.5, 1.0)):
+            if f == 1.0:
+                if totals is not None:
+                    yield "verification continued from zero", totals
+                break
+            easier = _with_fixed_costs(economy, f)
+            if left() is None:
+                return
+            cand = solve_nash(easier, left(), starts=[] if totals is None
+                              else [(f"v x {f:g}", totals)])
+            if not cand.converged or cand.totals is None:
+                break
+            totals = cand.totals
+            if k == 0:
+                yield "zero verification cost", totals
+    c = economy.producers.returns
+    if len(c) and np.any(c >= 1.0):
+        totals = None
+        for eps in (0.05, 0.01):
+            easier = economy.replace(producers=dataclasses.replace(
+                economy.producers, returns=np.where(c >= 1.0, 1.0 - eps, c)))
+            if left() is None:
+                return
+            cand = solve_nash(easier, left(), starts=[] if totals is None
+                              else [(f"c = 1 - {eps:g}", totals)])
+            if not cand.converged or cand.totals is None:
+                break
+            totals = cand.totals
+            yield f"returns 1 - {eps:g}", totals
+    if len(economy.producers) > 1:
+        for j in range(len(economy.producers)):
+            keep = [k for k in range(len(economy.producers)) if k != j]
+            easier = economy.replace(producers=economy.producers.select(keep))
+            if left() is None:
+                return
+            cand = solve_nash(easier, left(), starts=[])
+            if cand.converged and cand.totals is not None:
+                yield f"'{economy.producers.names[j]}' shut down", cand.totals
+
+
+def _with_fixed_costs(economy: Economy, factor: float) -> Economy:
+    states = tuple(dataclasses.replace(s, fixed=tuple(float(x) * factor for x in s.fixed))
+                   for s in economy.states)
+    return economy.replace(states=states)

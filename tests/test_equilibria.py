@@ -1,0 +1,181 @@
+"""``solve_all`` (every certified equilibrium from many starts) and split equilibria.
+
+The economy: T = 2, four ``ai`` consumers with CRRA utility (γ = 1/2, weights 1/2, 1/2, so an
+hour without electricity costs a finite amount), each endowed with one unit of goods; two
+``classic`` producers who value goods only, ``q = φ^c`` (θ = 1), slack capacity; a fixed
+verification cost ``v`` on each electricity post, none on the goods post.
+
+Closed forms (docs/model.md, sections 3-4). Consumers spend their income ``p^0 ω = 1`` (B^0 = Ω
+= 4) on electricity; each producer sells ``q`` per traded post and bids its revenue ``R`` on
+goods. Producer's goods ``R Ω/(R + B^0_-) − Σ_t q^{1/c}``; at the symmetric point ``R = B^0_- = 2``
+so ``d/dR = Ω B^0_-/(R + B^0_-)^2 = 1/2``, and ``dR/dq = B^t Q_-/Q^2 = B^t/(4q)`` per post:
+
+- active (every consumer pays 1/2 on each post, ``B^t = 2``): ``1/(4q) = q^{1/c-1}/c`` so
+  ``q = (c/4)^c``, ``p^t = B^t/Q^t = 1/q``;
+- one post inactive (every consumer pays 1 on post 1, nobody bids or offers on post 2):
+  ``B^1 = 4``, ``1/(2q) = q^{1/c-1}/c`` so ``q = (c/2)^c``, ``p^1 = 2/q``; by the symmetry of
+  the periods, the mirror image (post 2 only) too;
+- split (two consumers pay 1 on post 1 only, two on post 2 only): ``B^t = 2`` as in the active
+  one, ``q = (c/4)^c``, ``p^t = 1/q``.
+
+Every equilibrium reported is also re-checked by the campaign's independent checker
+(benchmarks/campaign/check.py: a global best response per type that shares no code with the
+solvers or the certificate).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import emgame
+from emgame.equilibria import solve_all, split_economy
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.campaign.check import check_nash  # noqa: E402
+
+C = 0.8
+
+TOML = """
+name = "symmetric periods, fixed verification cost {v}"
+periods = 2
+[market]
+settlement = "simultaneous"
+horizon = "short-run"
+[verification]
+fixed = [0.0, {v}, {v}]
+share = 0.0
+[[consumers]]
+name = "dc"
+count = 4
+kind = "ai"
+endowment = 1.0
+utility = {{ family = "crra", gamma = 0.5, weights = [0.5, 0.5] }}
+[[producers]]
+name = "solar"
+count = 2
+kind = "classic"
+productivity = 1.0
+returns = {c}
+capacity = 1000.0
+utility = {{ family = "cobb_douglas", weights = [0.0, 0.0], goods_weight = 1.0 }}
+"""
+
+
+def economy(tmp_path: Path, v: float) -> emgame.Economy:
+    f = tmp_path / f"sym-{v}.toml"
+    f.write_text(TOML.format(v=v, c=C))
+    return emgame.load_economy(f)
+
+
+def crra(E: np.ndarray) -> float:
+    return float(np.sum(0.5 * 2.0 * np.sqrt(np.maximum(E, 0.0))))
+
+
+def independently_checked(found) -> None:
+    for f in found:
+        chk = check_nash(f.solution.economy, f.solution.profile)
+        assert chk.ok and chk.max_relative_gain <= 1e-7, chk.to_dict()
+
+
+def test_inactive_post_and_active_equilibria_with_their_counts(tmp_path: Path) -> None:
+    """Fixed verification cost v = 0.08: the active equilibrium and the two inactive-post ones
+    (a symmetric pair) are all found, certified, at their closed-form prices."""
+    result = solve_all(economy(tmp_path, 0.08), "nash", starts=8, seed=1)
+    assert result.ok and result.starts == 8
+    assert sum(f.count for f in result.equilibria) <= result.starts
+    q_act, q_one = (C / 4) ** C, (C / 2) ** C
+    active = [f for f in result.equilibria if f.active]
+    assert len(active) == 1 and active[0].symmetric
+    np.testing.assert_allclose(active[0].solution.relative_prices, [1 / q_act] * 2, rtol=1e-8)
+    np.testing.assert_allclose(active[0].solution.profile.offers, q_act, rtol=1e-8)
+    rel = sorted(tuple(np.nan_to_num(f.solution.relative_prices)) for f in result.equilibria
+                 if not f.active)
+    np.testing.assert_allclose(rel, [(0.0, 2 / q_one), (2 / q_one, 0.0)], rtol=1e-8)
+    for f in result.equilibria:
+        assert f.solution.certificate.passed and f.count >= 1
+    independently_checked(result.equilibria)
+    d = result.to_dict()
+    assert d["found"] == 3 and d["active_found"] == 1
+    assert sum(e["starts_reached"] for e in d["equilibria"]) == sum(f.count for f in result)
+    json.dumps(d, allow_nan=False)
+
+
+def test_split_equilibrium_where_no_active_symmetric_one_exists(tmp_path: Path) -> None:
+    """v = 0.12: at the symmetric active profile a consumer gains by paying on one post only
+    (closed form below), so no active type-symmetric equilibrium; the split 2 + 2 (two on each
+    post) is one, at the active prices ``1/q``, ``q = (c/4)^c``."""
+    v = 0.12
+    q = (C / 4) ** C
+    Q = 2 * q
+    stay = crra(np.array([0.5 * Q / 2 - v, 0.5 * Q / 2 - v]))
+    switch = crra(np.array([1.0 * Q / 2.5 - v, 0.0]))   # B^1 = 1.5 others + 1 own
+    assert switch > stay
+    result = solve_all(economy(tmp_path, v), "nash", starts=6, seed=0, split=True)
+    assert all(not f.active for f in result.symmetric)
+    splits = [f for f in result.split if f.active]
+    assert len(splits) >= 1
+    f = splits[0]
+    (s,) = f.split
+    assert s.type == "dc" and sorted(g.count for g in s.groups) == [2.0, 2.0]
+    assert sorted(g.posts for g in s.groups) == [(1,), (2,)]
+    np.testing.assert_allclose(f.solution.relative_prices, [1 / q, 1 / q], rtol=1e-8)
+    assert f.solution.economy.consumers.names == ("dc/A", "dc/B")
+    independently_checked(result.equilibria)
+    d = result.to_dict()["equilibria"]
+    assert any(e["split"] and e["split"][0]["type"] == "dc" for e in d)
+
+
+def test_split_economy_keeps_the_agents_and_their_parameters(tmp_path: Path) -> None:
+    """Splitting a type conserves its agents and copies its parameters."""
+    e = economy(tmp_path, 0.1)
+    s = split_economy(e, "consumers", 0, (1.0, 3.0))
+    assert s.consumers.count.tolist() == [1.0, 3.0]
+    assert s.goods_supply == pytest.approx(e.goods_supply)
+    np.testing.assert_array_equal(s.consumers.weights, np.repeat(e.consumers.weights, 2, 0))
+
+
+def test_cli_all_json_and_tables(tmp_path: Path) -> None:
+    """``emgame solve FILE --all``: JSON with every equilibrium and its count; a table."""
+    from emgame.cli import app
+
+    f = tmp_path / "sym.toml"
+    f.write_text(TOML.format(v=0.08, c=C))
+    runner = CliRunner()
+    r = runner.invoke(app, ["solve", str(f), "--all", "--starts", "4", "--json"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    assert d["status"] == "equilibrium" and d["starts"] == 4 and d["found"] >= 1
+    assert all(e["certificate"]["passed"] for e in d["equilibria"])
+    r = runner.invoke(app, ["solve", str(f), "--all", "--starts", "4", "--quiet"])
+    assert r.exit_code == 0
+    r = runner.invoke(app, ["solve", str(f), "--all", "--starts", "3"],
+                      env={"COLUMNS": "60"})
+    assert r.exit_code == 0 and "Equilibria found" in r.output
+
+
+def test_competitive_split_in_fractions(tmp_path: Path) -> None:
+    """Competitive benchmark, v = 0.3. Price-taking producers: ``p = q^{1/c-1}/c``; each
+    post's demand ``2/p`` (two bytecoins per post whichever way the consumers pay) equals the
+    supply ``2q``, so ``q = 1/p`` and ``p^{1/c} = 1/c``: ``p = c^{-c}``. Paying on both posts at these prices gives
+    ``2√(1/(2p) − v)``, on one ``√(1/p − v)``, which is more: no active type-symmetric
+    benchmark; half the consumers on each post is one (``n_A = 2``, prices ``c^{-c}``)."""
+    v = 0.3
+    p = C ** (-C)
+    assert np.sqrt(1 / p - v) > 2 * np.sqrt(1 / (2 * p) - v)
+    result = solve_all(economy(tmp_path, v), "competitive", starts=3, seed=0)
+    assert not any(f.active for f in result.symmetric)
+    (f,) = [f for f in result.split if f.active][:1]
+    (s,) = f.split
+    np.testing.assert_allclose(sorted(g.count for g in s.groups), [2.0, 2.0], rtol=1e-6)
+    assert sorted(g.posts for g in s.groups) == [(1,), (2,)]
+    np.testing.assert_allclose(f.solution.relative_prices, [p, p], rtol=1e-8)
+    assert f.solution.certificate.passed
