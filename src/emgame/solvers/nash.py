@@ -29,6 +29,7 @@ from emgame.model.economy import _COLUMNS, Economy, Population
 from emgame.results import Multipliers, Status
 from emgame.solvers import checks
 from emgame.solvers._aggregate import (
+    NO_OUTPUT,
     PAYS,
     Aggregate,
     ces_utility_scale,
