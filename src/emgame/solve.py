@@ -39,14 +39,16 @@ class Options:
     """Settings for :func:`solve`: the certificate's tolerances and each solver's options.
 
     ``small_seconds`` caps the Nash search of a small economy (``T <= 3``, at most five types)
-    so that it ends, with an answer or a reason, within that wall-clock time.
+    so that it ends, with an answer or a reason, within that wall-clock time. It is off by
+    default: the wall clock includes the one-off compilation of the kernels (a minute or more on
+    a fresh install), which would make a fresh process's first solve fail for want of time.
     """
 
     atol: float = 1e-8
     rtol: float = 1e-8
     nash: NashOptions = field(default_factory=NashOptions)
     competitive: CompetitiveOptions = field(default_factory=CompetitiveOptions)
-    small_seconds: float = 30.0
+    small_seconds: float | None = None
 
 
 def solve(economy: Economy, concept: Concept = "nash", *, options: Options | None = None,
@@ -172,7 +174,8 @@ def _solve(economy: Economy, concept: Concept, opts: Options, start: Solution | 
             cand = solve_nash_storage(economy, opts.nash, starts)
         else:
             budget = opts.nash.max_seconds
-            if economy.periods <= 3 and len(economy.consumers) + len(economy.producers) <= 5:
+            if opts.small_seconds is not None and economy.periods <= 3 and \
+                    len(economy.consumers) + len(economy.producers) <= 5:
                 budget = min(budget, opts.small_seconds)
             deadline = started + budget
             nopts = replace(opts.nash, max_seconds=max(budget - (time.perf_counter() - started),
