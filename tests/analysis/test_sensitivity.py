@@ -114,6 +114,8 @@ CASES = [
     ("ai_solar_day", "nash", "producers.*.productivity"),
     ("two_states", "competitive", "states[1].verification.share"),
     ("verification_costs", "nash", "verification.fixed"),
+    ("solar_night", "nash", "producers.*.productivity"),
+    ("solar_night", "competitive", "consumers[0].endowment"),
 ]
 
 
@@ -121,9 +123,18 @@ def test_cases_cover_every_bundled_example_the_solvers_take():
     """When the solvers start to take another bundled example, it must join CASES."""
     from emgame.solve import _phase_pending
 
-    names = {f.stem for f in EX.glob("*.toml")
-             if _phase_pending(load_economy(f)) is None}
+    economies = {f.stem: load_economy(f) for f in EX.glob("*.toml")}
+    names = {n for n, e in economies.items()
+             if _phase_pending(e) is None and (e.storage is None or len(e.storage) == 0)}
     assert names == {c[0] for c in CASES}
+
+
+def test_storage_economies_are_refused_not_differentiated():
+    """Storage operators are outside the differentiated system (docs/sensitivity.md): the
+    calibrated day is reported unsupported, never given a number."""
+    s = _solved("calibrated_day", "competitive")
+    r = emgame.sensitivity(s, ["verification.fixed"])
+    assert r.status == "unsupported"
 
 
 @pytest.mark.parametrize(("example", "concept", "path"), CASES)
