@@ -15,7 +15,8 @@ dropping and adding of posts), after a warm-up solve that loads the compiled ker
 
 Reported: status, seconds (the solve's phases), the certificate's max regret, and how many
 (type, hour) pairs stay out of the market. "no-equilibrium-found" is an answer here, not a
-crash: with participation a type-symmetric pure equilibrium need not exist (MODEL.md section 6);
+crash: with participation a type-symmetric pure equilibrium need not exist (docs/model.md, Solution
+concepts);
 the solver then says so with the best candidate's regret.
 """
 

@@ -1,11 +1,13 @@
-"""The certificate (MODEL.md section 6): an upper bound on what one agent gains by deviating alone.
+"""The certificate (docs/model.md, Solution concepts): an upper bound on what one agent gains by
+deviating alone.
 
 Oracles: (i) at a reported equilibrium it passes, also when recomputed from the profile alone
 (without the solver's multipliers); (ii) on a profile moved 1e-3 off the equilibrium it fails for
 the moved type, with a regret above tolerance; (iii) it bounds from above the gain found by the
 independent best response of :mod:`oracles` (a feasible deviation's gain is a lower bound on
 the true best gain, the certificate an upper bound); (iv) rescaling every bid (homogeneity,
-MODEL.md §3) changes no allocation and keeps it passing; (v) a profile in which some agent
+docs/model.md, Prices and allocations) changes no allocation and keeps it passing; (v) a profile in
+which some agent
 spends more than its budget is not an equilibrium, whatever its payoff.
 """
 
@@ -88,7 +90,8 @@ def test_regret_bounds_the_gain_of_an_independent_optimiser(name):
 @pytest.mark.parametrize("name", ["ai-cd", "classic-cd", "ai-long-run", "peak-load"])
 @pytest.mark.parametrize("k", [1e-3, 7.5, 1e4])
 def test_rescaled_equilibrium_changes_no_allocation_and_still_passes(name, k):
-    """Bids are homogeneous of degree one (MODEL.md §3): the Nash profile with every bid times k
+    """Bids are homogeneous of degree one (docs/model.md, Prices and allocations): the Nash profile
+    with every bid times k
     has the same allocations and utilities, prices times k, and is still certified."""
     s = solved(name)
     assert s.ok, s.reason
@@ -107,7 +110,8 @@ def test_rescaled_equilibrium_changes_no_allocation_and_still_passes(name, k):
 
 @pytest.mark.parametrize("eps", [1e-6, 1e-4])
 def test_a_type_that_overspends_its_budget_does_not_pass(eps):
-    """MODEL.md §4: Σ_t b^t + b^0 <= p^0 ω (consumers). Take the equilibrium of 'ai-cd' and let
+    """docs/model.md, Budgets: Σ_t b^t + b^0 <= p^0 ω (consumers). Take the equilibrium of 'ai-cd'
+    and let
     consumer type 0 spend (1 + eps) times its electricity bids — beyond its budget by eps of
     its income, far above rounding. That profile is not an equilibrium (not even feasible),
     so the certificate must not pass it."""

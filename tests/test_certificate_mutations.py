@@ -1,4 +1,5 @@
-"""Mutation test of the certificate (MODEL.md section 6): plant each kind of wrong profile in a
+"""Mutation test of the certificate (docs/model.md, Solution concepts): plant each kind of wrong
+profile in a
 certified equilibrium and show the certificate rejects it.
 
 For every utility family (Cobb–Douglas, CRRA, CES; quasilinear, which is ``classic`` only),

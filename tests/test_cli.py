@@ -353,7 +353,7 @@ def test_solve_bundled_example_both_tables(tmp_path):
 @solver_landed
 def test_solve_no_equilibrium_exits_1(tmp_path):
     """A lone producer valuing electricity bids without bound: no Nash equilibrium
-    (docs/model.md, "Solution concepts", sole sellers)."""
+    (docs/model.md, Solution concepts, sole sellers)."""
     path = _write(tmp_path, "sole.toml", GOOD.replace("count = 3", "count = 1"))
     result = runner.invoke(app, ["solve", str(path), "--json"])
     assert result.exit_code == 1, result.output
@@ -565,7 +565,8 @@ def test_report_and_plot_read_parquet(tmp_path):
 
 @solver_landed
 def test_inconclusive_flows_to_every_output(tmp_path, monkeypatch):
-    """MODEL.md §6: no profile is an equilibrium unless every type passes. A certificate that
+    """docs/model.md, Solution concepts: no profile is an equilibrium unless every type passes. A
+    certificate that
     could not decide for one type (here: flagged so, its bound otherwise fine) makes the
     solution ``inconclusive`` — its status, reason and per-type flag in the JSON, the tables,
     the frame and the Parquet metadata — and the command exits 1 naming the reason."""

@@ -23,7 +23,7 @@ def _headings() -> set[str]:
 
 def test_every_reference_to_the_model_names_a_section():
     """Docstrings, docs and examples cite docs/model.md by section title; every title cited
-    is a heading of docs/model.md (the repository has no MODEL.md to point to)."""
+    is a heading of docs/model.md (the repository has no docs/model.md to point to)."""
     headings = _headings()
     cited: dict[str, list[str]] = {}
     files = [*ROOT.joinpath("src").rglob("*.py"), *ROOT.joinpath("src").rglob("*.toml"),

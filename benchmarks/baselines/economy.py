@@ -1,6 +1,6 @@
 """The benchmark economy family for the baselines, in plain numpy (no emgame imports).
 
-The game is the electricity market game of MODEL.md sections 1-4 (Spear 2003, in the
+The game is the electricity market game of docs/model.md, The game to Budgets (Spear 2003, in the
 Peck-Shell-Spear form) restricted to what the benchmarks need:
 
 * ``T`` electricity periods (posts ``t = 1..T``) and a goods post ``0``; simultaneous

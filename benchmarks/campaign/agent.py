@@ -4,7 +4,8 @@ An agent of type ``i`` faces either the others' totals ``B_-i, Q_-i`` (the marke
 paper's (1)–(8)) or prices ``p`` (a price taker: the competitive benchmark). Its strategy is its
 bids ``b^0..b^T`` and, for a producer, offers ``q^1..q^T`` (and capacity ``K`` in the long run).
 
-Everything here is written from MODEL.md sections 3–5, not from emgame's solvers or certificate:
+Everything here is written from docs/model.md, Prices and allocations to The crypto layer, not from
+emgame's solvers or certificate:
 
 * allocations ``x^t = b^t Q^t / B^t`` with ``B = B_-i + b``, ``Q = Q_-i + own offer``
   (price taker: ``x^t = b^t / p^t``); revenue ``Σ_t B^t q^t / Q^t`` (producer) or
@@ -15,7 +16,8 @@ Everything here is written from MODEL.md sections 3–5, not from emgame's solve
 * the budget ``W + β (R - R̄) - spending >= 0``. Simultaneous settlement: ``β = 1``, ``W = R̄``,
   i.e. ``R - spending``. Prepaid: ``W`` is the wallet (``R̄`` for a stationary one) and ``R̄``
   the revenue at the reference profile; this budget has the first-order conditions of the
-  model's ``u + βλR`` within the wallet (MODEL.md section 5) with ``λ`` its multiplier, and
+  model's ``u + βλR`` within the wallet (docs/model.md, The crypto layer) with ``λ`` its
+  multiplier, and
   equals the wallet constraint where ``R = R̄``. With ``credit=False`` the budget is the wallet
   alone, ``W - spending``, and the objective ``u + revenue_weight · R`` (the model's definition,
   ``revenue_weight = βλ``), as the checker measures regret.
@@ -264,7 +266,7 @@ class Agent:
         (finite and concave everywhere, equal to the utility where consumption is above the
         floor), and its derivatives ``∂U/∂E_s^t`` (with ``π_s``) and ``∂U/∂x^0``.
 
-        The formulas are MODEL.md section 2's, written out for one agent (fast); they are tied
+        The formulas are docs/model.md, Agents's, written out for one agent (fast); they are tied
         to :func:`emgame.market.utility.utility` by a test.
         """
         floor = 1e-9 * self.scale_E

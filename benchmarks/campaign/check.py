@@ -16,10 +16,11 @@ price takers at the given prices) it checks
   **feasibility** (``E >= 0`` in every state and period, a producer's goods ``x^0 >= 0``,
   ``0 <= q <= K``, bids ``>= 0``);
 * **normalisation** ``p^0 = 1`` (except with exogenous wallets) and that every valued post
-  trades (an *active* equilibrium, MODEL.md section 6; reported as a note).
+  trades (an *active* equilibrium, docs/model.md, Solution concepts; reported as a note).
 
 Under prepaid settlement the objective is ``u + βλR`` with the wallet ``W`` (stationary: the
-revenue at the profile) and ``λ`` held fixed (MODEL.md section 5). ``λ`` is read off the profile
+revenue at the profile) and ``λ`` held fixed (docs/model.md, The crypto layer). ``λ`` is read off
+the profile
 by the first-order condition of a positive bid on a valued post,
 ``λ = (∂u/∂b^t) / (1 - β ∂R/∂b^t)`` (own derivatives of :mod:`agent`, not emgame's); where no
 such bid exists, the checker uses the budget ``W + β(R - R̄) - spending``, which has the same

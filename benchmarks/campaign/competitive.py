@@ -1,6 +1,7 @@
-"""An independent solver for the competitive (Walrasian) benchmark (MODEL.md section 6).
+"""An independent solver for the competitive (Walrasian) benchmark (docs/model.md, Solution
+concepts).
 
-Every agent takes prices as given. A price taker's problem separates (MODEL.md sections 4, 5):
+Every agent takes prices as given. A price taker's problem separates (docs/model.md sections 4, 5):
 a producer chooses output (and capacity) to maximise its profit
 ``β Σ_t p^t q^t - p^0 (Σ_t φ(q^t) + ρK)`` (``β = 1`` unless prepaid with ``β < 1``: revenue is
 worth ``βλ``, inputs paid now cost ``λ``), and then, like a consumer, spends its income — the

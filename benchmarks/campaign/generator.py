@@ -4,7 +4,8 @@ Economy ``k`` of campaign seed ``seed`` is drawn from
 ``numpy.random.default_rng(SeedSequence(seed, spawn_key=(k,)))``: the same ``(seed, k)`` always
 gives the same economy, whatever chunk of the campaign draws it, so a campaign can run in pieces.
 
-What is drawn (the model's features, MODEL.md sections 1–5, as implemented by ``emgame.model``):
+What is drawn (the model's features, docs/model.md, The game to The crypto layer, as implemented by
+``emgame.model``):
 
 ========================  ====================================================================
 periods ``T``             1, 2, 3 (30 / 35 / 30 %), 6 (5 %)

@@ -1,4 +1,4 @@
-"""An independent solver for the type-symmetric Nash equilibrium (MODEL.md section 6).
+"""An independent solver for the type-symmetric Nash equilibrium (docs/model.md, Solution concepts).
 
 It shares no code with ``emgame.solvers``, ``emgame.agents`` or ``emgame.certificate``: agents'
 problems come from :mod:`agent` (the market rules and the model's utilities), and an answer

@@ -128,7 +128,7 @@ def neither_cause(em: dict) -> str:
 
 def _verdict(cert: dict | None) -> str | None:
     """emgame's certificate of the independent answer: pass, fail, or inconclusive where its
-    CES bound is only first order (MODEL.md section 6's "inconclusive", issue 9)."""
+    CES bound is only first order (docs/model.md, Solution concepts's "inconclusive", issue 9)."""
     if not cert or cert.get("passed") is None:
         return None
     if cert["passed"]:

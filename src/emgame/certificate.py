@@ -1,4 +1,5 @@
-"""The certificate (MODEL.md section 6): how much one agent of each type could gain by deviating
+"""The certificate (docs/model.md, Solution concepts): how much one agent of each type could gain
+by deviating
 alone, found independently of the solver that produced the profile.
 
 The profile's outcome comes from the market rules (:func:`emgame.market.evaluate`). For one

@@ -3,7 +3,7 @@
 A solution carries its status, the strategy profile, the market outcome computed from that
 profile by :mod:`emgame.market` (never by a solver's own equations), the multipliers, the
 certificate, counters and timings. :meth:`Solution.to_dict` gives the JSON contract
-(docs/model.md, "The JSON contract"; further keys never change the meaning of the contract's).
+(docs/model.md, The JSON contract; further keys never change the meaning of the contract's).
 """
 
 from __future__ import annotations
@@ -56,7 +56,8 @@ class SolveError(RuntimeError):
 
 @dataclass(frozen=True, eq=False)
 class Certificate:
-    """Regret of one agent of every type, found independently of the solver (MODEL.md §6).
+    """Regret of one agent of every type, found independently of the solver (docs/model.md,
+    Solution concepts).
 
     ``*_regret`` is an upper bound on what one agent gains by deviating alone (others fixed);
     ``*_gain`` the gain of a deviation actually exhibited (scored by the market rules; NaN where
@@ -209,7 +210,7 @@ class Solution:
     equilibrium unless the status says so); without a candidate they are ``None`` and the
     price and per-type accessors raise :class:`ValueError` saying why.
 
-    Outputs (docs/model.md, "Outputs"): :meth:`to_dict` (the JSON contract), :meth:`summary`
+    Outputs (docs/model.md, Outputs): :meth:`to_dict` (the JSON contract), :meth:`summary`
     (the same without the per-type rows), :meth:`to_frame` (pandas, one row per type); each
     reads every per-type quantity as one array, so their cost is linear in the number of types.
     """
@@ -270,20 +271,20 @@ class Solution:
 
     def markup_parts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(scarcity_rent, market_power, scarcity)``, each ``(np, T)``, with
-        ``markup = market_power × scarcity`` (docs/model.md, "Markups: market power and
-        scarcity"): the rent ``r`` is the value of capacity where it binds (goods per unit),
+        ``markup = market_power × scarcity`` (docs/model.md, Markups: market power and
+        scarcity): the rent ``r`` is the value of capacity where it binds (goods per unit),
         ``scarcity = (MC + r)/MC`` and ``market_power = (p^t/p^0)/(MC + r)``."""
         self._need_candidate("markup_parts()")
         return _columns.markup_parts(self)
 
     def profits(self) -> np.ndarray:
-        """Profit of one producer of each type, in goods (docs/model.md, "Welfare"), ``(np,)``."""
+        """Profit of one producer of each type, in goods (docs/model.md, Welfare), ``(np,)``."""
         self._need_candidate("profits()")
         return _columns.profits(self)
 
     # ---------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """The JSON contract (docs/model.md, "The JSON contract") and more."""
+        """The JSON contract (docs/model.md, The JSON contract) and more."""
         return _columns.solution_dict(self)
 
     def summary(self) -> dict[str, Any]:
@@ -294,7 +295,7 @@ class Solution:
     def to_frame(self):  # noqa: ANN201  (a pandas.DataFrame; pandas is the `tables` extra)
         """One row per agent type (consumers first, then producers), for one agent of the
         type: the per-type fields of :meth:`to_dict` with one column per period (and per state
-        when there are several), named as in docs/model.md, "Outputs" (usable in R and Stata).
+        when there are several), named as in docs/model.md, Outputs (usable in R and Stata).
         ``frame.attrs["emgame"]`` holds :meth:`summary`.
 
         Raises

@@ -1,6 +1,7 @@
 """Solve an economy: run a solver, certify its candidate, return one :class:`Solution`.
 
-A profile is reported as an equilibrium only when its certificate passed (MODEL.md section 6).
+A profile is reported as an equilibrium only when its certificate passed (docs/model.md, Solution
+concepts).
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ def solve(economy: Economy, concept: Concept = "nash", *, options: Options | Non
 
 def unsupplied_needs(economy: Economy) -> str | None:
     """Why ``economy`` has no equilibrium because a period some type cannot do without has
-    no possible supply (docs/model.md, "Availability"), or ``None``.
+    no possible supply (docs/model.md, Availability), or ``None``.
 
     A period has no possible supply when no producer can produce in it (``s^t K̄ = 0`` for
     all, or ``s^t = 0`` in the long run) and no storage operator can bring electricity to it.

@@ -89,7 +89,8 @@ def _feasible_profile(e, rng):
 
 def test_agent_matches_the_market_rules_and_its_derivatives():
     """The independent agent's allocations, verification, consumption, goods, revenue and
-    spending are those of emgame.market.play (MODEL.md sections 3-5), facing others' totals
+    spending are those of emgame.market.play (docs/model.md, Prices and allocations to The crypto
+    layer), facing others' totals
     or prices; its own derivatives equal central differences of its values."""
     worst = 0.0
     checked = 0
@@ -176,7 +177,7 @@ def _moved(prof: Profile, what: str) -> Profile:
 @pytest.mark.parametrize("k", FAST)
 def test_checker_accepts_certified_equilibria_and_rejects_deviations(k):
     """Profiles emgame certifies pass the independent checker (no false certificate); the
-    same profiles with a bid moved by 1% or an offer raised by 1% are rejected (MODEL.md
+    same profiles with a bid moved by 1% or an offer raised by 1% are rejected (docs/model.md
     section 6: some agent gains, or a budget or goods constraint breaks)."""
     e = random_economy(0, k)
     with warnings.catch_warnings():
@@ -237,7 +238,7 @@ def test_independent_solvers_find_emgames_equilibria(k):
     "open: on campaign-0-0003 (competitive, prepaid, fixed verification on every post) the "
     "independent solver shuts down producer p1, which cannot pay its verification at any scale, "
     "and its checker passes that; emgame's proven-bound certificate fails the same profile "
-    "without exhibiting a gaining deviation (max regret null). Which reading of MODEL.md §6 is "
+    "without exhibiting a gaining deviation (max regret null). Which reading of docs/model.md, Solution concepts is "
     "right (and whether that verdict should be 'inconclusive') is to be settled."))
 def test_a_tiny_campaign_through_its_command_line(tmp_path):
     """`python -m benchmarks.campaign run ... --report` writes every output, runs in chunks into

@@ -3,7 +3,8 @@
 For the economies :func:`emgame.calibration.build_day` writes — ``ai`` consumers with
 Cobb–Douglas utility and an endowment ``ω_h`` of goods nobody else values, producers and
 storage owners quasilinear in goods with no electricity weights, verification by a share ``κ``
-only — the competitive equilibrium (MODEL.md section 6, with section 10's hourly capacity and
+only — the competitive equilibrium (docs/model.md, Solution concepts, with section 10's hourly
+capacity and
 storage) is the solution of one concave program (an Eisenberg–Gale-type planner problem):
 
     max  Σ_h n_h ω_h Σ_t a_h^t log x_h^t  −  Σ_j n_j Σ_t φ_j(q_j^t)

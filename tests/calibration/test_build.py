@@ -1,4 +1,4 @@
-"""The calibrated day's builder: the economy-file keys of MODEL.md sections 8 and 10, the
+"""The calibrated day's builder: the economy-file keys of docs/model.md sections 8 and 10, the
 mappings from profiles to parameters (docs/calibration.md), and the bundled file."""
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def test_write_day(tmp_path):
 
 
 def test_keys_are_the_decided_ones(day):
-    """MODEL.md sections 8 and 10: periods 24 with labels, [units] MWh/USD, [market],
+    """docs/model.md sections 8 and 10: periods 24 with labels, [units] MWh/USD, [market],
     [verification] with fixed and share, [[consumers]], [[producers]] with hourly capacity
     lists, [[storage]] with energy and power capacity and efficiencies."""
     assert set(day) == {"name", "periods", "period_labels", "units", "market", "verification",

@@ -51,7 +51,7 @@ def _noaa_elevation(lat, lon, tz, day, minutes):
 
 
 def test_availability_is_a_share_of_capacity(solar):
-    """MODEL.md section 10: availability s^t is in [0, 1]; one value per hour of the day."""
+    """docs/model.md, Extensions: availability s^t is in [0, 1]; one value per hour of the day."""
     assert solar.periods == 24
     assert solar.labels == tuple(f"{h:02d}h" for h in range(24))
     assert len(solar.columns) >= 1

@@ -1,6 +1,6 @@
 """The bundled calibrated_day.toml against emgame's economy-file reader.
 
-It uses MODEL.md section 10 (hourly capacity, [[storage]], [units]). Until the reader accepts
+It uses docs/model.md, Extensions (hourly capacity, [[storage]], [units]). Until the reader accepts
 those keys, the generic example tests are expected to fail on it (tests/conftest.py marks them),
 and this test makes sure that the reader refuses it for those keys only: nothing else in the
 file may be wrong. Once the reader accepts it, it must load as a 24-hour economy.

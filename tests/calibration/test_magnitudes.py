@@ -1,6 +1,6 @@
 """Are the calibrated day's magnitudes sane? Its competitive benchmark, computed by an
 independent program (competitive_oracle.py: a concave planner problem whose first-order
-conditions are the equilibrium's, MODEL.md sections 6 and 10), and that program checked against
+conditions are the equilibrium's, docs/model.md sections 6 and 10), and that program checked against
 emgame's own competitive solver on a variant the solver accepts today (no storage, one capacity
 per producer, no [units])."""
 
@@ -71,7 +71,7 @@ def test_producers_are_on_their_supply_curves(with_storage):
 
 
 def test_batteries_arbitrage_the_round_trip_loss(with_storage):
-    """MODEL.md section 10's oracle: the batteries charge at one price and discharge at
+    """docs/model.md, Extensions's oracle: the batteries charge at one price and discharge at
     another, p_discharge >= p_charge / (η_c η_d); they charge in sunny hours (availability
     above 0.5) and discharge at night (below 0.05: dawn and after sunset); the state of charge
     stays in [0, S] over the cyclic day."""

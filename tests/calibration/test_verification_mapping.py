@@ -1,5 +1,5 @@
 """The mapping of published energy figures to verification.fixed and verification.share
-(docs/calibration.md): the arithmetic, and what the share means in the model (MODEL.md
+(docs/calibration.md): the arithmetic, and what the share means in the model (docs/model.md
 section 5: a payment burns κ of the electricity it buys)."""
 
 from __future__ import annotations

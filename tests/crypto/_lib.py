@@ -1,5 +1,6 @@
 """Helpers for the crypto-layer tests: the bundled examples, economy edits through the file
-dictionary, hand transcriptions of MODEL.md section 5, and an exact re-spending of one agent's
+dictionary, hand transcriptions of docs/model.md, The crypto layer, and an exact re-spending of one
+agent's
 budget (:func:`best_spending`).
 
 Nothing here calls a solver's equations or the certificate: :func:`best_spending` maximises one
@@ -50,12 +51,13 @@ def solved(name: str, concept: str = "nash"):
 
 
 def tol(U: float) -> float:
-    """The certificate's pass mark ``max(atol, rtol |U|)`` with its defaults (MODEL.md §6)."""
+    """The certificate's pass mark ``max(atol, rtol |U|)`` with its defaults (docs/model.md,
+    Solution concepts)."""
     return max(1e-8, 1e-8 * abs(U))
 
 
 # --------------------------------------------------------------------------------------------
-# Hand transcriptions of the rules (MODEL.md sections 3 and 5).
+# Hand transcriptions of the rules (docs/model.md sections 3 and 5).
 # --------------------------------------------------------------------------------------------
 
 
@@ -71,7 +73,7 @@ def hand_verification(e: Economy, bids: np.ndarray, x: np.ndarray) -> np.ndarray
     """``V_is^t = v_s^t 1[b_i^t > 0] + κ_s x_i^t + 1[t = t0] v_s^0 1[b_i^0 > 0]``, ``(n, S, T)``.
 
     ``bids (n, T+1)`` goods first; ``x (n, T+1)`` electricity received (goods column unused).
-    Written with loops, straight from the formula of MODEL.md section 5.
+    Written with loops, straight from the formula of docs/model.md, The crypto layer.
     """
     n, T = bids.shape[0], e.periods
     t0 = e.market.goods_settlement_period
@@ -86,7 +88,7 @@ def hand_verification(e: Economy, bids: np.ndarray, x: np.ndarray) -> np.ndarray
 
 
 def state_utility(pop: Population, i: int, E: np.ndarray) -> np.ndarray:
-    """``u(E_s)`` of an ``ai`` type for every state, ``E (S, T)`` (MODEL.md section 2).
+    """``u(E_s)`` of an ``ai`` type for every state, ``E (S, T)`` (docs/model.md, Agents).
 
     Cobb–Douglas ``Σ a_t log E^t``; CRRA ``Σ a_t (E^t)^{1-γ}/(1-γ)`` (unvalued periods skipped).
     """

@@ -1,6 +1,6 @@
 """Increasing returns (``c > 1``, the bundled increasing_returns example): the producer's problem
 is not concave, so a best response must compare the corners (no output, capacity) with interior
-outputs (MODEL.md sections 2 and 6).
+outputs (docs/model.md sections 2 and 6).
 
 The Nash equilibrium is checked by an independent global search over the producer's offers
 (a grid over ``[0, K]`` on each post, corners included, refined around its best points), with
@@ -29,7 +29,8 @@ def _nash():
 
 def test_nash_equilibrium_passes_its_certificate():
     """The example's Nash equilibrium is reported as an equilibrium only with a passed
-    certificate (MODEL.md §6): every type's regret within ``max(1e-8, 1e-8 |U|)``; the
+    certificate (docs/model.md, Solution concepts): every type's regret within ``max(1e-8, 1e-8
+    |U|)``; the
     producers really have increasing returns."""
     s = _nash()
     assert np.all(s.economy.producers.returns > 1)
@@ -85,7 +86,8 @@ def _producer_search(s, points: int = 41, refinements: int = 2):
 
 
 def test_no_producer_offer_beats_the_equilibrium_globally():
-    """Independent global check of the producer's best response (MODEL.md §6 with ``c > 1``):
+    """Independent global check of the producer's best response (docs/model.md, Solution concepts
+    with ``c > 1``):
     over a 41×41 grid of offers in ``[0, K]²`` (0 and K included), refined twice around its
     best points, with the bids re-optimised for each offer (inputs bought exactly, the rest
     of the budget (4) spent optimally), no payoff (market rules) exceeds the equilibrium's.
@@ -119,7 +121,7 @@ def test_competitive_benchmark_is_reported_as_no_equilibrium():
     Cobb–Douglas in both periods, so both need output: ``n K`` in each, which needs
     ``n T φ(K)`` goods, more than ``Ω``. So no competitive equilibrium exists, and emgame
     must say so (``no-equilibrium-found`` with a reason naming increasing returns; no crash,
-    no prices reported as an equilibrium), in Python and in the JSON (MODEL.md §6)."""
+    no prices reported as an equilibrium), in Python and in the JSON (docs/model.md, Solution concepts)."""
     e = solved(NAME, "nash").economy
     P = e.producers
     n, theta, c, K = P.count[0], P.productivity[0], P.returns[0], P.capacity[0]

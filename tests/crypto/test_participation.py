@@ -1,4 +1,5 @@
-"""Participation (MODEL.md section 5): with a fixed verification cost an agent's payoff jumps at
+"""Participation (docs/model.md, The crypto layer): with a fixed verification cost an agent's
+payoff jumps at
 ``b = 0``, so on which posts to pay at all is part of every best response.
 
 The Nash equilibria of the bundled verification_costs and two_states examples have the edge
@@ -38,7 +39,7 @@ def _consumer_types():
 
 def _entry_floor(f: Facing, t: int) -> float:
     """The least bid on post ``t`` whose electricity covers its own verification (E >= 0):
-    ``x = b Q/(B_- + b) >= max_s v_s^t/(1 - κ_s)`` (MODEL.md §5), solved for ``b``."""
+    ``x = b Q/(B_- + b) >= max_s v_s^t/(1 - κ_s)`` (docs/model.md, The crypto layer), solved for ``b``."""
     e = f.e
     need = max(st.fixed[t] / (1 - st.share) for st in e.states)
     Q = f.Qm[t]
@@ -123,7 +124,8 @@ def test_an_agent_that_stays_out_gains_nothing_by_entering_with_any_bid(name):
     """For every post a type stays out of and every entering bid on a grid (below the least
     bid that pays for its own verification, where ``E < 0`` makes the strategy infeasible,
     up to 90% of its budget), the best payoff with the rest of the budget re-spent on its
-    other posts is no higher than the equilibrium payoff (MODEL.md §5, §6: participation is
+    other posts is no higher than the equilibrium payoff (docs/model.md, The crypto layer and
+    Solution concepts: participation is
     part of the best response). Scored by the market rules."""
     s = _sol(name)
     for i, posts in _outsiders(s):
@@ -139,7 +141,8 @@ def test_an_agent_that_stays_out_gains_nothing_by_entering_with_any_bid(name):
 
 @BOTH
 def test_the_certificate_bounds_entering_a_post(name):
-    """The certificate's dual bound (MODEL.md §6) with the type forced to pay on a post it
+    """The certificate's dual bound (docs/model.md, Solution concepts) with the type forced to pay
+    on a post it
     stays out of is no higher than its equilibrium payoff (within the pass mark), so the
     type passes; and, being an upper bound (weak duality), it is no lower than the best
     payoff actually reached by entering that post on the grid of the test above."""
@@ -165,7 +168,8 @@ def test_an_agent_that_pays_gains_nothing_by_leaving_a_post(name, role):
     post's verification) and re-spend the money on its other posts, optimally (exact
     re-optimisation; a producer keeps its offers and buys its inputs) and proportionally
     (every other bid scaled up to use the same budget). Neither beats the equilibrium payoff
-    (MODEL.md §5–§6). Scored by the market rules. For consumers, the certificate's dual
+    (docs/model.md, The crypto layer–§6). Scored by the market rules. For consumers, the
+    certificate's dual
     bound with the post forced out lies between the best payoff found by leaving it and the
     equilibrium payoff."""
     s = _sol(name)
@@ -247,7 +251,8 @@ def _moved(s, i: int, enter: bool) -> tuple[Profile, int]:
 def test_the_certificate_fails_when_one_type_changes_its_participation(enter):
     """From the example's equilibrium, the edge data centres (all 200) change participation on
     one post, with the same total spending. The certificate must fail for that type (it
-    bounds every deviation, adding and dropping posts included, MODEL.md §6), and its regret
+    bounds every deviation, adding and dropping posts included, docs/model.md, Solution concepts),
+    and its regret
     must be at least the gain actually available: one edge agent, against the changed
     profile, going back to the equilibrium's posts with its budget re-spent optimally."""
     s = _sol()
@@ -333,7 +338,7 @@ def test_price_takers_choose_their_posts_optimally():
     """In the competitive benchmark of the verification_costs example (one state, CRRA
     consumers), each consumer type's payoff at the equilibrium prices is the best over its
     own posts (closed form re-derived), and neither paying on one more post nor dropping one
-    of its posts does better (MODEL.md §5–§6: participation is chosen by price takers too)."""
+    of its posts does better (docs/model.md, The crypto layer–§6: participation is chosen by price takers too)."""
     s = solved(NAME, "competitive")
     assert s.status is Status.EQUILIBRIUM, s.reason
     e, p = s.economy, s.prices

@@ -1,7 +1,8 @@
-"""Crypto-in-advance (MODEL.md section 5, ``settlement = "prepaid"``): agents pay from wallets
+"""Crypto-in-advance (docs/model.md, The crypto layer, ``settlement = "prepaid"``): agents pay from wallets
 held before trading and value this round's revenue at ``βλ``.
 
-Expected values come from MODEL.md section 5 (stationary wallets equal revenue; ``β = 1`` gives
+Expected values come from docs/model.md, The crypto layer (stationary wallets equal revenue; ``β =
+1`` gives
 the first-order conditions of simultaneous settlement; exogenous wallets set the nominal level),
 from a closed form derived below, and from the prepaid example's header (prices rise relative
 to goods as ``β`` falls).
@@ -69,7 +70,8 @@ def _check_wallets_spent(sol, wallets=None):
 @pytest.mark.parametrize("beta", [1.0, 0.9])
 @pytest.mark.parametrize("concept", CONCEPTS)
 def test_stationary_wallets_equal_revenue_and_are_spent(concept, beta):
-    """MODEL.md §5: in a stationary prepaid equilibrium every wallet equals its owner's
+    """docs/model.md, The crypto layer: in a stationary prepaid equilibrium every wallet equals its
+    owner's
     revenue (consumers ``p^0 ω``, producers ``Σ p^t q^t``, computed here from the reported
     prices and offers) and, utility being increasing and unspent bytecoins worthless, every
     agent spends all of it; prices are normalised to ``p^0 = 1``."""
@@ -81,7 +83,8 @@ def test_stationary_wallets_equal_revenue_and_are_spent(concept, beta):
 
 @pytest.mark.parametrize("concept", CONCEPTS)
 def test_beta_one_prepaid_is_the_simultaneous_equilibrium(concept):
-    """MODEL.md §5: with stationary wallets and ``β = 1`` the first-order conditions are those
+    """docs/model.md, The crypto layer: with stationary wallets and ``β = 1`` the first-order
+    conditions are those
     of simultaneous settlement, and both normalise ``p^0 = 1``, so the prepaid example with
     ``discount = 1`` and the same economy with ``settlement = "simultaneous"`` (no wallets)
     have the same equilibrium: nominal prices, bids, offers, allocations and utilities."""
@@ -111,7 +114,8 @@ def _stationary_prepaid(d):
 
 @pytest.mark.parametrize("concept", CONCEPTS)
 def test_beta_one_prepaid_is_simultaneous_also_with_costly_verification(concept):
-    """The same equivalence (MODEL.md §5: β = 1 gives the first-order conditions of
+    """The same equivalence (docs/model.md, The crypto layer: β = 1 gives the first-order
+    conditions of
     simultaneous settlement) with verification costs and participation: the
     verification_costs example under stationary prepaid wallets and β = 1 has the
     equilibrium of the file as it is (simultaneous), the same posts paid included."""
@@ -135,10 +139,11 @@ BETAS = [1.0, 0.95, 0.9, 0.8, 0.7, 0.6]
 
 @pytest.mark.parametrize("concept", CONCEPTS)
 def test_prices_rise_relative_to_goods_as_beta_falls(concept):
-    """The prepaid example's header (MODEL.md §5: β < 1 is a wedge like a tax on sales):
+    """The prepaid example's header (docs/model.md, The crypto layer: β < 1 is a wedge like a tax
+    on sales):
     Nash and competitive relative prices ``p^t/p^0`` rise, in every period, as β falls over
     a grid from 1 to 0.6. At every point the wallets are spent and, no agent valuing goods,
-    all goods are used as inputs (MODEL.md §3: ``Σ_j n_j Σ_t φ_j(q_j^t) = Ω``)."""
+    all goods are used as inputs (docs/model.md, Prices and allocations: ``Σ_j n_j Σ_t φ_j(q_j^t) = Ω``)."""
     e = example(NAME)
     rel = []
     for beta in BETAS:
@@ -196,7 +201,8 @@ def test_competitive_prepaid_closed_form_with_constant_returns(beta):
 
 @pytest.mark.parametrize("concept", CONCEPTS)
 def test_exogenous_wallets_at_the_stationary_revenues_give_the_stationary_equilibrium(concept):
-    """MODEL.md §5: with exogenous wallets each agent maximises the same ``u + βλR`` within
+    """docs/model.md, The crypto layer: with exogenous wallets each agent maximises the same ``u +
+    βλR`` within
     its wallet as in the stationary case; the stationary equilibrium of the prepaid example
     (β = 0.9) therefore meets every condition of the exogenous-wallet economy whose wallets
     are its revenues, whose nominal level it also has (``p^0 = 1``). That economy must solve
@@ -223,7 +229,8 @@ WALLETS = ((3.0, 0.8), (12.0,))
 @pytest.mark.parametrize("concept", CONCEPTS)
 def test_nominal_prices_scale_with_exogenous_wallets(concept):
     """Bids are homogeneous of degree one and exogenous wallets set the nominal level
-    (MODEL.md §3, §5): doubling every wallet doubles every bid and price and leaves offers,
+    (docs/model.md, Prices and allocations and The crypto layer): doubling every wallet doubles
+    every bid and price and leaves offers,
     allocations and utilities unchanged. Both economies solve; each agent spends exactly its
     wallet; ``p^0`` is not normalised to 1."""
     e = example(NAME)
@@ -247,9 +254,11 @@ def test_nominal_prices_scale_with_exogenous_wallets(concept):
 
 @pytest.mark.parametrize("concept", CONCEPTS)
 def test_producer_wallets_too_small_leave_no_equilibrium(concept):
-    """MODEL.md §5: wallets too small for the revenue they must finance leave no equilibrium
+    """docs/model.md, The crypto layer: wallets too small for the revenue they must finance leave
+    no equilibrium
     (the multiplier runs away), reported as such. The producers' wallet here is 1% of their
-    stationary revenue: at any equilibrium all goods are inputs (MODEL.md §3), which the
+    stationary revenue: at any equilibrium all goods are inputs (docs/model.md, Prices and
+    allocations), which the
     producers must buy from their wallets, and ``p^0`` is set by the consumers' wallets.
     The answer must be ``no-equilibrium-found`` with a reason naming the wallet (no crash,
     nothing reported as an equilibrium), in Python and in the JSON."""
@@ -266,7 +275,8 @@ def test_producer_wallets_too_small_leave_no_equilibrium(concept):
 
 
 def test_a_wallet_that_cannot_pay_every_valued_hour_is_named():
-    """MODEL.md §5 with exogenous wallets and a fixed verification cost: the rooftop producers'
+    """docs/model.md, The crypto layer with exogenous wallets and a fixed verification cost: the
+    rooftop producers'
     wallet (7.5), after buying their inputs at the benchmark's prices, cannot pay the
     verification (0.05 per payment) of all 24 hours their Cobb–Douglas utility needs, so their
     utility at the candidate is -inf while producing less would give a finite one. The

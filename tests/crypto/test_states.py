@@ -1,9 +1,9 @@
-"""States of nature (MODEL.md sections 1, 2 and 5): bids and offers are chosen before the state
+"""States of nature (docs/model.md sections 1, 2 and 5): bids and offers are chosen before the state
 is known; only verification, and so consumption, depends on it. Agents maximise expected
 utility ``Σ_s π_s u(E_s)``, and the shadow value ``λ_s^t = ∂u/∂E_s^t`` (not multiplied by
 ``π_s``) is reported per state.
 
-Expected values come from the utility formulas of MODEL.md section 2 transcribed by hand
+Expected values come from the utility formulas of docs/model.md, Agents transcribed by hand
 (:func:`crypto._lib.state_utility`) and from finite differences of them, from the
 verification formula of section 5, and from economies that must be equivalent.
 """
@@ -67,7 +67,8 @@ def test_expected_utility_is_the_probability_weighted_utility_of_each_state(conc
 @pytest.mark.parametrize("concept", ["nash", "competitive"])
 def test_shadow_values_are_the_derivative_of_utility_in_each_state(concept):
     """``λ_s^t = ∂u/∂E_s^t`` of the state's utility ``u(E_s)``, not multiplied by ``π_s``
-    (MODEL.md §5): compared with a central finite difference of the hand-written utility at
+    (docs/model.md, The crypto layer): compared with a central finite difference of the
+    hand-written utility at
     the reported consumption, for every type, state and period (step 1e-6 relative). And
     where a type pays, consumption is lower in the congested state, so by concavity its
     shadow value is higher there (the example's header)."""

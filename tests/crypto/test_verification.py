@@ -1,7 +1,8 @@
-"""Verification energy (MODEL.md section 5): what it costs, who burns it, and that it is
+"""Verification energy (docs/model.md, The crypto layer): what it costs, who burns it, and that it
+is
 accounted for.
 
-Expected values come from the formulas of MODEL.md section 5, transcribed by hand in
+Expected values come from the formulas of docs/model.md, The crypto layer, transcribed by hand in
 :mod:`crypto._lib` (``V = v 1[b>0] + κ x + 1[t=t0] v^0 1[b^0>0]``, ``E = x - V``), from closed
 forms derived in the docstrings, or from the same economy without the crypto layer.
 """
@@ -46,7 +47,8 @@ def _zero_states(d):
 
 @pytest.mark.parametrize("concept", ["nash", "competitive"])
 def test_zero_verification_costs_give_the_core_results(concept):
-    """With ``v = 0`` and ``κ = 0`` every ``V`` is zero and ``E = x`` (MODEL.md §5), so the
+    """With ``v = 0`` and ``κ = 0`` every ``V`` is zero and ``E = x`` (docs/model.md, The crypto
+    layer), so the
     crypto layer is inert: the verification_costs example written with no verification table,
     with an all-zero ``[verification]`` (number and per-post list) and with two all-zero
     ``[[states]]`` must give identical prices, bids, offers, allocations and expected utility
@@ -128,7 +130,8 @@ def test_share_is_an_iceberg_cost_competitive_closed_form(kappa):
 
 
 def test_zero_profit_producers_cannot_pay_a_fixed_cost_competitive():
-    """MODEL.md §6 (known case without a competitive equilibrium): with ``c = 1`` price
+    """docs/model.md, Solution concepts (known case without a competitive equilibrium): with ``c =
+    1`` price
     takers earn no profit (derived above: ``p^t = p^0/θ``), so an ``ai`` producer has no
     income, yet to consume the electricity it values it must pay, and a fixed verification
     cost ``v > 0`` makes any payment need electricity it cannot buy. The iceberg economy
@@ -207,7 +210,7 @@ def _by_hand(sol):
 @pytest.mark.parametrize("concept", ["nash", "competitive"])
 def test_verification_totals_by_hand(name, concept):
     """Total verification energy in state ``s`` and period ``t`` is
-    ``Σ_i n_i (v_s^t 1[b_i^t>0] + κ_s x_i^t) + 1[t=t0] Σ_i n_i v_s^0 1[b_i^0>0]`` (MODEL.md
+    ``Σ_i n_i (v_s^t 1[b_i^t>0] + κ_s x_i^t) + 1[t=t0] Σ_i n_i v_s^0 1[b_i^0>0]`` (docs/model.md
     §5): computed by hand from the solved profile (``x`` from (5)/(7), or ``b/p`` for price
     takers) and compared with ``Play.verification`` per type and the JSON ``totals`` (and
     its share of production). The examples have agents that stay out of posts, so the
@@ -233,7 +236,8 @@ def test_verification_totals_by_hand(name, concept):
 
 
 def test_a_payment_on_a_post_that_does_not_trade_is_refunded_but_verified():
-    """MODEL.md §5 Decision: every positive bid is verified, also on a post that ends up not
+    """docs/model.md, The crypto layer Decision: every positive bid is verified, also on a post
+    that ends up not
     trading (no offers): the bid is refunded (not in ``spending``) but ``v`` is burnt, and no
     share is burnt (nothing was received). Here post 2 has no offers; the consumer bids 0.5
     there, so it burns ``v^2 = 0.03`` out of nothing: ``E = -0.03 < 0``, infeasible."""
@@ -297,7 +301,8 @@ def crypto_cases(draw):
           suppress_health_check=[HealthCheck.too_slow])
 @given(crypto_cases())
 def test_electricity_balances_in_every_state_on_random_profiles(case):
-    """``Q^t = Σ_i n_i E_is^t + Σ_i n_i V_is^t`` in every state and period (MODEL.md §5) on
+    """``Q^t = Σ_i n_i E_is^t + Σ_i n_i V_is^t`` in every state and period (docs/model.md, The
+    crypto layer) on
     random profiles with random fixed costs, shares, states and settlement period, some bids
     and offers zero: verification comes out of electricity received, never from nowhere. On
     a post with no offers nothing can be burnt out of it, so a payer there (``V > 0``) has
@@ -333,9 +338,10 @@ EXAMPLE_SOLUTIONS = [(n, c) for n in ("verification_costs", "two_states", "prepa
 @pytest.mark.parametrize(("name", "concept"), EXAMPLE_SOLUTIONS)
 def test_electricity_balances_at_every_example_equilibrium(name, concept):
     """At every solved equilibrium of the crypto examples, per state and period, the JSON
-    totals satisfy production = consumption + verification (MODEL.md §5), and electricity
+    totals satisfy production = consumption + verification (docs/model.md, The crypto layer), and
+    electricity
     received adds up to production (market clearing). The one example without an equilibrium
-    (increasing returns, competitive) must say so (MODEL.md §6)."""
+    (increasing returns, competitive) must say so (docs/model.md, Solution concepts)."""
     sol = solved(name, concept)
     if (name, concept) == ("increasing_returns", "competitive"):
         assert sol.status is Status.NO_EQUILIBRIUM
@@ -354,7 +360,8 @@ def test_electricity_balances_at_every_example_equilibrium(name, concept):
 
 
 def test_price_taking_producer_without_goods_still_verifies_its_input_payment():
-    """MODEL.md §5: a goods-post payment is verified with electricity of period t0. A producer
+    """docs/model.md, The crypto layer: a goods-post payment is verified with electricity of period
+    t0. A producer
     always pays on the goods post (its inputs), so that electricity is burnt even when it
     consumes no goods — here a classic quasilinear producer whose goods weight is too small to
     buy any. Its benchmark demand must buy for it; otherwise the independent certificate finds

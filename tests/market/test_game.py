@@ -1,4 +1,5 @@
-"""The market rules (MODEL.md sections 3–5; the paper's (5)–(8)) on random economies and random
+"""The market rules (docs/model.md, Prices and allocations to The crypto layer; the paper's
+(5)–(8)) on random economies and random
 positive profiles (hypothesis, derandomised).
 
 Every expected value here is an accounting identity of the game or a direct transcription of an
@@ -114,7 +115,8 @@ def _close(a, b, rtol=RTOL, atol=0.0) -> None:
 @given(cases())
 def test_bytecoins_paid_equal_bytecoins_received(case):
     """Bytecoins are a unit of account that only changes hands: over the posts that trade,
-    Σ_i n_i (bids paid) = Σ_i n_i (revenue) = Σ_t B^t (MODEL.md §3–§4; revenue is p^0 ω_h for
+    Σ_i n_i (bids paid) = Σ_i n_i (revenue) = Σ_t B^t (docs/model.md, Prices and allocations–§4;
+    revenue is p^0 ω_h for
     a consumer and Σ_t p^t q_j^t for a producer)."""
     e, prof = case
     out = evaluate(e, prof)
@@ -174,7 +176,8 @@ def test_goods_offered_equal_goods_allocated_plus_inputs(case):
 @SETTINGS
 @given(cases(), st.integers(0, 2), st.booleans())
 def test_inactive_post_refunds_bids_and_keeps_offers(case, which, zero_side_bids):
-    """A post on which all bids (or all offers) are zero does not trade (Shapley–Shubik, MODEL.md
+    """A post on which all bids (or all offers) are zero does not trade (Shapley–Shubik,
+    docs/model.md
     §3): its price is undefined, bids on it are refunded (not counted as paid) and the
     electricity offered there stays with its producer; nobody else receives any."""
     e, prof = case
@@ -224,7 +227,8 @@ def test_inactive_goods_post_consumers_keep_endowment():
 @SETTINGS
 @given(cases(verification=True))
 def test_verification_energy_and_electricity_balance(case):
-    """Verification (MODEL.md §5): V_is^t = v_s^t 1[b_i^t>0] + κ_s x_i^t + 1[t=t0] v_s^0
+    """Verification (docs/model.md, The crypto layer): V_is^t = v_s^t 1[b_i^t>0] + κ_s x_i^t +
+    1[t=t0] v_s^0
     1[b_i^0>0], burnt also for bids on posts that do not trade; E = x − V; and production
     equals consumption plus verification in every state: Q^t = Σ_i n_i (E_is^t + V_is^t)."""
     e, prof = case
@@ -256,7 +260,8 @@ def test_verification_energy_and_electricity_balance(case):
 @SETTINGS
 @given(cases(), st.sampled_from([1e-6, 0.37, 3.0, 2.5e5]))
 def test_scaling_bids_scales_prices_and_changes_no_allocation(case, k):
-    """Homogeneity (MODEL.md §3, normalisation): multiplying every bid by k leaves every
+    """Homogeneity (docs/model.md, Prices and allocations, normalisation): multiplying every bid by
+    k leaves every
     allocation, consumption and utility unchanged and multiplies every price by k."""
     e, prof = case
     a, b = evaluate(e, prof), evaluate(e, prof.scaled(k))
@@ -309,7 +314,7 @@ def _brute_others(e: Economy, prof: Profile):
 @given(cases())
 def test_others_totals_equal_a_brute_force_loop(case):
     """B_-i and Q_-i are what everyone else (including the other n_i − 1 agents of one's own
-    type) bids and offers: compared with an explicit sum over agents (MODEL.md §3)."""
+    type) bids and offers: compared with an explicit sum over agents (docs/model.md, Prices and allocations)."""
     e, prof = case
     Bc, Qc, Bp, Qp = others_totals(e, prof)
     ref = _brute_others(e, prof)
@@ -352,7 +357,7 @@ def test_others_totals_do_not_cancel_with_a_huge_type():
 @given(cases(verification=False))
 def test_price_takers_receive_bid_over_price(case):
     """With prices given (the competitive benchmark's outcome), an agent receives b^t/p^t and a
-    producer earns Σ_t p^t q^t (MODEL.md §6)."""
+    producer earns Σ_t p^t q^t (docs/model.md, Solution concepts)."""
     e, prof = case
     rng = np.random.default_rng(0)
     p = np.concatenate([[1.0], rng.uniform(0.2, 3.0, e.periods)])

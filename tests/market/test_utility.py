@@ -1,4 +1,4 @@
-"""Utility families and their shadow values (MODEL.md sections 2 and 5).
+"""Utility families and their shadow values (docs/model.md sections 2 and 5).
 
 Oracle: the definitions. ``marginal_utility`` (the shadow value λ_s^t = ∂u/∂E_s^t reported per
 agent, state and period) and ``goods_marginal_utility`` must be the derivatives of ``utility``;
@@ -32,7 +32,8 @@ CASES = [("cobb_douglas", {}), ("crra", {"gamma": 2.0}), ("crra", {"gamma": 0.4}
 @pytest.mark.parametrize("classic", [False, True])
 @pytest.mark.parametrize("family,extra", CASES)
 def test_shadow_values_are_derivatives_of_utility(family, extra, classic):
-    """λ_s^t = ∂u/∂E_s^t (not multiplied by π_s, MODEL.md §5) and ∂Eu/∂x^0, by central
+    """λ_s^t = ∂u/∂E_s^t (not multiplied by π_s, docs/model.md, The crypto layer) and ∂Eu/∂x^0, by
+    central
     differences of u in one state (λ) and of Eu over two states (goods), at interior points."""
     if family == "quasilinear" and not classic:
         pytest.skip("quasilinear is classic only")

@@ -1,4 +1,5 @@
-"""Equilibria known in closed form (derived in each docstring from MODEL.md's rules).
+"""Equilibria known in closed form (derived in each docstring from the model's (docs/model.md)
+rules).
 
 Competitive benchmark, ai agents, c = 1
     Producers' marginal cost is 1/θ goods per unit, so p^t/p^0 = 1/θ; a Cobb–Douglas consumer
@@ -40,7 +41,7 @@ from oracles import cd, consumer, deviation_gain, economy, producer
 def test_competitive_ai_constant_returns(theta, omega, weights, n_c, n_p):
     """Competitive benchmark, ai, c = 1, slack capacity, Cobb–Douglas weights summing to one:
     p^t/p^0 = 1/θ and each consumer receives a_t θ ω (module notes). A lone producer is
-    fine here: the sole-seller problem is the game's, not the benchmark's (MODEL.md §6)."""
+    fine here: the sole-seller problem is the game's, not the benchmark's (docs/model.md, Solution concepts)."""
     T = len(weights)
     e = economy("ai c=1", T, [consumer("c", n_c, omega, cd(*weights))],
                 [producer("p", n_p, theta, 1.0, cd(*([1.0 / T] * T)), capacity=1e4)])
@@ -49,7 +50,8 @@ def test_competitive_ai_constant_returns(theta, omega, weights, n_c, n_p):
     np.testing.assert_allclose(s.relative_prices, 1.0 / theta, rtol=1e-10)
     np.testing.assert_allclose(s.outcome.consumers.electricity[0],
                                np.array(weights) * theta * omega, rtol=1e-10)
-    # Producers earn nothing at constant returns (MODEL.md §6): an ai producer consumes nothing.
+    # Producers earn nothing at constant returns (docs/model.md, Solution concepts): an ai producer
+    # consumes nothing.
     assert s.outcome.producers.revenue[0] == pytest.approx(
         s.outcome.producers.spending[0], rel=1e-10)
 

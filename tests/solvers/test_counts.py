@@ -1,4 +1,4 @@
-"""Counts (MODEL.md section 2): a type of count n is n separate, identical players. So an
+"""Counts (docs/model.md, Agents): a type of count n is n separate, identical players. So an
 economy with a type of count n must have the same equilibrium prices and per-agent allocations
 as the economy in which that type is split into n types of count 1 ("batched equals looped"),
 and as one in which it is split into types of counts adding up to n."""

@@ -1,11 +1,13 @@
 """Economies at the edges of the model, with answers known by an argument given in each test.
 
 * A period nobody values: its post need not trade (an active equilibrium is one in which
-  every post *with some positive weight* trades, MODEL.md §6), and with separable utilities
+  every post *with some positive weight* trades, docs/model.md, Solution concepts), and with
+  separable utilities
   nothing on the other posts depends on it: the equilibrium is that of the economy without it.
 * Long-run competitive benchmark with constant returns (c = 1): peak-load pricing. With
   demand higher in period 2 at the candidate prices, capacity K = q² is paid for by the peak:
-  p^1/p^0 = 1/θ, p^2/p^0 = 1/θ + ρ; producers earn zero profit (MODEL.md §6: an ai producer
+  p^1/p^0 = 1/θ, p^2/p^0 = 1/θ + ρ; producers earn zero profit (docs/model.md, Solution concepts:
+  an ai producer
   then consumes nothing, utility −∞).
 """
 

@@ -1,5 +1,5 @@
 """The compiled kernels' utility terms and technology against the reference definitions
-(MODEL.md section 2).
+(docs/model.md, Agents).
 
 Oracle: :mod:`emgame.market.utility` (the utility families, the one-good terms ``h_γ`` and
 their derivatives, the shadow values ``∂u/∂E``) and :func:`emgame.market.game.inputs`
@@ -138,7 +138,7 @@ def test_the_purchase_condition_uses_the_reference_marginal_utility(fp, x, other
     ``w_s = π_s`` (``π_s u_s^{1-r}`` for CES, whose separable form has the same first-order
     conditions) — is the expected marginal utility of electricity bought on the post,
     ``Σ_s π_s (1-κ_s) ∂u_s/∂E_s``, from :func:`emgame.market.utility.marginal_utility`, for
-    every family (MODEL.md sections 2 and 5)."""
+    every family (docs/model.md sections 2 and 5)."""
     family, param = fp
     weights = np.array([0.6, others[0]])
     pop = _population(family, param, weights)

@@ -1,4 +1,4 @@
-"""Nash equilibria checked by an independent best response (MODEL.md section 6).
+"""Nash equilibria checked by an independent best response (docs/model.md, Solution concepts).
 
 At a Nash equilibrium no agent gains by deviating alone. The check here does not use the solver's
 equations or the certificate: :func:`oracles.deviation_gain` maximises one agent's payoff with

@@ -1,4 +1,5 @@
-"""Economies without an active equilibrium (MODEL.md sections 3 and 6): each must be reported as
+"""Economies without an active equilibrium (docs/model.md sections 3 and 6): each must be reported
+as
 ``no-equilibrium-found`` with a reason naming the type (and post) responsible — never a crash,
 never a last iterate passed off as an equilibrium.
 
@@ -75,7 +76,7 @@ def test_no_equilibrium_is_reported_as_such(case):
 @pytest.mark.parametrize("case", ["lone producer values electricity",
                                   "lone classic consumer values goods"])
 def test_sole_seller_reason_names_the_type_and_post(case):
-    """The sole-seller reasons name the type and the post (MODEL.md §6)."""
+    """The sole-seller reasons name the type and the post (docs/model.md, Solution concepts)."""
     _, name = CASES[case]
     s = _nash(case)
     assert f"'{name}'" in s.reason
@@ -93,7 +94,8 @@ def test_worthless_goods_reason_names_the_cause():
 
 
 def test_lone_goods_only_producer_reason_names_the_type():
-    """MODEL.md §6: '… shrinks its output to nothing — and the solver must say so'. The reason
+    """docs/model.md, Solution concepts: '… shrinks its output to nothing — and the solver must say
+    so'. The reason
     should name the producer type."""
     s = _nash("lone producer values only goods, Cobb-Douglas buyers")
     assert "monopolist" in s.reason
@@ -112,7 +114,7 @@ def test_lone_goods_only_producer_has_no_candidate_passed_off():
                                   "lone classic consumer values goods"])
 def test_competitive_benchmark_is_unaffected_by_sole_sellers(case):
     """The sole-seller problem is strategic: price takers do not face it, so the competitive
-    benchmark of the same economies exists and is certified (MODEL.md §6)."""
+    benchmark of the same economies exists and is certified (docs/model.md, Solution concepts)."""
     build, _ = CASES[case]
     c = solve(build(), "competitive")
     assert c.status is Status.EQUILIBRIUM, c.reason
@@ -121,7 +123,8 @@ def test_competitive_benchmark_is_unaffected_by_sole_sellers(case):
 
 
 def test_a_classic_type_restores_the_equilibrium():
-    """MODEL.md §3: giving some type a classic kind (goods valued) restores an equilibrium in
+    """docs/model.md, Prices and allocations: giving some type a classic kind (goods valued)
+    restores an equilibrium in
     the binding-capacity economy. Here the producers: the goods they cannot use as inputs are
     now worth keeping, so goods keep a positive price; capacity binds (q = K̄, μ > 0)."""
     e = economy("capacity binds, classic producers", 2,
@@ -146,7 +149,8 @@ def _binding_capacity_classic_consumers(dc: float):
 
 @pytest.mark.parametrize("concept", ["nash", "competitive"])
 def test_classic_consumers_cannot_absorb_more_goods_than_they_own(concept):
-    """MODEL.md §3, the limit of 'a classic kind restores equilibrium': a classic consumer's
+    """docs/model.md, Prices and allocations, the limit of 'a classic kind restores equilibrium': a
+    classic consumer's
     income is p^0 ω_h, so by (2) it buys back at most ω_h of goods. With ai producers at
     capacity, goods demand is at most 4 + 2·0.5 = 5 < Ω = 11: excess supply of goods at any
     p^0 > 0, no active equilibrium, and the reason gives the numbers and names the type."""
@@ -181,7 +185,8 @@ def test_price_taking_cobb_douglas_consumers_absorb_a_fixed_share_of_goods():
 
 
 def test_increasing_returns_without_benchmark_names_the_type():
-    """MODEL.md §6: with c > 1 the price at full capacity can fall below average cost, and then
+    """docs/model.md, Solution concepts: with c > 1 the price at full capacity can fall below
+    average cost, and then
     there is no competitive equilibrium; the reason should name the producer type. Here
     6 buyers spend 3 per period; 3 producers (θ = 1, c = 1.2, K̄ = 10) at full capacity sell
     30 units at 0.1 goods each, below their average cost φ(10)/10 = 10^{1/1.2}/10 ≈ 0.68."""

@@ -1,4 +1,5 @@
-"""Crypto-in-advance settlement (MODEL.md section 5): with stationary wallets and β = 1 the
+"""Crypto-in-advance settlement (docs/model.md, The crypto layer): with stationary wallets and β =
+1 the
 first-order conditions are those of simultaneous settlement, so the two settlements must give
 the same equilibrium (relative prices and allocations); with β < 1 the equilibrium satisfies
 the discounted first-order conditions."""

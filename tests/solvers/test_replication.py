@@ -1,4 +1,5 @@
-"""Replication (MODEL.md section 6): with every type's count multiplied by n, each agent's share
+"""Replication (docs/model.md, Solution concepts): with every type's count multiplied by n, each
+agent's share
 of every post falls like 1/n, so the game's market power — and the gap between Nash and
 competitive relative prices — vanishes like 1/n.
 

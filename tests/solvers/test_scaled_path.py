@@ -3,7 +3,7 @@
 Above ``NashOptions.joint_from`` consumer types the Nash solver starts from a coarse copy of the
 economy, solves consumers' budgets jointly with the totals (:meth:`Aggregate.joint_newton`)
 and sums their responses in parallel blocks. None of that may change the answer: the Nash
-equilibrium is a property of the game (MODEL.md section 6), not of the path to it.
+equilibrium is a property of the game (docs/model.md, Solution concepts), not of the path to it.
 
 Oracles: (1) the same economy solved with the joint path forced on (``joint_from = 1``) and
 off; (2) a type with count ``n`` is ``n`` rows of count 1 in a type-symmetric equilibrium, so

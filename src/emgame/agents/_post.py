@@ -8,7 +8,7 @@ its offer ``q`` — the post's money term is
     m(x) = θ_R p o - λ p x                      (price taking)
 
 (``θ_R o B_-/(Q_o - x)`` its revenue from its own offer ``o``, valued at ``θ_R``; ``λ`` the value
-of its money; ``θ_R = λ`` under simultaneous settlement, ``βλ̄`` under prepaid, MODEL.md
+of its money; ``θ_R = λ`` under simultaneous settlement, ``βλ̄`` under prepaid, docs/model.md
 section 5), and its utility term is ``Σ_s w_s a h_γ(E_s)`` with ``E_s = (1-κ_s) x - F_s`` (the
 terms of :mod:`emgame.market.utility`), or ``Σ_s lw_s E_s`` in linear mode.
 
@@ -42,7 +42,7 @@ possibly loose: the type is inconclusive if it matters)."""
 
 @njit
 def phi(q, theta, c):
-    """Goods input of an offer: ``φ(q) = (q/θ)^{1/c}`` (MODEL.md section 2)."""
+    """Goods input of an offer: ``φ(q) = (q/θ)^{1/c}`` (docs/model.md, Agents)."""
     return (q / theta) ** (1.0 / c) if q > 0.0 else 0.0
 
 
@@ -219,7 +219,8 @@ def purchase(post):
 @njit
 def stay(post):
     """The value of not paying on the post (``x = 0``). A seller whose post nobody else bids on
-    keeps its own offer: the post does not trade (MODEL.md section 3), and the share ``κ`` does
+    keeps its own offer: the post does not trade (docs/model.md, Prices and allocations), and the
+    share ``κ`` does
     not apply to electricity kept (section 5)."""
     if not post.pt and post.B <= 0.0 and post.o > 0.0:
         val = 0.0

@@ -1,5 +1,5 @@
 """Closing the dual's gap: branch and bound over which posts an agent pays on, and the best
-responses that make a CES bound exact (MODEL.md section 5, participation).
+responses that make a CES bound exact (docs/model.md, The crypto layer, participation).
 
 With a fixed verification cost, paying on a post is a discrete choice and the dual (which
 chooses payments post by post at given multipliers) may lie above the best the agent can do.

@@ -1,7 +1,8 @@
 """Budget (wallet) and goods multipliers recovered from a profile's first-order conditions.
 
 Under prepaid settlement an agent values its revenue at ``βλ̄``, ``λ̄`` the multiplier of its own
-wallet (MODEL.md section 5), so the objective the certificate bounds, ``u + βλ̄R``, needs ``λ̄``.
+wallet (docs/model.md, The crypto layer), so the objective the certificate bounds, ``u + βλ̄R``,
+needs ``λ̄``.
 It is recovered here from the profile and its market outcome alone, as the paper's conditions
 (10)–(14) define it (:mod:`emgame.analysis.foc` reports their residuals with the same fit):
 every condition that holds with equality — a positive bid, an offer strictly inside

@@ -2,7 +2,8 @@
 records the kernels take, and a proven upper bound on its best deviation.
 
 The objective is expected utility ``u`` under simultaneous settlement, and ``u + βλ̄R`` with
-the wallet as budget under prepaid settlement (MODEL.md section 5), ``λ̄`` recovered from the
+the wallet as budget under prepaid settlement (docs/model.md, The crypto layer), ``λ̄`` recovered
+from the
 profile's first-order conditions (:mod:`emgame.agents.multipliers`). The bound is the
 Lagrangian dual (weak duality), minimised over its multipliers (:mod:`emgame.agents._search`),
 with utility in a form the dual can separate across posts:
@@ -177,7 +178,7 @@ def agent(economy: Economy, outcome: Outcome, *, producers: bool, price_taking: 
     weights = pop.weights
     if price_taking:
         # A post that does not trade has no price: a price taker can neither buy nor sell
-        # there, so its electricity counts for nothing (docs/model.md, "Availability": a
+        # there, so its electricity counts for nothing (docs/model.md, Availability: a
         # type whose utility needs it has no equilibrium and is refused before solving).
         weights = np.where(np.isfinite(outcome.prices[1:])[None, :], weights, 0.0)
     types = Types(f(weights), f(np.where(pop.classic, pop.goods_weight, 0.0)), f(ge),

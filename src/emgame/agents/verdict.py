@@ -1,4 +1,4 @@
-"""Per type: pass, fail or inconclusive (MODEL.md section 6).
+"""Per type: pass, fail or inconclusive (docs/model.md, Solution concepts).
 
 A type **passes** when the upper bound on its best deviation is within the pass mark of what it
 gets now; it **fails** when a deviation actually exhibited — scored by the market rules
@@ -127,7 +127,7 @@ def _score(ag: Agent, idx: np.ndarray, bids, offers, K) -> tuple:
     else:
         pl = play(e, pop, bids, B, Q, **kw)
     # Under prepaid settlement the wallet is held fixed (a stationary one at the profile's
-    # revenue, MODEL.md section 5), whatever the deviation earns.
+    # revenue, docs/model.md, The crypto layer), whatever the deviation earns.
     slack = fa.income[idx] - pl.spending if e.market.prepaid else pl.slack
     return pl.utility, slack, np.maximum(np.abs(pl.spending), np.abs(pl.revenue))
 

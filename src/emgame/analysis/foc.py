@@ -1,4 +1,5 @@
-"""Residuals of the paper's first-order conditions (10)–(17) at a solution (MODEL.md section 6).
+"""Residuals of the paper's first-order conditions (10)–(17) at a solution (docs/model.md, Solution
+concepts).
 
 Everything here is computed from the strategy profile and its market outcome alone: the totals
 an agent faces come from :func:`emgame.market.others_totals`, the marginal utilities from the
@@ -26,13 +27,15 @@ Producers (``j``)
 
 ``u_t = ∂Eu/∂x^t = Σ_s π_s (1 - κ_s) ∂u/∂E_s^t`` is the expected marginal utility of
 electricity *received* on post ``t``: consumption is ``E_s^t = x^t - V_s^t`` and the share
-``κ_s`` of what is received is burnt by verification (MODEL.md section 5; the fixed part ``v``
+``κ_s`` of what is received is burnt by verification (docs/model.md, The crypto layer; the fixed
+part ``v``
 does not vary with the bid, it only makes the zero bid a separate, participation, choice).
 ``u_0 = ∂Eu/∂x^0``; ``ν = u_0`` for a ``classic`` producer with ``x^0 > 0``, else it is the
 unknown multiplier of ``x^0 >= 0``.
 
 ``β = 1`` under simultaneous settlement (the paper's equations). Under prepaid settlement the
-agent maximises ``u + βλR`` within its wallet (MODEL.md section 5), which gives the forms above
+agent maximises ``u + βλR`` within its wallet (docs/model.md, The crypto layer), which gives the
+forms above
 with the market's ``β``; with ``β = 1`` they are the paper's. For a competitive solution
 (price takers) the same conditions are reported in their price-taking form: ``∂x^t/∂b^t =
 1/p^t``, ``λ``'s coefficients are 1, and (14) reads ``-ν φ'(q^t) + β λ p^t - μ^t = 0``.
@@ -82,7 +85,7 @@ _AT_CAPACITY = 1e-9  # q >= K (1 - this) counts as at capacity
 
 
 # --------------------------------------------------------------------------------------------
-# Marginal utilities, from the families' definitions (MODEL.md section 2).
+# Marginal utilities, from the families' definitions (docs/model.md, Agents).
 # --------------------------------------------------------------------------------------------
 
 
@@ -350,7 +353,7 @@ def _producers(economy: Economy, profile: Profile, outcome: Outcome, totals, pt:
     bids = profile.producer_bids
     q = profile.offers
     K = profile.capacity
-    cap = K[:, None] * pop.availability       # s^t K (docs/model.md, "Availability")
+    cap = K[:, None] * pop.availability       # s^t K (docs/model.md, Availability)
     theta = pop.productivity[:, None]
     c_ret = pop.returns[:, None]
     ut, u0 = _expected_marginals(economy, pop, play)

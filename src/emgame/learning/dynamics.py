@@ -67,7 +67,8 @@ def fit_budgets(economy: Any, p: Any, passes: int = 100, rtol: float = 1e-10) ->
 
     Bytecoins are conserved (every bid is some seller's revenue), so overspenders are matched by
     underspenders; a convex mix of best responses made against different totals can leave some
-    agents over budget or short of inputs, which no strategy profile may (MODEL.md sections 3-4).
+    agents over budget or short of inputs, which no strategy profile may (docs/model.md, Prices and
+    allocations to Budgets).
     """
     pr = economy.producers
     for _ in range(passes):

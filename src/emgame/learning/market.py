@@ -7,7 +7,8 @@ it may offer at most ``K_i`` electricity in every period (its real capacity ``KÌ
 upper limit). A learning consumer's action is its **participation pattern**, the set of posts it
 may pay on; its bids are its best response given that choice (the round is solved with its
 utility weights outside the pattern set to zero; its payoff is its true utility). Given the
-learners' actions, the round is played by everybody's best choices (MODEL.md sections 3â€“5):
+learners' actions, the round is played by everybody's best choices (docs/model.md, Prices and
+allocations to The crypto layer):
 with ``others = "equilibrium"`` the round's outcome is the certified Nash equilibrium of the
 economy so restricted (consumers, the other producers, and the learners themselves in their
 bids and offers below the cap all best-respond to one another); with ``others =

@@ -1,5 +1,5 @@
 """The market: pure functions from a strategy profile to prices, allocations, verification,
-consumption and utility (MODEL.md sections 3–5)."""
+consumption and utility (docs/model.md, Prices and allocations to The crypto layer)."""
 
 from emgame.market.game import (
     Outcome,

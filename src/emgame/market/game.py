@@ -1,5 +1,6 @@
 """The market game: a type-symmetric strategy profile → prices, allocations, verification,
-consumption and utility (MODEL.md sections 3–5, the paper's (1)–(8)).
+consumption and utility (docs/model.md, Prices and allocations to The crypto layer, the paper's
+(1)–(8)).
 
 Every number here comes from the rules of the game alone; no first-order condition is used, so
 these functions are the common ground on which solvers and the certificate are judged.
@@ -36,7 +37,7 @@ class Profile:
 
     ``consumer_bids (nc, T+1)`` and ``producer_bids (np, T+1)`` are bids in bytecoins, goods post
     first; ``offers (np, T)`` electricity offered; ``capacity (np,)`` is ``K`` (``K̄`` in the
-    short run; the offer on post ``t`` is at most ``s^t K``, docs/model.md, "Availability").
+    short run; the offer on post ``t`` is at most ``s^t K``, docs/model.md, Availability).
     Storage operators: ``storage_bids (ns, T+1)``, ``storage_offers (ns, T)`` (electricity
     discharged and offered) and ``storage_charge (ns, T)`` (electricity bought and put into the
     battery, ``y^t``); empty when the economy has none.
@@ -108,7 +109,7 @@ class Play:
 
 @dataclass(frozen=True, eq=False)
 class Outcome:
-    """The market outcome of a profile (MODEL.md section 7), one :class:`Play` per role."""
+    """The market outcome of a profile (docs/model.md, Outputs), one :class:`Play` per role."""
 
     bids_total: np.ndarray      # B^t, (T+1,)
     offers_total: np.ndarray    # Q^t with Q^0 = Ω, (T+1,)
@@ -258,7 +259,7 @@ def play(economy: Economy, pop: Population, bids: np.ndarray, B_minus: np.ndarra
 
     ``offers is None`` means consumers: they offer their endowment on the goods post (sell-all).
     Allocations follow (5)–(8); a post with no bids or no offers does not trade: bids are
-    refunded and offers stay with their owner (Shapley–Shubik). Verification follows MODEL.md
+    refunded and offers stay with their owner (Shapley–Shubik). Verification follows docs/model.md
     section 5: every positive bid is verified, also on a post that does not trade.
 
     Producers offer at most ``s^t K`` on post ``t`` (``capacity`` ``K`` times the type's
@@ -302,7 +303,8 @@ def play(economy: Economy, pop: Population, bids: np.ndarray, B_minus: np.ndarra
     if producer:
         electricity = electricity + np.where(active[:, 1:], 0.0, own)
 
-    # Verification (MODEL.md section 5): fixed cost per positive bid, share of electricity received.
+    # Verification (docs/model.md, The crypto layer): fixed cost per positive bid, share of
+    # electricity received.
     v = economy.fixed_costs                  # (S, T+1)
     kappa = economy.shares                   # (S,)
     S = economy.S
@@ -343,7 +345,8 @@ def play(economy: Economy, pop: Population, bids: np.ndarray, B_minus: np.ndarra
         slack = revenue - spending
     U = utility(pop, np.maximum(E, 0.0) if economy.costly_verification else E,
                 np.maximum(goods, 0.0), economy.probabilities)
-    # Feasibility (MODEL.md §3, §5): E >= 0 and a producer's goods >= 0, up to rounding.
+    # Feasibility (docs/model.md, Prices and allocations and The crypto layer): E >= 0 and a
+    # producer's goods >= 0, up to rounding.
     short = goods < -1e-10 * np.maximum(goods_received, 1e-300)
     if economy.costly_verification or storage:
         scale = 1e-10 * np.maximum(electricity.max(axis=1, initial=0.0), 1e-300)

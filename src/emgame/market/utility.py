@@ -1,4 +1,4 @@
-"""Utility families (MODEL.md section 2), vectorised over types, states and periods.
+"""Utility families (docs/model.md, Agents), vectorised over types, states and periods.
 
 ``E`` has shape ``(n, S, T)`` (electricity consumed per type, state and period) and ``x0`` shape
 ``(n,)`` (goods consumed; ignored for ``ai`` kinds). Expected utility is ``Σ_s π_s u(E_s, x0)``.

@@ -1,4 +1,5 @@
-"""Constant-returns prices made exact (MODEL.md §6: a ``c = 1`` producer earns zero profit).
+"""Constant-returns prices made exact (docs/model.md, Solution concepts: a ``c = 1`` producer earns
+zero profit).
 
 The benchmark's prices come out of a root finder, so a price that should equal a
 constant-returns type's cost ``p^0/(βθ)`` can sit one part in 10^16 above it: a margin that a

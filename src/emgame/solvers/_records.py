@@ -1,7 +1,8 @@
 """The solvers' parameter records: typed tuples the compiled kernels take instead of long
 argument lists, built from an economy in one place.
 
-Names follow the model (MODEL.md sections 2–5): per type ``a`` (electricity weights ``a_t``),
+Names follow the model (docs/model.md, Agents to The crypto layer): per type ``a`` (electricity
+weights ``a_t``),
 ``a0`` (goods weight, zero for ``ai`` kinds), ``ge``/``gg`` the curvatures ``γ`` of the
 electricity and goods terms (utility written as a sum of terms ``a h_γ(y)``, see
 :mod:`emgame.market.utility`), ``omega`` the endowment ``ω``, ``theta``/``c`` the technology,
@@ -181,7 +182,7 @@ class TypeParams:
         self.c = _f(np.nan_to_num(pop.returns, nan=1.0))
         self.Kbar = _f(pop.capacity)
         self.rho = _f(np.nan_to_num(pop.capacity_cost, nan=0.0))
-        # Availability s^t per post, goods post first (docs/model.md, "Availability"): the
+        # Availability s^t per post, goods post first (docs/model.md, Availability): the
         # offer on post t is at most s^t K.
         self.s = _f(np.hstack([np.ones((len(pop), 1)), pop.availability]))
         self.wallet = _f(pop.wallet)

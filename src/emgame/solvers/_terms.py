@@ -3,7 +3,8 @@
 Utility is a sum of terms ``a h_γ(y)`` (:mod:`emgame.market.utility`, the reference definitions,
 which these are tested against); ``φ(q) = (q/θ)^{1/c}`` is the goods input of an offer ``q``.
 ``MU(x) = a Σ_s w_s (1-κ_s) h'((1-κ_s) x - F_s)`` is the expected marginal utility of electricity
-bought on a post, net of its verification ``F_s`` (MODEL.md section 5), with state weights
+bought on a post, net of its verification ``F_s`` (docs/model.md, The crypto layer), with state
+weights
 ``w_s``.
 """
 

@@ -1,4 +1,5 @@
-"""Economies known to have no active equilibrium, detected before any solving (MODEL.md §3, §6).
+"""Economies known to have no active equilibrium, detected before any solving (docs/model.md,
+Prices and allocations and Solution concepts).
 
 Each check returns a reason (naming the type and post) or ``None``.
 """
@@ -51,7 +52,7 @@ def vanishing_monopoly(economy: Economy) -> str | None:
     """A lone producer that values only goods, facing buyers whose spending on electricity
     does not depend on its price (Cobb–Douglas, unit-elastic demand): its revenue is the same
     whatever it sells, so it shrinks output towards nothing and no active equilibrium exists
-    (MODEL.md §6)."""
+    (docs/model.md, Solution concepts)."""
     prod, cons = economy.producers, economy.consumers
     if not len(prod) or prod.agents != 1:
         return None
@@ -76,7 +77,8 @@ def _inputs_at_capacity(economy: Economy) -> float:
 
 
 def worthless_goods(economy: Economy) -> str | None:
-    """Goods that nobody can absorb (MODEL.md §3): producers cannot use them all as inputs even
+    """Goods that nobody can absorb (docs/model.md, Prices and allocations): producers cannot use
+    them all as inputs even
     at full capacity, and the only agents who value goods — ``classic`` consumers — can buy
     back at most their own endowments (their income is ``p^0 ω_h``, under simultaneous or
     stationary prepaid settlement). Goods are then in excess supply at any ``p^0 > 0``."""

@@ -1,4 +1,4 @@
-"""Competitive (Walrasian) equilibrium, the benchmark (MODEL.md section 6).
+"""Competitive (Walrasian) equilibrium, the benchmark (docs/model.md, Solution concepts).
 
 Prices ``p^0 = 1, p^1..p^T`` that every agent takes as given; consumers and producers optimise
 (producers: profit-maximising supply at the effective price ``βp^t``, then consumption out of
@@ -10,7 +10,8 @@ a coordinate ``u^t`` that runs along the graph of the step supply (Minty's param
 a rise, ``log p = u - offset``; along a step, ``p`` stays at the cost and the steps' output grows
 with ``u``. Price and step output are then continuous functions of ``u`` and Newton's method
 applies. Types sharing a constant marginal cost split their output in proportion to capacity
-(equal utilisation, MODEL.md section 6). In the long run the capacity of each constant-returns
+(equal utilisation, docs/model.md, Solution concepts). In the long run the capacity of each
+constant-returns
 type is an unknown with the complementarity ``K >= 0 ⊥ ρ p^0 - Σ_t (βp^t - p^0/θ)^+ >= 0``.
 """
 
@@ -244,7 +245,7 @@ class _Benchmark:
                 Ks = _long_run_capacity(beta * p[1:] / p[0], P.theta[smooth], P.c[smooth],
                                         P.rho[smooth], P.s[smooth, 1:])
                 Kout[smooth] = Ks
-            # the cap of post t is s^t K (docs/model.md, "Availability")
+            # the cap of post t is s^t K (docs/model.md, Availability)
             q[smooth, 1:] = np.minimum(q_unc, Kout[smooth, None] * P.s[smooth, 1:])
         for i, t in enumerate(self.posts):
             for k, group in enumerate(members):
@@ -257,7 +258,7 @@ class _Benchmark:
 
         A profit within rounding of zero (constant returns at a price equal to cost) is zero:
         a residue of 1e-12 would buy a sliver of electricity and a finite utility that the
-        benchmark does not have (MODEL.md §6).
+        benchmark does not have (docs/model.md, Solution concepts).
         """
         P = self.P
         cost = p[0] * (inputs(self.economy.producers, q[:, 1:]).sum(axis=1)
@@ -491,7 +492,8 @@ def solve_competitive(economy: Economy, options: CompetitiveOptions | None = Non
                          "types is not solved in this version")
     bench = _Benchmark(economy)
     bench.storage_flows = storage
-    # Participation (MODEL.md section 5): price takers choose which posts to pay on. Each round
+    # Participation (docs/model.md, The crypto layer): price takers choose which posts to pay on.
+    # Each round
     # solves with fixed choices, then gives every type that gains by switching the choice of
     # its best deviation at the round's prices, as the Nash solver does.
     seen = {bench.part_c.tobytes() + bench.part_p.tobytes()}
@@ -604,8 +606,9 @@ def _candidate(economy: Economy, bench: _Benchmark, r, p, q, K, xc, xp, income) 
         bad = [economy.producers.names[j] for j in np.flatnonzero(income < 0)]
         reasons.append(f"producer type(s) {bad}: the wallet cannot pay for the inputs that "
                        "maximise profit at these prices; its wallet multiplier runs away, so "
-                       "there is no equilibrium with these exogenous wallets (MODEL.md §5)")
-    # MODEL.md §6: the rule is for a payment the producer must make, its goods bid for
+                       "there is no equilibrium with these exogenous wallets (docs/model.md, The crypto layer)")
+    # docs/model.md, Solution concepts: the rule is for a payment the producer must make, its goods
+    # bid for
     # inputs, carrying a fixed verification cost (verified with electricity it cannot buy
     # without income). Where the goods post is free it consumes nothing and the benchmark
     # exists; a producer that buys no inputs (shut down, c > 1 below average cost) pays nothing.

@@ -1,4 +1,5 @@
-"""Nash equilibrium of the market game (MODEL.md section 6), type-symmetric and active.
+"""Nash equilibrium of the market game (docs/model.md, Solution concepts), type-symmetric and
+active.
 
 Method: the game is aggregative, so an equilibrium is a set of post totals ``(p^t, Q^t)`` at
 which every type's replacement response (:mod:`emgame.solvers._consumer`,
@@ -96,7 +97,7 @@ def solve_nash(economy: Economy, options: NashOptions | None = None,
     ``starts`` are named ``(p, Q)`` guesses tried first (e.g. a neighbour's solution, the
     competitive benchmark); a rough guess follows, and each is also tried marked up.
 
-    Regimes: which posts each type pays on (participation, MODEL.md section 5) and, for
+    Regimes: which posts each type pays on (participation, docs/model.md, The crypto layer) and, for
     producers with increasing returns, whether a post's output is pinned at zero, are discrete
     choices the first-order conditions cannot make. Starting from "pay on every valued post",
     each round solves the smooth system for fixed regimes, then asks every type for its best
@@ -315,7 +316,7 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
         bad = [economy.producers.names[j] for j in np.flatnonzero(agg.status_p != Response.OK)]
         reason = (f"producer type(s) {bad} have no best response at any start tried: with "
                   "exogenous wallets too small for the revenue they must finance, the wallet "
-                  "multiplier runs away and there is no equilibrium (MODEL.md §5); " + reason)
+                  "multiplier runs away and there is no equilibrium (docs/model.md, The crypto layer); " + reason)
     return Candidate("nash", False, Status.NO_EQUILIBRIUM, reason,
                      diagnostics={"starts": tried}, evaluations=evaluations)
 

@@ -1,5 +1,5 @@
 """Which posts each type pays on (and, with increasing returns, produces on): the solvers' own
-choice of regimes between rounds (MODEL.md section 5, participation).
+choice of regimes between rounds (docs/model.md, The crypto layer, participation).
 
 With a fixed verification cost a payment is a discrete choice the first-order conditions cannot
 make, so both solvers solve for fixed regimes and then ask, at the candidate, whether some type
