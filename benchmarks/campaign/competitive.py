@@ -38,7 +38,7 @@ import itertools
 import time
 
 import numpy as np
-from scipy.optimize import least_squares, minimize_scalar
+from scipy.optimize import minimize_scalar
 
 from emgame.market import Profile, evaluate
 from emgame.model import Economy
@@ -486,21 +486,8 @@ def polish(e: Economy, p, production, patterns, bids, money, supply, firm_mode, 
             st = _CStack(e, p, production, patterns, bids, money, supply, firm_mode)
         except (ValueError, np.linalg.LinAlgError):
             return None, None, np.inf
-        t0 = time.perf_counter()
-        budget = max(deadline - t0, 0.5)
-
-        def fun(x):
-            if time.perf_counter() - t0 > budget:
-                raise TimeoutError
-            return st.residual(x)
-
-        def jac(x):
-            return kkt.grouped_jacobian(fun, x, fun(x), st.mu_cols, st.mu_rows)
-
-        try:
-            r = least_squares(fun, st.x0, jac=jac, method="trf", xtol=1e-15, ftol=1e-15,
-                              gtol=1e-15, max_nfev=max_nfev)
-        except (TimeoutError, ValueError, np.linalg.LinAlgError):
+        r = kkt.solve_stack(st, max(deadline - time.perf_counter(), 0.5), max_nfev)
+        if r is None:
             return None, None, np.inf
         prof, prices = st.solution(r.x)
         return prof, prices, float(np.max(np.abs(r.fun)))

@@ -17,8 +17,10 @@ answer is then checked globally by :mod:`check`.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
-from scipy.optimize import nnls
+from scipy.optimize import least_squares, nnls
 
 from .agent import Agent
 
@@ -122,3 +124,23 @@ def grouped_jacobian(fun, x: np.ndarray, f0: np.ndarray, mu_cols: list[list[int]
         for j, rows in group:
             J[rows, j] = df[rows] / h[j]
     return J
+
+
+def solve_stack(st, budget: float, max_nfev: int, **options):
+    """Least squares on a stacked KKT system ``st`` (its ``residual``, ``x0`` and multiplier
+    columns/rows) within ``budget`` seconds; ``None`` when it runs out of time or fails."""
+    t0 = time.perf_counter()
+
+    def fun(x):
+        if time.perf_counter() - t0 > budget:
+            raise TimeoutError
+        return st.residual(x)
+
+    def jac(x):
+        return grouped_jacobian(fun, x, fun(x), st.mu_cols, st.mu_rows)
+
+    try:
+        return least_squares(fun, st.x0, jac=jac, method="trf", xtol=1e-15, ftol=1e-15,
+                             gtol=1e-15, max_nfev=max_nfev, **options)
+    except (TimeoutError, ValueError, np.linalg.LinAlgError):
+        return None

@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.optimize import least_squares
 
 from emgame.market import Profile, evaluate, others_totals
 from emgame.model import Economy
@@ -257,25 +256,8 @@ def polish(e: Economy, prof: Profile, patterns, money: float, supply: float,
     """Solve the stacked KKT conditions from ``prof``; ``(profile, residual norm)``."""
     with np.errstate(all="ignore"):
         st = _Stack(e, prof, patterns, money, supply)
-        budget = max(deadline - time.perf_counter(), 0.5)
-        t0 = time.perf_counter()
-        calls = [0]
-
-        def fun(x):
-            calls[0] += 1
-            if time.perf_counter() - t0 > budget:
-                raise TimeoutError
-            return st.residual(x)
-
-        def jac(x):
-            return kkt.grouped_jacobian(fun, x, fun(x), st.mu_cols, st.mu_rows)
-
-        try:
-            r = least_squares(fun, st.x0, jac=jac, method="trf", xtol=1e-15, ftol=1e-15,
-                              gtol=1e-15, max_nfev=max_nfev, x_scale=1.0)
-        except TimeoutError:
-            return None, np.inf
-        except (ValueError, np.linalg.LinAlgError):
+        r = kkt.solve_stack(st, max(deadline - time.perf_counter(), 0.5), max_nfev, x_scale=1.0)
+        if r is None:
             return None, np.inf
         res = float(np.max(np.abs(r.fun)))
         return _normalised(e, st.profile(r.x)), res
