@@ -22,7 +22,7 @@ import numpy as np
 from numba import prange
 
 from emgame._jit import njit
-from emgame._numerics import bracket, illinois, objective
+from emgame._numerics import bracket, illinois, objective, value
 from emgame.agents._dual import consumer_dual, producer_dual
 
 INF = math.inf
@@ -83,13 +83,19 @@ def _consumer_slope(y, cs):
 
 
 @njit
+def _search_lambda(problem, y0, target, best):
+    """Root of the dual's slope in ``y = log λ`` from ``y0`` (bracket, then Illinois), pursued
+    only while the best bound found is still above ``target``."""
+    f0 = value(y0, problem)
+    a, fa_, b, fb, found = bracket(problem, y0, f0, 0.25, -LIMIT, LIMIT, 200)
+    if found and best.val[0] > target:
+        illinois(problem, a, fa_, b, fb, 1e-13, 100)
+
+
+@njit
 def _consumer_one(i, ty, ru, fa, se, best):
-    y0 = math.log(se.lam0[i])
-    cs = ConsumerSearch(i, ty, ru, fa, se, best)
-    f0 = _consumer_slope(y0, cs)
-    a, fa_, b, fb, found = bracket(cs, y0, f0, 0.25, -LIMIT, LIMIT, 200)
-    if found and best.val[0] > se.target[i]:
-        illinois(cs, a, fa_, b, fb, 1e-13, 100)
+    _search_lambda(ConsumerSearch(i, ty, ru, fa, se, best), math.log(se.lam0[i]),
+                   se.target[i], best)
 
 
 @njit(parallel=True)
@@ -208,12 +214,8 @@ def _lam_slope(y, ls):
 
 @njit
 def _producer_one(i, ty, ru, fa, se, best):
-    y0 = math.log(se.lam0[i])
-    ls = LamSearch(i, ty, ru, fa, se, best)
-    f0 = _lam_slope(y0, ls)
-    a, fa_, b, fb, found = bracket(ls, y0, f0, 0.25, -LIMIT, LIMIT, 200)
-    if found and best.val[0] > se.target[i]:
-        illinois(ls, a, fa_, b, fb, 1e-13, 100)
+    _search_lambda(LamSearch(i, ty, ru, fa, se, best), math.log(se.lam0[i]), se.target[i],
+                   best)
 
 
 @njit
