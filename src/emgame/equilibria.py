@@ -40,8 +40,8 @@ import numpy as np
 from emgame.market.game import Profile
 from emgame.market.utility import CES, CRRA
 from emgame.model.economy import Economy, Population, as_economy
-from emgame.results import Multipliers, Solution, Status
-from emgame.solve import Options, _certified, solve
+from emgame.results import Solution, Status
+from emgame.solve import Options, _certified, insert_producer, solve, without_producer
 from emgame.solvers.candidate import Candidate
 from emgame.solvers.competitive import solve_competitive
 from emgame.solvers.nash import rough_start, solve_nash
@@ -255,30 +255,6 @@ def split_economy(economy: Economy, role: str, i: int, counts: tuple[float, floa
     return economy.replace(**{role: new})
 
 
-def without_producer(economy: Economy, j: int) -> Economy:
-    pop = economy.producers
-    keep = [k for k in range(len(pop)) if k != j]
-    return economy.replace(producers=pop.select(keep))
-
-
-def _insert_producer(profile: Profile, mult: Multipliers | None, j: int, economy: Economy
-                     ) -> tuple[Profile, Multipliers | None]:
-    """Embed a profile of the economy without producer type ``j``: that type plays nothing."""
-    T = profile.offers.shape[1]
-    K = economy.producers.capacity[j]
-    cap = 0.0 if economy.market.long_run or not np.isfinite(K) else float(K)
-    prof = Profile(np.asarray(profile.consumer_bids),
-                   np.insert(profile.producer_bids, j, np.zeros(T + 1), axis=0),
-                   np.insert(profile.offers, j, np.zeros(T), axis=0),
-                   np.insert(profile.capacity, j, cap))
-    if mult is None:
-        return prof, None
-    m = Multipliers(mult.consumer_budget, np.insert(mult.producer_budget, j, 0.0),
-                    np.insert(mult.producer_goods, j, 0.0),
-                    np.insert(mult.producer_capacity, j, np.zeros(T), axis=0))
-    return prof, m
-
-
 # ------------------------------------------------------------------------------------------
 # Starts
 # ------------------------------------------------------------------------------------------
@@ -389,7 +365,7 @@ def _embed(start: _Start, cand: Candidate, target: Economy, steer: bool = False
         return None
     prof, mult = cand.profile, cand.multipliers
     if start.removed_producer is not None:
-        prof, mult = _insert_producer(prof, mult, start.removed_producer, target)
+        prof, mult = insert_producer(prof, mult, start.removed_producer, target)
     totals = cand.totals
     return dataclasses.replace(cand, profile=prof, multipliers=mult, totals=totals,
                                status=Status.EQUILIBRIUM if cand.converged else cand.status)

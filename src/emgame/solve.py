@@ -13,9 +13,9 @@ from typing import Literal
 import numpy as np
 
 from emgame.certificate import certify
-from emgame.market.game import evaluate
+from emgame.market.game import Profile, evaluate
 from emgame.model.economy import Economy, as_economy
-from emgame.results import Certificate, Solution, SolveError, Status
+from emgame.results import Certificate, Multipliers, Solution, SolveError, Status
 from emgame.solvers.candidate import Candidate
 from emgame.solvers.competitive import CompetitiveOptions, solve_competitive
 from emgame.solvers.nash import (
@@ -190,9 +190,71 @@ def _solve(economy: Economy, concept: Concept, opts: Options, start: Solution | 
                 else solve_competitive(economy, opts.competitive, start=warm))
     seconds["solve"] = time.perf_counter() - started
     solution = _certified(economy, cand, opts, seconds, started)
+    if not storage and solution.status is Status.NO_EQUILIBRIUM and \
+            solution.certificate is not None:
+        solution = _without_hopeless(economy, concept, opts, solution, started)
     if raise_on_failure and not solution.ok:
         raise SolveError(solution)
     return solution
+
+
+def without_producer(economy: Economy, j: int) -> Economy:
+    """``economy`` without producer type ``j``."""
+    pop = economy.producers
+    keep = [k for k in range(len(pop)) if k != j]
+    return economy.replace(producers=pop.select(keep))
+
+
+def insert_producer(profile: Profile, mult: Multipliers | None, j: int, economy: Economy
+                    ) -> tuple[Profile, Multipliers | None]:
+    """Embed a profile of the economy without producer type ``j``: that type plays nothing."""
+    T = profile.offers.shape[1]
+    K = economy.producers.capacity[j]
+    cap = 0.0 if economy.market.long_run or not np.isfinite(K) else float(K)
+    prof = Profile(np.asarray(profile.consumer_bids),
+                   np.insert(profile.producer_bids, j, np.zeros(T + 1), axis=0),
+                   np.insert(profile.offers, j, np.zeros(T), axis=0),
+                   np.insert(profile.capacity, j, cap))
+    if mult is None:
+        return prof, None
+    m = Multipliers(mult.consumer_budget, np.insert(mult.producer_budget, j, 0.0),
+                    np.insert(mult.producer_goods, j, 0.0),
+                    np.insert(mult.producer_capacity, j, np.zeros(T), axis=0))
+    return prof, m
+
+
+def _without_hopeless(economy: Economy, concept: Concept, opts: Options, failed: Solution,
+                      started: float) -> Solution:
+    """The candidate failed where some producer types cannot pay for their verification
+    (utility ``-inf``): solve again with those types shut down (playing nothing) and certify the
+    result in the whole economy. It replaces ``failed`` only if its certificate passes."""
+    cert = failed.certificate
+    assert cert is not None
+    with np.errstate(invalid="ignore"):
+        drop = np.flatnonzero(np.isneginf(cert.producer_utility) & ~cert.producer_passed)
+    if drop.size == 0 or drop.size == len(economy.producers):
+        return failed
+    smaller = economy
+    for j in drop[::-1]:
+        smaller = without_producer(smaller, int(j))
+    seconds = dict(failed.seconds)
+    if concept == "nash":
+        left = opts.nash.max_seconds - (time.perf_counter() - started)
+        if left <= 0:
+            return failed
+        cand = solve_nash(smaller, replace(opts.nash, max_seconds=left), starts=[])
+    else:
+        cand = solve_competitive(smaller, opts.competitive)
+    if not cand.converged or cand.profile is None:
+        return failed
+    prof, mult = cand.profile, cand.multipliers
+    for j in sorted(int(j) for j in drop):
+        prof, mult = insert_producer(prof, mult, j, economy)
+    names = [economy.producers.names[j] for j in drop]
+    cand = replace(cand, profile=prof, multipliers=mult,
+                   diagnostics={**cand.diagnostics, "shut_down": names})
+    solution = _certified(economy, cand, opts, seconds, started)
+    return solution if solution.ok else failed
 
 
 def _easier(economy: Economy, nopts: NashOptions, cand: Candidate, deadline: float

@@ -234,12 +234,38 @@ def test_independent_solvers_find_emgames_equilibria(k):
             np.testing.assert_allclose(rel_ind, em.relative_prices, rtol=1e-8)
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "open: on campaign-0-0003 (competitive, prepaid, fixed verification on every post) the "
-    "independent solver shuts down producer p1, which cannot pay its verification at any scale, "
-    "and its checker passes that; emgame's proven-bound certificate fails the same profile "
-    "without exhibiting a gaining deviation (max regret null). Which reading of docs/model.md, Solution concepts is "
-    "right (and whether that verdict should be 'inconclusive') is to be settled."))
+def test_a_producer_that_cannot_pay_for_verification_is_shut_down_and_certified():
+    """campaign-0-0003, competitive (prepaid, stationary wallets, a fixed verification cost on
+    every post): producer p1 cannot pay for the verification its Cobb–Douglas utility needs, so
+    the benchmark has it shut down with an empty wallet (docs/model.md, The certificate: empty
+    wallets). emgame's default solve finds that equilibrium (re-solving without p1) at the
+    independent solver's prices; the certificate passes the idle p1 with regret exactly 0 even
+    where its wallet multiplier cannot be recovered, and fails it once it bids from that empty
+    wallet."""
+    from benchmarks.campaign.run import emgame_certificate
+
+    from emgame.certificate import certify
+    from emgame.market import evaluate
+
+    e = random_economy(0, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ind = solve_competitive(e, max_seconds=30)
+        em = solve(e, "competitive")
+    assert ind.ok and em.ok, em.reason
+    assert em.diagnostics["shut_down"] == ["p1"]
+    np.testing.assert_allclose(em.relative_prices, ind.prices[1:] / ind.prices[0], rtol=1e-8)
+    assert np.all(em.profile.producer_bids[1] == 0) and np.all(em.profile.offers[1] == 0)
+    assert em.certificate.producer_regret[1] == 0.0
+    judged = emgame_certificate(e, ind.profile, ind.prices)
+    assert judged["passed"] is True
+    bad = ind.profile.producer_bids.copy()
+    bad[1, 0] = 0.01          # a goods bid from an empty wallet
+    prof = Profile(ind.profile.consumer_bids, bad, ind.profile.offers, ind.profile.capacity)
+    cert = certify(e, prof, outcome=evaluate(e, prof, ind.prices), price_taking=True)
+    assert not cert.producer_passed[1]
+
+
 def test_a_tiny_campaign_through_its_command_line(tmp_path):
     """`python -m benchmarks.campaign run ... --report` writes every output, runs in chunks into
     one folder (economy #6, then #3), is resumable, classifies every case and finds no false

@@ -271,6 +271,13 @@ def _role(economy, outcome, producers, price_taking, lam_bar, nu_bar, hints, ato
     pl = ag.play
     scale = np.maximum(np.abs(pl.spending), np.abs(pl.revenue))
     overspent = pl.slack < -1e-9 * np.maximum(scale, 1e-300)
+    # An empty wallet under prepaid settlement allows no payment, so no inputs and no sale:
+    # an agent that does nothing at the profile has no other feasible plan, and no regret
+    # whatever λ̄ is (a shut-down producer whose stationary wallet, its revenue, is 0).
+    idle = (m.prepaid & (ag.facing.income <= 0) & (pl.spending == 0) & (pl.revenue == 0)
+            & (np.asarray(pl.inputs).sum(axis=1) == 0) & (pl.goods == 0) & ~overspent)
+    bound = np.where(idle, U, bound)
+    undetermined &= ~idle
     for i in np.flatnonzero(~(bound <= target) & ~overspent):
         idx = np.array([i])
         if np.isneginf(U[i]):
