@@ -57,6 +57,14 @@ def _burn(ru, t, pays_goods, S):
 
 
 @njit
+def _burn_into(ru, t, pays_goods, F, extra):
+    """:func:`_burn` written into ``F`` and ``extra`` (reused across posts: no allocation)."""
+    for s in range(F.size):
+        extra[s] = ru.v[s, 0] if (t == ru.t0 and pays_goods) else 0.0
+        F[s] = ru.v[s, t] + extra[s]
+
+
+@njit
 def _electricity_post(ty, ru, fa, i, t, lam, thR, F, o):
     """Post ``t`` of type ``i`` with burn ``F`` and own offer ``o`` (a :class:`Post`)."""
     p = fa.p[t] if ru.pt else 0.0
@@ -105,6 +113,8 @@ def consumer_dual(lam, i, ty, ru, fa, se, x_out, paid_out):
     xt = np.zeros(T + 1)
     pd = np.zeros(T + 1, dtype=np.bool_)
     lw0 = np.full(1, ty.lw0[i])
+    F = np.zeros(S)       # the burns of post t, overwritten post by post (each post's
+    extra = np.zeros(S)   # records are used before the next is built)
     goods = Post(ty.a0[i], ty.gg[i], np.array([ty.w[i].sum()]), ty.lin[i], lw0, _ZERO, _ZERO,
                  0.0 if ru.pt else fa.Bm[i, 0], 1.0 if ru.pt else fa.Qm[i, 0] + omega, omega,
                  thR, lam, ru.pt, fa.p[0])
@@ -123,7 +133,7 @@ def consumer_dual(lam, i, ty, ru, fa, se, x_out, paid_out):
         xt[0] = g_x if use else 0.0
         pd[0] = use
         for t in range(1, T + 1):
-            F, extra = _burn(ru, t, use, S)
+            _burn_into(ru, t, use, F, extra)
             pay = _electricity_post(ty, ru, fa, i, t, lam, thR, F, 0.0)
             off = _electricity_post(ty, ru, fa, i, t, lam, thR, extra, 0.0)
             ub, v, x, paid = best_on_post(pay, off, force[t])

@@ -240,6 +240,12 @@ def verdicts(economy: Economy, profile: Profile, outcome: Outcome, *, price_taki
     for producers in (False, True):
         if producers:
             lam_bar, nu_bar = producer_multipliers(economy, profile, outcome, price_taking)
+        elif hints is not None and not economy.market.prepaid and \
+                np.all(np.isfinite(hints[0]) & (hints[0] > 0)):
+            # Under simultaneous settlement λ̄ only starts the search, and the hints replace
+            # it wherever they are usable: fitting it for 10⁶ types would be wasted time.
+            lam_bar = np.full(len(economy.consumers), np.nan)
+            nu_bar = lam_bar
         else:
             lam_bar = consumer_multipliers(economy, profile, outcome, price_taking)
             nu_bar = np.full(len(lam_bar), np.nan)
