@@ -266,6 +266,33 @@ def test_a_producer_that_cannot_pay_for_verification_is_shut_down_and_certified(
     assert not cert.producer_passed[1]
 
 
+def test_a_bid_that_buys_only_verification_does_not_pin_the_wallet_multiplier():
+    """campaign-0-0004, competitive (prepaid): producer p0 does not value period 1 but buys
+    period-1 electricity to verify its goods payment (E >= 0 binds there). That bid's condition
+    carries the feasibility multiplier, so it must not enter the fit of the wallet multiplier
+    λ̄ (docs/model.md, The certificate): λ̄ then equals the independent checker's, the
+    certificate passes the independent equilibrium, and emgame finds the same one."""
+    from benchmarks.campaign.check import wallet_multipliers
+    from benchmarks.campaign.run import emgame_certificate
+
+    from emgame.agents.multipliers import producer_multipliers
+    from emgame.market import evaluate
+
+    e = random_economy(0, 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ind = solve_competitive(e, max_seconds=30)
+        em = solve(e, "competitive")
+    assert ind.ok and em.ok, em.reason
+    np.testing.assert_allclose(em.relative_prices, ind.prices[1:] / ind.prices[0], rtol=1e-8)
+    out = evaluate(e, ind.profile, ind.prices)
+    assert out.producers.consumption[0, :, 0].max() < 1e-12 < ind.profile.producer_bids[0, 1]
+    lam, _ = producer_multipliers(e, ind.profile, out, True)
+    np.testing.assert_allclose(lam, wallet_multipliers(e, ind.profile, ind.prices)[1],
+                               rtol=1e-6)
+    assert emgame_certificate(e, ind.profile, ind.prices)["passed"] is True
+
+
 def test_a_tiny_campaign_through_its_command_line(tmp_path):
     """`python -m benchmarks.campaign run ... --report` writes every output, runs in chunks into
     one folder (economy #6, then #3), is resumable, classifies every case and finds no false

@@ -68,6 +68,11 @@ def _expected(economy: Economy, pop: Population, play) -> tuple[np.ndarray, np.n
     return ut, goods_marginal_utility(pop, play.consumption, goods, pi)
 
 
+def _consumes(play) -> np.ndarray:
+    """``(n, T)``: the type consumes electricity in period ``t`` in every state."""
+    return np.all(play.consumption > 0, axis=1)
+
+
 def consumer_multipliers(economy: Economy, profile: Profile, outcome: Outcome,
                          price_taking: bool) -> np.ndarray:
     """Each consumer type's budget multiplier ``λ`` from (10)–(11) (NaN where no bid is
@@ -94,7 +99,11 @@ def consumer_multipliers(economy: Economy, profile: Profile, outcome: Outcome,
             dx = Q * Bm / (Bm + bids) ** 2
             coef[:, 0] = 1.0 - beta * pop.endowment / Omega
         A = np.where(U > 0, U * dx, 0.0)
-    ok = (bids > 0) & np.isfinite(A) & np.isfinite(dx)
+    # A bid on a post whose electricity the agent does not value, or where it consumes
+    # nothing in some state, buys verification only: there E >= 0 binds and its condition
+    # carries that constraint's multiplier, so it says nothing about λ.
+    ok = (bids > 0) & (U > 0) & np.isfinite(A) & np.isfinite(dx)
+    ok[:, 1:] &= _consumes(outcome.consumers)
     return _fit_one(np.where(ok, coef, 0.0), np.where(ok, A, 0.0), ok)
 
 
@@ -155,6 +164,7 @@ def producer_multipliers(economy: Economy, profile: Profile, outcome: Outcome,
             G = B[:, 1:] * Qm[:, 1:] / Q[:, 1:] ** 2
             coef = 1.0 - beta * q / Q[:, 1:]
         A = np.where(ut > 0, ut * dx[:, 1:], 0.0)
+    consumes = _consumes(play)   # as for consumers: rows where E >= 0 binds are left out
     lam = np.full(n, np.nan)
     nu = np.full(n, np.nan)
     for j in range(n):
@@ -164,7 +174,8 @@ def producer_multipliers(economy: Economy, profile: Profile, outcome: Outcome,
         interior = ((q[j] > 0) & (q[j] < K[j] * pop.availability[j] * (1.0 - _AT_CAPACITY))
                     & active[j, 1:])
         rows = [(coef[j, t], 0.0, A[j, t]) for t in range(T)
-                if bids[j, t + 1] > 0 and active[j, t + 1] and np.isfinite(A[j, t])]
+                if bids[j, t + 1] > 0 and active[j, t + 1] and np.isfinite(A[j, t])
+                and ut[j, t] > 0 and consumes[j, t]]
         if bids[j, 0] > 0 and np.isfinite(dx[j, 0]):
             rows.append((1.0, -dx[j, 0], 0.0) if corner else (1.0, 0.0, nu_known * dx[j, 0]))
         for t in np.flatnonzero(interior):

@@ -315,9 +315,14 @@ def _consumers(economy: Economy, profile: Profile, outcome: Outcome, totals, pt:
         coef[:, 0] = 1.0 - beta * pop.endowment / Omega
     with np.errstate(invalid="ignore"):
         A = np.where(U > 0, U * dx, 0.0)                # marginal value of a bytecoin
+    # A bid that buys verification only (the post's electricity unvalued, or none consumed in
+    # some state) meets E >= 0 at its bound: its condition is A <= λ·coef, not an equality.
+    floor = np.zeros((n, T + 1), bool)
+    floor[:, 1:] = ~(np.all(play.consumption > 0, axis=1) & (ut > 0))
+    floor[:, 0] = ~(U[:, 0] > 0)
     out = []
     for i in range(n):
-        pos = bids[i] > 0
+        pos = (bids[i] > 0) & ~floor[i]
         rows = [(coef[i, t], 0.0, A[i, t]) for t in range(T + 1)
                 if pos[t] and np.isfinite(A[i, t]) and np.isfinite(dx[i, t])]
         lam = _fit(rows, False)[0] if rows else float("nan")
@@ -329,7 +334,7 @@ def _consumers(economy: Economy, profile: Profile, outcome: Outcome, totals, pt:
                           np.array(lam * coef[i, t]))
             if pos[t]:
                 res[t] = float(r)
-            elif not fixed_post[t]:
+            elif not fixed_post[t] or (floor[i, t] and bids[i, t] > 0):
                 res[t] = float(r) if A[i, t] > lam * coef[i, t] else 0.0
         budget = abs(play.slack[i]) / max(play.spending[i], play.revenue[i], _TINY)
         residuals: dict[str, float | None] = dict.fromkeys(EQUATIONS)
@@ -387,6 +392,7 @@ def _producers(economy: Economy, profile: Profile, outcome: Outcome, totals, pt:
         D0 = dx[:, 0]
     with np.errstate(invalid="ignore"):
         A = np.where(ut > 0, ut * dx[:, 1:], 0.0)         # (12)'s marginal value of a bytecoin
+    floor = ~(np.all(play.consumption > 0, axis=1) & (ut > 0))   # as for consumers
     out = []
     for j in range(n):
         classic = bool(pop.classic[j])
@@ -396,6 +402,7 @@ def _producers(economy: Economy, profile: Profile, outcome: Outcome, totals, pt:
         two = corner
         nu_known = float(u0[j]) if not corner else float("nan")
         pos = bids[j] > 0
+        pos[1:] &= ~floor[j]
         at_cap = q[j] >= cap[j] * (1.0 - _AT_CAPACITY)
         interior_q = (q[j] > 0) & ~at_cap & active[j, 1:]
         rows = []
@@ -426,7 +433,7 @@ def _producers(economy: Economy, profile: Profile, outcome: Outcome, totals, pt:
             r = float(_relative(np.array(lhs - rhs), np.array(lhs), np.array(rhs)))
             if pos[t + 1]:
                 r12[t] = r
-            elif not fixed_post[t + 1]:
+            elif not fixed_post[t + 1] or (floor[j, t] and bids[j, t + 1] > 0):
                 r12[t] = r if lhs > rhs else 0.0
         # (13)
         r13 = np.full(1, np.nan)
