@@ -120,7 +120,8 @@ class Equilibria:
 
     ``status`` is ``equilibrium`` when at least one was found; ``reasons`` counts why the other
     starts gave none. ``symmetric`` / ``split`` say which kinds were found; a split search runs
-    only where no type-symmetric equilibrium was found.
+    only where no type-symmetric equilibrium was found. ``default`` is what the first start
+    (:func:`emgame.solve` itself) returned, certified or not (kept for diagnosis).
     """
 
     economy: Economy
@@ -132,6 +133,7 @@ class Equilibria:
     split_searched: bool = False
     split_note: str = ""
     seconds: float = 0.0
+    default: Solution | None = field(default=None, repr=False)
 
     @property
     def status(self) -> Status:
@@ -476,7 +478,8 @@ def solve_all(economy: Economy | str, concept: Concept = "nash", *, starts: int 
     return Equilibria(economy, concept,
                       tuple(Found(s, tuple(n), sp) for s, n, sp in found),
                       starts=tried, seed=seed, reasons=reasons, split_searched=split_searched,
-                      split_note=note, seconds=time.monotonic() - t0)
+                      split_note=note, seconds=time.monotonic() - t0,
+                      default=default[0] if default else None)
 
 
 def _is_active(sol: Solution) -> bool:

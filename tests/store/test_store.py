@@ -268,3 +268,30 @@ def test_store_file_path_is_created(tmp_path):
     with open_store(path):
         pass
     assert Path(path).exists()
+
+
+def test_a_store_made_before_the_search_columns_is_read_and_completed(tmp_path, solved):
+    """A store written before ``points`` had the every-equilibrium columns (mimicked by
+    dropping them) is still read as it is (summary, CSV and Parquet exports), and gets the
+    columns, NULL for its rows (they were not searched), when next opened for writing."""
+    from emgame.store.schema import SEARCH_COLUMNS
+
+    sw, results = solved
+    path = tmp_path / "old.duckdb"
+    with open_store(path) as st:
+        st.pending(sw)
+        st.write(results[:4])
+        for col in SEARCH_COLUMNS:
+            st.con.execute(f"ALTER TABLE points DROP COLUMN {col}")
+    with open_store(path, read_only=True) as st:
+        assert st.summary()["sweeps"][0]["equilibria_found"] == {}
+        assert st.export(tmp_path / "old.csv") == 4
+        assert st.export(tmp_path / "old.parquet") == 4
+        names = {r["column_name"] for r in st.query(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'points'")}
+        assert not names & set(SEARCH_COLUMNS)
+    with open_store(path) as st:
+        assert st.write(results[4:]) == 4
+        got = st.query("SELECT " + ", ".join(SEARCH_COLUMNS) + " FROM points")
+        assert len(got) == 8 and all(v is None for r in got for v in r.values())
+        assert st.param_columns() == ["producers.farms.count", "consumers.dc.endowment"]

@@ -34,6 +34,21 @@ Optional keys: ``label`` per parameter (used on figure axes), ``warm_start`` (de
 point starts from the solution of the point solved before it on the same worker),
 ``chunk_size`` (points per task), and ``[options]`` with the certificate's ``atol``/``rtol``.
 
+Every equilibrium (opt-in)::
+
+    all = true            # search every equilibrium at each point (emgame.equilibria.solve_all)
+    starts = 12           # starts per point and concept (default 12)
+    all_seconds = 120     # time budget of each point's search (default 120 s)
+
+With ``all = true`` each point and concept is searched from ``starts`` starts (random ones
+seeded with ``numpy.random.SeedSequence(0)``, as ``emgame solve --all --seed 0``); the point's
+stored solution is the equilibrium the default solve reaches if it is among those found, else
+the one most starts reached; the store keeps how many were found (``docs/store.md``). Points
+are then solved cold (no warm start: the search has its own starts, and its count must not
+depend on which point was solved before). The search settings are hashed into the point ids,
+so a sweep run with and without ``all`` keeps both answers. ``starts`` and ``all_seconds``
+apply only when the search runs (``all = true`` or ``emgame sweep --all``).
+
 Points are put in an order where neighbours differ little (a boustrophedon over crossed groups,
 nearest-neighbour order within groups of random draws), so that consecutive points of a task
 warm-start one another. Every point has a stable id, a hash of the base economy, the parameter
@@ -70,6 +85,12 @@ from emgame.model.files import load_economy
 from emgame.model.schema import describe_value
 
 CONCEPTS: tuple[str, ...] = ("nash", "competitive")
+ALL_STARTS = 12
+"""Starts per point and concept of the every-equilibrium search when the file gives none."""
+ALL_SECONDS = 120.0
+"""Time budget (seconds) of each point's every-equilibrium search when the file gives none."""
+ALL_SEED = 0
+"""Seed of the search's random starts (that of ``emgame solve --all``)."""
 ID_VERSION = 1
 """Bumped when the content hashed into point ids changes meaning."""
 
@@ -102,6 +123,19 @@ class Parameter:
             d["seed"] = {"entropy": str(self.seed["entropy"]),
                          "spawn_key": list(self.seed["spawn_key"])}
         return d
+
+
+@dataclass(frozen=True)
+class SearchAll:
+    """The every-equilibrium search run at each point (``all = true`` in the sweep file): the
+    arguments of :func:`emgame.equilibria.solve_all`."""
+
+    starts: int = ALL_STARTS
+    seconds: float = ALL_SECONDS
+    seed: int = ALL_SEED
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"starts": self.starts, "seconds": self.seconds, "seed": self.seed}
 
 
 @dataclass(frozen=True)
@@ -140,6 +174,8 @@ class Sweep:
     atol: float = 1e-8
     rtol: float = 1e-8
     spec: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    search: SearchAll | None = None
+    """Search every equilibrium at each point (``None``: one solve per point, the default)."""
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -155,6 +191,7 @@ class Sweep:
                 "concepts": list(self.concepts), "seed": str(self.seed),
                 "warm_start": self.warm_start, "chunk_size": self.chunk_size,
                 "options": {"atol": self.atol, "rtol": self.rtol},
+                "all": None if self.search is None else self.search.to_dict(),
                 "parameters": [p.to_dict() for p in self.parameters],
                 "n_points": len(self.points), "spec": dict(self.spec)}
 
@@ -174,6 +211,8 @@ class Task:
     workers_per_host: int = 0
     """Worker processes sharing each machine's cores (0: leave numba's threads alone). The
     worker solving the task gives numba's parallel kernels its share of the cores."""
+    search: SearchAll | None = None
+    """Search every equilibrium at each point (see :class:`SearchAll`)."""
 
     def __len__(self) -> int:
         return sum(len(c) for _, c in self.items)
@@ -181,7 +220,7 @@ class Task:
     def split(self) -> list[Task]:
         """One task per point (to isolate a point that brings its worker down)."""
         return [Task((item,), self.warm_start, self.atol, self.rtol, self.sweep,
-                     self.workers_per_host) for item in self.items]
+                     self.workers_per_host, self.search) for item in self.items]
 
 
 def canonical_json(data: Any) -> str:
@@ -195,11 +234,15 @@ def digest(data: Any, size: int = 16) -> str:
 
 
 def point_id(base: Mapping[str, Any], params: Sequence[tuple[str, str, float | int]],
-             atol: float = 1e-8, rtol: float = 1e-8) -> str:
-    """The stable id of a point: base economy, ``(path, operation, value)`` and options."""
-    return digest({"v": ID_VERSION, "base": base,
-                   "params": sorted([p, o, v] for p, o, v in params),
-                   "options": {"atol": atol, "rtol": rtol}})
+             atol: float = 1e-8, rtol: float = 1e-8, search: SearchAll | None = None) -> str:
+    """The stable id of a point: base economy, ``(path, operation, value)`` and options (with
+    the every-equilibrium search's settings when it runs; without it, ids are as before)."""
+    data: dict[str, Any] = {"v": ID_VERSION, "base": base,
+                            "params": sorted([p, o, v] for p, o, v in params),
+                            "options": {"atol": atol, "rtol": rtol}}
+    if search is not None:
+        data["all"] = search.to_dict()
+    return digest(data)
 
 
 GRID_DIGITS = 12
@@ -382,6 +425,13 @@ def parse_sweep(data: Mapping[str, Any], source: str = "<dict>",
     canonical = spec.model_dump(mode="json", exclude_none=True)
     if isinstance(spec.economy, str):
         canonical["economy"] = base  # hash what the economy *is*, not where it was found
+    search = None
+    for key in ("all", "starts", "all_seconds"):  # hashed only when the search runs
+        canonical.pop(key, None)
+    if spec.all:
+        search = SearchAll(starts=spec.starts or ALL_STARTS,
+                           seconds=float(spec.all_seconds or ALL_SECONDS))
+        canonical.update({"all": True, "starts": search.starts, "all_seconds": search.seconds})
     seed = spec.seed if spec.seed is not None else int(digest(canonical, 8), 16)
     children = np.random.SeedSequence(seed).spawn(len(spec.parameters))
 
@@ -452,7 +502,7 @@ def parse_sweep(data: Mapping[str, Any], source: str = "<dict>",
                 values_by_param[member] = v
         changes = [(params[m].path, params[m].operation, values_by_param[m])
                    for m in range(len(params))]
-        pid = point_id(base, changes, spec.options.atol, spec.options.rtol)
+        pid = point_id(base, changes, spec.options.atol, spec.options.rtol, search)
         if pid in seen_ids:
             continue  # the same point twice (repeated values): solved once
         seen_ids.add(pid)
@@ -473,7 +523,7 @@ def parse_sweep(data: Mapping[str, Any], source: str = "<dict>",
     return Sweep(name=name, source=source, sweep_id=sweep_id, base=base, concepts=concepts,
                  parameters=tuple(params), points=tuple(points), seed=seed,
                  warm_start=spec.warm_start, chunk_size=spec.chunk_size,
-                 atol=spec.options.atol, rtol=spec.options.rtol, spec=canonical)
+                 atol=spec.options.atol, rtol=spec.options.rtol, spec=canonical, search=search)
 
 
 def _validate_points(points: Sequence[Point], source: str) -> None:
@@ -494,15 +544,19 @@ def _validate_points(points: Sequence[Point], source: str) -> None:
         raise SweepFileError(source, problems)
 
 
-def load_sweep(path: str | Path, *, concept: str | None = None) -> Sweep:
+def load_sweep(path: str | Path, *, concept: str | None = None,
+               search_all: bool | None = None) -> Sweep:
     """Read a sweep file and expand it (see :func:`parse_sweep`).
 
-    ``concept`` (``"nash"``, ``"competitive"`` or ``"both"``) overrides the file's.
+    ``concept`` (``"nash"``, ``"competitive"`` or ``"both"``) overrides the file's;
+    ``search_all`` overrides its ``all`` (every equilibrium at each point).
     """
     p = Path(path)
     data = _read(p)
     if concept is not None:
         data = {**data, "concept": concept}
+    if search_all is not None:
+        data = {**data, "all": search_all}
     return parse_sweep(data, str(path), p.parent)
 
 
@@ -536,4 +590,5 @@ def tasks(sweep: Sweep, todo: Mapping[str, Sequence[str]] | None = None,
     size = chunk_size or sweep.chunk_size or max(1, min(16, math.ceil(
         len(items) / (4 * max(1, workers)))))
     return [Task(tuple(items[i:i + size]), sweep.warm_start, sweep.atol, sweep.rtol,
-                 sweep.sweep_id, workers_per_host) for i in range(0, len(items), size)]
+                 sweep.sweep_id, workers_per_host, sweep.search)
+            for i in range(0, len(items), size)]

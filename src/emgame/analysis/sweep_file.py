@@ -16,6 +16,9 @@ from emgame.model.schema import describe_value
 MAX_POINTS = 1_000_000
 """Most points a sweep may have (and values a parameter may take)."""
 
+MAX_STARTS = 10_000
+"""Most starts the every-equilibrium search (``all = true``) may take at one point."""
+
 
 class SweepFileError(ValueError):
     """A sweep file that cannot be used; one line per problem, ``<file>: <key>: <problem>``."""
@@ -131,6 +134,11 @@ class SweepSpec(_Table):
     seed: Annotated[int, Field(ge=0)] | None = None
     warm_start: bool = True
     chunk_size: Annotated[int, Field(ge=1)] | None = None
+    # Every equilibrium at each point (emgame.equilibria.solve_all); None: not given, so that
+    # files without these keys keep their sweep ids.
+    all: bool | None = None
+    starts: Annotated[int, Field(ge=1, le=MAX_STARTS)] | None = None
+    all_seconds: Annotated[float, Field(gt=0)] | None = None
     options: OptionsSpec = OptionsSpec()
     parameters: Annotated[list[ParameterSpec], Field(min_length=1)]
 

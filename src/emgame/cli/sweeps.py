@@ -35,12 +35,13 @@ def _sweep_path(file: Path) -> Path:
     return found if found is not None else file
 
 
-def _load_sweep(path: Path, concept: Concept | None) -> Any:
+def _load_sweep(path: Path, concept: Concept | None, search_all: bool | None = None) -> Any:
     from emgame.analysis.sweep import SweepFileError, load_sweep
 
     try:
         with common.extras_needed():
-            return load_sweep(path, concept=None if concept is None else concept.value)
+            return load_sweep(path, concept=None if concept is None else concept.value,
+                              search_all=search_all)
     except (SweepFileError, EconomyFileError, EconomyError) as exc:
         fail(common.mention(path, str(exc)))
 
@@ -138,6 +139,10 @@ def sweep(
     concept: Annotated[Concept | None, typer.Option(
         "--concept", "-c", case_sensitive=False, help="Override the sweep file's concept.",
         show_default=False)] = None,
+    search_all: Annotated[bool | None, typer.Option(
+        "--all/--no-all", help="Search every equilibrium at each point (many starts; the store "
+                               "counts them) or not; overrides the sweep file's 'all'.",
+        show_default=False)] = None,
     retry_failed: Annotated[bool, typer.Option(
         "--retry-failed", help="Solve again the points stored as not equilibria.")] = False,
     dry_run: Annotated[bool, typer.Option(
@@ -154,7 +159,7 @@ def sweep(
     """
     if serial and scheduler:
         fail("--serial and --scheduler exclude each other")
-    sw = _load_sweep(_sweep_path(file), concept)
+    sw = _load_sweep(_sweep_path(file), concept, search_all)
     if dry_run:
         _dry_run(sw, store)
         return
@@ -192,8 +197,24 @@ def sweep(
                 f"{rep.solved} solved now ({rep.failed} not equilibria, {rep.errors} solver "
                 f"errors) in {common.duration(rep.seconds)} on {rep.executor}"
                 + (f" after {common.duration(rep.startup)} start-up" if rep.startup else ""))
+        if sw.search is not None:
+            typer.echo(_searched(sw, store))
         if rep.failed:
             typer.echo(f"see the reasons with: emgame results {store}")
+
+
+def _searched(sw: Any, store: Path) -> str:
+    """One line on the every-equilibrium search: rows with 0, 1, 2, ... equilibria."""
+    with open_store(store, read_only=True) as st:
+        rows = st.query(
+            "SELECT p.equilibria_found AS k, count(*) AS n FROM points p JOIN sweep_points s "
+            "ON p.point_id = s.point_id WHERE s.sweep_id = ? GROUP BY ALL ORDER BY k",
+            [sw.sweep_id])
+    parts = [f"{r['n']} row{'s' if r['n'] != 1 else ''} with "
+             + ("none" if r["k"] == 0 else f"{r['k']} equilibri{'a' if r['k'] != 1 else 'um'}")
+             for r in rows if r["k"] is not None]
+    return (f"every equilibrium searched ({sw.search.starts} starts per point and concept): "
+            + (", ".join(parts) or "no row stored"))
 
 
 def _dry_run(sw: Any, store: Path) -> None:
@@ -215,7 +236,10 @@ def _dry_run(sw: Any, store: Path) -> None:
     total = len(sw.points) * len(sw.concepts)
     typer.echo(f"sweep {sw.name} ({sw.sweep_id[:12]}): {len(sw.points)} points × "
                f"{', '.join(sw.concepts)} = {total} rows; {total - left} stored, "
-               f"{left} to solve" + ("" if store.exists() else f" ({store} does not exist yet)"))
+               f"{left} to solve" + ("" if store.exists() else f" ({store} does not exist yet)")
+               + ("" if sw.search is None else
+                  f"; every equilibrium searched at each point ({sw.search.starts} starts, "
+                  f"{sw.search.seconds:g} s at most)"))
     table = RichTable(box=None, show_edge=False, padding=(0, 2, 0, 0))
     for col in ("#", *sw.paths, "to solve", "point id"):
         table.add_column(col, no_wrap=col != "to solve")

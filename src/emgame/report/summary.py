@@ -59,6 +59,15 @@ def store_tables(summary: Mapping[str, Any]) -> list[RenderableType]:
                 style = "green" if k == "equilibrium" else "red"
                 status.add_row(concept, Text(k, style=style), str(n))
         parts.append(status)
+        if s.get("equilibria_found"):
+            many = _table("Equilibria found (all searched)")
+            many.add_column("concept")
+            many.add_column("equilibria found", justify="right")
+            many.add_column("rows", justify="right")
+            for concept, by in s["equilibria_found"].items():
+                for k, n in by.items():
+                    many.add_row(concept, Text(str(k), style="" if k else "red"), str(n))
+            parts.append(many)
         timing = _table("Timing")
         timing.show_header = False
         timing.add_column("")

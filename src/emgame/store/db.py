@@ -10,7 +10,9 @@ Tables
 ``points``
     One row per point and concept, keyed by ``(point_id, concept)``: parameters (as JSON and as
     one ``DOUBLE`` column per parameter path, e.g. ``"verification.fixed"``), status and reason,
-    prices, totals, certificate, timings, the economy and the whole solution JSON.
+    prices, totals, certificate, timings, the economy and the whole solution JSON; with the
+    every-equilibrium search (``all = true``), how many equilibria it found and how many starts
+    reached each (``NULL`` without it).
 ``types``
     One row per point, concept and agent type (equilibria only): per-agent outcomes.
 
@@ -53,6 +55,7 @@ from emgame.store.schema import (  # noqa: F401  (re-exported: the store's publi
     OUTCOME_COLUMNS,
     POINT_COLUMNS,
     SCHEMA_VERSION,
+    SEARCH_COLUMNS,
     TYPE_COLUMNS,
     _arrow,
     _ddl,
@@ -245,6 +248,11 @@ class Store:
         with self._transaction():
             for stmt in _ddl():
                 self.con.execute(stmt)
+            # A store made before the search columns existed gets them (NULL: not searched).
+            types = dict(POINT_COLUMNS)
+            for col in SEARCH_COLUMNS:
+                self.con.execute(f"ALTER TABLE points ADD COLUMN IF NOT EXISTS {quote(col)} "
+                                 f"{types[col]}")
             self.con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
                              [SCHEMA_VERSION])
 
@@ -402,6 +410,10 @@ class Store:
             "economy": _dumps(r.economy),
             "solution": None if r.solution is None else _dumps(r.solution),
         }
+        search = r.search or {}
+        for col in SEARCH_COLUMNS:
+            v = search.get(col)
+            values[col] = _dumps(v) if col == "equilibria" and v is not None else v
         return [values[c] for c, _ in POINT_COLUMNS]
 
     # ---------------------------------------------------------------------------------------

@@ -45,6 +45,13 @@ def safe_name(name: str, taken: set[str] | None = None) -> str:
     return s
 
 
+def _columns(store: Store, table: str) -> set[str]:
+    """The columns ``table`` has (a store made before a column was added lacks it)."""
+    return {r[0] for r in store.con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+        [table]).fetchall()}
+
+
 def _literal(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
@@ -115,7 +122,8 @@ def export(store: Store, path: str | Path, *, table: str = "points", sweep: str 
                          f"(or give the format)")
     if table not in ("points", "types"):
         raise StoreError(f"unknown table {table!r}; use 'points' or 'types'")
-    drop = "" if full or table != "points" else f" EXCLUDE ({', '.join(JSON_COLUMNS)})"
+    heavy = [c for c in JSON_COLUMNS if c in _columns(store, "points")]
+    drop = "" if full or table != "points" or not heavy else f" EXCLUDE ({', '.join(heavy)})"
     select = _ordered(store, table, sweep, drop)
     names: dict[str, str] = {}
     if kind == "csv":
@@ -189,9 +197,11 @@ def export_latex(store: Store, path: str | Path, *, sweep: str | None = None) ->
 
 def summary(store: Store) -> dict[str, Any]:
     """Counts, statuses, parameter ranges, timings and failures (reasons, and the parameter
-    values of the points that failed), per sweep."""
+    values of the points that failed), per sweep; where the sweep searched every equilibrium,
+    ``equilibria_found``: per concept, how many rows found 0, 1, 2, ... equilibria."""
     from emgame.store.db import SCHEMA_VERSION
 
+    present = _columns(store, "points")
     out: dict[str, Any] = {
         "path": str(store.path),
         "size_bytes": store.path.stat().st_size if store.path.exists() else 0,
@@ -224,6 +234,13 @@ def summary(store: Store) -> dict[str, Any]:
             f"p.ok ORDER BY sp.idx, p.concept LIMIT {FAILED_POINTS}", [sid])
         for r in failed:
             r["params"] = dict(json.loads(r["params"]))
+        found: dict[str, dict[int, int]] = {}
+        if "equilibria_found" in present:
+            for r in store.query(
+                    "SELECT p.concept, p.equilibria_found AS k, count(*) AS n FROM points p "
+                    "JOIN sweep_points sp ON p.point_id = sp.point_id WHERE sp.sweep_id = ? "
+                    "AND p.equilibria_found IS NOT NULL GROUP BY ALL ORDER BY 1, 2", [sid]):
+                found.setdefault(r["concept"], {})[int(r["k"])] = int(r["n"])
         params = []
         for prm in s["parameters"]:
             vals = [float(v) for v in prm["values"]]
@@ -241,6 +258,7 @@ def summary(store: Store) -> dict[str, Any]:
             "median_seconds": times[0], "total_seconds": times[1],
             "first": times[2], "last": times[3], "failures": failures,
             "failed_points": failed, "failed_total": n_failed,
+            "equilibria_found": found,
             "created": s["created"],
         })
     return out

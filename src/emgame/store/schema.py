@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from emgame.analysis.summary import POINT_FIELDS
+from emgame.analysis.worker import SEARCH_FIELDS
 
 SCHEMA_VERSION = "1"
 
@@ -40,6 +41,13 @@ POINT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("max_regret", "DOUBLE"),
     ("max_relative_regret", "DOUBLE"),
     ("certified", "BOOLEAN"),
+    # The every-equilibrium search (sweep files with all = true); NULL without it.
+    ("equilibria_found", "INTEGER"),
+    ("symmetric_found", "INTEGER"),
+    ("active_found", "INTEGER"),
+    ("split_found", "INTEGER"),
+    ("starts", "INTEGER"),
+    ("starts_reached", "INTEGER[]"),
     ("iterations", "INTEGER"),
     ("evaluations", "INTEGER"),
     ("seconds", "DOUBLE"),
@@ -51,8 +59,14 @@ POINT_COLUMNS: tuple[tuple[str, str], ...] = (
     # solution on insert (4x the cost of the whole write); its JSON functions read VARCHAR.
     ("economy", "VARCHAR"),
     ("solution", "VARCHAR"),
+    ("equilibria", "VARCHAR"),
 )
 """The fixed columns of ``points``, in order (parameter columns are added per sweep)."""
+
+SEARCH_COLUMNS = SEARCH_FIELDS
+"""Columns of ``points`` added after schema version 1 was first released (the every-equilibrium
+search): a store made before them gets them, ``NULL``, when next opened for writing; readers
+of such a store find them absent and treat them as ``NULL``."""
 
 OUTCOME_COLUMNS = frozenset(POINT_FIELDS) - {"periods", "period_labels", "max_regret",
                                              "max_relative_regret", "certified"}
@@ -93,7 +107,7 @@ TYPE_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 """The columns of ``types``, in order."""
 
-JSON_COLUMNS = ("params", "economy", "solution")
+JSON_COLUMNS = ("params", "economy", "solution", "equilibria")
 """Heavy JSON columns, left out of exports unless asked for."""
 
 
@@ -151,6 +165,7 @@ def _arrow_type(sql: str) -> Any:
             "VARCHAR": pa.string(), "JSON": pa.string(), "BOOLEAN": pa.bool_(),
             "INTEGER": pa.int32(), "BIGINT": pa.int64(), "DOUBLE": pa.float64(),
             "DOUBLE[]": pa.list_(pa.float64()), "VARCHAR[]": pa.list_(pa.string()),
+            "INTEGER[]": pa.list_(pa.int32()),
             "TIMESTAMP": pa.timestamp("us")})
     return _ARROW_TYPES[sql.split(" NOT NULL")[0].split(" PRIMARY")[0].strip()]
 
