@@ -3,12 +3,22 @@ from every test folder."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
+
+# numba re-reads its thread count (from the environment, else the CPU affinity) at every
+# compilation and refuses a different value once its threads run; a test worker whose
+# affinity reading changes mid-run (seen once, on a shared machine) would then fail compiling.
+# Pin the count this worker starts with.
+if "NUMBA_NUM_THREADS" not in os.environ:
+    import numba
+
+    os.environ["NUMBA_NUM_THREADS"] = str(numba.config.NUMBA_NUM_THREADS)
 
 
 def _pending_examples() -> dict[str, str]:
