@@ -17,8 +17,9 @@ evaluations returns NaN). Infinite values are allowed (``-inf``: far to the left
 from __future__ import annotations
 
 import math
+import time
 
-from numba import types
+from numba import objmode, types
 from numba.extending import overload
 
 from emgame._jit import njit
@@ -149,3 +150,14 @@ def golden_max(problem, lo, hi, xtol, maxit):
             b1 = lo + GOLDEN * (hi - lo)
             fb = value(b1, problem)
     return (a1, fa) if fa > fb else (b1, fb)
+
+
+@njit
+def past(deadline):
+    """Whether the clock ``time.monotonic()`` is past ``deadline`` (``inf``: never). About a
+    microsecond a call: callers check it every few evaluations, not in inner loops."""
+    if deadline == math.inf:
+        return False
+    with objmode(now="float64"):
+        now = time.monotonic()
+    return now > deadline

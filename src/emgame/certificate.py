@@ -25,6 +25,8 @@ within ``rtol``.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from emgame.agents.storage import storage_verdicts
@@ -56,12 +58,14 @@ def clearing(economy: Economy, profile: Profile, outcome: Outcome) -> np.ndarray
 
 def certify(economy: Economy, profile: Profile, *, multipliers: Multipliers | None = None,
             outcome: Outcome | None = None, atol: float = 1e-8, rtol: float = 1e-8,
-            price_taking: bool = False) -> Certificate:
+            price_taking: bool = False, max_seconds: float = 120.0) -> Certificate:
     """Bound every type's gain from a unilateral deviation (price takers: at fixed prices).
 
     ``outcome`` is the profile's market outcome (computed by the game's rules when omitted; a
     price-taking certificate needs the outcome at the benchmark's prices). ``multipliers`` (a
-    solver's) only choose where the searches start.
+    solver's) only choose where the searches start. After ``max_seconds`` the searches over the
+    dual's multipliers stop where they are: each bound found stands, and a type whose bound is
+    then not under its pass mark is inconclusive, never passed.
     """
     if outcome is None:
         if price_taking:
@@ -77,7 +81,8 @@ def certify(economy: Economy, profile: Profile, *, multipliers: Multipliers | No
                  multipliers.producer_goods)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         cons, prod = verdicts(economy, profile, outcome, price_taking=price_taking,
-                              atol=atol, rtol=rtol, hints=hints)
+                              atol=atol, rtol=rtol, hints=hints,
+                              deadline=time.monotonic() + max_seconds)
     notes = []
     reasons = {}
     for role, pop, v in (("consumers", economy.consumers, cons),

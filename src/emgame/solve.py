@@ -43,6 +43,8 @@ class Options:
     so that it ends, with an answer or a reason, within that wall-clock time. It is off by
     default: the wall clock includes the one-off compilation of the kernels (a minute or more on
     a fresh install), which would make a fresh process's first solve fail for want of time.
+    ``certificate_seconds`` bounds the certificate's searches (past it, a type whose bound is not
+    yet under the pass mark is inconclusive).
     """
 
     atol: float = 1e-8
@@ -50,6 +52,7 @@ class Options:
     nash: NashOptions = field(default_factory=NashOptions)
     competitive: CompetitiveOptions = field(default_factory=CompetitiveOptions)
     small_seconds: float | None = None
+    certificate_seconds: float = 60.0
 
 
 def solve(economy: Economy, concept: Concept = "nash", *, options: Options | None = None,
@@ -376,7 +379,8 @@ def _certified(economy: Economy, cand: Candidate, opts: Options, seconds: dict[s
     outcome = evaluate(economy, cand.profile, cand.totals[0] if cand.concept == "competitive"
                        and cand.totals is not None else None)
     cert = certify(economy, cand.profile, multipliers=cand.multipliers, outcome=outcome,
-                   atol=opts.atol, rtol=opts.rtol, price_taking=cand.concept == "competitive")
+                   atol=opts.atol, rtol=opts.rtol, price_taking=cand.concept == "competitive",
+                   max_seconds=opts.certificate_seconds)
     seconds["certificate"] = time.perf_counter() - t
     seconds["total"] = time.perf_counter() - started
     if not cand.converged:

@@ -293,6 +293,30 @@ def test_a_bid_that_buys_only_verification_does_not_pin_the_wallet_multiplier():
     assert emgame_certificate(e, ind.profile, ind.prices)["passed"] is True
 
 
+def test_the_certificate_keeps_its_time_budget_and_never_passes_on_it():
+    """campaign-0-0002 (long-run CES producers under prepaid settlement, Nash): the solve
+    converges in about a second, but proving the producers' bounds takes minutes. With
+    `Options.certificate_seconds` the certificate stops, keeps the bounds it has (any
+    multiplier gives one) and calls the candidate inconclusive — not an equilibrium, and not a
+    failure either, since no deviation that gains was found (docs/model.md, The certificate)."""
+    import time
+
+    from emgame.results import Status
+    from emgame.solve import Options
+
+    e = random_economy(0, 2)
+    t = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        s = solve(e, "nash", options=Options(certificate_seconds=2.0))
+    assert time.perf_counter() - t < 60.0
+    assert s.status is Status.INCONCLUSIVE, s.reason
+    assert "time budget" in s.reason or "cut off" in s.reason
+    cert = s.certificate
+    assert not cert.passed and np.any(cert.producer_inconclusive)
+    assert np.all(cert.producer_passed | cert.producer_inconclusive)
+
+
 def test_a_tiny_campaign_through_its_command_line(tmp_path):
     """`python -m benchmarks.campaign run ... --report` writes every output, runs in chunks into
     one folder (economy #6, then #3), is resumable, classifies every case and finds no false

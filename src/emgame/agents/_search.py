@@ -22,7 +22,7 @@ import numpy as np
 from numba import prange
 
 from emgame._jit import njit
-from emgame._numerics import bracket, illinois, objective, value
+from emgame._numerics import bracket, illinois, objective, past, value
 from emgame.agents._dual import consumer_dual, producer_dual
 
 INF = math.inf
@@ -30,8 +30,9 @@ LIMIT = 700.0
 
 
 class Best(NamedTuple):
-    """The search's state for one type: ``val = [least D, its log λ, its log ν, K, last log ν]``
-    and the maximiser at the least value (``x``, ``q``, ``paid``)."""
+    """The search's state for one type: ``val = [least D, its log λ, its log ν, K, last log ν,
+    evaluations, 1 if stopped by the deadline]`` and the maximiser at the least value (``x``,
+    ``q``, ``paid``)."""
 
     val: np.ndarray
     x: np.ndarray
@@ -40,8 +41,18 @@ class Best(NamedTuple):
 
 
 @njit
+def _out_of_time(best, se, i):
+    """Count an evaluation; every 8th, check the deadline (the search then stops where it is:
+    any multiplier gives a bound, the least found stands, marked not exact)."""
+    best.val[5] += 1.0
+    if best.val[6] == 0.0 and best.val[5] % 8.0 == 0.0 and past(se.deadline[i]):
+        best.val[6] = 1.0
+    return best.val[6] != 0.0
+
+
+@njit
 def _new_best(T):
-    return Best(np.array([INF, 0.0, 0.0, 0.0, 0.0]), np.zeros(T + 1), np.zeros(T + 1),
+    return Best(np.array([INF, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]), np.zeros(T + 1), np.zeros(T + 1),
                 np.zeros(T + 1, dtype=np.bool_))
 
 
@@ -66,6 +77,8 @@ def _consumer_slope(y, cs):
     T = cs.ty.a.shape[1]
     x = np.zeros(T + 1)
     paid = np.zeros(T + 1, dtype=np.bool_)
+    if _out_of_time(cs.best, cs.se, cs.i):
+        return 0.0
     lam = math.exp(y)
     D, slack = consumer_dual(lam, cs.i, cs.ty, cs.ru, cs.fa, cs.se, x, paid)
     b = cs.best
@@ -114,7 +127,7 @@ def consumer_bounds(ty, ru, fa, se, out):
         lam_out[i] = math.exp(best.val[1])
         x_out[i, :] = best.x
         paid_out[i, :] = best.paid
-        exact[i] = True
+        exact[i] = best.val[6] == 0.0
 
 
 # --------------------------------------------------------------------------------------------
@@ -139,6 +152,8 @@ class NuSearch(NamedTuple):
 def _nu_slope(z, ns):
     """``dD/d log ν`` at fixed ``λ`` (the goods slack, increasing), keeping the least ``D``
     over ``ν`` and the ``λ``-slope there."""
+    if _out_of_time(ns.inner, ns.se, ns.i) and ns.inner.val[0] < INF:
+        return 0.0
     T = ns.ty.a.shape[1]
     out = (np.zeros(T + 1), np.zeros(T + 1), np.zeros(T + 1, dtype=np.bool_))
     nu = math.exp(z)
@@ -193,6 +208,8 @@ class LamSearch(NamedTuple):
 def _lam_slope(y, ls):
     """``dD/d log λ`` at ``ν*(λ)`` (increasing), keeping the least ``D``."""
     b = ls.best
+    if _out_of_time(b, ls.se, ls.i):
+        return 0.0
     z0 = b.val[2] if b.val[0] < INF else math.log(ls.se.nu0[ls.i])
     inner, d_lam = _inner(math.exp(y), z0, ls.i, ls.ty, ls.ru, ls.fa, ls.se, False)
     D = inner.val[0]
@@ -242,7 +259,7 @@ def producer_bounds(ty, ru, fa, se, out):
         if q_out.shape[0]:
             q_out[j, :] = res[1]
         paid_out[j, :] = res[2]
-        exact[j] = closed
+        exact[j] = closed and best.val[6] == 0.0
 
 
 @njit

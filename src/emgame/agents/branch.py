@@ -19,6 +19,7 @@ its maximiser, repeated until the weights settle, is the branch's best response.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -69,16 +70,18 @@ def _ces_types(ag: Agent, i: int, W: np.ndarray) -> Types:
     return ty._replace(lin=np.zeros(1, np.bool_), w=np.ascontiguousarray(W[None, :]))
 
 
-def ces_response(ag: Agent, i: int, force: np.ndarray) -> tuple[Types, tuple | None]:
+def ces_response(ag: Agent, i: int, force: np.ndarray, deadline: float = np.inf
+                 ) -> tuple[Types, tuple | None]:
     """A best response of CES type ``i`` on the posts ``force`` allows (state-weight fixed
-    point), and the linear form at it: ``(types for the bound, the response's row)``."""
+    point), and the linear form at it: ``(types for the bound, the response's row)``. Past
+    ``deadline`` the fixed point stops: the linear form at any point is still a bound."""
     e = ag.economy
     pop = ag.pop.select([i])
     pi = e.probabilities
     r = float(ag.pop.r[i])
     E = ag.play.consumption[i]
     goods = float(max(ag.play.goods[i], 0.0))
-    se = ag.search(np.full(len(ag), -np.inf))
+    se = ag.search(np.full(len(ag), -np.inf), deadline=deadline)
     se.force[i] = force
     row = None
     W_old = None
@@ -88,7 +91,8 @@ def ces_response(ag: Agent, i: int, force: np.ndarray) -> tuple[Types, tuple | N
                            for s in range(e.S)])
             W = pi * Us ** (1.0 - r)
         W = np.where(np.isfinite(W) & (W > 0), W, pi)
-        if W_old is not None and np.max(np.abs(W - W_old) / W_old) <= 1e-13:
+        if W_old is not None and (np.max(np.abs(W - W_old) / W_old) <= 1e-13
+                                  or time.monotonic() > deadline):
             break
         W_old = W
         b = ag.bounds(se, np.array([i]), _ces_types(ag, i, W))
@@ -118,24 +122,26 @@ def _switching(ag: Agent, i: int, types: Types, se, b: Bounds) -> np.ndarray:
     return pats[0] != pats[1]
 
 
-def refine(ag: Agent, i: int, target: float, force: np.ndarray | None = None) -> Refined:
+def refine(ag: Agent, i: int, target: float, force: np.ndarray | None = None,
+           deadline: float = np.inf) -> Refined:
     """Branch and bound over the payments of type ``i`` until its bound is at or below
     ``target`` (objective units) or a branch with every payment settled stays above it (then
     the type cannot pass, and the bound includes the branches left unexplored); see the
     module notes. ``force`` (-1 free, 0 not paying, 1 paying, per post) restricts every
-    branch."""
+    branch. Past ``deadline`` (``time.monotonic()``) the branching is cut off like at
+    :data:`MAX_NODES`."""
     e = ag.economy
     T = e.periods
     fixed = (e.fixed_costs > 0).any(axis=0)
     lin = bool(ag.lin[i])
-    base = ag.search(np.full(len(ag), target))
+    base = ag.search(np.full(len(ag), target), deadline=deadline)
     own = _rows(ag.types, np.array([i]))
     root = np.full(T + 1, -1, np.int8) if force is None else np.asarray(force, np.int8)
     stack = [(root.copy(), np.inf)]
     out = Refined(bound=-np.inf)
     nodes = 0
     while stack:
-        if nodes >= MAX_NODES:
+        if nodes >= MAX_NODES or time.monotonic() > deadline:
             out.cut = True
             out.bound = max(out.bound, max(p for _, p in stack))
             break
@@ -143,7 +149,7 @@ def refine(ag: Agent, i: int, target: float, force: np.ndarray | None = None) ->
         nodes += 1
         types = own
         if lin:
-            types, row = ces_response(ag, i, force)
+            types, row = ces_response(ag, i, force, deadline)
             if row is not None:
                 out.candidates.append(row)
         se = base._replace(force=base.force.copy())

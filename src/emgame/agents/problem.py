@@ -80,9 +80,12 @@ class Agent:
             out = np.where(self.sep_ces, np.where(np.isnan(u), np.inf, u), out)
         return out
 
-    def search(self, target: np.ndarray, force: np.ndarray | None = None) -> Search:
+    def search(self, target: np.ndarray, force: np.ndarray | None = None,
+               deadline: float = np.inf) -> Search:
         """Search settings: stop at ``target`` (objective units); non-concave one-dimensional
-        searches close gaps of a quarter of the slack to the target, spread over the posts."""
+        searches close gaps of a quarter of the slack to the target, spread over the posts;
+        the multiplier searches stop at ``deadline`` (``time.monotonic()``), the bound then
+        standing but marked not exact."""
         n, T = len(self), self.economy.periods
         t_dual = self.to_dual(target)
         u_dual = self.to_dual(self.U)
@@ -93,7 +96,8 @@ class Agent:
         return Search(np.full((n, T + 1), -1, np.int8) if force is None
                       else np.ascontiguousarray(force, dtype=np.int8),
                       np.ascontiguousarray(np.where(np.isnan(t_dual), -np.inf, t_dual)),
-                      np.ascontiguousarray(gap), self.lam_hint.copy(), self.nu_hint.copy())
+                      np.ascontiguousarray(gap), self.lam_hint.copy(), self.nu_hint.copy(),
+                      np.full(n, float(deadline)))
 
     def bounds(self, se: Search, idx: np.ndarray | None = None,
                types: Types | None = None) -> Bounds:

@@ -233,9 +233,11 @@ def _at_zero(ag: Agent, i: int) -> float:
 
 
 def verdicts(economy: Economy, profile: Profile, outcome: Outcome, *, price_taking: bool,
-             atol: float, rtol: float, hints: tuple | None = None) -> tuple[Verdict, Verdict]:
+             atol: float, rtol: float, hints: tuple | None = None,
+             deadline: float = np.inf) -> tuple[Verdict, Verdict]:
     """Every type's verdict: ``(consumers, producers)``. ``hints = (λ_c, λ_p, ν_p)`` (a
-    solver's multipliers, utility units) only start the searches."""
+    solver's multipliers, utility units) only start the searches; they stop at ``deadline``
+    (``time.monotonic()``)."""
     out = []
     for producers in (False, True):
         if producers:
@@ -253,12 +255,12 @@ def verdicts(economy: Economy, profile: Profile, outcome: Outcome, *, price_taki
         if hints is not None:
             h = (hints[1], hints[2]) if producers else (hints[0], None)
         out.append(_role(economy, outcome, producers, price_taking, lam_bar, nu_bar, h,
-                         atol, rtol))
+                         atol, rtol, deadline))
     return out[0], out[1]
 
 
-def _role(economy, outcome, producers, price_taking, lam_bar, nu_bar, hints, atol, rtol
-          ) -> Verdict:
+def _role(economy, outcome, producers, price_taking, lam_bar, nu_bar, hints, atol, rtol,
+          deadline=np.inf) -> Verdict:
     m = economy.market
     undetermined = np.isnan(lam_bar) & m.prepaid
     lam_safe = np.where(np.isnan(lam_bar), 0.0, lam_bar)
@@ -268,7 +270,7 @@ def _role(economy, outcome, producers, price_taking, lam_bar, nu_bar, hints, ato
     U = ag.U
     tol = np.maximum(atol, rtol * np.abs(np.where(np.isfinite(U), U, 0.0)))
     target = U + tol
-    b = ag.bounds(ag.search(target))
+    b = ag.bounds(ag.search(target, deadline=deadline))
     bound = ag.to_objective(b.D)
     reasons = [""] * n
     gain = np.full(n, np.nan)
@@ -298,7 +300,7 @@ def _role(economy, outcome, producers, price_taking, lam_bar, nu_bar, hints, ato
         rows = [(b.x[i].copy(), q_i, b.paid[i].copy(), float(b.K[i]))]
         cut = open_search = False
         if np.any(economy.fixed_costs > 0) or ag.lin[i]:
-            ref = refine(ag, i, float(target[i]))
+            ref = refine(ag, i, float(target[i]), deadline=deadline)
             bound[i] = min(bound[i], ref.bound)
             rows += ref.candidates
             cut, open_search = ref.cut, ref.open_search
@@ -318,7 +320,8 @@ def _role(economy, outcome, producers, price_taking, lam_bar, nu_bar, hints, ato
         if cut:
             why.append("the search over which posts to pay on was cut off")
         if open_search:
-            why.append("a non-concave search (offers, capacity) ran out of evaluations")
+            why.append("a non-concave search (offers, capacity) ran out of evaluations, or "
+                       "the certificate's time budget ran out")
         if not cut and not open_search:
             why.append("a duality gap the branches over payments do not close "
                        "(a non-concave objective)")

@@ -136,6 +136,7 @@ class Aggregate:
     C: TypeParams = field(init=False)
     P: TypeParams = field(init=False)
     evaluations: int = 0
+    deadline: float = math.inf   # time.monotonic() past which the producers' fallback stops
     storage_flows = None  # (purchases (T,), discharge (T,)) of all storage operators, fixed
 
     def __post_init__(self) -> None:
@@ -211,7 +212,7 @@ class Aggregate:
         return np.concatenate(y)
 
     def market(self):  # noqa: ANN201
-        return market(self.economy, self.tau)
+        return market(self.economy, self.tau, self.deadline)
 
     def consumer_records(self):  # noqa: ANN201
         """The consumers' parameters (with the current regimes and state weights) and their

@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from emgame._jit import njit
-from emgame._numerics import bracket, illinois, objective
+from emgame._numerics import bracket, illinois, objective, past
 from emgame.solvers._producer import ProducerWork, post_jac, post_of, producer_eval
 from emgame.solvers._records import PAYS, Response, producer
 from emgame.solvers._terms import MAXIT, phi1
@@ -121,6 +121,8 @@ def _nested_eval(lam, r, K, tot, mk, pr, ws, budget):
     """Residuals at ``(λ, ν = rλ)``, solving the capacity condition for ``K`` in the long run.
     ``budget[0]`` counts down the evaluations the fallback may still spend."""
     budget[0] -= 1
+    if past(mk.deadline):
+        budget[0] = 0
     if not mk.long_run:
         return producer_eval(lam, r * lam, K, tot, mk, pr, ws, False), K
     # Σ_t μ_t(K) - νρ falls with K: bisect (geometrically) on [0, Khi].

@@ -15,6 +15,7 @@ exogenous), ``part`` the regime (which posts the type pays on; for producers reg
 from __future__ import annotations
 
 import enum
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -45,7 +46,8 @@ NO_OUTPUT = 2
 class Market(NamedTuple):
     """Economy-wide parameters: verification (``pi (S,)``, ``kappa (S,)``, ``v (S, T+1)``, goods
     settlement period ``t0``), the discount ``beta`` on own revenue (1 under simultaneous
-    settlement), market power ``tau`` (1 Nash, 0 price taking)."""
+    settlement), market power ``tau`` (1 Nash, 0 price taking), and the solve's ``deadline``
+    (``time.monotonic()``; ``inf``: none), which the producers' fallback search honours."""
 
     pi: np.ndarray
     kappa: np.ndarray
@@ -54,6 +56,7 @@ class Market(NamedTuple):
     beta: float
     tau: float
     long_run: bool
+    deadline: float
 
 
 class Totals(NamedTuple):
@@ -157,12 +160,12 @@ def _f(x) -> np.ndarray:  # noqa: ANN001
     return np.ascontiguousarray(x, dtype=np.float64)
 
 
-def market(economy: Economy, tau: float) -> Market:
+def market(economy: Economy, tau: float, deadline: float = math.inf) -> Market:
     m = economy.market
     return Market(pi=_f(economy.probabilities), kappa=_f(economy.shares),
                   v=_f(economy.fixed_costs), t0=int(m.goods_settlement_period),
                   beta=float(m.discount) if m.prepaid else 1.0, tau=float(tau),
-                  long_run=bool(m.long_run))
+                  long_run=bool(m.long_run), deadline=float(deadline))
 
 
 class TypeParams:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -117,7 +118,7 @@ def solve_nash(economy: Economy, options: NashOptions | None = None,
     if reason:
         return Candidate("nash", False, Status.NO_EQUILIBRIUM, reason)
     opts = replace(opts, deadline=time.monotonic() + opts.max_seconds)
-    first = _fresh(economy)
+    first = _fresh(economy, deadline=opts.deadline)
     regimes = (first.consumer_part, first.producer_part)
     held = None
     if pin:
@@ -285,7 +286,8 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
         if time.monotonic() > opts.deadline:
             tried.append(f"time limit of {opts.max_seconds:g} s reached")
             break
-        agg = _fresh(economy, regimes)  # no warm starts left over from a failed attempt
+        # No warm starts left over from a failed attempt.
+        agg = _fresh(economy, regimes, opts.deadline)
         agg.storage_flows = opts.storage
         y0 = agg.unknowns(p0, Q0)
         joint = len(agg.C) >= opts.joint_from and agg.joint_ready
@@ -379,8 +381,8 @@ def price_taking_start(economy: Economy, opts: NashOptions | None = None
     return agg.totals(r.y) if r.converged else None
 
 
-def _fresh(economy: Economy, regimes=None) -> Aggregate:
-    agg = Aggregate(economy, 1.0, np.zeros(0), np.zeros(0))
+def _fresh(economy: Economy, regimes=None, deadline: float = math.inf) -> Aggregate:
+    agg = Aggregate(economy, 1.0, np.zeros(0), np.zeros(0), deadline=deadline)
     if regimes is None:
         agg.consumer_part = default_participation(economy, agg.C, producers=False)
         agg.producer_part = default_participation(economy, agg.P, producers=True)
