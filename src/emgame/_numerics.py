@@ -20,6 +20,7 @@ import math
 import time
 
 from numba import objmode, types
+from numba.core.event import TimingListener, register
 from numba.extending import overload
 
 from emgame._jit import njit
@@ -152,12 +153,29 @@ def golden_max(problem, lo, hi, xtol, maxit):
     return (a1, fa) if fa > fb else (b1, fb)
 
 
+class _Compiling(TimingListener):
+    """Total seconds numba has spent compiling in this process."""
+
+    def seconds(self) -> float:
+        return self.duration if self.done else 0.0
+
+
+_COMPILING = _Compiling()
+register("numba:compile", _COMPILING)
+
+
+def clock() -> float:
+    """``time.monotonic()`` less the time numba has spent compiling: time budgets measured
+    on it do not run out while a fresh install compiles its kernels (a minute or more)."""
+    return time.monotonic() - _COMPILING.seconds()
+
+
 @njit
 def past(deadline):
-    """Whether the clock ``time.monotonic()`` is past ``deadline`` (``inf``: never). About a
-    microsecond a call: callers check it every few evaluations, not in inner loops."""
+    """Whether :func:`clock` is past ``deadline`` (``inf``: never). About a microsecond a
+    call: callers check it every few evaluations, not in inner loops."""
     if deadline == math.inf:
         return False
     with objmode(now="float64"):
-        now = time.monotonic()
+        now = clock()
     return now > deadline

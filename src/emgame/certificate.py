@@ -25,10 +25,9 @@ within ``rtol``.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
+from emgame._numerics import clock
 from emgame.agents.storage import storage_verdicts
 from emgame.agents.verdict import verdicts
 from emgame.market.game import Outcome, Profile, evaluate
@@ -82,7 +81,7 @@ def certify(economy: Economy, profile: Profile, *, multipliers: Multipliers | No
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         cons, prod = verdicts(economy, profile, outcome, price_taking=price_taking,
                               atol=atol, rtol=rtol, hints=hints,
-                              deadline=time.monotonic() + max_seconds)
+                              deadline=clock() + max_seconds)
     notes = []
     reasons = {}
     for role, pop, v in (("consumers", economy.consumers, cons),

@@ -44,7 +44,7 @@ class Options:
     default: the wall clock includes the one-off compilation of the kernels (a minute or more on
     a fresh install), which would make a fresh process's first solve fail for want of time.
     ``certificate_seconds`` bounds the certificate's searches (past it, a type whose bound is not
-    yet under the pass mark is inconclusive).
+    yet under the pass mark is inconclusive); compilation is not counted against it.
     """
 
     atol: float = 1e-8

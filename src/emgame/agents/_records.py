@@ -68,7 +68,8 @@ class Search(NamedTuple):
     """Per type: participation forced per post (``force (n, T+1)``: -1 free, 0 no payment,
     1 payment), the value below which a search may stop (``target``), the gap each non-concave
     one-dimensional search must close (``gap``), where to start (``lam0``, ``nu0``), and when
-    the multiplier searches must stop (``deadline``, ``time.monotonic()``; ``inf``: never)."""
+    the multiplier searches must stop (``deadline``, on :func:`emgame._numerics.clock`; ``inf``:
+    never)."""
 
     force: np.ndarray
     target: np.ndarray

@@ -19,11 +19,11 @@ its maximiser, repeated until the weights settle, is the branch's best response.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from emgame._numerics import clock
 from emgame.agents._records import Bounds, Types
 from emgame.agents._search import consumer_pattern, producer_pattern
 from emgame.agents.problem import Agent, _rows, linear_weights
@@ -92,7 +92,7 @@ def ces_response(ag: Agent, i: int, force: np.ndarray, deadline: float = np.inf
             W = pi * Us ** (1.0 - r)
         W = np.where(np.isfinite(W) & (W > 0), W, pi)
         if W_old is not None and (np.max(np.abs(W - W_old) / W_old) <= 1e-13
-                                  or time.monotonic() > deadline):
+                                  or clock() > deadline):
             break
         W_old = W
         b = ag.bounds(se, np.array([i]), _ces_types(ag, i, W))
@@ -141,7 +141,7 @@ def refine(ag: Agent, i: int, target: float, force: np.ndarray | None = None,
     out = Refined(bound=-np.inf)
     nodes = 0
     while stack:
-        if nodes >= MAX_NODES or time.monotonic() > deadline:
+        if nodes >= MAX_NODES or clock() > deadline:
             out.cut = True
             out.bound = max(out.bound, max(p for _, p in stack))
             break

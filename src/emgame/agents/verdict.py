@@ -237,7 +237,7 @@ def verdicts(economy: Economy, profile: Profile, outcome: Outcome, *, price_taki
              deadline: float = np.inf) -> tuple[Verdict, Verdict]:
     """Every type's verdict: ``(consumers, producers)``. ``hints = (λ_c, λ_p, ν_p)`` (a
     solver's multipliers, utility units) only start the searches; they stop at ``deadline``
-    (``time.monotonic()``)."""
+    (:func:`emgame._numerics.clock`, which leaves out compilation)."""
     out = []
     for producers in (False, True):
         if producers:
