@@ -237,9 +237,9 @@ def _without_hopeless(economy: Economy, concept: Concept, opts: Options, failed:
         drop = np.flatnonzero(np.isneginf(cert.producer_utility) & ~cert.producer_passed)
     if drop.size == 0 or drop.size == len(economy.producers):
         return failed
-    smaller = economy
-    for j in drop[::-1]:
-        smaller = without_producer(smaller, int(j))
+    n = len(economy.producers)
+    smaller = economy.replace(producers=economy.producers.select(
+        [k for k in range(n) if k not in drop]))
     seconds = dict(failed.seconds)
     if concept == "nash":
         left = opts.nash.max_seconds - (time.perf_counter() - started)

@@ -234,6 +234,18 @@ def test_independent_solvers_find_emgames_equilibria(k):
             np.testing.assert_allclose(rel_ind, em.relative_prices, rtol=1e-8)
 
 
+def _competitive_agreement(e):
+    """The independent and emgame's competitive benchmarks of ``e``: both found, at the same
+    relative prices (1e-8)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ind = solve_competitive(e, max_seconds=30)
+        em = solve(e, "competitive")
+    assert ind.ok and em.ok, em.reason
+    np.testing.assert_allclose(em.relative_prices, ind.prices[1:] / ind.prices[0], rtol=1e-8)
+    return ind, em
+
+
 def test_a_producer_that_cannot_pay_for_verification_is_shut_down_and_certified():
     """campaign-0-0003, competitive (prepaid, stationary wallets, a fixed verification cost on
     every post): producer p1 cannot pay for the verification its Cobb–Douglas utility needs, so
@@ -248,13 +260,8 @@ def test_a_producer_that_cannot_pay_for_verification_is_shut_down_and_certified(
     from emgame.market import evaluate
 
     e = random_economy(0, 3)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ind = solve_competitive(e, max_seconds=30)
-        em = solve(e, "competitive")
-    assert ind.ok and em.ok, em.reason
+    ind, em = _competitive_agreement(e)
     assert em.diagnostics["shut_down"] == ["p1"]
-    np.testing.assert_allclose(em.relative_prices, ind.prices[1:] / ind.prices[0], rtol=1e-8)
     assert np.all(em.profile.producer_bids[1] == 0) and np.all(em.profile.offers[1] == 0)
     assert em.certificate.producer_regret[1] == 0.0
     judged = emgame_certificate(e, ind.profile, ind.prices)
@@ -279,12 +286,7 @@ def test_a_bid_that_buys_only_verification_does_not_pin_the_wallet_multiplier():
     from emgame.market import evaluate
 
     e = random_economy(0, 4)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ind = solve_competitive(e, max_seconds=30)
-        em = solve(e, "competitive")
-    assert ind.ok and em.ok, em.reason
-    np.testing.assert_allclose(em.relative_prices, ind.prices[1:] / ind.prices[0], rtol=1e-8)
+    ind, em = _competitive_agreement(e)
     out = evaluate(e, ind.profile, ind.prices)
     assert out.producers.consumption[0, :, 0].max() < 1e-12 < ind.profile.producer_bids[0, 1]
     lam, _ = producer_multipliers(e, ind.profile, out, True)
