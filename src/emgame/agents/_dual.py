@@ -57,14 +57,6 @@ def _burn(ru, t, pays_goods, S):
 
 
 @njit
-def _burn_into(ru, t, pays_goods, F, extra):
-    """:func:`_burn` written into ``F`` and ``extra`` (reused across posts: no allocation)."""
-    for s in range(F.size):
-        extra[s] = ru.v[s, 0] if (t == ru.t0 and pays_goods) else 0.0
-        F[s] = ru.v[s, t] + extra[s]
-
-
-@njit
 def _electricity_post(ty, ru, fa, i, t, lam, thR, F, o):
     """Post ``t`` of type ``i`` with burn ``F`` and own offer ``o`` (a :class:`Post`)."""
     p = fa.p[t] if ru.pt else 0.0
@@ -113,6 +105,13 @@ def consumer_dual(lam, i, ty, ru, fa, se, x_out, paid_out):
     xt = np.zeros(T + 1)
     pd = np.zeros(T + 1, dtype=np.bool_)
     lw0 = np.full(1, ty.lw0[i])
+    # The posts' records are built from these locals: passing the records ``ty``, ``ru``,
+    # ``fa`` to a function, even an inlined one, counts references to each of their arrays,
+    # which costs more than a post's closed form.
+    pt, lin, ge, kappa, v = ru.pt, ty.lin[i], ty.ge[i], ru.kappa, ru.v
+    Bm, Qm, p, a, w = fa.Bm[i], fa.Qm[i], fa.p, ty.a[i], ty.w[i]
+    lw = ty.lw[i if ty.lw.shape[0] == ty.a.shape[0] else i - i]   # one shared row unless linear
+    lw_t = lw[:, 0]       # (column t replaces it in linear mode only)
     F = np.zeros(S)       # the burns of post t, overwritten post by post (each post's
     extra = np.zeros(S)   # records are used before the next is built)
     goods = Post(ty.a0[i], ty.gg[i], np.array([ty.w[i].sum()]), ty.lin[i], lw0, _ZERO, _ZERO,
@@ -133,12 +132,19 @@ def consumer_dual(lam, i, ty, ru, fa, se, x_out, paid_out):
         xt[0] = g_x if use else 0.0
         pd[0] = use
         for t in range(1, T + 1):
-            _burn_into(ru, t, use, F, extra)
-            pay = _electricity_post(ty, ru, fa, i, t, lam, thR, F, 0.0)
-            off = _electricity_post(ty, ru, fa, i, t, lam, thR, extra, 0.0)
-            ub, v, x, paid = best_on_post(pay, off, force[t])
+            for s in range(S):   # the burn of paying on t, and of not paying (the goods
+                extra[s] = v[s, 0] if (t == ru.t0 and use) else 0.0   # payment's, in t0)
+                F[s] = v[s, t] + extra[s]
+            if lin:
+                lw_t = lw[:, t - 1]
+            B = 0.0 if pt else Bm[t]
+            Qo = 1.0 if pt else Qm[t]
+            pt_p = p[t] if pt else 0.0
+            pay = Post(a[t - 1], ge, w, lin, lw_t, kappa, F, B, Qo, 0.0, thR, lam, pt, pt_p)
+            off = Post(a[t - 1], ge, w, lin, lw_t, kappa, extra, B, Qo, 0.0, thR, lam, pt, pt_p)
+            ub, val, x, paid = best_on_post(pay, off, force[t])
             total_ub += ub
-            total_v += v
+            total_v += val
             xt[t] = x
             pd[t] = paid
         best_ub = max(best_ub, total_ub)

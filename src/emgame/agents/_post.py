@@ -55,7 +55,7 @@ def phi_slope(q, theta, c):
     return (1.0 / (c * theta)) * (q / theta) ** (1.0 / c - 1.0)
 
 
-@njit
+@njit(inline="always")
 def floor(post):
     """Least ``x`` with ``E_s >= 0`` in every state (the purchase that just covers the fixed
     verification)."""
@@ -66,7 +66,7 @@ def floor(post):
     return lo
 
 
-@njit
+@njit(inline="always")
 def utility(x, post):
     """The utility term at a purchase ``x`` (``-inf`` where some ``E_s < 0``)."""
     val = 0.0
@@ -84,7 +84,7 @@ def utility(x, post):
     return val
 
 
-@njit
+@njit(inline="always")
 def utility_slope(x, post):
     d = 0.0
     for s in range(post.kappa.size):
@@ -97,7 +97,7 @@ def utility_slope(x, post):
     return d
 
 
-@njit
+@njit(inline="always")
 def money(x, post):
     if post.pt:
         return post.thR * post.p * post.o - post.lam * post.p * x
@@ -106,7 +106,7 @@ def money(x, post):
     return (post.thR * post.o - post.lam * x) * post.B / (post.Qo - x)
 
 
-@njit
+@njit(inline="always")
 def money_slope(x, post):
     if post.pt:
         return -post.lam * post.p
@@ -116,7 +116,7 @@ def money_slope(x, post):
     return post.B * (post.thR * post.o - post.lam * post.Qo) / (W * W)
 
 
-@njit
+@njit(inline="always")
 def value(x, post):
     return utility(x, post) + money(x, post)
 
@@ -128,13 +128,13 @@ def _minus_slope(x, post):
     return -(utility_slope(x, post) + money_slope(x, post))
 
 
-@njit
+@njit(inline="always")
 def _linear_utility(post):
     """The utility term is linear in ``x`` (its slope never falls)."""
     return post.lin or post.a <= 0.0 or post.g == 0.0
 
 
-@njit
+@njit(inline="always")
 def _logarithmic(post):
     """Log utility with no verification at all: the purchase has a closed form."""
     if post.lin or post.g != 1.0 or post.a <= 0.0:
@@ -145,7 +145,7 @@ def _logarithmic(post):
     return True
 
 
-@njit
+@njit(inline="always")
 def purchase(post):
     """The best purchase when paying on the post: ``(upper bound, value, x)``.
 
@@ -153,7 +153,9 @@ def purchase(post):
     simultaneous settlement); otherwise the revenue term grows without bound as ``x -> Q_o``
     and so does the supremum. Where nobody else bids, any bid buys the whole post: the
     supremum, approached as the bid goes to zero, is at ``x = Q_o``. ``-inf`` where paying
-    cannot leave ``E >= 0``.
+    cannot leave ``E >= 0``. (Inlined where it is called, with the small functions it uses: a
+    call passes the post's arrays, and their reference counting costs more than the closed
+    forms; the search where no closed form applies is :func:`_concave_purchase`.)
     """
     lo = floor(post)
     if not post.pt:
@@ -176,13 +178,21 @@ def purchase(post):
                 bq + math.sqrt(max(bq * bq - 4.0 * a * a * post.Qo * post.Qo, 0.0)))
             v = value(x, post)
             return v, v, x
+    elif _logarithmic(post) and post.lam * post.p > 0.0:
+        x = post.a * post.w.sum() / (post.lam * post.p)
+        v = value(x, post)
+        return v, v, x
+    return _concave_purchase(post, lo)
+
+
+@njit
+def _concave_purchase(post, lo):
+    """:func:`purchase` where no closed form applies: the concave value on ``[lo, Q_o)`` (a
+    price taker's on ``[lo, ∞)``) maximised by the Illinois method on its slope."""
+    if not post.pt:
         hi = post.Qo
         f_hi = INF
     else:
-        if _logarithmic(post) and post.lam * post.p > 0.0:
-            x = post.a * post.w.sum() / (post.lam * post.p)
-            v = value(x, post)
-            return v, v, x
         if _linear_utility(post):
             if -_minus_slope(lo, post) > 0.0:
                 return INF, INF, INF
@@ -216,7 +226,7 @@ def purchase(post):
     return max(ub, v), v, x
 
 
-@njit
+@njit(inline="always")
 def stay(post):
     """The value of not paying on the post (``x = 0``). A seller whose post nobody else bids on
     keeps its own offer: the post does not trade (docs/model.md, Prices and allocations), and the
@@ -236,7 +246,7 @@ def stay(post):
     return value(0.0, post)
 
 
-@njit
+@njit(inline="always")
 def best_on_post(pay, off, force):
     """Paying or not on a consumer's post: ``(upper bound, value, x, paid)``; ``force`` is -1
     (free), 0 (must not pay) or 1 (must pay)."""

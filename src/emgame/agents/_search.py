@@ -111,23 +111,36 @@ def _consumer_one(i, ty, ru, fa, se, best):
                    se.target[i], best)
 
 
+@njit
+def _consumer_type(i, ty, ru, fa, se, D_out, lam_out, x_out, paid_out, exact):
+    """:func:`consumer_bounds` for type ``i``. Where the search starts (a solver's multiplier)
+    usually settles the type at once, so that first evaluation is made here, without the
+    search's records."""
+    D, _ = consumer_dual(se.lam0[i], i, ty, ru, fa, se, x_out[i], paid_out[i])
+    if D <= se.target[i]:
+        D_out[i] = D
+        lam_out[i] = se.lam0[i]
+        exact[i] = True
+        return
+    best = _new_best(ty.a.shape[1])
+    _consumer_one(i, ty, ru, fa, se, best)
+    D_out[i] = best.val[0]
+    lam_out[i] = math.exp(best.val[1])
+    x_out[i, :] = best.x
+    paid_out[i, :] = best.paid
+    exact[i] = best.val[6] == 0.0
+
+
 @njit(parallel=True)
 def consumer_bounds(ty, ru, fa, se, out):
     """For every consumer type, ``min_λ D(λ)`` into ``out`` (:class:`~emgame.agents._records.
     Bounds`); the search stops early once ``D <= target``."""
     n = ty.a.shape[0]
-    T = ty.a.shape[1]
     # (Writes go through local names: numba's parallel loops drop writes made through a
     # tuple's attributes.)
     D_out, lam_out, x_out, paid_out, exact = out.D, out.lam, out.x, out.paid, out.exact
     for i in prange(n):
-        best = _new_best(T)
-        _consumer_one(i, ty, ru, fa, se, best)
-        D_out[i] = best.val[0]
-        lam_out[i] = math.exp(best.val[1])
-        x_out[i, :] = best.x
-        paid_out[i, :] = best.paid
-        exact[i] = best.val[6] == 0.0
+        _consumer_type(i, ty, ru, fa, se, D_out, lam_out, x_out, paid_out, exact)
 
 
 # --------------------------------------------------------------------------------------------

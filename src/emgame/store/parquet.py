@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -112,11 +113,7 @@ def write_solutions(path: str | Path, solutions: Sequence[Solution],
 
     # Dictionary encoding only for the few text columns that repeat: tried on a million
     # distinct floats it falls back after costing ten times the write itself.
-    with pq.ParquetWriter(target, schema, compression="snappy",
-                          use_dictionary=[c for c in ("concept", "role", "kind")
-                                          if c in schema_fields]) as writer:
-        if not parts:
-            writer.write_table(schema.empty_table())
+    def tables():
         for concept, role, fl, S, n in parts:
             for a in range(0, n, ROW_GROUP):
                 b = min(n, a + ROW_GROUP)
@@ -130,8 +127,24 @@ def write_solutions(path: str | Path, solutions: Sequence[Solution],
                         arrays.append(pa.array(v.tolist() if v.dtype == object else v, t))
                     else:
                         arrays.append(null(b - a, t))
-                writer.write_table(pa.Table.from_arrays(arrays, schema=schema),
-                                   row_group_size=ROW_GROUP)
+                yield pa.Table.from_arrays(arrays, schema=schema)
+
+    # Dictionary encoding only for the few text columns that repeat: tried on a million
+    # distinct floats it falls back after costing ten times the write itself. One thread
+    # writes a row group (pyarrow releases the GIL) while the next one is built.
+    with pq.ParquetWriter(target, schema, compression="snappy",
+                          use_dictionary=[c for c in ("concept", "role", "kind")
+                                          if c in schema_fields]) as writer, \
+            ThreadPoolExecutor(max_workers=1) as pool:
+        if not parts:
+            writer.write_table(schema.empty_table())
+        pending = None
+        for table in tables():
+            if pending is not None:
+                pending.result()
+            pending = pool.submit(writer.write_table, table, row_group_size=ROW_GROUP)
+        if pending is not None:
+            pending.result()
     return target
 
 
