@@ -473,13 +473,20 @@ def _capacity(ty, ru, fa, se, i, mult, pays_goods, prove, out):
             base = _offer_record(ty, ru, fa, i, t, lam, nu, thR, pays_goods, S)
             off = Offer(base.pay, base.stay, base.Qm, nu, base.theta, base.c, 0.0, out[2][t])
             mu[t] = max(offer_slope(cap_t, out[0][t], off), 0.0)
+    # Scaled so that Σ_t s^t μ_t = νρ: the capacity term then vanishes. Where it fell short,
+    # leaving it short would drop the capacity cost from the bound, (νρ - Σ s μ) K too much,
+    # a first-order gap; raised to νρ the posts at capacity are held back instead, and the gap
+    # left is of second order in the error of the capacity found.
     total = (mu * s).sum()
-    if total > nu * rho:
+    if total > 0.0:
         mu *= nu * rho / total
+    # Rounding may leave Σ s μ a hair above νρ: the capacity term's supremum, at the largest
+    # useful capacity, is added.
+    excess = max((mu * s).sum() - nu * rho, 0.0) * KhiK
     scratch = (np.zeros(T + 1), np.zeros(T + 1), np.zeros(T + 1, dtype=np.bool_))
     ub, _, closed = _posts(ty, ru, fa, se, i, mult, pays_goods, (Khi, mu, False), True,
                            scratch)
-    return max(ub, best_v), best_v, best_K, closed
+    return max(ub + excess, best_v), best_v, best_K, closed
 
 
 @njit

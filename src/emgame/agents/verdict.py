@@ -74,10 +74,11 @@ class RoleDeviations:
     regret: np.ndarray
 
 
-def _bids(ag: Agent, idx: np.ndarray, rows: list[tuple]) -> tuple:
+def _bids(ag: Agent, idx: np.ndarray, rows: list[tuple], surplus: bool = False) -> tuple:
     """A strategy ``(bids, offers, capacity)`` for each type in ``idx`` from a maximiser
     ``(x, q, paid, K)``; a producer buys exactly the goods its inputs (and its capacity and
-    goods consumption) need."""
+    goods consumption) need, or, with ``surplus``, a ``classic`` one buys the goods the
+    maximiser buys (``x[0]``) where that is more, and consumes what its inputs leave."""
     e = ag.economy
     T = e.periods
     m = len(idx)
@@ -95,7 +96,7 @@ def _bids(ag: Agent, idx: np.ndarray, rows: list[tuple]) -> tuple:
             need += np.nan_to_num(pop.capacity_cost[i]) * K[k] if e.market.long_run else 0.0
             need += max(float(q[0]), 0.0)
             x = x.copy()
-            x[0] = need
+            x[0] = max(need, float(x[0])) if (surplus and pop.classic[i]) else need
         for t in range(T + 1):
             if x[t] <= 0.0:
                 continue
@@ -135,8 +136,21 @@ def _score(ag: Agent, idx: np.ndarray, bids, offers, K) -> tuple:
 def attained(ag: Agent, idx: np.ndarray, rows: list[tuple]) -> np.ndarray:
     """The objective each type of ``idx`` attains with the deviation its ``rows`` point to,
     its electricity bids scaled down, where needed, until its budget holds (``-inf`` where no
-    scaling makes it feasible)."""
-    bids, offers, K = _bids(ag, idx, rows)
+    scaling makes it feasible).
+
+    A ``classic`` producer's goods are read both ways: buying only what its inputs and the
+    maximiser's goods consumption need, and buying what the maximiser buys (consuming the
+    rest). With linear goods utility (quasilinear) the dual pins ``ν`` at the goods weight,
+    where every goods consumption is a maximiser and the one the dual reports (none) is not
+    the feasible one; the second reading is."""
+    out = _attained(ag, idx, rows, False)
+    if ag.producers and np.any(ag.pop.classic[idx]):
+        out = np.maximum(out, _attained(ag, idx, rows, True))
+    return out
+
+
+def _attained(ag: Agent, idx: np.ndarray, rows: list[tuple], surplus: bool) -> np.ndarray:
+    bids, offers, K = _bids(ag, idx, rows, surplus)
     U, slack, scale = _score(ag, idx, bids, offers, K)
     over = slack < -_SLACK * np.maximum(scale, 1e-300)
     if np.any(over):
