@@ -38,10 +38,6 @@ from emgame.model.economy import Market, State
 from oracles import consumer, economy, producer
 
 FAMILIES = ["cobb_douglas", "crra", "ces", "quasilinear"]
-# Mutations the certificate can only call inconclusive today (see the test's comment).
-UNDECIDED = {("quasilinear", "nash", "offer withheld"),
-             ("quasilinear", "nash", "capacity one step up"),
-             ("quasilinear", "nash", "capacity one step down")}
 STEP = 0.01
 
 
@@ -162,12 +158,6 @@ def test_planted_deviations_are_rejected(family, concept, settlement):
         assert s.certificate.cleared and np.all(s.certificate.clearing <= s.certificate.rtol)
     for kind in ("bid moved 1 %", "offer withheld", "post not entered"):
         ok, why = _rejected(s, _plant(s, kind), kind)
-        if (family, concept, kind) in UNDECIDED:
-            # Open weakness: the branch and bound over the quasilinear producer's payments does
-            # not close its gap under market power, so this planted profile is 'inconclusive'
-            # rather than failed. It must still never pass.
-            assert "passed=False" in why, (kind, why)
-            continue
         assert ok, (kind, why)
 
 
@@ -185,7 +175,4 @@ def test_a_long_run_capacity_one_step_off_is_rejected(family, concept, settlemen
     assert s.certificate.passed
     for kind in ("capacity one step up", "capacity one step down"):
         ok, why = _rejected(s, _plant(s, kind), kind)
-        if (family, concept, kind) in UNDECIDED:  # open weakness, as in the short run
-            assert "passed=False" in why, (kind, why)
-            continue
         assert ok, (kind, why)
