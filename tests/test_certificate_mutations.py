@@ -166,10 +166,6 @@ def test_planted_deviations_are_rejected(family, concept, settlement):
 @pytest.mark.parametrize("family", FAMILIES)
 def test_a_long_run_capacity_one_step_off_is_rejected(family, concept, settlement):
     """Long run: the capacity 1 % above or below the chosen one (offers clipped below)."""
-    if (family, concept, settlement) == ("ces", "nash", "prepaid"):
-        # Open performance issue: this long-run CES Nash solve under prepaid settlement ran for
-        # over six minutes (cf. campaign-0-0002, also prepaid long-run CES, killed at 300 s).
-        pytest.xfail("long-run CES Nash under prepaid: the solve takes minutes (open)")
     s = _solved(family, concept, settlement, True)
     assert s.status is Status.EQUILIBRIUM, s.reason
     assert s.certificate.passed
