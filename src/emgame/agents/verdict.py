@@ -351,7 +351,8 @@ def _role(economy, outcome, producers, price_taking, lam_bar, nu_bar, hints, ato
                        "the certificate's time budget ran out")
         if not cut and not open_search:
             why.append("a duality gap the branches over payments do not close "
-                       "(a non-concave objective)")
+                       "(a non-concave objective), or a best deviation the maximisers tried "
+                       "do not reach")
         reasons[i] = "; ".join(why)
     for i in np.flatnonzero(undetermined):
         inconclusive[i] = True
