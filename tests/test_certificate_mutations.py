@@ -20,8 +20,11 @@ Every planted profile is feasible for the type that moved (its budget is restore
 its electricity bids, as :func:`oracles.perturbed` does, and a producer short of goods for its
 inputs and capacity offering less), so the verdict is about a gain, not an overspent budget.
 The oracle is the model: an equilibrium maximises every agent's objective, so a strict change
-of a maximiser is not one, and the certificate must not pass it — it must fail it (a type whose regret bound is above the pass mark with a deviation exhibited, or a
-market that does not clear), not merely be unable to decide.
+of a maximiser is not one, and the certificate must not pass it — it must fail it (a type
+whose regret bound is above the pass mark with a deviation exhibited, or a market that does
+not clear), not merely be unable to decide. Every family, concept and settlement, the
+quasilinear producer with market power and the long-run CES one under prepaid settlement
+included, is decided.
 """
 
 from __future__ import annotations
