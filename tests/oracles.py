@@ -7,6 +7,10 @@ others' totals from :func:`emgame.market.others_totals`, scoring every point wit
 feasibility (budget, goods ``x^0 >= 0``, consumption ``E >= 0``, capacity) was checked by the
 market rules themselves, so a gain is a genuine profitable deviation: at a Nash equilibrium it
 must be (numerically) zero, and it is a lower bound for the certificate's regret.
+
+Under prepaid settlement the payoff is the model's objective ``u + βλ̄R`` within the wallet held
+fixed (docs/model.md, The crypto layer): pass ``revenue_weight = βλ̄``; a stationary wallet is the
+revenue at the profile, whatever the deviation earns.
 """
 
 from __future__ import annotations
@@ -85,8 +89,9 @@ class _Agent:
     """One agent of type ``i`` of ``role`` against the others' totals, in scaled variables."""
 
     def __init__(self, e: Economy, profile: Profile, role: str, i: int,
-                 participation: np.ndarray | None) -> None:
+                 participation: np.ndarray | None, revenue_weight: float | None = None) -> None:
         self.e = e
+        self.weight = revenue_weight
         self.producer = role == "producers"
         self.T = T = e.periods
         self.pop = (e.producers if self.producer else e.consumers).select([i])
@@ -99,8 +104,14 @@ class _Agent:
         self.q0 = profile.offers[i].copy() if self.producer else np.zeros(0)
         self.K0 = float(profile.capacity[i]) if self.producer else 0.0
         # The payoff now, and the scales of the variables.
+        self.wallet = None
         cur = self.evaluate(bids[None], self.q0[None] if self.producer else None,
                             np.array([self.K0]))
+        if e.market.prepaid:
+            if revenue_weight is None:
+                raise ValueError("prepaid settlement: pass revenue_weight = βλ̄")
+            w = float(self.pop.wallet[0])
+            self.wallet = float(cur.revenue[0]) if np.isnan(w) else w
         self.U0 = float(cur.utility[0])
         self.R0 = max(float(cur.revenue[0]), float(cur.spending[0]), 1e-300)
         self.G0 = max(float(cur.goods_received[0]), 1e-300)
@@ -149,8 +160,13 @@ class _Agent:
     def evaluate(self, b: np.ndarray, q: np.ndarray | None, K: np.ndarray | None):
         m = b.shape[0]
         pop = self.pop.select(np.zeros(m, dtype=int))
+        w = None if self.weight is None else np.full(m, self.weight)
         return play(self.e, pop, b, np.repeat(self.Bm[None], m, 0),
-                    np.repeat(self.Qm[None], m, 0), offers=q, capacity=K)
+                    np.repeat(self.Qm[None], m, 0), offers=q, capacity=K, revenue_weight=w)
+
+    def slack(self, pl) -> np.ndarray:  # noqa: ANN001
+        """The budget's slack; under prepaid settlement, the fixed wallet's."""
+        return pl.slack if self.wallet is None else self.wallet - pl.spending
 
     # objective and constraints, batched with central differences --------------------------
     def _values(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -161,11 +177,13 @@ class _Agent:
         pop = self.pop.select(np.zeros(b.shape[0], dtype=int))
         U = utility(pop, np.maximum(pl.consumption, 0.0), np.maximum(pl.goods, 0.0),
                     self.e.probabilities)
+        if self.weight is not None:
+            U = U + self.weight * pl.revenue
         scale = max(abs(self.U0), 1e-6)
         f = np.where(np.isfinite(U), -(U - self.U0) / scale, 1e6)
         # Margins of 1e-10 (relative) keep SLSQP's answers feasible despite its ~1e-14
         # constraint violations; they cost ~1e-10 of the payoff, far below what is tested.
-        cons = [pl.slack / self.R0 - _MARGIN]
+        cons = [self.slack(pl) / self.R0 - _MARGIN]
         if self.producer:
             cons.append(pl.goods / self.G0 - _MARGIN)
             if self.long_run:
@@ -208,7 +226,7 @@ class _Agent:
         if np.any(b < 0) or (q is not None and (np.any(q < 0) or np.any(q > K[:, None]))):
             return -np.inf
         pl = self.evaluate(b, q, K)
-        if pl.slack[0] < 0 or not np.isfinite(pl.utility[0]):
+        if self.slack(pl)[0] < 0 or not np.isfinite(pl.utility[0]):
             return -np.inf
         if self.producer and pl.goods[0] < 0:
             return -np.inf
@@ -218,14 +236,15 @@ class _Agent:
 
 
 def deviation_gain(e: Economy, profile: Profile, role: str, i: int, *, starts: int = 4,
-                   seed: int = 0, participation: np.ndarray | None = None) -> Gain:
+                   seed: int = 0, participation: np.ndarray | None = None,
+                   revenue_weight: float | None = None) -> Gain:
     """Best payoff one agent of type ``i`` of ``role`` finds by deviating alone.
 
     Multi-start SLSQP over its bids (on the posts of ``participation``; default all) and, for a
     producer, its offers (and capacity in the long run), from its current strategy and from
     random perturbations of it. Returns the current and best payoffs (market rules).
     """
-    a = _Agent(e, profile, role, i, participation)
+    a = _Agent(e, profile, role, i, participation, revenue_weight)
     rng = np.random.default_rng(seed)
     z0 = a.pack(a.b0, a.q0 if a.producer else None, a.K0)
     bnds = a.bounds()

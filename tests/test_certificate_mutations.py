@@ -20,8 +20,11 @@ Every planted profile is feasible for the type that moved (its budget is restore
 its electricity bids, as :func:`oracles.perturbed` does, and a producer short of goods for its
 inputs and capacity offering less), so the verdict is about a gain, not an overspent budget.
 The oracle is the model: an equilibrium maximises every agent's objective, so a strict change
-of a maximiser is not one, and the certificate must not pass it — it must fail it (a type whose regret bound is above the pass mark with a deviation exhibited, or a
-market that does not clear), not merely be unable to decide.
+of a maximiser is not one, and the certificate must not pass it — it must fail it (a type
+whose regret bound is above the pass mark with a deviation exhibited, or a market that does
+not clear), not merely be unable to decide. Every family, concept and settlement, the
+quasilinear producer with market power and the long-run CES one under prepaid settlement
+included, is decided.
 """
 
 from __future__ import annotations
@@ -38,10 +41,6 @@ from emgame.model.economy import Market, State
 from oracles import consumer, economy, producer
 
 FAMILIES = ["cobb_douglas", "crra", "ces", "quasilinear"]
-# Mutations the certificate can only call inconclusive today (see the test's comment).
-UNDECIDED = {("quasilinear", "nash", "offer withheld"),
-             ("quasilinear", "nash", "capacity one step up"),
-             ("quasilinear", "nash", "capacity one step down")}
 STEP = 0.01
 
 
@@ -162,12 +161,6 @@ def test_planted_deviations_are_rejected(family, concept, settlement):
         assert s.certificate.cleared and np.all(s.certificate.clearing <= s.certificate.rtol)
     for kind in ("bid moved 1 %", "offer withheld", "post not entered"):
         ok, why = _rejected(s, _plant(s, kind), kind)
-        if (family, concept, kind) in UNDECIDED:
-            # Open weakness: the branch and bound over the quasilinear producer's payments does
-            # not close its gap under market power, so this planted profile is 'inconclusive'
-            # rather than failed. It must still never pass.
-            assert "passed=False" in why, (kind, why)
-            continue
         assert ok, (kind, why)
 
 
@@ -176,16 +169,9 @@ def test_planted_deviations_are_rejected(family, concept, settlement):
 @pytest.mark.parametrize("family", FAMILIES)
 def test_a_long_run_capacity_one_step_off_is_rejected(family, concept, settlement):
     """Long run: the capacity 1 % above or below the chosen one (offers clipped below)."""
-    if (family, concept, settlement) == ("ces", "nash", "prepaid"):
-        # Open performance issue: this long-run CES Nash solve under prepaid settlement ran for
-        # over six minutes (cf. campaign-0-0002, also prepaid long-run CES, killed at 300 s).
-        pytest.xfail("long-run CES Nash under prepaid: the solve takes minutes (open)")
     s = _solved(family, concept, settlement, True)
     assert s.status is Status.EQUILIBRIUM, s.reason
     assert s.certificate.passed
     for kind in ("capacity one step up", "capacity one step down"):
         ok, why = _rejected(s, _plant(s, kind), kind)
-        if (family, concept, kind) in UNDECIDED:  # open weakness, as in the short run
-            assert "passed=False" in why, (kind, why)
-            continue
         assert ok, (kind, why)

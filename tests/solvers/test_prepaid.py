@@ -33,18 +33,7 @@ def test_stationary_prepaid_with_beta_one_equals_simultaneous(name, concept):
                                a.outcome.producers.electricity, rtol=1e-9)
 
 
-# Known limit of the certificate (issue 9): a prepaid long-run producer with market power has a
-# non-concave offer problem, and the Lagrangian bound on it stays 3 % above the pass mark
-# (regret bound 1.62e-8 against 1.57e-8 for 'coops', best deviation found gains 2.6e-12): the
-# solve is reported "inconclusive", never a pass. The solver's answer is not in doubt; the
-# proof is. strict=False: a tighter bound will turn this into a pass.
-_LONG_RUN_INCONCLUSIVE = pytest.mark.xfail(
-    reason="certificate inconclusive: duality gap of a non-concave prepaid long-run producer "
-           "problem just above the pass mark", strict=False)
-
-
-@pytest.mark.parametrize("name", ["ai-cd", "classic-cd", "ai-ces",
-                                  pytest.param("ai-long-run", marks=_LONG_RUN_INCONCLUSIVE)])
+@pytest.mark.parametrize("name", ["ai-cd", "classic-cd", "ai-ces", "ai-long-run"])
 def test_crypto_in_advance_with_discount_satisfies_its_first_order_conditions(name):
     """β = 0.9 (revenue earned now buys less than bytecoins spent now): the reported Nash
     equilibrium satisfies the first-order conditions of u + βλR within the wallet — the

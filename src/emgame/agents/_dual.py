@@ -411,38 +411,120 @@ def _capacity_concave(ty, ru, fa, se, i, mult, pays_goods, out):
 
 
 class Capacity(NamedTuple):
-    """The long-run objective as a function of the capacity ``K`` (fast searches), for
-    :func:`emgame._numerics.golden_max`."""
+    """The long-run objective as a function of the capacity ``K`` for the fast searches (for
+    :func:`emgame._numerics.golden_max`), read from offers evaluated once per ``(λ, ν)``: on
+    each post and option (not paying, paying; ``allowed``) a grid of offers ``grid`` with the
+    running best of their values ``best``, and the unconstrained best offer ``qstar`` and its
+    value ``vstar``. With the cap ``s^t K`` below ``qstar``, the post's value is the better of
+    the grid's best below the cap and the value at the cap itself: a local search (a value
+    attained, never a bound), as every fast search is."""
 
     ty: tuple
     ru: tuple
     fa: tuple
-    se: tuple
     i: int
     mult: tuple
     pays_goods: bool
-    out: tuple
+    grid: np.ndarray
+    best: np.ndarray
+    qstar: np.ndarray
+    vstar: np.ndarray
+    allowed: np.ndarray
+
+
+_GRID = 16
+"""A fast capacity search's grid: ``2·_GRID + 1`` offers per post (:func:`_offer_grid`)."""
+
+
+@njit
+def _offer_grid(qmax):
+    """Offers ``[0, qmax]``, uniform and geometric towards zero, sorted (duplicates allowed)."""
+    n = _GRID
+    g = np.empty(2 * n + 1)
+    for k in range(n + 1):
+        g[k] = qmax * k / n
+    for k in range(n):
+        g[n + 1 + k] = qmax * 10.0 ** (-12.0 * (k + 1) / n)
+    return np.sort(g)
+
+
+@njit
+def _capacity_table(ty, ru, fa, se, i, mult, pays_goods, KhiK):
+    """The :class:`Capacity` of type ``i`` at ``mult = (λ, ν, θ_R)``."""
+    lam, nu, thR = mult
+    T = ty.a.shape[1]
+    S = ru.kappa.size
+    M = 2 * _GRID + 1
+    grid = np.zeros((T + 1, 2, M))
+    best = np.full((T + 1, 2, M), -INF)
+    qstar = np.zeros((T + 1, 2))
+    vstar = np.full((T + 1, 2), -INF)
+    allowed = np.zeros((T + 1, 2), dtype=np.bool_)
+    for t in range(1, T + 1):
+        base = _offer_record(ty, ru, fa, i, t, lam, nu, thR, pays_goods, S)
+        qmax = KhiK * ty.s[i, t]
+        g = _offer_grid(qmax)
+        for o in range(2):
+            force = se.force[i, t]
+            allowed[t, o] = not ((o == 1 and force == 0) or (o == 0 and force == 1))
+            if not allowed[t, o]:
+                continue
+            off = Offer(base.pay, base.stay, base.Qm, nu, base.theta, base.c, 0.0, o == 1)
+            run, k_best = -INF, 0
+            for k in range(M):
+                v = offer_value(g[k], off)[1]
+                if v > run:
+                    run, k_best = v, k
+                grid[t, o, k] = g[k]
+                best[t, o, k] = run
+            q_b, v_b = g[k_best], run
+            lo, hi = g[max(k_best - 1, 0)], g[min(k_best + 1, M - 1)]
+            if hi > lo:
+                q, v = golden_max(off, lo, hi, 1e-13, 200)
+                if v > v_b:
+                    q_b, v_b = q, v
+            qstar[t, o], vstar[t, o] = q_b, v_b
+    return Capacity(ty, ru, fa, i, mult, pays_goods, grid, best, qstar, vstar, allowed)
 
 
 @objective(Capacity)
 @njit
 def _capacity_value(K, cp):
-    _, v, _ = _posts(cp.ty, cp.ru, cp.fa, cp.se, cp.i, cp.mult, cp.pays_goods,
-                     _free(K, cp.ty.a.shape[1]), False, cp.out)
-    return v - cp.mult[1] * cp.ty.rho[cp.i] * K
+    ty, i = cp.ty, cp.i
+    lam, nu, thR = cp.mult
+    T = ty.a.shape[1]
+    total = -nu * ty.rho[i] * K
+    for t in range(1, T + 1):
+        cap = ty.s[i, t] * K
+        post = -INF
+        for o in range(2):
+            if not cp.allowed[t, o]:
+                continue
+            if cap >= cp.qstar[t, o]:
+                v = cp.vstar[t, o]
+            else:
+                k = np.searchsorted(cp.grid[t, o], cap, side="right") - 1
+                v = cp.best[t, o, k] if k >= 0 else -INF
+                base = _offer_record(ty, cp.ru, cp.fa, i, t, lam, nu, thR, cp.pays_goods,
+                                     cp.ru.kappa.size)
+                off = Offer(base.pay, base.stay, base.Qm, nu, base.theta, base.c, 0.0,
+                            o == 1)
+                v = max(v, offer_value(cap, off)[1])
+            post = max(post, v)
+        total += post
+    return total
 
 
 @njit
 def _capacity(ty, ru, fa, se, i, mult, pays_goods, prove, out):
     """The long run otherwise (some ``V_t`` not concave): ``(upper bound, value, K, closed)``.
 
-    The capacity is searched (the posts' unconstrained offers, refined by golden section);
-    then, to prove, the capacity constraints ``q_t <= K`` are priced instead: for multipliers
-    ``μ_t >= 0`` with ``Σ_t s^t μ_t <= νρ`` (so that the capacity term ``K(Σ_t s^t μ_t - νρ)``
-    of the caps ``q_t <= s^t K`` is at
-    most 0), ``Σ_t max_q [V_t(q) - μ_t q]`` over ``[0, Khi]`` bounds the objective (weak
-    duality). ``μ_t`` is each binding post's marginal value at the capacity found, which makes
-    the bound tight there.
+    The capacity is searched (:class:`Capacity`: from the posts' unconstrained best offers,
+    refined by golden section); then, to prove, the capacity constraints ``q_t <= s^t K`` are
+    priced instead: for multipliers ``μ_t >= 0``, ``Σ_t max_q [V_t(q) - μ_t q]`` over
+    ``[0, Khi]`` plus the capacity term's largest value ``max(Σ_t s^t μ_t - νρ, 0)·K_max``
+    bounds the objective (weak duality). ``μ_t`` is each binding post's marginal value at the
+    capacity found, scaled so that ``Σ_t s^t μ_t = νρ``, which makes the bound tight there.
     """
     lam, nu, thR = mult
     T = ty.a.shape[1]
@@ -450,24 +532,27 @@ def _capacity(ty, ru, fa, se, i, mult, pays_goods, prove, out):
     Khi = ty.Khi[i]
     s = ty.s[i]
     KhiK = _k_range(Khi, s)
-    cp = Capacity(ty, ru, fa, se, i, mult, pays_goods, out)
-    _posts(ty, ru, fa, se, i, mult, pays_goods, _free(KhiK, T), False, out)
+    cp = _capacity_table(ty, ru, fa, se, i, mult, pays_goods, KhiK)
     ks = np.zeros(T)
     for t in range(1, T + 1):
-        ks[t - 1] = out[1][t] / s[t] if s[t] > 0.0 else 0.0
+        o = 1 if cp.vstar[t, 1] > cp.vstar[t, 0] else 0
+        ks[t - 1] = cp.qstar[t, o] / s[t] if s[t] > 0.0 else 0.0
     cand = np.unique(np.append(ks, np.array([0.0, KhiK])))
     m = cand.size
     vals = np.empty(m)
     for k in range(m):
         vals[k] = _capacity_value(cand[k], cp)
     k = np.argmax(vals)
-    best_v, best_K = vals[k], cand[k]
+    best_K = cand[k]
+    best_c = vals[k]
     for lo, hi in ((cand[max(k - 1, 0)], cand[k]), (cand[k], cand[min(k + 1, m - 1)])):
         if hi > lo:
             K, v = golden_max(cp, lo, hi, 1e-13, 200)
-            if v > best_v:
-                best_v, best_K = v, K
-    _posts(ty, ru, fa, se, i, mult, pays_goods, _free(best_K, T), False, out)
+            if v > best_c:
+                best_c, best_K = v, K
+    # The maximiser at the capacity found, and its value (what the searches steer by).
+    _, v, _ = _posts(ty, ru, fa, se, i, mult, pays_goods, _free(best_K, T), False, out)
+    best_v = v - nu * rho * best_K
     if not prove:
         return best_v, best_v, best_K, False
     # Price the capacity: μ_t = the marginal value of offering more on posts at capacity.
@@ -479,13 +564,20 @@ def _capacity(ty, ru, fa, se, i, mult, pays_goods, prove, out):
             base = _offer_record(ty, ru, fa, i, t, lam, nu, thR, pays_goods, S)
             off = Offer(base.pay, base.stay, base.Qm, nu, base.theta, base.c, 0.0, out[2][t])
             mu[t] = max(offer_slope(cap_t, out[0][t], off), 0.0)
+    # Scaled so that Σ_t s^t μ_t = νρ: the capacity term then vanishes. Where it fell short,
+    # leaving it short would drop the capacity cost from the bound, (νρ - Σ s μ) K too much,
+    # a first-order gap; raised to νρ the posts at capacity are held back instead, and the gap
+    # left is of second order in the error of the capacity found.
     total = (mu * s).sum()
-    if total > nu * rho:
+    if total > 0.0:
         mu *= nu * rho / total
+    # Rounding may leave Σ s μ a hair above νρ: the capacity term's supremum, at the largest
+    # useful capacity, is added.
+    excess = max((mu * s).sum() - nu * rho, 0.0) * KhiK
     scratch = (np.zeros(T + 1), np.zeros(T + 1), np.zeros(T + 1, dtype=np.bool_))
     ub, _, closed = _posts(ty, ru, fa, se, i, mult, pays_goods, (Khi, mu, False), True,
                            scratch)
-    return max(ub, best_v), best_v, best_K, closed
+    return max(ub + excess, best_v), best_v, best_K, closed
 
 
 @njit

@@ -34,6 +34,10 @@ MAX_NODES = 64
 its target)."""
 MAX_PRIMAL = 40
 """Updates of the CES state weights per branch."""
+SETTLED = 1e-8
+"""The CES state weights have settled when an update moves none by more than this (relative):
+the linear form at a point ``δ`` from the best response bounds it within ``O(δ²)``, and the
+searches' own precision leaves updates of about 1e-9 that do not shrink."""
 
 
 @dataclass
@@ -71,10 +75,13 @@ def _ces_types(ag: Agent, i: int, W: np.ndarray) -> Types:
 
 
 def ces_response(ag: Agent, i: int, force: np.ndarray, deadline: float = np.inf
-                 ) -> tuple[Types, tuple | None]:
+                 ) -> tuple[Types, tuple | None, tuple | None]:
     """A best response of CES type ``i`` on the posts ``force`` allows (state-weight fixed
-    point), and the linear form at it: ``(types for the bound, the response's row)``. Past
-    ``deadline`` the fixed point stops: the linear form at any point is still a bound."""
+    point), and the linear form at it: ``(types for the bound, the response's row, its
+    multipliers (λ, ν))`` (the multipliers are those of the linear form's dual too: the two
+    forms have the same gradient at the response). The fixed point stops when the weights
+    settle (:data:`SETTLED`), stop moving closer, or at ``deadline``: the linear form at any
+    point is still a bound."""
     e = ag.economy
     pop = ag.pop.select([i])
     pi = e.probabilities
@@ -83,27 +90,43 @@ def ces_response(ag: Agent, i: int, force: np.ndarray, deadline: float = np.inf
     goods = float(max(ag.play.goods[i], 0.0))
     se = ag.search(np.full(len(ag), -np.inf), deadline=deadline)
     se.force[i] = force
-    row = None
+    row = mult = None
     W_old = None
+    moved = np.inf
     for _ in range(MAX_PRIMAL):
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             Us = np.array([utility(pop, E[None, s:s + 1], np.array([goods]), np.ones(1))[0]
                            for s in range(e.S)])
             W = pi * Us ** (1.0 - r)
         W = np.where(np.isfinite(W) & (W > 0), W, pi)
-        if W_old is not None and (np.max(np.abs(W - W_old) / W_old) <= 1e-13
-                                  or clock() > deadline):
-            break
+        if W_old is not None:
+            step = float(np.max(np.abs(W - W_old) / W_old))
+            if step <= SETTLED or step >= moved or clock() > deadline:
+                break
+            moved = step
         W_old = W
         b = ag.bounds(se, np.array([i]), _ces_types(ag, i, W))
         row = _row(b)
+        mult = (float(b.lam[0]), float(b.nu[0]))
+        se = _start_at(se, i, mult)   # the next update starts where this one ended
         E, goods = consumption(ag, i, row[0], row[1], row[2])
     lw, lw0 = linear_weights(e, pop, E[None], np.array([goods]))
     off = force == 0
     lw[0][:, off[1:]] = 0.0   # posts not paid on: E = 0 there, the weight never applies
     ty = _rows(ag.types, np.array([i]))
     return ty._replace(lw=np.ascontiguousarray(np.where(np.isfinite(lw), lw, np.inf)),
-                       lw0=np.ascontiguousarray(lw0)), row
+                       lw0=np.ascontiguousarray(lw0)), row, mult
+
+
+def _start_at(se, i: int, mult: tuple):  # noqa: ANN001, ANN202
+    """The searches' settings ``se`` with type ``i``'s start at ``mult = (λ, ν)`` (where
+    finite and positive; a consumer has no ``ν``)."""
+    lam0, nu0 = se.lam0.copy(), se.nu0.copy()
+    if np.isfinite(mult[0]) and mult[0] > 0:
+        lam0[i] = mult[0]
+    if np.isfinite(mult[1]) and mult[1] > 0:
+        nu0[i] = mult[1]
+    return se._replace(lam0=lam0, nu0=nu0)
 
 
 def _switching(ag: Agent, i: int, types: Types, se, b: Bounds) -> np.ndarray:
@@ -148,12 +171,16 @@ def refine(ag: Agent, i: int, target: float, force: np.ndarray | None = None,
         force, _ = stack.pop()
         nodes += 1
         types = own
+        start = None
         if lin:
-            types, row = ces_response(ag, i, force, deadline)
+            types, row, start = ces_response(ag, i, force, deadline)
             if row is not None:
                 out.candidates.append(row)
         se = base._replace(force=base.force.copy())
         se.force[i] = force
+        if start is not None:
+            # The best response's multipliers: where the linear form's dual is least.
+            se = _start_at(se, i, start)
         b = ag.bounds(se, np.array([i]), types)
         out.open_search = out.open_search or not bool(b.exact[0])
         D = float(ag.take(np.array([i])).to_objective(b.D)[0])
