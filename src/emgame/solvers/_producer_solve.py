@@ -117,6 +117,20 @@ def _newton(tot, mk, pr, z, ws):
 
 
 @njit
+def _capacity_reach(tot, mk, pr):
+    """The capacity past which no post's offer can grow: the own share of a post stays below
+    one (``q < Q^t/(τβ)``, :func:`emgame.solvers._producer._post_output`), and the offer on
+    post ``t`` is capped at ``s^t K``; ``inf`` for a price taker."""
+    if mk.tau <= 0.0:
+        return np.inf
+    reach = 0.0
+    for t in range(1, pr.a.size + 1):
+        if pr.s[t] > 0.0:
+            reach = max(reach, tot.Q[t] / (mk.tau * max(mk.beta, 1e-300) * pr.s[t]))
+    return reach
+
+
+@njit
 def _nested_eval(lam, r, K, tot, mk, pr, ws, budget):
     """Residuals at ``(λ, ν = rλ)``, solving the capacity condition for ``K`` in the long run.
     ``budget[0]`` counts down the evaluations the fallback may still spend."""
@@ -125,11 +139,46 @@ def _nested_eval(lam, r, K, tot, mk, pr, ws, budget):
         budget[0] = 0
     if not mk.long_run:
         return producer_eval(lam, r * lam, K, tot, mk, pr, ws, False), K
-    # Σ_t μ_t(K) - νρ falls with K: bisect (geometrically) on [0, Khi].
+    # Σ_t μ_t(K) - νρ falls with K where returns are not increasing: bisect (geometrically)
+    # on [0, Khi].
     nu = r * lam
     lo = 0.0
     hi = max(K, 1e-12)
     g = producer_eval(lam, nu, hi, tot, mk, pr, ws, False)
+    if g[2] <= 0.0 and pr.c > 1.0:
+        # Increasing returns: marginal cost is infinite at q = 0, so the capacity condition is
+        # negative for small K, positive where capacity pays, negative again past it. Look for
+        # a K where it is positive (above hi first, up to where the own share caps output,
+        # then below) and bisect the falling crossing to its right.
+        kmax = _capacity_reach(tot, mk, pr)
+        up = hi
+        found = False
+        for _ in range(64):
+            if up >= kmax or budget[0] <= 0:
+                break
+            up *= 2.0
+            budget[0] -= 1
+            gu = producer_eval(lam, nu, up, tot, mk, pr, ws, False)
+            if gu[2] > 0.0:
+                found = True
+                break
+        if not found:
+            down = hi
+            for _ in range(48):
+                if budget[0] <= 0:
+                    break
+                down *= 0.5
+                budget[0] -= 1
+                gd = producer_eval(lam, nu, down, tot, mk, pr, ws, False)
+                if gd[2] > 0.0:
+                    # The falling crossing lies in (down, 2 down].
+                    lo, hi = down, 2.0 * down
+                    g = producer_eval(lam, nu, hi, tot, mk, pr, ws, False)
+                    found = True
+                    break
+        else:
+            hi = up
+            g = gu
     for _ in range(200):
         if g[2] <= 0.0 or budget[0] <= 0:
             break
