@@ -20,12 +20,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 import numpy as np
 
+from emgame._numerics import clock
 from emgame.market.game import Profile, evaluate, others_totals
 from emgame.model.economy import _COLUMNS, Economy, Population
 from emgame.results import Multipliers, Status
@@ -117,7 +117,7 @@ def solve_nash(economy: Economy, options: NashOptions | None = None,
     reason = checks.before_nash(economy)
     if reason:
         return Candidate("nash", False, Status.NO_EQUILIBRIUM, reason)
-    opts = replace(opts, deadline=time.monotonic() + opts.max_seconds)
+    opts = replace(opts, deadline=clock() + opts.max_seconds)
     first = _fresh(economy, deadline=opts.deadline)
     regimes = (first.consumer_part, first.producer_part)
     held = None
@@ -129,7 +129,7 @@ def solve_nash(economy: Economy, options: NashOptions | None = None,
     cand = None
     one_at_a_time = False
     for round_ in range(opts.max_rounds):
-        if time.monotonic() > opts.deadline and cand is not None:
+        if clock() > opts.deadline and cand is not None:
             history.append(f"time limit of {opts.max_seconds:g} s reached")
             break
         cand = _solve_regimes(economy, regimes, opts, given)
@@ -261,29 +261,37 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
     # starts; the markup is the Cournot one for N sellers, (N/(N-1))².
     N = economy.producers.agents
     markup = float(np.clip((N / (N - 1)) ** 2, 1.05, 4.0)) if N > 1 else 2.0
-    flat = economy.producers.returns >= 1.0
-    cost = (float(np.max(markup / economy.producers.productivity[flat])) if np.any(flat)
-            else None)
+    pop = economy.producers
+    flat = pop.returns >= 1.0
+    unit = 1.0 / pop.productivity + (np.nan_to_num(pop.capacity_cost)
+                                     if economy.market.long_run else 0.0)
+    cost = float(np.max(markup * unit[flat])) if np.any(flat) else None
 
     def starts():
         # The rough guess is made only if the given starts all fail (it costs a pass).
         for name, pQ in list(given) + [("rough", None)]:
             p, Q = pQ if pQ is not None else rough_start(economy)
-            yield name, (p, Q)
             up = p.copy()
             up[1:] *= markup
-            yield f"{name} x{markup:.3g}", (up, Q)
+            variants = [(name, (p, Q)), (f"{name} x{markup:.3g}", (up, Q))]
             if cost is not None and np.any(up[1:] < cost * p[0]):
                 # Constant returns: a type priced below its unit cost has no response (it
                 # would earn nothing); start every price above every such type's cost.
-                yield f"{name} above cost", (np.concatenate(
-                    [p[:1], np.maximum(up[1:], cost * p[0])]), Q)
+                variants.append((f"{name} above cost", (np.concatenate(
+                    [p[:1], np.maximum(up[1:], cost * p[0])]), Q)))
+            if cost is not None and name in ("competitive", "rough"):
+                # At the benchmark's prices (or a guess near them) a constant-returns type
+                # earns nothing and has no response, which takes a costly search to find
+                # out: the marked-up starts go first.
+                variants = variants[1:] + variants[:1]
+            yield from variants
 
     tried = []
+    no_response: set[str] = set()   # producer types without a response at some start
     evaluations = 0
     agg = None
     for name, (p0, Q0) in starts():
-        if time.monotonic() > opts.deadline:
+        if clock() > opts.deadline:
             tried.append(f"time limit of {opts.max_seconds:g} s reached")
             break
         # No warm starts left over from a failed attempt.
@@ -296,7 +304,11 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
         else:
             agg(y0, False)
         if np.any(agg.status_p != Response.OK) or np.any(agg.status_c == Response.NOT_CONVERGED):
-            tried.append(f"{name} start: some type has no response at these totals; skipped")
+            silent = [economy.producers.names[j]
+                      for j in np.flatnonzero(agg.status_p != Response.OK)]
+            no_response.update(silent)
+            tried.append(f"{name} start: some type has no response at these totals"
+                         + (f" (producer type(s) {silent})" if silent else "") + "; skipped")
             evaluations += agg.evaluations
             continue
         if joint:
@@ -307,10 +319,13 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
                        deadline=opts.deadline)
         tried.append(f"{name} start: {r.message} (residual {r.residual:.2e})")
         if not r.converged:
+            r = _tatonnement(agg, agg.unknowns(p0, Q0), opts, tried, name)
+        if r is None or not r.converged:
             r = _continuation(agg, agg.unknowns(p0, Q0), opts, tried, name)
         if r is not None and r.converged and agg.weighted_states:
             r = _state_weights_fixed_point(agg, r, opts, tried)
         evaluations += agg.evaluations
+        no_response.update(economy.producers.names[j] for j in agg.silent)
         if r is not None and r.converged:
             return _candidate(economy, agg, r.y, r, tried)
     reason = "Newton's method did not converge from any start; " + "; ".join(tried)
@@ -320,7 +335,76 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
                   "exogenous wallets too small for the revenue they must finance, the wallet "
                   "multiplier runs away and there is no equilibrium (docs/model.md, The crypto layer); " + reason)
     return Candidate("nash", False, Status.NO_EQUILIBRIUM, reason,
-                     diagnostics={"starts": tried}, evaluations=evaluations)
+                     diagnostics={"starts": tried, "no_response": sorted(no_response)},
+                     evaluations=evaluations)
+
+
+def _tatonnement_step(agg: Aggregate, F: np.ndarray) -> np.ndarray:
+    """The step of :func:`_tatonnement` from the residuals ``F`` at the current totals:
+    ``Δlog p = log(X/Z)``, ``Δlog Q = log(Z/Q)`` per post (and ``Δlog p^0 = log(X^0/Ω)`` with
+    exogenous wallets), each capped at 1."""
+    m = len(agg.posts)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d = np.log(np.maximum(1.0 + F[:m], 1e-300))
+        s = np.log(np.maximum(1.0 + F[m:2 * m], 1e-300))
+        step = [d - s, s]
+        if agg.exogenous:
+            step.append([np.log(max(1.0 + float(F[2 * m]), 1e-300))])
+    step = np.concatenate(step)
+    return np.clip(np.where(np.isfinite(step), step, 0.0), -1.0, 1.0)
+
+
+def _tatonnement(agg: Aggregate, y: np.ndarray, opts: NashOptions, tried: list[str],
+                 name: str, max_iter: int = 400):
+    """Damped best responses in the totals, then Newton: where Newton fails from a start far
+    from the equilibrium (responses with kinks, a type at a corner of its response), every
+    type's replacement response to the totals gives new totals, ``p^t <- p^t X^t/Z^t`` (the
+    bids its demand implies over the supply) and ``Q^t <- Z^t``, and the totals move a
+    fraction ``α`` of the way in logarithms (``α`` shrinks while the steps grow). No Jacobian
+    is needed, so it crosses kinks that stop Newton. Newton takes over once the steps are
+    below 1e-3 (then below each tenth of the last hand-over that failed).
+
+    Returns Newton's result when it converged, else ``None`` (the warm starts are then those
+    of the start, ready for the next method)."""
+    y0 = y.copy()
+    F, _ = agg(y, False)
+    if not agg.responded:
+        return None
+    step = _tatonnement_step(agg, F)
+    size = float(np.max(np.abs(step))) if step.size else 0.0
+    alpha = 0.5
+    hand_over = 1e-3
+    for it in range(max_iter):
+        if clock() > opts.deadline:
+            break
+        if size <= hand_over:
+            r = newton(agg, y, atol=opts.atol, max_iter=opts.max_iter, deadline=opts.deadline)
+            if r.converged:
+                tried.append(f"{name} start: converged by Newton after {it} damped "
+                             "best-response steps in the totals")
+                return r
+            hand_over = size / 10.0
+            if hand_over < 1e-9:
+                break
+            F, _ = agg(y, False)   # warm starts back at y
+        trial = y + alpha * step
+        F_t, _ = agg(trial, False)
+        if not agg.responded:
+            # Some type has no response there: a shorter step.
+            alpha *= 0.5
+            agg(y, False)
+            if alpha < 1e-3:
+                break
+            continue
+        step_t = _tatonnement_step(agg, F_t)
+        size_t = float(np.max(np.abs(step_t))) if step_t.size else 0.0
+        if size_t > 1.05 * size:
+            alpha = max(0.6 * alpha, 0.02)
+        y, step, size = trial, step_t, size_t
+    tried.append(f"{name} start: damped best responses in the totals stopped with steps of "
+                 f"{size:.2e}")
+    agg(y0, False)
+    return None
 
 
 def _state_weights_fixed_point(agg: Aggregate, r, opts: NashOptions, tried: list[str]):
@@ -405,7 +489,7 @@ def _continuation(agg: Aggregate, y0: np.ndarray, opts: NashOptions, tried: list
     y = r.y
     step = 0.1
     for _ in range(opts.max_continuation_steps):
-        if time.monotonic() > opts.deadline:
+        if clock() > opts.deadline:
             break
         nxt = min(1.0, tau + step)
         agg.tau = nxt
@@ -491,10 +575,10 @@ def easier_starts(economy: Economy, opts: NashOptions | None = None
       remain), its totals as a start (the type enters or stays out in the regime rounds).
     """
     opts = opts or NashOptions()
-    end = time.monotonic() + opts.max_seconds
+    end = clock() + opts.max_seconds
 
     def left() -> NashOptions | None:  # the budget is shared by every easier solve
-        rest = end - time.monotonic()
+        rest = end - clock()
         return replace(opts, max_seconds=rest) if rest > 0 else None
 
     v = economy.fixed_costs
