@@ -13,13 +13,18 @@ from typing import NamedTuple
 import numpy as np
 
 from emgame._jit import njit
-from emgame._numerics import bracket, illinois, objective, past
+from emgame._numerics import bracket, illinois, now, objective, past
 from emgame.solvers._producer import ProducerWork, post_jac, post_of, producer_eval
 from emgame.solvers._records import PAYS, Response, producer
 from emgame.solvers._terms import MAXIT, phi1
 
 NESTED_EVALS = 20000
-"""Evaluations the bracketing fallback of a producer's response may spend (about 2 s)."""
+"""Evaluations the bracketing fallback of a producer's response may spend (about 2 s with
+smooth returns; far more where increasing returns make each evaluation a search)."""
+NESTED_SECONDS = 1.0
+"""Seconds the bracketing fallback may spend on one response, whatever its evaluations cost
+(where no response exists it would otherwise spend its whole evaluation budget, ten seconds
+and more with increasing returns and states)."""
 
 
 class ProducerState(NamedTuple):
@@ -133,9 +138,10 @@ def _capacity_reach(tot, mk, pr):
 @njit
 def _nested_eval(lam, r, K, tot, mk, pr, ws, budget):
     """Residuals at ``(λ, ν = rλ)``, solving the capacity condition for ``K`` in the long run.
-    ``budget[0]`` counts down the evaluations the fallback may still spend."""
+    ``budget[0]`` counts down the evaluations the fallback may still spend; past the clock
+    time ``budget[1]`` none are left."""
     budget[0] -= 1
-    if past(mk.deadline):
+    if past(budget[1]):
         budget[0] = 0
     if not mk.long_run:
         return producer_eval(lam, r * lam, K, tot, mk, pr, ws, False), K
@@ -279,9 +285,10 @@ def _nested(tot, mk, pr, z, ws):
     """Robust fallback: bracket and Illinois on ``log λ`` for the budget (spending falls as
     money grows dearer), with the goods price ``r(λ)`` and, in the long run, ``K`` solved
     inside. Returns ``True`` when the budget balances; ``False`` also when it has spent
-    :data:`NESTED_EVALS` evaluations (nested bisections can otherwise run for minutes where
-    no response exists)."""
-    gap = BudgetGap(tot, mk, pr, ws, np.array([NESTED_EVALS]),
+    :data:`NESTED_EVALS` evaluations or :data:`NESTED_SECONDS` (nested bisections can
+    otherwise run for minutes where no response exists), or reached the solve's deadline."""
+    stop = min(mk.deadline, now() + NESTED_SECONDS)
+    gap = BudgetGap(tot, mk, pr, ws, np.array([float(NESTED_EVALS), stop]),
                     np.array([tot.p[0], z[2] if mk.long_run else pr.Kbar, z[0]]))
     f0 = _budget_gap(z[0], gap)
     lo, flo, hi, fhi, found = bracket(gap, z[0], f0, 1.0, -np.inf, np.inf, 11)
