@@ -6,6 +6,7 @@ concepts).
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass, field, replace
 from typing import Literal
@@ -227,6 +228,11 @@ def _nash(economy: Economy, opts: Options, starts: list, seconds: dict[str, floa
         if found is not None:
             return found
         order = [d for d in order if d not in first]
+    if hard and np.any(economy.producers.returns > 1.0):
+        found = _idle_outputs(economy, opts, seconds, started,
+                              begun + (0.8 if several else 0.85) * budget, tried)
+        if found is not None:
+            return found
     if hard:
         cand = _easier(economy, nopts, cand, deadline if not several else
                        max(begun + 0.8 * budget, clock() + 0.25 * (deadline - clock())))
@@ -239,8 +245,10 @@ def _nash(economy: Economy, opts: Options, starts: list, seconds: dict[str, floa
         if found is not None:
             return found
     if tried and not solution.ok:
-        solution = replace(solution, reason=solution.reason
-                           + "; with producer types shut down: " + "; ".join(tried),
+        # What the shut-downs and idle outputs found first: it says more than Newton's log.
+        solution = replace(solution, reason="no equilibrium found with producer types shut "
+                           "down or idle on some posts (" + "; ".join(tried)
+                           + "), nor with every type active: " + solution.reason,
                            diagnostics={**solution.diagnostics, "shut_down_tried": tried})
     return solution
 
@@ -363,6 +371,50 @@ def _shut_down(economy: Economy, opts: Options, sets: list[tuple[int, ...]],
         if solution.ok:
             return solution
         tried.append(f"without {names}: {_entrants(economy, solution, drop)}")
+    return None
+
+
+def idle_patterns(economy: Economy) -> list[tuple[int, np.ndarray]]:
+    """Output regimes to start from for increasing-returns producer types: type ``j`` idle
+    (output pinned at zero) on a set of the valued posts, one type at a time, fewest idle posts
+    first (idle on every post is a shut-down, tried separately)."""
+    pop = economy.producers
+    valued = np.flatnonzero(economy.valued_periods)
+    out = []
+    for size in range(1, len(valued)):
+        for j in np.flatnonzero(pop.returns > 1.0):
+            for posts in itertools.combinations(valued, size):
+                mask = np.zeros(economy.periods, dtype=bool)
+                mask[list(posts)] = True
+                out.append((int(j), mask))
+    return out
+
+
+def _idle_outputs(economy: Economy, opts: Options, seconds: dict[str, float], started: float,
+                  deadline: float, tried: list[str]) -> Solution | None:
+    """An equilibrium in which an increasing-returns producer type produces nothing on some
+    posts (docs/model.md, Agents: with ``c > 1`` marginal cost is infinite at zero output, so
+    producing on a post or not is a discrete choice, made by the regime rounds; this gives them
+    starts where "produce everywhere" has no solution). Each start is solved, the rounds free
+    to switch; only a certified profile counts. What was found is added to ``tried``."""
+    for j, mask in idle_patterns(economy):
+        if clock() > deadline:
+            tried.append("time budget reached")
+            break
+        name = economy.producers.names[j]
+        where = ", ".join(economy.labels[t] for t in np.flatnonzero(mask))
+        cand = solve_nash(economy, replace(opts.nash, max_seconds=max(deadline - clock(), 0.0)),
+                          idle={j: mask})
+        history = cand.diagnostics.get("regime_history") or []
+        moved = f" (then {history[-1]})" if history else ""
+        if not cand.converged or cand.profile is None:
+            tried.append(f"'{name}' idle in {where}{moved}: not solved")
+            continue
+        seconds["solve"] = time.perf_counter() - started
+        solution = _certified(economy, cand, opts, dict(seconds), started)
+        if solution.ok:
+            return solution
+        tried.append(f"'{name}' idle in {where}{moved}: {solution.status.value}")
     return None
 
 

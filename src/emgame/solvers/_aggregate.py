@@ -176,9 +176,10 @@ class Aggregate:
         """CES types with several states: state weights to iterate on."""
         return self.economy.S > 1 and bool(np.any(self.C.ces) or np.any(self.P.ces))
 
-    def update_state_weights(self) -> float:
-        """Recompute the CES state weights at the current responses; returns the largest
-        relative change."""
+    def update_state_weights(self, step: float = 1.0) -> float:
+        """Recompute the CES state weights at the current responses and move them a
+        fraction ``step`` of the way there (geometrically); returns the largest relative
+        change to the recomputed weights (the distance from the fixed point)."""
         goods_p = self.x_p[:, 0] - inputs_of(self.economy, self.q_p, self.z_p, self.Kbar)
         new_c = state_weights(self.economy, self.C, self.x_c, self.x_c[:, 0], False)
         new_p = state_weights(self.economy, self.P, self.x_p, goods_p, True)
@@ -186,6 +187,9 @@ class Aggregate:
         for old, new in ((self.pi_c, new_c), (self.pi_p, new_p)):
             if old.size:
                 change = max(change, float(np.max(np.abs(new - old) / np.abs(old))))
+        if step < 1.0:
+            new_c = self.pi_c * (new_c / self.pi_c) ** step
+            new_p = self.pi_p * (new_p / self.pi_p) ** step
         self.pi_c, self.pi_p = new_c, new_p
         return change
 

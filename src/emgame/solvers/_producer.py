@@ -310,7 +310,9 @@ def producer_eval(lam, nu, K, tot, mk, pr, ws, want_jac):
             G3 += st_t * mt
         if want_jac:
             post_jac(lam, nu, post, mk, paying, pr, xt, qt, st, pj)
-            dphi = phi1(qt, theta, c)
+            # At q = 0 the offer does not move (dq = 0), while φ'(0) is infinite with
+            # increasing returns: inf·0 would poison the Jacobian with NaN.
+            dphi = phi1(qt, theta, c) if qt > 0.0 else 0.0
             # chain: columns of pj are (λ, ν, K, p_t, Q_t); z uses log λ, log ν.
             # (the cap s^t K moves by s^t per unit of K; μ^t enters Σ_t s^t μ^t = νρ)
             zs = (lam, nu, st_t)

@@ -374,7 +374,8 @@ def producer_response(tot, mk, pr, z, ws, dx_dY, dq_dY):
     for k in range(nY):
         d = 0.0
         for t in range(1, T + 1):
-            d += phi1(q[t], theta, c) * dq_dY[t, k]
+            if q[t] > 0.0:   # dq = 0 at q = 0, where φ' may be infinite (c > 1)
+                d += phi1(q[t], theta, c) * dq_dY[t, k]
         if mk.long_run:
             d += pr.rho * dz[2, k]
         if pr.classic and pr.a0 > 0.0 and pr.gg > 0.0:

@@ -92,7 +92,8 @@ def rough_start(economy: Economy) -> tuple[np.ndarray, np.ndarray]:
 def solve_nash(economy: Economy, options: NashOptions | None = None,
                starts: list[tuple[str, tuple[np.ndarray, np.ndarray]]] | None = None,
                storage: tuple[np.ndarray, np.ndarray] | None = None,
-               pin: dict[tuple[str, int], np.ndarray] | None = None) -> Candidate:
+               pin: dict[tuple[str, int], np.ndarray] | None = None,
+               idle: dict[int, np.ndarray] | None = None) -> Candidate:
     """Find a Nash equilibrium candidate; see the module notes for the method.
 
     ``starts`` are named ``(p, Q)`` guesses tried first (e.g. a neighbour's solution, the
@@ -110,6 +111,11 @@ def solve_nash(economy: Economy, options: NashOptions | None = None,
     ``"producers"``) with ``paid`` a ``bool (T,)``; those types pay on exactly these posts and
     never switch (a split search pins each group, :mod:`emgame.equilibria`). The candidate is
     still only a candidate: the certificate judges every type, pinned or not.
+
+    ``idle`` starts some producer types with their output pinned at zero on given posts:
+    ``{j: posts}`` with ``posts`` a ``bool (T,)`` (an increasing-returns type's discrete
+    choice to produce on a post or not, where the rounds cannot start from "produce
+    everywhere"); the rounds may switch it as any regime.
     """
     opts = options or NashOptions()
     if storage is not None:
@@ -120,6 +126,12 @@ def solve_nash(economy: Economy, options: NashOptions | None = None,
     opts = replace(opts, deadline=clock() + opts.max_seconds)
     first = _fresh(economy, deadline=opts.deadline)
     regimes = (first.consumer_part, first.producer_part)
+    if idle:
+        part_p = regimes[1].copy()
+        for j, posts in idle.items():
+            part_p[j, 1:] |= np.where(np.asarray(posts, dtype=bool), NO_OUTPUT, 0).astype(
+                part_p.dtype)
+        regimes = (regimes[0], part_p)
     held = None
     if pin:
         regimes, held = _pinned(regimes, pin)
@@ -248,8 +260,13 @@ def _describe(economy: Economy, old, new) -> str:
     for role, pop, a, b in (("consumer", economy.consumers, old[0], new[0]),
                             ("producer", economy.producers, old[1], new[1])):
         for i in np.flatnonzero((a != b).any(axis=1)):
-            changed.append(f"{role} '{pop.names[i]}' now pays on {int((b[i] & PAYS).sum())} "
-                           "posts")
+            what = f"pays on {int((b[i] & PAYS).sum())} posts"
+            if role == "producer" and np.any((a[i] ^ b[i]) & NO_OUTPUT):
+                idle = [economy.labels[t - 1] for t in np.flatnonzero(b[i] & NO_OUTPUT)
+                        if t > 0]
+                what = f"produces nothing in {', '.join(idle)}" if idle else \
+                    "produces on every post"
+            changed.append(f"{role} '{pop.names[i]}' now {what}")
     return ", ".join(changed[:5]) + (" ..." if len(changed) > 5 else "")
 
 
@@ -409,19 +426,32 @@ def _tatonnement(agg: Aggregate, y: np.ndarray, opts: NashOptions, tried: list[s
 
 def _state_weights_fixed_point(agg: Aggregate, r, opts: NashOptions, tried: list[str]):
     """CES with several states: re-solve with each type's state weights ``U_s^{1-r}`` updated
-    from the last solution, until they stop moving."""
-    for it in range(100):
-        change = agg.update_state_weights()
+    from the last solution, until they stop moving. Where Newton fails after an update (the
+    weights can move by a large factor at once), the update is made in smaller steps
+    (geometric, from the last solution); the weights settle only at the full fixed point."""
+    step = 1.0
+    for it in range(200):
+        if clock() > opts.deadline:
+            break
+        old = (agg.pi_c.copy(), agg.pi_p.copy())
+        change = agg.update_state_weights(step)
         if change <= 1e-13:
             tried.append(f"CES state weights settled after {it} updates")
             return r
-        r = newton(agg, r.y, atol=opts.atol, max_iter=opts.max_iter,
-                   deadline=opts.deadline)
-        if not r.converged:
+        nxt = newton(agg, r.y, atol=opts.atol, max_iter=opts.max_iter,
+                     deadline=opts.deadline)
+        if nxt.converged:
+            r = nxt
+            step = min(1.0, 2.0 * step)
+            continue
+        agg.pi_c, agg.pi_p = old
+        agg(r.y, False)   # warm starts back at the last solution
+        step *= 0.25
+        if step < 1e-3:
             break
     tried.append("CES state weights did not settle")
-    return r if not r.converged else type(r)(r.y, r.residual, False, r.iterations,
-                                                r.evaluations, "CES state weights did not settle")
+    return type(r)(r.y, r.residual, False, r.iterations, r.evaluations,
+                   "CES state weights did not settle")
 
 
 def coarse_start(economy: Economy, opts: NashOptions | None = None, size: int = 2000
