@@ -25,6 +25,7 @@ from benchmarks.campaign.check import check_nash  # noqa: E402
 from benchmarks.campaign.generator import random_economy  # noqa: E402
 
 from emgame import solve  # noqa: E402
+from emgame.certificate import certify  # noqa: E402
 from emgame.market import Profile, evaluate  # noqa: E402
 from emgame.results import Status  # noqa: E402
 from emgame.solve import Options  # noqa: E402
@@ -137,3 +138,36 @@ def test_a_constant_returns_type_priced_below_cost_stays_out(k, out):
     unit = 1 / e.producers.productivity[j] + e.producers.capacity_cost[j]
     assert np.all(s.relative_prices < unit)
     assert _quiet(check_nash, e, s.profile).ok
+
+
+def test_an_idle_increasing_returns_type_is_solved_and_its_gain_is_real():
+    """campaign-0-0015 (no verification cost; producer p1 has increasing returns, c = 1.3,
+    short run): with p1 producing nothing in period 2 the solver now converges (its Jacobian
+    had NaN where φ'(0) = inf met dq = 0). That profile is no equilibrium: p1 gains by
+    producing in period 2, as emgame's certificate and the independent checker both find (so
+    the solve's reason, "'p1' idle in 2 ... now produces on every post", is true)."""
+    e = random_economy(0, 15)
+    # p1 held idle in period 2 (pinned: the regime rounds may not switch it back).
+    cand = _quiet(solve_nash, e, NashOptions(max_seconds=20), idle={1: np.array([False, True])},
+                  pin={("producers", 1): np.array([True, True])})
+    assert cand.converged, cand.reason
+    assert cand.profile.offers[1, 1] == 0.0 and cand.profile.offers[1, 0] > 0
+    cert = certify(e, cand.profile, multipliers=cand.multipliers,
+                   outcome=evaluate(e, cand.profile))
+    assert not cert.producer_passed[1] and np.all(cert.consumer_passed)
+    chk = _quiet(check_nash, e, cand.profile, starts=2)
+    gain = [g for g in chk.gains if g["type"] == "p1"][0]
+    assert not gain["pass"] and gain["best_offers"][1] > 0
+
+
+def test_ces_state_weights_settle_in_damped_steps():
+    """campaign-0-0017 (CES types, three states, increasing returns in the long run): the
+    state weights ``U_s^{1-r}`` moved by 78% at the first update and Newton failed from the
+    last solution, so the solve gave up ("did not settle"). In damped steps they settle, and the
+    answer passes the independent checker (global best responses of every type); the
+    independent solver itself ran out of time on this economy."""
+    e = random_economy(0, 17)
+    cand = _quiet(solve_nash, e, NashOptions(max_seconds=30))
+    assert cand.converged, cand.reason
+    assert any("CES state weights settled" in t for t in cand.diagnostics["starts"])
+    assert _quiet(check_nash, e, cand.profile, starts=2).ok

@@ -418,8 +418,14 @@ def _tatonnement(agg: Aggregate, y: np.ndarray, opts: NashOptions, tried: list[s
         if size_t > 1.05 * size:
             alpha = max(0.6 * alpha, 0.02)
         y, step, size = trial, step_t, size_t
+    m = len(agg.posts)
+    moved = y[:m] - y0[:m]
+    k = int(np.argmax(np.abs(moved))) if m else 0
+    drift = (f", the price of period {agg.economy.labels[agg.posts[k] - 1]} having moved by a "
+             f"factor {float(np.exp(moved[k])):.3g}" if m and abs(moved[k]) > np.log(2.0)
+             else "")
     tried.append(f"{name} start: damped best responses in the totals stopped with steps of "
-                 f"{size:.2e}")
+                 f"{size:.2e} after {it + 1} steps{drift}")
     agg(y0, False)
     return None
 
