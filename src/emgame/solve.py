@@ -425,7 +425,10 @@ def _entrants(economy: Economy, solution: Solution, drop: tuple[int, ...]) -> st
     cert = solution.certificate
     if cert is None:
         return "no candidate"
-    enter = [economy.producers.names[j] for j in drop if not cert.producer_passed[j]]
+    undecided = cert.producer_inconclusive if cert.producer_inconclusive is not None else \
+        np.zeros(len(economy.producers), bool)
+    enter = [economy.producers.names[j] for j in drop
+             if not cert.producer_passed[j] and not undecided[j]]
     if enter:
         return f"{enter} would enter (certificate fails)"
     return "the certificate did not pass (" + solution.status.value + ")"
