@@ -33,7 +33,7 @@ class NewtonResult:
 def newton(fun: Callable[[np.ndarray, bool], tuple[np.ndarray, np.ndarray | None]],
            y0: np.ndarray, *, atol: float = 1e-12, max_iter: int = 60,
            max_step: float = 2.0, stall_tol: float = 1e-9,
-           deadline: float = math.inf, max_undefined: int = 6) -> NewtonResult:
+           deadline: float = math.inf, max_undefined: int | None = None) -> NewtonResult:
     """Damped Newton on ``fun(y, want_jacobian) -> (F, J)``.
 
     Steps are capped at ``max_step`` in the sup norm (the unknowns are logarithms, so a cap of 2
@@ -41,7 +41,8 @@ def newton(fun: Callable[[np.ndarray, bool], tuple[np.ndarray, np.ndarray | None
     When rounding in ``F`` stops progress below ``stall_tol``, the iterate is returned as
     converged (the certificate, not this loop, decides whether it is an equilibrium). A trial
     point where ``F`` is not finite (e.g. some type has no response there) is a failed trial;
-    after ``max_undefined`` of them in a row the step fails (each may be costly). Past
+    after ``max_undefined`` of them in a row (``None``: no limit) the step fails (each may be
+    costly). Past
     ``deadline`` (a :func:`emgame._numerics.clock` time, which leaves out compilation) it stops,
     not converged.
     """
@@ -86,7 +87,7 @@ def newton(fun: Callable[[np.ndarray, bool], tuple[np.ndarray, np.ndarray | None
                                        float(np.max(np.abs(F_new))) <= atol):
                 break
             undefined = 0 if np.isfinite(f_new) else undefined + 1
-            if undefined >= max_undefined:
+            if max_undefined is not None and undefined >= max_undefined:
                 fun(y, False)   # leave the warm starts at y
                 return NewtonResult(y, res, False, it, evaluations,
                                     "the residual is undefined along the step (some type has "

@@ -45,6 +45,10 @@ from emgame.solvers.regimes import consumer_regimes, producer_regimes
 
 log = logging.getLogger(__name__)
 
+UNDEFINED = 6
+"""Trial points in a row without a response of some type after which a Newton step on the
+aggregate system fails (each costs a fallback search for a response that does not exist)."""
+
 
 @dataclass(frozen=True)
 class NashOptions:
@@ -333,7 +337,7 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
                                  deadline=opts.deadline)
         else:
             r = newton(agg, agg.unknowns(p0, Q0), atol=opts.atol, max_iter=opts.max_iter,
-                       deadline=opts.deadline)
+                       deadline=opts.deadline, max_undefined=UNDEFINED)
         tried.append(f"{name} start: {r.message} (residual {r.residual:.2e})")
         if not r.converged:
             r = _tatonnement(agg, agg.unknowns(p0, Q0), opts, tried, name)
@@ -395,7 +399,8 @@ def _tatonnement(agg: Aggregate, y: np.ndarray, opts: NashOptions, tried: list[s
         if clock() > opts.deadline:
             break
         if size <= hand_over:
-            r = newton(agg, y, atol=opts.atol, max_iter=opts.max_iter, deadline=opts.deadline)
+            r = newton(agg, y, atol=opts.atol, max_iter=opts.max_iter, deadline=opts.deadline,
+                       max_undefined=UNDEFINED)
             if r.converged:
                 tried.append(f"{name} start: converged by Newton after {it} damped "
                              "best-response steps in the totals")
@@ -445,7 +450,7 @@ def _state_weights_fixed_point(agg: Aggregate, r, opts: NashOptions, tried: list
             tried.append(f"CES state weights settled after {it} updates")
             return r
         nxt = newton(agg, r.y, atol=opts.atol, max_iter=opts.max_iter,
-                     deadline=opts.deadline)
+                     deadline=opts.deadline, max_undefined=UNDEFINED)
         if nxt.converged:
             r = nxt
             step = min(1.0, 2.0 * step)
@@ -497,7 +502,7 @@ def price_taking_start(economy: Economy, opts: NashOptions | None = None
                              deadline=opts.deadline)
     else:
         r = newton(agg, y0, atol=1e-10, max_iter=opts.max_iter,
-                   deadline=opts.deadline)
+                   deadline=opts.deadline, max_undefined=UNDEFINED)
     return agg.totals(r.y) if r.converged else None
 
 
@@ -518,7 +523,7 @@ def _continuation(agg: Aggregate, y0: np.ndarray, opts: NashOptions, tried: list
     tau = opts.tau0
     agg.tau = tau
     r = newton(agg, y0, atol=opts.atol, max_iter=opts.max_iter,
-               deadline=opts.deadline)
+               deadline=opts.deadline, max_undefined=UNDEFINED)
     if not r.converged:
         tried.append(f"{name} start, continuation from τ = {tau:g}: {r.message}")
         return None
@@ -530,7 +535,7 @@ def _continuation(agg: Aggregate, y0: np.ndarray, opts: NashOptions, tried: list
         nxt = min(1.0, tau + step)
         agg.tau = nxt
         r = newton(agg, y, atol=opts.atol, max_iter=opts.max_iter,
-                   deadline=opts.deadline)
+                   deadline=opts.deadline, max_undefined=UNDEFINED)
         if r.converged:
             y, tau = r.y, nxt
             if tau >= 1.0:
