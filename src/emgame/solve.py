@@ -6,16 +6,19 @@ concepts).
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
 
+from emgame._numerics import clock
 from emgame.certificate import certify
 from emgame.market.game import Profile, evaluate
 from emgame.model.economy import Economy, as_economy
 from emgame.results import Certificate, Multipliers, Solution, SolveError, Status
+from emgame.solvers import checks
 from emgame.solvers.candidate import Candidate
 from emgame.solvers.competitive import CompetitiveOptions, solve_competitive
 from emgame.solvers.nash import (
@@ -40,9 +43,11 @@ class Options:
     """Settings for :func:`solve`: the certificate's tolerances and each solver's options.
 
     ``small_seconds`` caps the Nash search of a small economy (``T <= 3``, at most five types)
-    so that it ends, with an answer or a reason, within that wall-clock time. It is off by
-    default: the wall clock includes the one-off compilation of the kernels (a minute or more on
-    a fresh install), which would make a fresh process's first solve fail for want of time.
+    so that it ends, with an answer or a reason, within about that time (``None``: only
+    ``nash.max_seconds``). The search's time is measured without the one-off compilation of the
+    kernels (:func:`emgame._numerics.clock`), so a fresh install's first solve has its whole
+    budget; the certificate has its own. On the random campaign (benchmarks/campaign) a 300 s
+    budget found nothing the 30 s one did not.
     ``certificate_seconds`` bounds the certificate's searches (past it, a type whose bound is not
     yet under the pass mark is inconclusive); compilation is not counted against it.
     """
@@ -51,7 +56,7 @@ class Options:
     rtol: float = 1e-8
     nash: NashOptions = field(default_factory=NashOptions)
     competitive: CompetitiveOptions = field(default_factory=CompetitiveOptions)
-    small_seconds: float | None = None
+    small_seconds: float | None = 30.0
     certificate_seconds: float = 60.0
 
 
@@ -145,6 +150,7 @@ def _solve(economy: Economy, concept: Concept, opts: Options, start: Solution | 
             raise SolveError(solution)
         return solution
     seconds: dict[str, float] = {}
+    begun = clock()   # time budgets run on this clock, which leaves out compilation
     warm = None
     if start is not None and start.outcome is not None and \
             start.economy.periods == economy.periods:
@@ -181,13 +187,10 @@ def _solve(economy: Economy, concept: Concept, opts: Options, start: Solution | 
             if opts.small_seconds is not None and economy.periods <= 3 and \
                     len(economy.consumers) + len(economy.producers) <= 5:
                 budget = min(budget, opts.small_seconds)
-            deadline = started + budget
-            nopts = replace(opts.nash, max_seconds=max(budget - (time.perf_counter() - started),
-                                                       0.0))
-            cand = solve_nash(economy, nopts, starts=starts)
-            if not cand.converged and cand.status is Status.NO_EQUILIBRIUM and \
-                    "did not converge" in cand.reason:
-                cand = _easier(economy, nopts, cand, deadline)
+            solution = _nash(economy, opts, starts, seconds, started, begun, budget)
+            if raise_on_failure and not solution.ok:
+                raise SolveError(solution)
+            return solution
     else:
         cand = (solve_competitive_storage(economy, opts.competitive, start=warm) if storage
                 else solve_competitive(economy, opts.competitive, start=warm))
@@ -195,9 +198,60 @@ def _solve(economy: Economy, concept: Concept, opts: Options, start: Solution | 
     solution = _certified(economy, cand, opts, seconds, started)
     if not storage and solution.status is Status.NO_EQUILIBRIUM and \
             solution.certificate is not None:
-        solution = _without_hopeless(economy, concept, opts, solution, started)
+        solution = _without_hopeless(economy, concept, opts, solution, started, begun)
     if raise_on_failure and not solution.ok:
         raise SolveError(solution)
+    return solution
+
+
+def _nash(economy: Economy, opts: Options, starts: list, seconds: dict[str, float],
+          started: float, begun: float, budget: float) -> Solution:
+    """The Nash search within ``budget`` seconds (on :func:`emgame._numerics.clock` from
+    ``begun``): Newton from the starts (with damped best responses and continuation in market
+    power); where it fails from every start, equilibria with some producer types shut down
+    (first those that had no response at some start), the totals of easier neighbours, then
+    the other shut-downs. Only a certified profile is returned as an equilibrium."""
+    deadline = begun + budget
+    several = len(economy.producers) > 1 and not checks.before_nash(economy)
+    # Where Newton fails from every start, the rest of the budget goes to easier neighbours
+    # and, with several producer types, to shutting some of them down: the direct search gets
+    # half of it then (more with one producer type).
+    share = 0.5 if several else 0.7
+    nopts = replace(opts.nash, max_seconds=max(begun + share * budget - clock(), 0.0))
+    cand = solve_nash(economy, nopts, starts=starts)
+    hard = not cand.converged and cand.status is Status.NO_EQUILIBRIUM and \
+        "did not converge" in cand.reason
+    silent = list(cand.diagnostics.get("no_response", []))
+    order = shut_down_order(economy, silent) if several else []
+    tried: list[str] = []
+    if hard and silent and order:
+        first = [d for d in order if all(economy.producers.names[j] in silent for j in d)]
+        found = _shut_down(economy, opts, first, seconds, started, begun + 0.8 * budget, tried)
+        if found is not None:
+            return found
+        order = [d for d in order if d not in first]
+    if hard and np.any(economy.producers.returns > 1.0):
+        found = _idle_outputs(economy, opts, seconds, started,
+                              begun + (0.8 if several else 0.85) * budget, tried)
+        if found is not None:
+            return found
+    if hard:
+        cand = _easier(economy, nopts, cand, deadline if not several else
+                       max(begun + 0.8 * budget, clock() + 0.25 * (deadline - clock())))
+    seconds["solve"] = time.perf_counter() - started
+    solution = _certified(economy, cand, opts, seconds, started)
+    if solution.status is Status.NO_EQUILIBRIUM and solution.certificate is not None:
+        solution = _without_hopeless(economy, "nash", opts, solution, started, begun)
+    if solution.status is Status.NO_EQUILIBRIUM and order:
+        found = _shut_down(economy, opts, order, seconds, started, deadline, tried)
+        if found is not None:
+            return found
+    if tried and not solution.ok:
+        # What the shut-downs and idle outputs found first: it says more than Newton's log.
+        solution = replace(solution, reason="no equilibrium found with producer types shut "
+                           "down or idle on some posts (" + "; ".join(tried)
+                           + "), nor with every type active: " + solution.reason,
+                           diagnostics={**solution.diagnostics, "shut_down_tried": tried})
     return solution
 
 
@@ -227,7 +281,7 @@ def insert_producer(profile: Profile, mult: Multipliers | None, j: int, economy:
 
 
 def _without_hopeless(economy: Economy, concept: Concept, opts: Options, failed: Solution,
-                      started: float) -> Solution:
+                      started: float, begun: float) -> Solution:
     """The candidate failed where some producer types cannot pay for their verification
     (utility ``-inf``): solve again with those types shut down (playing nothing) and certify the
     result in the whole economy. It replaces ``failed`` only if its certificate passes."""
@@ -242,7 +296,7 @@ def _without_hopeless(economy: Economy, concept: Concept, opts: Options, failed:
         [k for k in range(n) if k not in drop]))
     seconds = dict(failed.seconds)
     if concept == "nash":
-        left = opts.nash.max_seconds - (time.perf_counter() - started)
+        left = opts.nash.max_seconds - (clock() - begun)
         if left <= 0:
             return failed
         cand = solve_nash(smaller, replace(opts.nash, max_seconds=left), starts=[])
@@ -260,6 +314,126 @@ def _without_hopeless(economy: Economy, concept: Concept, opts: Options, failed:
     return solution if solution.ok else failed
 
 
+def shut_down_order(economy: Economy, silent: list[str]) -> list[tuple[int, ...]]:
+    """The sets of producer types to try shutting down, most likely first: the types that had
+    no response at some start (a constant- or increasing-returns type priced below its cost
+    earns nothing there), then the other types with ``c >= 1`` by falling unit cost ``1/θ``
+    (plus ``ρ`` in the long run), each alone; then the silent ones together, then pairs."""
+    pop = economy.producers
+    n = len(pop)
+    unit = 1.0 / pop.productivity + (np.nan_to_num(pop.capacity_cost)
+                                     if economy.market.long_run else 0.0)
+    by_cost = sorted(range(n), key=lambda j: -unit[j])
+    flagged = [j for j in by_cost if pop.names[j] in silent]
+    flat = [j for j in by_cost if pop.returns[j] >= 1.0 and j not in flagged]
+    rest = [j for j in by_cost if j not in flagged and j not in flat]
+    order: list[tuple[int, ...]] = [(j,) for j in flagged + flat + rest]
+    if len(flagged) > 1 and len(flagged) < n:
+        order.append(tuple(sorted(flagged)))
+    head = (flagged + flat)[:3]
+    order += [tuple(sorted((a, b))) for i, a in enumerate(head) for b in head[i + 1:]
+              if n > 2 and tuple(sorted((a, b))) not in order]
+    return order
+
+
+def _shut_down(economy: Economy, opts: Options, sets: list[tuple[int, ...]],
+               seconds: dict[str, float], started: float, deadline: float,
+               tried: list[str]) -> Solution | None:
+    """An equilibrium in which the producer types of one of ``sets`` stay out (docs/model.md,
+    Solution concepts: a constant-returns type priced below its cost, or an increasing-returns
+    type that cannot cover its average cost, may produce nothing), or ``None`` (what was tried
+    is added to ``tried``). Each set is removed, the rest solved, and the profile, those types
+    playing nothing, certified in the whole economy: only a passed certificate counts (the
+    types kept out then cannot gain by entering)."""
+    n = len(economy.producers)
+    for drop in sets:
+        if clock() > deadline:
+            tried.append("time budget reached")
+            break
+        names = [economy.producers.names[j] for j in drop]
+        smaller = economy.replace(producers=economy.producers.select(
+            [k for k in range(n) if k not in drop]))
+        if checks.before_nash(smaller):
+            continue  # e.g. a sole seller left: no equilibrium without these types
+        comp = solve_competitive(smaller, opts.competitive)
+        start = [("competitive", comp.totals)] if comp.converged and comp.totals is not None \
+            else []
+        cand = solve_nash(smaller, replace(opts.nash, max_seconds=max(deadline - clock(), 0.0)),
+                          starts=start)
+        if not cand.converged or cand.profile is None:
+            tried.append(f"without {names}: not solved")
+            continue
+        prof, mult = cand.profile, cand.multipliers
+        for j in sorted(drop):
+            prof, mult = insert_producer(prof, mult, j, economy)
+        cand = replace(cand, profile=prof, multipliers=mult,
+                       diagnostics={**cand.diagnostics, "shut_down": names})
+        seconds["solve"] = time.perf_counter() - started
+        solution = _certified(economy, cand, opts, dict(seconds), started)
+        if solution.ok:
+            return solution
+        tried.append(f"without {names}: {_entrants(economy, solution, drop)}")
+    return None
+
+
+def idle_patterns(economy: Economy) -> list[tuple[int, np.ndarray]]:
+    """Output regimes to start from for increasing-returns producer types: type ``j`` idle
+    (output pinned at zero) on a set of the valued posts, one type at a time, fewest idle posts
+    first (idle on every post is a shut-down, tried separately)."""
+    pop = economy.producers
+    valued = np.flatnonzero(economy.valued_periods)
+    out = []
+    for size in range(1, len(valued)):
+        for j in np.flatnonzero(pop.returns > 1.0):
+            for posts in itertools.combinations(valued, size):
+                mask = np.zeros(economy.periods, dtype=bool)
+                mask[list(posts)] = True
+                out.append((int(j), mask))
+    return out
+
+
+def _idle_outputs(economy: Economy, opts: Options, seconds: dict[str, float], started: float,
+                  deadline: float, tried: list[str]) -> Solution | None:
+    """An equilibrium in which an increasing-returns producer type produces nothing on some
+    posts (docs/model.md, Agents: with ``c > 1`` marginal cost is infinite at zero output, so
+    producing on a post or not is a discrete choice, made by the regime rounds; this gives them
+    starts where "produce everywhere" has no solution). Each start is solved, the rounds free
+    to switch; only a certified profile counts. What was found is added to ``tried``."""
+    for j, mask in idle_patterns(economy):
+        if clock() > deadline:
+            tried.append("time budget reached")
+            break
+        name = economy.producers.names[j]
+        where = ", ".join(economy.labels[t] for t in np.flatnonzero(mask))
+        cand = solve_nash(economy, replace(opts.nash, max_seconds=max(deadline - clock(), 0.0)),
+                          idle={j: mask})
+        history = cand.diagnostics.get("regime_history") or []
+        moved = f" (then {history[-1]})" if history else ""
+        if not cand.converged or cand.profile is None:
+            tried.append(f"'{name}' idle in {where}{moved}: not solved")
+            continue
+        seconds["solve"] = time.perf_counter() - started
+        solution = _certified(economy, cand, opts, dict(seconds), started)
+        if solution.ok:
+            return solution
+        tried.append(f"'{name}' idle in {where}{moved}: {solution.status.value}")
+    return None
+
+
+def _entrants(economy: Economy, solution: Solution, drop: tuple[int, ...]) -> str:
+    """What the certificate said of an equilibrium of the others with ``drop`` kept out."""
+    cert = solution.certificate
+    if cert is None:
+        return "no candidate"
+    undecided = cert.producer_inconclusive if cert.producer_inconclusive is not None else \
+        np.zeros(len(economy.producers), bool)
+    enter = [economy.producers.names[j] for j in drop
+             if not cert.producer_passed[j] and not undecided[j]]
+    if enter:
+        return f"{enter} would enter (certificate fails)"
+    return "the certificate did not pass (" + solution.status.value + ")"
+
+
 def _easier(economy: Economy, nopts: NashOptions, cand: Candidate, deadline: float
             ) -> Candidate:
     """Newton failed from every start: try the totals of easier neighbours (zero verification
@@ -267,8 +441,8 @@ def _easier(economy: Economy, nopts: NashOptions, cand: Candidate, deadline: flo
     tried = []
     try:
         for name, totals in easier_starts(economy, replace(
-                nopts, max_seconds=max(deadline - time.perf_counter(), 0.1))):
-            left = deadline - time.perf_counter()
+                nopts, max_seconds=max(deadline - clock(), 0.1))):
+            left = deadline - clock()
             if left <= 0:
                 tried.append("time budget reached")
                 break
@@ -279,7 +453,7 @@ def _easier(economy: Economy, nopts: NashOptions, cand: Candidate, deadline: flo
                 if nxt.converged:
                     return nxt
                 cand = nxt
-            if time.perf_counter() > deadline:
+            if clock() > deadline:
                 tried.append("time budget reached")
                 break
     except (FloatingPointError, np.linalg.LinAlgError) as exc:  # an easier solve broke down

@@ -17,18 +17,18 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from emgame._numerics import clock
 from emgame.market.game import inputs
 from emgame.model.economy import Economy
 from emgame.solvers._consumer import ConsumerState, consumer_aggregate
 from emgame.solvers._joint import JointWork, closed_form, consumer_joint
 from emgame.solvers._newton import NewtonResult, newton
 from emgame.solvers._producer_solve import ProducerState, producer_responses
-from emgame.solvers._records import NO_OUTPUT, PAYS, Totals, TypeParams, market
+from emgame.solvers._records import NO_OUTPUT, PAYS, Response, Totals, TypeParams, market
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ class Aggregate:
     C: TypeParams = field(init=False)
     P: TypeParams = field(init=False)
     evaluations: int = 0
-    deadline: float = math.inf   # time.monotonic() past which the producers' fallback stops
+    deadline: float = math.inf   # clock() past which the producers' fallback stops
     storage_flows = None  # (purchases (T,), discharge (T,)) of all storage operators, fixed
 
     def __post_init__(self) -> None:
@@ -169,15 +169,17 @@ class Aggregate:
         self.pi_c = np.tile(e.probabilities, (nc, 1))
         self.pi_p = np.tile(e.probabilities, (npr, 1))
         self._settled: np.ndarray | None = None
+        self.silent: set[int] = set()   # producer types without a response at some evaluation
 
     @property
     def weighted_states(self) -> bool:
         """CES types with several states: state weights to iterate on."""
         return self.economy.S > 1 and bool(np.any(self.C.ces) or np.any(self.P.ces))
 
-    def update_state_weights(self) -> float:
-        """Recompute the CES state weights at the current responses; returns the largest
-        relative change."""
+    def update_state_weights(self, step: float = 1.0) -> float:
+        """Recompute the CES state weights at the current responses and move them a
+        fraction ``step`` of the way there (geometrically); returns the largest relative
+        change to the recomputed weights (the distance from the fixed point)."""
         goods_p = self.x_p[:, 0] - inputs_of(self.economy, self.q_p, self.z_p, self.Kbar)
         new_c = state_weights(self.economy, self.C, self.x_c, self.x_c[:, 0], False)
         new_p = state_weights(self.economy, self.P, self.x_p, goods_p, True)
@@ -185,6 +187,9 @@ class Aggregate:
         for old, new in ((self.pi_c, new_c), (self.pi_p, new_p)):
             if old.size:
                 change = max(change, float(np.max(np.abs(new - old) / np.abs(old))))
+        if step < 1.0:
+            new_c = self.pi_c * (new_c / self.pi_c) ** step
+            new_p = self.pi_p * (new_p / self.pi_p) ** step
         self.pi_c, self.pi_p = new_c, new_p
         return change
 
@@ -249,7 +254,20 @@ class Aggregate:
             return self._assemble(p, Q, self.X_c, None, False)
         self._settled = None
         self.respond(p, Q, want_jac)
-        return self._assemble(p, Q, self.X_c, self.JX_c, want_jac)
+        F, J = self._assemble(p, Q, self.X_c, self.JX_c, want_jac)
+        self.silent |= set(np.flatnonzero(self.status_p != Response.OK).tolist())
+        if not self.responded:
+            # Some type has no response here: its outputs are those of its last multipliers,
+            # which do not balance its budget. Not a point to step to (NaN: the line search
+            # backs off).
+            F = np.full_like(F, np.nan)
+        return F, J
+
+    @property
+    def responded(self) -> bool:
+        """Whether every type responded at the last evaluation."""
+        return not (np.any(self.status_p != Response.OK)
+                    or np.any(self.status_c == Response.NOT_CONVERGED))
 
     def _cols(self) -> list[int]:
         """Indices of the unknowns in ``Y = (p^0..p^T, Q^1..Q^T)``."""
@@ -347,7 +365,7 @@ class Aggregate:
             res = max(float(np.max(np.abs(F))), float(np.max(np.abs(rres))) if nc else 0.0)
             if res <= atol:
                 break
-            if time.monotonic() > deadline:
+            if clock() > deadline:
                 return NewtonResult(y, res, False, it, evaluations, "time limit reached")
             if not (np.all(np.isfinite(J)) and np.all(np.isfinite(Fp))):
                 return NewtonResult(y, res, False, it, evaluations, "not finite")

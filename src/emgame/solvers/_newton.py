@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
+from emgame._numerics import clock
 
 log = logging.getLogger(__name__)
 
@@ -32,14 +33,18 @@ class NewtonResult:
 def newton(fun: Callable[[np.ndarray, bool], tuple[np.ndarray, np.ndarray | None]],
            y0: np.ndarray, *, atol: float = 1e-12, max_iter: int = 60,
            max_step: float = 2.0, stall_tol: float = 1e-9,
-           deadline: float = math.inf) -> NewtonResult:
+           deadline: float = math.inf, max_undefined: int | None = None) -> NewtonResult:
     """Damped Newton on ``fun(y, want_jacobian) -> (F, J)``.
 
     Steps are capped at ``max_step`` in the sup norm (the unknowns are logarithms, so a cap of 2
     moves a price by at most a factor e²) and halved until ``½‖F‖²`` falls (Armijo, 1e-4).
     When rounding in ``F`` stops progress below ``stall_tol``, the iterate is returned as
-    converged (the certificate, not this loop, decides whether it is an equilibrium). Past
-    ``deadline`` (a :func:`time.monotonic` time) it stops, not converged.
+    converged (the certificate, not this loop, decides whether it is an equilibrium). A trial
+    point where ``F`` is not finite (e.g. some type has no response there) is a failed trial;
+    after ``max_undefined`` of them in a row (``None``: no limit) the step fails (each may be
+    costly). Past
+    ``deadline`` (a :func:`emgame._numerics.clock` time, which leaves out compilation) it stops,
+    not converged.
     """
     y = np.array(y0, dtype=np.float64)
     F, J = fun(y, True)
@@ -51,7 +56,7 @@ def newton(fun: Callable[[np.ndarray, bool], tuple[np.ndarray, np.ndarray | None
             return NewtonResult(y, res, False, it - 1, evaluations, "residual is not finite")
         if res <= atol:
             return NewtonResult(y, res, True, it - 1, evaluations, "converged")
-        if time.monotonic() > deadline:
+        if clock() > deadline:
             return NewtonResult(y, res, False, it - 1, evaluations, "time limit reached")
         assert J is not None
         if not np.all(np.isfinite(J)):
@@ -72,6 +77,7 @@ def newton(fun: Callable[[np.ndarray, bool], tuple[np.ndarray, np.ndarray | None
             step *= max_step / big
         slope = float(F @ (J @ step))
         t = 1.0
+        undefined = 0
         while True:
             y_new = y + t * step
             F_new, _ = fun(y_new, False)
@@ -80,8 +86,14 @@ def newton(fun: Callable[[np.ndarray, bool], tuple[np.ndarray, np.ndarray | None
             if np.isfinite(f_new) and (f_new <= f + 1e-4 * t * min(slope, 0.0) or
                                        float(np.max(np.abs(F_new))) <= atol):
                 break
+            undefined = 0 if np.isfinite(f_new) else undefined + 1
+            if max_undefined is not None and undefined >= max_undefined:
+                fun(y, False)   # leave the warm starts at y
+                return NewtonResult(y, res, False, it, evaluations,
+                                    "the residual is undefined along the step (some type has "
+                                    "no response there)")
             t *= 0.5
-            if time.monotonic() > deadline:
+            if clock() > deadline:
                 return NewtonResult(y, res, False, it, evaluations, "time limit reached")
             if t < 1e-12:
                 if res <= stall_tol:

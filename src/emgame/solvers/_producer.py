@@ -66,7 +66,7 @@ def _output_residual(q, lam, nu, post, mk, paying, pr, xh):
         if post.a > 0.0:
             m, dm = mu_el(x, post.a, post.g, post.w, post.kappa, post.F)
         else:
-            m, dm = 0.0, 0.0
+            m, dm = floor_value(lam, p, q, x, Q, tau, beta), 0.0
     else:
         x, f1x, m, dm = 0.0, -INF, 0.0, 0.0
     F2 = tau * x / Q * m + beta * lam * p * (1.0 - tau * q / Q) - nu * phi1(q, pr.theta, pr.c)
@@ -75,7 +75,19 @@ def _output_residual(q, lam, nu, post, mk, paying, pr, xh):
         dxdq = -(lam * p * tau * beta / Q) / f1x
     dF2 = (tau / Q * (m + x * dm) * dxdq - beta * lam * p * tau / Q
            - nu * phi2(q, pr.theta, pr.c))
+    if paying and post.a <= 0.0 and x > 0.0:
+        dF2 += tau * x / Q * (-lam * p * tau * beta / Q) / (1.0 - tau * x / Q)
     return F2, dF2, x, f1x
+
+
+@njit
+def floor_value(lam, p, q, x, Q, tau, beta):
+    """The marginal value of electricity a producer buys on a post it does not value, only to
+    cover the verification it must burn there (``x`` at its floor): the multiplier of
+    ``E >= 0``, equal to the marginal cost of buying, ``λp(1 - τβq/Q)/(1 - τx/Q)``. It takes
+    the place of the marginal utility in the output condition: more output lowers the price
+    of that purchase too."""
+    return lam * p * (1.0 - tau * beta * q / Q) / (1.0 - tau * x / Q)
 
 
 @njit
@@ -155,8 +167,11 @@ def post_jac(lam, nu, post, mk, paying, pr, x, q, state, out):
     p, Q = post.p, post.Q
     theta, c = pr.theta, pr.c
     out[:, :] = 0.0
+    floor = paying and post.a <= 0.0 and x > 0.0
     if paying and post.a > 0.0:
         mu, dmu = mu_el(x, post.a, post.g, post.w, post.kappa, post.F)
+    elif floor:
+        mu, dmu = floor_value(lam, p, q, x, Q, tau, beta), 0.0
     else:
         mu, dmu = 0.0, 0.0
     # F1 = MU(1-τx/Q) - λp(1-τβq/Q);  F2 = τ(x/Q)MU + βλp(1-τq/Q) - νφ'(q) - μ
@@ -170,6 +185,15 @@ def post_jac(lam, nu, post, mk, paying, pr, x, q, state, out):
     F2_par = np.array([beta * p * (1.0 - tau * q / Q), -phi1(q, theta, c), 0.0,
                        beta * lam * (1.0 - tau * q / Q),
                        -tau * x * mu / (Q * Q) + beta * lam * p * tau * q / (Q * Q)])
+    if floor:
+        # MU is floor_value(λ, p, q, x, Q): its own derivatives enter F2 (x stays at its floor).
+        w = 1.0 - tau * x / Q
+        s = tau * x / Q
+        F2q += s * (-lam * p * tau * beta / Q) / w
+        F2_par[0] += s * mu / lam
+        F2_par[3] += s * mu / p
+        F2_par[4] += s * lam * p * ((tau * beta * q / (Q * Q)) * w
+                                    - (1.0 - tau * beta * q / Q) * (tau * x / (Q * Q))) / (w * w)
     if state == 0:
         # Both F1 and F2 hold (x free if paying).
         if paying and post.a > 0.0:
@@ -286,7 +310,9 @@ def producer_eval(lam, nu, K, tot, mk, pr, ws, want_jac):
             G3 += st_t * mt
         if want_jac:
             post_jac(lam, nu, post, mk, paying, pr, xt, qt, st, pj)
-            dphi = phi1(qt, theta, c)
+            # At q = 0 the offer does not move (dq = 0), while φ'(0) is infinite with
+            # increasing returns: inf·0 would poison the Jacobian with NaN.
+            dphi = phi1(qt, theta, c) if qt > 0.0 else 0.0
             # chain: columns of pj are (λ, ν, K, p_t, Q_t); z uses log λ, log ν.
             # (the cap s^t K moves by s^t per unit of K; μ^t enters Σ_t s^t μ^t = νρ)
             zs = (lam, nu, st_t)

@@ -13,13 +13,18 @@ from typing import NamedTuple
 import numpy as np
 
 from emgame._jit import njit
-from emgame._numerics import bracket, illinois, objective, past
+from emgame._numerics import bracket, illinois, now, objective, past
 from emgame.solvers._producer import ProducerWork, post_jac, post_of, producer_eval
 from emgame.solvers._records import PAYS, Response, producer
 from emgame.solvers._terms import MAXIT, phi1
 
 NESTED_EVALS = 20000
-"""Evaluations the bracketing fallback of a producer's response may spend (about 2 s)."""
+"""Evaluations the bracketing fallback of a producer's response may spend (about 2 s with
+smooth returns; far more where increasing returns make each evaluation a search)."""
+NESTED_SECONDS = 1.0
+"""Seconds the bracketing fallback may spend on one response, whatever its evaluations cost
+(where no response exists it would otherwise spend its whole evaluation budget, ten seconds
+and more with increasing returns and states)."""
 
 
 class ProducerState(NamedTuple):
@@ -117,19 +122,69 @@ def _newton(tot, mk, pr, z, ws):
 
 
 @njit
+def _capacity_reach(tot, mk, pr):
+    """The capacity past which no post's offer can grow: the own share of a post stays below
+    one (``q < Q^t/(τβ)``, :func:`emgame.solvers._producer._post_output`), and the offer on
+    post ``t`` is capped at ``s^t K``; ``inf`` for a price taker."""
+    if mk.tau <= 0.0:
+        return np.inf
+    reach = 0.0
+    for t in range(1, pr.a.size + 1):
+        if pr.s[t] > 0.0:
+            reach = max(reach, tot.Q[t] / (mk.tau * max(mk.beta, 1e-300) * pr.s[t]))
+    return reach
+
+
+@njit
 def _nested_eval(lam, r, K, tot, mk, pr, ws, budget):
     """Residuals at ``(λ, ν = rλ)``, solving the capacity condition for ``K`` in the long run.
-    ``budget[0]`` counts down the evaluations the fallback may still spend."""
+    ``budget[0]`` counts down the evaluations the fallback may still spend; past the clock
+    time ``budget[1]`` none are left."""
     budget[0] -= 1
-    if past(mk.deadline):
+    if past(budget[1]):
         budget[0] = 0
     if not mk.long_run:
         return producer_eval(lam, r * lam, K, tot, mk, pr, ws, False), K
-    # Σ_t μ_t(K) - νρ falls with K: bisect (geometrically) on [0, Khi].
+    # Σ_t μ_t(K) - νρ falls with K where returns are not increasing: bisect (geometrically)
+    # on [0, Khi].
     nu = r * lam
     lo = 0.0
     hi = max(K, 1e-12)
     g = producer_eval(lam, nu, hi, tot, mk, pr, ws, False)
+    if g[2] <= 0.0 and pr.c > 1.0:
+        # Increasing returns: marginal cost is infinite at q = 0, so the capacity condition is
+        # negative for small K, positive where capacity pays, negative again past it. Look for
+        # a K where it is positive (above hi first, up to where the own share caps output,
+        # then below) and bisect the falling crossing to its right.
+        kmax = _capacity_reach(tot, mk, pr)
+        up = hi
+        found = False
+        for _ in range(64):
+            if up >= kmax or budget[0] <= 0:
+                break
+            up *= 2.0
+            budget[0] -= 1
+            gu = producer_eval(lam, nu, up, tot, mk, pr, ws, False)
+            if gu[2] > 0.0:
+                found = True
+                break
+        if not found:
+            down = hi
+            for _ in range(48):
+                if budget[0] <= 0:
+                    break
+                down *= 0.5
+                budget[0] -= 1
+                gd = producer_eval(lam, nu, down, tot, mk, pr, ws, False)
+                if gd[2] > 0.0:
+                    # The falling crossing lies in (down, 2 down].
+                    lo, hi = down, 2.0 * down
+                    g = producer_eval(lam, nu, hi, tot, mk, pr, ws, False)
+                    found = True
+                    break
+        else:
+            hi = up
+            g = gu
     for _ in range(200):
         if g[2] <= 0.0 or budget[0] <= 0:
             break
@@ -230,9 +285,10 @@ def _nested(tot, mk, pr, z, ws):
     """Robust fallback: bracket and Illinois on ``log λ`` for the budget (spending falls as
     money grows dearer), with the goods price ``r(λ)`` and, in the long run, ``K`` solved
     inside. Returns ``True`` when the budget balances; ``False`` also when it has spent
-    :data:`NESTED_EVALS` evaluations (nested bisections can otherwise run for minutes where
-    no response exists)."""
-    gap = BudgetGap(tot, mk, pr, ws, np.array([NESTED_EVALS]),
+    :data:`NESTED_EVALS` evaluations or :data:`NESTED_SECONDS` (nested bisections can
+    otherwise run for minutes where no response exists), or reached the solve's deadline."""
+    stop = min(mk.deadline, now() + NESTED_SECONDS)
+    gap = BudgetGap(tot, mk, pr, ws, np.array([float(NESTED_EVALS), stop]),
                     np.array([tot.p[0], z[2] if mk.long_run else pr.Kbar, z[0]]))
     f0 = _budget_gap(z[0], gap)
     lo, flo, hi, fhi, found = bracket(gap, z[0], f0, 1.0, -np.inf, np.inf, 11)
@@ -318,7 +374,8 @@ def producer_response(tot, mk, pr, z, ws, dx_dY, dq_dY):
     for k in range(nY):
         d = 0.0
         for t in range(1, T + 1):
-            d += phi1(q[t], theta, c) * dq_dY[t, k]
+            if q[t] > 0.0:   # dq = 0 at q = 0, where φ' may be infinite (c > 1)
+                d += phi1(q[t], theta, c) * dq_dY[t, k]
         if mk.long_run:
             d += pr.rho * dz[2, k]
         if pr.classic and pr.a0 > 0.0 and pr.gg > 0.0:

@@ -47,8 +47,8 @@ class Market(NamedTuple):
     """Economy-wide parameters: verification (``pi (S,)``, ``kappa (S,)``, ``v (S, T+1)``, goods
     settlement period ``t0``), the discount ``beta`` on own revenue (1 under simultaneous
     settlement), market power ``tau`` (1 Nash, 0 price taking), and the solve's ``deadline``
-    (``time.monotonic()``; ``inf``: none), which the producers' fallback search honours on
-    :func:`emgame._numerics.clock` (so compilation does not count against it)."""
+    (on :func:`emgame._numerics.clock`, so compilation does not count against it; ``inf``:
+    none), which the producers' fallback search honours."""
 
     pi: np.ndarray
     kappa: np.ndarray

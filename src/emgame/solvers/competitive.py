@@ -337,7 +337,11 @@ class _Benchmark:
             for idx, j in enumerate(self.long_flat):
                 rent = np.sum(np.maximum(self.k.beta * p[1:] - p0 / P.theta[j], 0.0))
                 cost = P.rho[j] * p0
-                cap.append(min(kvars[idx], (cost - rent) / max(cost, 1e-300)))
+                # K >= 0 ⊥ (cost - rent) >= 0 by the Fischer–Burmeister function, smooth
+                # where both sides are positive (min() has a kink where they are equal, and
+                # Newton can stall on it).
+                a, b = float(kvars[idx]), (cost - rent) / max(cost, 1e-300)
+                cap.append(a + b - float(np.hypot(a, b)))
             rows.append(cap)
         return np.concatenate(rows), (p, q, Kout, xp, income)
 

@@ -20,12 +20,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 import numpy as np
 
+from emgame._numerics import clock
 from emgame.market.game import Profile, evaluate, others_totals
 from emgame.model.economy import _COLUMNS, Economy, Population
 from emgame.results import Multipliers, Status
@@ -44,6 +44,10 @@ from emgame.solvers.candidate import Candidate
 from emgame.solvers.regimes import consumer_regimes, producer_regimes
 
 log = logging.getLogger(__name__)
+
+UNDEFINED = 6
+"""Trial points in a row without a response of some type after which a Newton step on the
+aggregate system fails (each costs a fallback search for a response that does not exist)."""
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,8 @@ def rough_start(economy: Economy) -> tuple[np.ndarray, np.ndarray]:
 def solve_nash(economy: Economy, options: NashOptions | None = None,
                starts: list[tuple[str, tuple[np.ndarray, np.ndarray]]] | None = None,
                storage: tuple[np.ndarray, np.ndarray] | None = None,
-               pin: dict[tuple[str, int], np.ndarray] | None = None) -> Candidate:
+               pin: dict[tuple[str, int], np.ndarray] | None = None,
+               idle: dict[int, np.ndarray] | None = None) -> Candidate:
     """Find a Nash equilibrium candidate; see the module notes for the method.
 
     ``starts`` are named ``(p, Q)`` guesses tried first (e.g. a neighbour's solution, the
@@ -110,6 +115,11 @@ def solve_nash(economy: Economy, options: NashOptions | None = None,
     ``"producers"``) with ``paid`` a ``bool (T,)``; those types pay on exactly these posts and
     never switch (a split search pins each group, :mod:`emgame.equilibria`). The candidate is
     still only a candidate: the certificate judges every type, pinned or not.
+
+    ``idle`` starts some producer types with their output pinned at zero on given posts:
+    ``{j: posts}`` with ``posts`` a ``bool (T,)`` (an increasing-returns type's discrete
+    choice to produce on a post or not, where the rounds cannot start from "produce
+    everywhere"); the rounds may switch it as any regime.
     """
     opts = options or NashOptions()
     if storage is not None:
@@ -117,9 +127,15 @@ def solve_nash(economy: Economy, options: NashOptions | None = None,
     reason = checks.before_nash(economy)
     if reason:
         return Candidate("nash", False, Status.NO_EQUILIBRIUM, reason)
-    opts = replace(opts, deadline=time.monotonic() + opts.max_seconds)
+    opts = replace(opts, deadline=clock() + opts.max_seconds)
     first = _fresh(economy, deadline=opts.deadline)
     regimes = (first.consumer_part, first.producer_part)
+    if idle:
+        part_p = regimes[1].copy()
+        for j, posts in idle.items():
+            part_p[j, 1:] |= np.where(np.asarray(posts, dtype=bool), NO_OUTPUT, 0).astype(
+                part_p.dtype)
+        regimes = (regimes[0], part_p)
     held = None
     if pin:
         regimes, held = _pinned(regimes, pin)
@@ -129,7 +145,7 @@ def solve_nash(economy: Economy, options: NashOptions | None = None,
     cand = None
     one_at_a_time = False
     for round_ in range(opts.max_rounds):
-        if time.monotonic() > opts.deadline and cand is not None:
+        if clock() > opts.deadline and cand is not None:
             history.append(f"time limit of {opts.max_seconds:g} s reached")
             break
         cand = _solve_regimes(economy, regimes, opts, given)
@@ -248,8 +264,13 @@ def _describe(economy: Economy, old, new) -> str:
     for role, pop, a, b in (("consumer", economy.consumers, old[0], new[0]),
                             ("producer", economy.producers, old[1], new[1])):
         for i in np.flatnonzero((a != b).any(axis=1)):
-            changed.append(f"{role} '{pop.names[i]}' now pays on {int((b[i] & PAYS).sum())} "
-                           "posts")
+            what = f"pays on {int((b[i] & PAYS).sum())} posts"
+            if role == "producer" and np.any((a[i] ^ b[i]) & NO_OUTPUT):
+                idle = [economy.labels[t - 1] for t in np.flatnonzero(b[i] & NO_OUTPUT)
+                        if t > 0]
+                what = f"produces nothing in {', '.join(idle)}" if idle else \
+                    "produces on every post"
+            changed.append(f"{role} '{pop.names[i]}' now {what}")
     return ", ".join(changed[:5]) + (" ..." if len(changed) > 5 else "")
 
 
@@ -261,29 +282,37 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
     # starts; the markup is the Cournot one for N sellers, (N/(N-1))².
     N = economy.producers.agents
     markup = float(np.clip((N / (N - 1)) ** 2, 1.05, 4.0)) if N > 1 else 2.0
-    flat = economy.producers.returns >= 1.0
-    cost = (float(np.max(markup / economy.producers.productivity[flat])) if np.any(flat)
-            else None)
+    pop = economy.producers
+    flat = pop.returns >= 1.0
+    unit = 1.0 / pop.productivity + (np.nan_to_num(pop.capacity_cost)
+                                     if economy.market.long_run else 0.0)
+    cost = float(np.max(markup * unit[flat])) if np.any(flat) else None
 
     def starts():
         # The rough guess is made only if the given starts all fail (it costs a pass).
         for name, pQ in list(given) + [("rough", None)]:
             p, Q = pQ if pQ is not None else rough_start(economy)
-            yield name, (p, Q)
             up = p.copy()
             up[1:] *= markup
-            yield f"{name} x{markup:.3g}", (up, Q)
+            variants = [(name, (p, Q)), (f"{name} x{markup:.3g}", (up, Q))]
             if cost is not None and np.any(up[1:] < cost * p[0]):
                 # Constant returns: a type priced below its unit cost has no response (it
                 # would earn nothing); start every price above every such type's cost.
-                yield f"{name} above cost", (np.concatenate(
-                    [p[:1], np.maximum(up[1:], cost * p[0])]), Q)
+                variants.append((f"{name} above cost", (np.concatenate(
+                    [p[:1], np.maximum(up[1:], cost * p[0])]), Q)))
+            if cost is not None and name in ("competitive", "rough"):
+                # At the benchmark's prices (or a guess near them) a constant-returns type
+                # earns nothing and has no response, which takes a costly search to find
+                # out: the marked-up starts go first.
+                variants = variants[1:] + variants[:1]
+            yield from variants
 
     tried = []
+    no_response: set[str] = set()   # producer types without a response at some start
     evaluations = 0
     agg = None
     for name, (p0, Q0) in starts():
-        if time.monotonic() > opts.deadline:
+        if clock() > opts.deadline:
             tried.append(f"time limit of {opts.max_seconds:g} s reached")
             break
         # No warm starts left over from a failed attempt.
@@ -296,7 +325,11 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
         else:
             agg(y0, False)
         if np.any(agg.status_p != Response.OK) or np.any(agg.status_c == Response.NOT_CONVERGED):
-            tried.append(f"{name} start: some type has no response at these totals; skipped")
+            silent = [economy.producers.names[j]
+                      for j in np.flatnonzero(agg.status_p != Response.OK)]
+            no_response.update(silent)
+            tried.append(f"{name} start: some type has no response at these totals"
+                         + (f" (producer type(s) {silent})" if silent else "") + "; skipped")
             evaluations += agg.evaluations
             continue
         if joint:
@@ -304,13 +337,16 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
                                  deadline=opts.deadline)
         else:
             r = newton(agg, agg.unknowns(p0, Q0), atol=opts.atol, max_iter=opts.max_iter,
-                       deadline=opts.deadline)
+                       deadline=opts.deadline, max_undefined=UNDEFINED)
         tried.append(f"{name} start: {r.message} (residual {r.residual:.2e})")
         if not r.converged:
+            r = _tatonnement(agg, agg.unknowns(p0, Q0), opts, tried, name)
+        if r is None or not r.converged:
             r = _continuation(agg, agg.unknowns(p0, Q0), opts, tried, name)
         if r is not None and r.converged and agg.weighted_states:
             r = _state_weights_fixed_point(agg, r, opts, tried)
         evaluations += agg.evaluations
+        no_response.update(economy.producers.names[j] for j in agg.silent)
         if r is not None and r.converged:
             return _candidate(economy, agg, r.y, r, tried)
     reason = "Newton's method did not converge from any start; " + "; ".join(tried)
@@ -320,24 +356,113 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
                   "exogenous wallets too small for the revenue they must finance, the wallet "
                   "multiplier runs away and there is no equilibrium (docs/model.md, The crypto layer); " + reason)
     return Candidate("nash", False, Status.NO_EQUILIBRIUM, reason,
-                     diagnostics={"starts": tried}, evaluations=evaluations)
+                     diagnostics={"starts": tried, "no_response": sorted(no_response)},
+                     evaluations=evaluations)
+
+
+def _tatonnement_step(agg: Aggregate, F: np.ndarray) -> np.ndarray:
+    """The step of :func:`_tatonnement` from the residuals ``F`` at the current totals:
+    ``Δlog p = log(X/Z)``, ``Δlog Q = log(Z/Q)`` per post (and ``Δlog p^0 = log(X^0/Ω)`` with
+    exogenous wallets), each capped at 1."""
+    m = len(agg.posts)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d = np.log(np.maximum(1.0 + F[:m], 1e-300))
+        s = np.log(np.maximum(1.0 + F[m:2 * m], 1e-300))
+        step = [d - s, s]
+        if agg.exogenous:
+            step.append([np.log(max(1.0 + float(F[2 * m]), 1e-300))])
+    step = np.concatenate(step)
+    return np.clip(np.where(np.isfinite(step), step, 0.0), -1.0, 1.0)
+
+
+def _tatonnement(agg: Aggregate, y: np.ndarray, opts: NashOptions, tried: list[str],
+                 name: str, max_iter: int = 400):
+    """Damped best responses in the totals, then Newton: where Newton fails from a start far
+    from the equilibrium (responses with kinks, a type at a corner of its response), every
+    type's replacement response to the totals gives new totals, ``p^t <- p^t X^t/Z^t`` (the
+    bids its demand implies over the supply) and ``Q^t <- Z^t``, and the totals move a
+    fraction ``α`` of the way in logarithms (``α`` shrinks while the steps grow). No Jacobian
+    is needed, so it crosses kinks that stop Newton. Newton takes over once the steps are
+    below 1e-3 (then below each tenth of the last hand-over that failed).
+
+    Returns Newton's result when it converged, else ``None`` (the warm starts are then those
+    of the start, ready for the next method)."""
+    y0 = y.copy()
+    F, _ = agg(y, False)
+    if not agg.responded:
+        return None
+    step = _tatonnement_step(agg, F)
+    size = float(np.max(np.abs(step))) if step.size else 0.0
+    alpha = 0.5
+    hand_over = 1e-3
+    for it in range(max_iter):
+        if clock() > opts.deadline:
+            break
+        if size <= hand_over:
+            r = newton(agg, y, atol=opts.atol, max_iter=opts.max_iter, deadline=opts.deadline,
+                       max_undefined=UNDEFINED)
+            if r.converged:
+                tried.append(f"{name} start: converged by Newton after {it} damped "
+                             "best-response steps in the totals")
+                return r
+            hand_over = size / 10.0
+            if hand_over < 1e-9:
+                break
+            F, _ = agg(y, False)   # warm starts back at y
+        trial = y + alpha * step
+        F_t, _ = agg(trial, False)
+        if not agg.responded:
+            # Some type has no response there: a shorter step.
+            alpha *= 0.5
+            agg(y, False)
+            if alpha < 1e-3:
+                break
+            continue
+        step_t = _tatonnement_step(agg, F_t)
+        size_t = float(np.max(np.abs(step_t))) if step_t.size else 0.0
+        if size_t > 1.05 * size:
+            alpha = max(0.6 * alpha, 0.02)
+        y, step, size = trial, step_t, size_t
+    m = len(agg.posts)
+    moved = y[:m] - y0[:m]
+    k = int(np.argmax(np.abs(moved))) if m else 0
+    drift = (f", the price of period {agg.economy.labels[agg.posts[k] - 1]} having moved by a "
+             f"factor {float(np.exp(moved[k])):.3g}" if m and abs(moved[k]) > np.log(2.0)
+             else "")
+    tried.append(f"{name} start: damped best responses in the totals stopped with steps of "
+                 f"{size:.2e} after {it + 1} steps{drift}")
+    agg(y0, False)
+    return None
 
 
 def _state_weights_fixed_point(agg: Aggregate, r, opts: NashOptions, tried: list[str]):
     """CES with several states: re-solve with each type's state weights ``U_s^{1-r}`` updated
-    from the last solution, until they stop moving."""
-    for it in range(100):
-        change = agg.update_state_weights()
+    from the last solution, until they stop moving. Where Newton fails after an update (the
+    weights can move by a large factor at once), the update is made in smaller steps
+    (geometric, from the last solution); the weights settle only at the full fixed point."""
+    step = 1.0
+    for it in range(200):
+        if clock() > opts.deadline:
+            break
+        old = (agg.pi_c.copy(), agg.pi_p.copy())
+        change = agg.update_state_weights(step)
         if change <= 1e-13:
             tried.append(f"CES state weights settled after {it} updates")
             return r
-        r = newton(agg, r.y, atol=opts.atol, max_iter=opts.max_iter,
-                   deadline=opts.deadline)
-        if not r.converged:
+        nxt = newton(agg, r.y, atol=opts.atol, max_iter=opts.max_iter,
+                     deadline=opts.deadline, max_undefined=UNDEFINED)
+        if nxt.converged:
+            r = nxt
+            step = min(1.0, 2.0 * step)
+            continue
+        agg.pi_c, agg.pi_p = old
+        agg(r.y, False)   # warm starts back at the last solution
+        step *= 0.25
+        if step < 1e-3:
             break
     tried.append("CES state weights did not settle")
-    return r if not r.converged else type(r)(r.y, r.residual, False, r.iterations,
-                                                r.evaluations, "CES state weights did not settle")
+    return type(r)(r.y, r.residual, False, r.iterations, r.evaluations,
+                   "CES state weights did not settle")
 
 
 def coarse_start(economy: Economy, opts: NashOptions | None = None, size: int = 2000
@@ -377,7 +502,7 @@ def price_taking_start(economy: Economy, opts: NashOptions | None = None
                              deadline=opts.deadline)
     else:
         r = newton(agg, y0, atol=1e-10, max_iter=opts.max_iter,
-                   deadline=opts.deadline)
+                   deadline=opts.deadline, max_undefined=UNDEFINED)
     return agg.totals(r.y) if r.converged else None
 
 
@@ -398,19 +523,19 @@ def _continuation(agg: Aggregate, y0: np.ndarray, opts: NashOptions, tried: list
     tau = opts.tau0
     agg.tau = tau
     r = newton(agg, y0, atol=opts.atol, max_iter=opts.max_iter,
-               deadline=opts.deadline)
+               deadline=opts.deadline, max_undefined=UNDEFINED)
     if not r.converged:
         tried.append(f"{name} start, continuation from τ = {tau:g}: {r.message}")
         return None
     y = r.y
     step = 0.1
     for _ in range(opts.max_continuation_steps):
-        if time.monotonic() > opts.deadline:
+        if clock() > opts.deadline:
             break
         nxt = min(1.0, tau + step)
         agg.tau = nxt
         r = newton(agg, y, atol=opts.atol, max_iter=opts.max_iter,
-                   deadline=opts.deadline)
+                   deadline=opts.deadline, max_undefined=UNDEFINED)
         if r.converged:
             y, tau = r.y, nxt
             if tau >= 1.0:
@@ -491,10 +616,10 @@ def easier_starts(economy: Economy, opts: NashOptions | None = None
       remain), its totals as a start (the type enters or stays out in the regime rounds).
     """
     opts = opts or NashOptions()
-    end = time.monotonic() + opts.max_seconds
+    end = clock() + opts.max_seconds
 
     def left() -> NashOptions | None:  # the budget is shared by every easier solve
-        rest = end - time.monotonic()
+        rest = end - clock()
         return replace(opts, max_seconds=rest) if rest > 0 else None
 
     v = economy.fixed_costs
