@@ -213,6 +213,11 @@ def _nash(economy: Economy, opts: Options, starts: list, seconds: dict[str, floa
     the other shut-downs. Only a certified profile is returned as an equilibrium."""
     deadline = begun + budget
     several = len(economy.producers) > 1 and not checks.before_nash(economy)
+    # With stationary prepaid wallets a type shut down has revenue 0, hence wallet 0: it can
+    # bid nothing, so no certificate can find it a deviation (a "poverty trap", not a choice to
+    # stay out). The search does not shut types down there (solve_all still lists such
+    # equilibria, certified as the model states them).
+    shut = several and not (economy.market.prepaid and economy.stationary_wallets)
     # Where Newton fails from every start, the rest of the budget goes to easier neighbours
     # and, with several producer types, to shutting some of them down: the direct search gets
     # half of it then (more with one producer type).
@@ -222,7 +227,7 @@ def _nash(economy: Economy, opts: Options, starts: list, seconds: dict[str, floa
     hard = not cand.converged and cand.status is Status.NO_EQUILIBRIUM and \
         "did not converge" in cand.reason
     silent = list(cand.diagnostics.get("no_response", []))
-    order = shut_down_order(economy, silent) if several else []
+    order = shut_down_order(economy, silent) if shut else []
     tried: list[str] = []
     if hard and silent and order:
         first = [d for d in order if all(economy.producers.names[j] in silent for j in d)]

@@ -171,3 +171,19 @@ def test_ces_state_weights_settle_in_damped_steps():
     assert cand.converged, cand.reason
     assert any("CES state weights settled" in t for t in cand.diagnostics["starts"])
     assert _quiet(check_nash, e, cand.profile, starts=2).ok
+
+
+def test_no_poverty_trap_is_reported_under_stationary_wallets():
+    """campaign-1-0021 (prepaid, stationary wallets, β = 0.855), from a campaign seed the solver
+    was not tuned on: Newton fails from every start, and shutting producer p2 down gave a
+    profile the certificate passes only because a type shut down has revenue 0, hence wallet 0,
+    and can bid nothing (docs/model.md, The crypto layer). The independent checker, whose
+    deviation may spend its own new revenue, found p2 gaining by entering. The search no
+    longer shuts types down under stationary wallets: whatever the solve reports as an
+    equilibrium passes the independent checker, and no type is shut down by the search."""
+    e = random_economy(1, 21)
+    assert e.market.prepaid and e.stationary_wallets
+    s = _quiet(solve, e, "nash", options=Options(nash=NashOptions(max_seconds=30)))
+    assert "shut_down" not in s.diagnostics
+    if s.ok:
+        assert _quiet(check_nash, e, s.profile).ok
