@@ -165,9 +165,10 @@ def test_cli_all_json_and_tables(tmp_path: Path) -> None:
 def test_competitive_split_in_fractions(tmp_path: Path) -> None:
     """Competitive benchmark, v = 0.3. Price-taking producers: ``p = q^{1/c-1}/c``; each
     post's demand ``2/p`` (two bytecoins per post whichever way the consumers pay) equals the
-    supply ``2q``, so ``q = 1/p`` and ``p^{1/c} = 1/c``: ``p = c^{-c}``. Paying on both posts at these prices gives
-    ``2√(1/(2p) − v)``, on one ``√(1/p − v)``, which is more: no active type-symmetric
-    benchmark; half the consumers on each post is one (``n_A = 2``, prices ``c^{-c}``)."""
+    supply ``2q``, so ``q = 1/p`` and ``p^{1/c} = 1/c``: ``p = c^{-c}``. Paying on both posts at
+    these prices gives ``2√(1/(2p) − v)``, on one ``√(1/p − v)``, which is more: no active
+    type-symmetric benchmark; half the consumers on each post is one (``n_A = 2``,
+    prices ``c^{-c}``)."""
     v = 0.3
     p = C ** (-C)
     assert np.sqrt(1 / p - v) > 2 * np.sqrt(1 / (2 * p) - v)

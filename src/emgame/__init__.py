@@ -10,6 +10,7 @@ from importlib.metadata import version as _version
 
 from emgame._extras import MissingExtraError
 from emgame.analysis.sensitivity import Sensitivity, sensitivity
+from emgame.equilibria import Equilibria, solve_all
 from emgame.market import Outcome, Profile, evaluate
 from emgame.model import (
     ConsumerType,
@@ -30,7 +31,6 @@ from emgame.model import (
 )
 from emgame.results import Certificate, Solution, SolveError, Status
 from emgame.solve import Options, solve, solve_both
-from emgame.equilibria import Equilibria, solve_all  # noqa: E402  (uses solve)
 
 try:
     __version__ = _version("emgame")

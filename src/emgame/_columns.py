@@ -376,7 +376,7 @@ def solution_dict(solution: Solution, *, types: bool = True) -> dict[str, Any]:
         d["seconds"] = {k: round(v, 6) for k, v in sol.seconds.items()}
         d["diagnostics"] = jsonable(sol.diagnostics)
         return d
-    out, prof = sol.outcome, sol.profile
+    out = sol.outcome
     prices = reported_prices(sol)
     d["prices"] = {"goods": json_values(prices[0]), "electricity": json_values(prices[1:])}
     d["relative_prices"] = json_values(out.relative_prices)

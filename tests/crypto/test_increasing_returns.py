@@ -121,7 +121,8 @@ def test_competitive_benchmark_is_reported_as_no_equilibrium():
     Cobb–Douglas in both periods, so both need output: ``n K`` in each, which needs
     ``n T φ(K)`` goods, more than ``Ω``. So no competitive equilibrium exists, and emgame
     must say so (``no-equilibrium-found`` with a reason naming increasing returns; no crash,
-    no prices reported as an equilibrium), in Python and in the JSON (docs/model.md, Solution concepts)."""
+    no prices reported as an equilibrium), in Python and in the JSON (docs/model.md, Solution
+    concepts)."""
     e = solved(NAME, "nash").economy
     P = e.producers
     n, theta, c, K = P.count[0], P.productivity[0], P.returns[0], P.capacity[0]

@@ -39,7 +39,8 @@ def _consumer_types():
 
 def _entry_floor(f: Facing, t: int) -> float:
     """The least bid on post ``t`` whose electricity covers its own verification (E >= 0):
-    ``x = b Q/(B_- + b) >= max_s v_s^t/(1 - κ_s)`` (docs/model.md, The crypto layer), solved for ``b``."""
+    ``x = b Q/(B_- + b) >= max_s v_s^t/(1 - κ_s)`` (docs/model.md, The crypto layer), solved for
+    ``b``."""
     e = f.e
     need = max(st.fixed[t] / (1 - st.share) for st in e.states)
     Q = f.Qm[t]
@@ -149,7 +150,6 @@ def test_the_certificate_bounds_entering_a_post(name):
     s = _sol(name)
     e = s.economy
     for i, posts in _outsiders(s):
-        bids = s.profile.consumer_bids[i]
         U_star = float(s.outcome.consumers.utility[i])
         assert s.certificate.consumer_passed[i]
         for t in posts:
@@ -338,7 +338,8 @@ def test_price_takers_choose_their_posts_optimally():
     """In the competitive benchmark of the verification_costs example (one state, CRRA
     consumers), each consumer type's payoff at the equilibrium prices is the best over its
     own posts (closed form re-derived), and neither paying on one more post nor dropping one
-    of its posts does better (docs/model.md, The crypto layer–§6: participation is chosen by price takers too)."""
+    of its posts does better (docs/model.md, The crypto layer–§6: participation is chosen by price
+    takers too)."""
     s = solved(NAME, "competitive")
     assert s.status is Status.EQUILIBRIUM, s.reason
     e, p = s.economy, s.prices

@@ -1,5 +1,5 @@
-"""Crypto-in-advance (docs/model.md, The crypto layer, ``settlement = "prepaid"``): agents pay from wallets
-held before trading and value this round's revenue at ``βλ``.
+"""Crypto-in-advance (docs/model.md, The crypto layer, ``settlement = "prepaid"``): agents pay from
+wallets held before trading and value this round's revenue at ``βλ``.
 
 Expected values come from docs/model.md, The crypto layer (stationary wallets equal revenue; ``β =
 1`` gives
@@ -143,7 +143,8 @@ def test_prices_rise_relative_to_goods_as_beta_falls(concept):
     on sales):
     Nash and competitive relative prices ``p^t/p^0`` rise, in every period, as β falls over
     a grid from 1 to 0.6. At every point the wallets are spent and, no agent valuing goods,
-    all goods are used as inputs (docs/model.md, Prices and allocations: ``Σ_j n_j Σ_t φ_j(q_j^t) = Ω``)."""
+    all goods are used as inputs (docs/model.md, Prices and allocations:
+    ``Σ_j n_j Σ_t φ_j(q_j^t) = Ω``)."""
     e = example(NAME)
     rel = []
     for beta in BETAS:

@@ -314,7 +314,8 @@ def _brute_others(e: Economy, prof: Profile):
 @given(cases())
 def test_others_totals_equal_a_brute_force_loop(case):
     """B_-i and Q_-i are what everyone else (including the other n_i − 1 agents of one's own
-    type) bids and offers: compared with an explicit sum over agents (docs/model.md, Prices and allocations)."""
+    type) bids and offers: compared with an explicit sum over agents (docs/model.md, Prices and
+    allocations)."""
     e, prof = case
     Bc, Qc, Bp, Qp = others_totals(e, prof)
     ref = _brute_others(e, prof)

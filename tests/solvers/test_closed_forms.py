@@ -41,7 +41,8 @@ from oracles import cd, consumer, deviation_gain, economy, producer
 def test_competitive_ai_constant_returns(theta, omega, weights, n_c, n_p):
     """Competitive benchmark, ai, c = 1, slack capacity, Cobb–Douglas weights summing to one:
     p^t/p^0 = 1/θ and each consumer receives a_t θ ω (module notes). A lone producer is
-    fine here: the sole-seller problem is the game's, not the benchmark's (docs/model.md, Solution concepts)."""
+    fine here: the sole-seller problem is the game's, not the benchmark's (docs/model.md, Solution
+    concepts)."""
     T = len(weights)
     e = economy("ai c=1", T, [consumer("c", n_c, omega, cd(*weights))],
                 [producer("p", n_p, theta, 1.0, cd(*([1.0 / T] * T)), capacity=1e4)])

@@ -18,8 +18,8 @@ class Types(NamedTuple):
     ``w (n, S)``, linear mode ``lin`` with weights ``lw (n, S, T)``, ``lw0``), endowment
     ``omega``, technology (``theta``, ``c``, capacity ``K`` (NaN: chosen, long run), cost
     ``rho``, the largest useful capacity ``Khi``, ``classic``) and availability ``s (n, T+1)``
-    (goods post first: the offer on post ``t`` is at most ``s^t K``). Where no type is in linear mode
-    ``lw`` has one (unused) row only."""
+    (goods post first: the offer on post ``t`` is at most ``s^t K``). Where no type is in linear
+    mode ``lw`` has one (unused) row only."""
 
     a: np.ndarray
     a0: np.ndarray

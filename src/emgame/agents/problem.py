@@ -84,8 +84,8 @@ class Agent:
                deadline: float = np.inf) -> Search:
         """Search settings: stop at ``target`` (objective units); non-concave one-dimensional
         searches close gaps of a quarter of the slack to the target, spread over the posts;
-        the multiplier searches stop at ``deadline`` (:func:`emgame._numerics.clock`), the bound then
-        standing but marked not exact."""
+        the multiplier searches stop at ``deadline`` (:func:`emgame._numerics.clock`), the bound
+        then standing but marked not exact."""
         n, T = len(self), self.economy.periods
         t_dual = self.to_dual(target)
         u_dual = self.to_dual(self.U)

@@ -277,11 +277,11 @@ def _post_maxima(money: Money, battery: Battery, pi: np.ndarray) -> np.ndarray:
                    None if money.prices is None else money.prices[t:t + 1])
         p_t = pi[t:t + 1]
 
-        def h(v):
+        def h(v, mt=mt, p_t=p_t):
             a = np.array([v])
             return float(mt.value(a)[0] + _lin(a, p_t, battery)[0])
 
-        def slope(v, side):
+        def slope(v, side, mt=mt, p_t=p_t):
             a = np.array([v])
             if mt.prices is None and mt.Qm is not None and mt.Qm[0] == 0:
                 m_s = 0.0
@@ -470,7 +470,7 @@ def storage_verdicts(economy, profile, outcome, *, price_taking: bool, atol: flo
             Bm0, Qm0 = float(Bs[k, 0]), float(Qs[k, 0])
         M, n_best, _ = money_bound(money, bat, hint=hint)
 
-        def goods_for(m: float) -> float:
+        def goods_for(m: float, Bm0: float = Bm0, Qm0: float = Qm0) -> float:
             b0 = max(m, 0.0)
             if price_taking:
                 return b0 / float(outcome.prices[0])

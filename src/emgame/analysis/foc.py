@@ -47,8 +47,8 @@ Recovering the multipliers
     in which each equation is scaled by the size of its largest term (iteratively reweighted),
     so every equation beyond the number of unknowns is a check (the fit is
     :func:`emgame.agents.multipliers.fit_multipliers`, which the certificate shares). A type
-    with as many equations as unknowns (e.g. an ``ai`` consumer in one period) has those residuals zero by
-    construction.
+    with as many equations as unknowns (e.g. an ``ai`` consumer in one period) has those residuals
+    zero by construction.
 
 Residuals
     Relative: an equation's residual divided by its largest term. Per type and equation the

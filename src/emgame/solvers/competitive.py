@@ -610,7 +610,8 @@ def _candidate(economy: Economy, bench: _Benchmark, r, p, q, K, xc, xp, income) 
         bad = [economy.producers.names[j] for j in np.flatnonzero(income < 0)]
         reasons.append(f"producer type(s) {bad}: the wallet cannot pay for the inputs that "
                        "maximise profit at these prices; its wallet multiplier runs away, so "
-                       "there is no equilibrium with these exogenous wallets (docs/model.md, The crypto layer)")
+                       "there is no equilibrium with these exogenous wallets "
+                       "(docs/model.md, The crypto layer)")
     # docs/model.md, Solution concepts: the rule is for a payment the producer must make, its goods
     # bid for
     # inputs, carrying a fixed verification cost (verified with electricity it cannot buy

@@ -354,7 +354,8 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
         bad = [economy.producers.names[j] for j in np.flatnonzero(agg.status_p != Response.OK)]
         reason = (f"producer type(s) {bad} have no best response at any start tried: with "
                   "exogenous wallets too small for the revenue they must finance, the wallet "
-                  "multiplier runs away and there is no equilibrium (docs/model.md, The crypto layer); " + reason)
+                  "multiplier runs away and there is no equilibrium "
+                  "(docs/model.md, The crypto layer); " + reason)
     return Candidate("nash", False, Status.NO_EQUILIBRIUM, reason,
                      diagnostics={"starts": tried, "no_response": sorted(no_response)},
                      evaluations=evaluations)

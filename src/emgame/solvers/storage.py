@@ -13,7 +13,8 @@ maximise profit). An outer loop then moves the schedules:
 - **Competitive.** A price taker's schedule solves a linear program, whose answer jumps with
   prices, so a plain iteration cycles. Instead the prices' response to the operators' net
   supply, ``J = dp/dN`` (the benchmark's implicit derivative at its solution; central
-  differences of re-solves where it has none), linearises the market: each operator's schedule maximises ``Σ_t n^t (p^t + (J_sym count (n − n_0))^t / 2)``,
+  differences of re-solves where it has none), linearises the market: each operator's schedule
+  maximises ``Σ_t n^t (p^t + (J_sym count (n − n_0))^t / 2)``,
   a concave quadratic program (the Josephy–Newton step of the variational inequality that
   defines the equilibrium), and the loop stops when the schedules stop moving.
 
