@@ -188,3 +188,19 @@ def test_no_poverty_trap_is_reported_under_stationary_wallets():
     assert "shut_down" not in s.diagnostics
     if s.ok:
         assert _quiet(check_nash, e, s.profile).ok
+
+
+def test_exogenous_wallets_set_the_nominal_level_the_search_starts_from():
+    """campaign-1-0006 (prepaid, exogenous wallets, seed 1: not tuned on): at the rough guess's
+    nominal price level producer p0's wallet cannot buy the inputs its best response needs, so
+    it has no response there, and the solve used to end in 2 s claiming the wallets leave no
+    equilibrium. The wallets set the nominal level (docs/model.md, The crypto layer); from
+    lower levels the search finds the equilibrium the independent solver found (its relative
+    prices, copied from its run), and the independent checker accepts emgame's profile."""
+    e = random_economy(1, 6)
+    assert e.market.prepaid and not e.stationary_wallets
+    s = _quiet(solve, e, "nash", options=Options(nash=NashOptions(max_seconds=30)))
+    assert s.ok, s.reason
+    np.testing.assert_allclose(s.relative_prices, [2.56696847868227, 1.9211536449845168],
+                               rtol=1e-6)
+    assert _quiet(check_nash, e, s.profile).ok

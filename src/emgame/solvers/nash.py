@@ -288,10 +288,15 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
                                      if economy.market.long_run else 0.0)
     cost = float(np.max(markup * unit[flat])) if np.any(flat) else None
 
+    exogenous = economy.market.prepaid and not economy.stationary_wallets
+    rough: list = []
+
     def starts():
         # The rough guess is made only if the given starts all fail (it costs a pass).
         for name, pQ in list(given) + [("rough", None)]:
-            p, Q = pQ if pQ is not None else rough_start(economy)
+            if pQ is None:
+                rough.append(rough_start(economy))
+            p, Q = pQ if pQ is not None else rough[0]
             up = p.copy()
             up[1:] *= markup
             variants = [(name, (p, Q)), (f"{name} x{markup:.3g}", (up, Q))]
@@ -306,6 +311,13 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
                 # out: the marked-up starts go first.
                 variants = variants[1:] + variants[:1]
             yield from variants
+        if exogenous and rough:
+            # Exogenous wallets set the nominal price level, which the rough guess does not
+            # know; where it is too high a producer's wallet cannot buy the inputs its best
+            # response needs and it has no response (campaign-1-0006): other levels.
+            p, Q = rough[0]
+            for f in (0.5, 0.25, 2.0):
+                yield f"rough at {f:g} times the nominal level", (p * f, Q)
 
     tried = []
     no_response: set[str] = set()   # producer types without a response at some start
@@ -352,10 +364,10 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
     reason = "Newton's method did not converge from any start; " + "; ".join(tried)
     if agg is not None and agg.exogenous and np.any(agg.status_p != Response.OK):
         bad = [economy.producers.names[j] for j in np.flatnonzero(agg.status_p != Response.OK)]
-        reason = (f"producer type(s) {bad} have no best response at any start tried: with "
-                  "exogenous wallets too small for the revenue they must finance, the wallet "
-                  "multiplier runs away and there is no equilibrium "
-                  "(docs/model.md, The crypto layer); " + reason)
+        reason = (f"producer type(s) {bad} have no best response at any start tried, as "
+                  "where exogenous wallets are too small for the revenue they must finance "
+                  "(the wallet multiplier runs away and there is no equilibrium: "
+                  "docs/model.md, The crypto layer); " + reason)
     return Candidate("nash", False, Status.NO_EQUILIBRIUM, reason,
                      diagnostics={"starts": tried, "no_response": sorted(no_response)},
                      evaluations=evaluations)
