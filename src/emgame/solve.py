@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -262,9 +263,14 @@ def _nash(economy: Economy, opts: Options, starts: list, seconds: dict[str, floa
 
 def without_producer(economy: Economy, j: int) -> Economy:
     """``economy`` without producer type ``j``."""
+    return without_producers(economy, (j,))
+
+
+def without_producers(economy: Economy, drop: Sequence[int] | np.ndarray) -> Economy:
+    """``economy`` without the producer types in ``drop``."""
     pop = economy.producers
-    keep = [k for k in range(len(pop)) if k != j]
-    return economy.replace(producers=pop.select(keep))
+    gone = {int(j) for j in drop}
+    return economy.replace(producers=pop.select([k for k in range(len(pop)) if k not in gone]))
 
 
 def insert_producer(profile: Profile, mult: Multipliers | None, j: int, economy: Economy
@@ -285,6 +291,18 @@ def insert_producer(profile: Profile, mult: Multipliers | None, j: int, economy:
     return prof, m
 
 
+def _shut_down_in(economy: Economy, cand: Candidate, drop: Sequence[int] | np.ndarray
+                  ) -> Candidate:
+    """A candidate of ``economy`` without the producer types ``drop`` as a candidate of
+    ``economy``: those types play nothing (named in ``diagnostics["shut_down"]``)."""
+    prof, mult = cand.profile, cand.multipliers
+    for j in sorted(int(j) for j in drop):
+        prof, mult = insert_producer(prof, mult, j, economy)
+    names = [economy.producers.names[j] for j in drop]
+    return replace(cand, profile=prof, multipliers=mult,
+                   diagnostics={**cand.diagnostics, "shut_down": names})
+
+
 def _without_hopeless(economy: Economy, concept: Concept, opts: Options, failed: Solution,
                       started: float, begun: float) -> Solution:
     """The candidate failed where some producer types cannot pay for their verification
@@ -296,9 +314,7 @@ def _without_hopeless(economy: Economy, concept: Concept, opts: Options, failed:
         drop = np.flatnonzero(np.isneginf(cert.producer_utility) & ~cert.producer_passed)
     if drop.size == 0 or drop.size == len(economy.producers):
         return failed
-    n = len(economy.producers)
-    smaller = economy.replace(producers=economy.producers.select(
-        [k for k in range(n) if k not in drop]))
+    smaller = without_producers(economy, drop)
     seconds = dict(failed.seconds)
     if concept == "nash":
         left = opts.nash.max_seconds - (clock() - begun)
@@ -309,13 +325,7 @@ def _without_hopeless(economy: Economy, concept: Concept, opts: Options, failed:
         cand = solve_competitive(smaller, opts.competitive)
     if not cand.converged or cand.profile is None:
         return failed
-    prof, mult = cand.profile, cand.multipliers
-    for j in sorted(int(j) for j in drop):
-        prof, mult = insert_producer(prof, mult, j, economy)
-    names = [economy.producers.names[j] for j in drop]
-    cand = replace(cand, profile=prof, multipliers=mult,
-                   diagnostics={**cand.diagnostics, "shut_down": names})
-    solution = _certified(economy, cand, opts, seconds, started)
+    solution = _certified(economy, _shut_down_in(economy, cand, drop), opts, seconds, started)
     return solution if solution.ok else failed
 
 
@@ -350,14 +360,12 @@ def _shut_down(economy: Economy, opts: Options, sets: list[tuple[int, ...]],
     is added to ``tried``). Each set is removed, the rest solved, and the profile, those types
     playing nothing, certified in the whole economy: only a passed certificate counts (the
     types kept out then cannot gain by entering)."""
-    n = len(economy.producers)
     for drop in sets:
         if clock() > deadline:
             tried.append("time budget reached")
             break
         names = [economy.producers.names[j] for j in drop]
-        smaller = economy.replace(producers=economy.producers.select(
-            [k for k in range(n) if k not in drop]))
+        smaller = without_producers(economy, drop)
         if checks.before_nash(smaller):
             continue  # e.g. a sole seller left: no equilibrium without these types
         comp = solve_competitive(smaller, opts.competitive)
@@ -368,13 +376,9 @@ def _shut_down(economy: Economy, opts: Options, sets: list[tuple[int, ...]],
         if not cand.converged or cand.profile is None:
             tried.append(f"without {names}: not solved")
             continue
-        prof, mult = cand.profile, cand.multipliers
-        for j in sorted(drop):
-            prof, mult = insert_producer(prof, mult, j, economy)
-        cand = replace(cand, profile=prof, multipliers=mult,
-                       diagnostics={**cand.diagnostics, "shut_down": names})
         seconds["solve"] = time.perf_counter() - started
-        solution = _certified(economy, cand, opts, dict(seconds), started)
+        solution = _certified(economy, _shut_down_in(economy, cand, drop), opts, dict(seconds),
+                              started)
         if solution.ok:
             return solution
         tried.append(f"without {names}: {_entrants(economy, solution, drop)}")
