@@ -180,3 +180,69 @@ def test_competitive_split_in_fractions(tmp_path: Path) -> None:
     assert sorted(g.posts for g in s.groups) == [(1,), (2,)]
     np.testing.assert_allclose(f.solution.relative_prices, [p, p], rtol=1e-8)
     assert f.solution.certificate.passed
+
+
+FOUR_HOURS = """
+name = "four alike hours, fixed verification cost {v}"
+periods = 4
+[market]
+settlement = "simultaneous"
+horizon = "short-run"
+[verification]
+fixed = [0.0, {v}, {v}, {v}, {v}]
+share = 0.0
+[[consumers]]
+name = "anchor"
+count = 2
+kind = "ai"
+endowment = 1.0
+utility = {{ family = "cobb_douglas", weights = [1, 1, 1, 1] }}
+[[consumers]]
+name = "dc"
+count = 12
+kind = "ai"
+endowment = 0.5
+utility = {{ family = "crra", gamma = 0.5, weights = [1, 1, 1, 1] }}
+[[producers]]
+name = "solar"
+count = 2
+kind = "classic"
+productivity = 1.0
+returns = {c}
+capacity = 1000.0
+utility = {{ family = "cobb_douglas", weights = [0.0, 0.0, 0.0, 0.0], goods_weight = 1.0 }}
+"""
+
+
+def test_a_type_spread_over_more_than_two_sets_of_alike_posts(tmp_path: Path) -> None:
+    """Four hours weighed alike, twelve CRRA buyers ``dc`` beside two Cobb–Douglas ones (who
+    pay on every hour) and a fixed verification cost v = 0.03: no type-symmetric equilibrium
+    (a ``dc`` would rather pay on fewer hours than the others of its type do). The split
+    search (two groups, then better-response moves of agents between sets of hours, as many
+    groups as it takes) finds a split, certified and re-checked independently.
+
+    Closed form where every hour has as many ``dc`` payers: the anchors spend 1/4 of their
+    income on each hour and a ``dc`` its 0.5 evenly over its hours (their prices are equal),
+    so every hour's total bids are the same, ``B^t = Ω/4 = 2`` (``Ω = B^0 = 8``), and the
+    producers' condition is that of the module docstring's active equilibrium:
+    ``q = (c/4)^c``, ``p^t/p^0 = 1/q`` in every hour."""
+    f = tmp_path / "four.toml"
+    f.write_text(FOUR_HOURS.format(v=0.03, c=C))
+    e = emgame.load_economy(f)
+    assert not emgame.solve(e, "nash").ok
+    result = solve_all(e, "nash", starts=2, seed=0, max_seconds=240)
+    splits = [f for f in result.split if f.active]
+    assert splits, result.reason
+    found = splits[0]
+    (s,) = found.split
+    assert s.type == "dc" and len({g.posts for g in s.groups}) >= 2
+    assert sum(g.count for g in s.groups) == 12 and all(g.count >= 1 for g in s.groups)
+    assert all(float(g.count).is_integer() for g in s.groups)  # Nash: whole agents
+    assert found.solution.certificate.passed
+    independently_checked([found])
+    payers = np.zeros(4)
+    for g in s.groups:
+        payers[[t - 1 for t in g.posts if t > 0]] += g.count
+    if np.all(payers == payers[0]):
+        np.testing.assert_allclose(found.solution.relative_prices, [(4 / C) ** C] * 4,
+                                   rtol=1e-8)

@@ -24,7 +24,9 @@ flips with what the others of its type do), the ``n`` agents of a type may divid
 ``n_A + n_B = n`` that play differently. The search splits the type into two types with
 counts ``n_A`` and ``n_B`` (same parameters): a type-symmetric equilibrium of that economy,
 certified there (every agent of each group best-responds to all others), is a split
-equilibrium of the original. The competitive benchmark splits a type in fractions.
+equilibrium of the original. The competitive benchmark splits a type in fractions. Under Nash,
+where two groups find nothing, better-response moves of agents between sets of posts split the
+type into as many groups as it takes (:func:`_multi_split`; docs/model.md, "Solution concepts").
 """
 
 from __future__ import annotations
@@ -241,20 +243,27 @@ def restrict(economy: Economy, role: str, i: int, keep: np.ndarray) -> Economy:
     return economy.replace(**{role: dataclasses.replace(pop, weights=w)})
 
 
-def split_economy(economy: Economy, role: str, i: int, counts: tuple[float, float],
-                  labels: tuple[str, str] = ("A", "B")) -> Economy:
-    """``economy`` with type ``i`` of ``role`` replaced by two types of the same parameters
-    and counts ``counts`` (named ``NAME/A`` and ``NAME/B``), placed where it was."""
+def split_economy(economy: Economy, role: str, i: int, counts: tuple[float, ...],
+                  labels: tuple[str, ...] | None = None) -> Economy:
+    """``economy`` with type ``i`` of ``role`` replaced by ``len(counts)`` types of the same
+    parameters and these counts (named ``NAME/A``, ``NAME/B``, ...), placed where it was."""
+    k = len(counts)
+    labels = labels or tuple(_group_label(g) for g in range(k))
     pop = _pop(economy, role)
     idx = list(range(len(pop)))
-    rows = pop.select(idx[:i + 1] + [i] + idx[i + 1:])
+    rows = pop.select(idx[:i] + [i] * k + idx[i + 1:])
     count = rows.count.copy()
-    count[i], count[i + 1] = counts
+    count[i:i + k] = counts
     names = list(rows.names)
     base = pop.names[i]
-    names[i], names[i + 1] = f"{base}/{labels[0]}", f"{base}/{labels[1]}"
+    names[i:i + k] = [f"{base}/{lab}" for lab in labels]
     new = dataclasses.replace(rows, names=tuple(names), count=count)
     return economy.replace(**{role: new})
+
+
+def _group_label(g: int) -> str:
+    """A, B, ..., Z, then G27, G28, ..."""
+    return chr(ord("A") + g) if g < 26 else f"G{g + 1}"
 
 
 # ------------------------------------------------------------------------------------------
@@ -423,7 +432,7 @@ def solve_all(economy: Economy | str, concept: Concept = "nash", *, starts: int 
     max_seconds : float
         Wall-clock budget of the whole search (each start gets what is left).
     split : bool, optional
-        Search split equilibria (a type's agents divided into two groups): ``None`` (default)
+        Search split equilibria (a type's agents divided into groups): ``None`` (default)
         does so only when no type-symmetric equilibrium was found.
 
     Returns
@@ -552,7 +561,10 @@ def _split_search(economy: Economy, concept: str, opts: Options, deadline: float
     candidate pays there on ``S0``; one agent of it, alone in a group of its own against the
     rest on ``S0``, finds its best set ``S1`` (the solver's own participation rounds); then the
     type is split ``n_A`` on ``S0``, ``n_B`` on ``S1``. Then, for types with at most three
-    posts they could do without, every pair of participation patterns.
+    posts they could do without, every pair of participation patterns. Under Nash, before the
+    pairs, the failing types' agents are moved between sets of posts from ``S0`` in as many
+    groups as it takes (:func:`_multi_split`); where no candidate failed, after them, from every
+    post a type values.
     """
     kinds = _split_candidates(economy)
     if not kinds:
@@ -560,6 +572,7 @@ def _split_search(economy: Economy, concept: str, opts: Options, deadline: float
                 "without at a fixed verification cost")
     tried = 0
     pairs: list[tuple[str, int, np.ndarray, np.ndarray]] = []
+    starts: list[tuple[str, int, np.ndarray]] = []  # failing types and where they paid
     if failed is not None and failed.profile is not None and failed.certificate is not None:
         cert = failed.certificate
         for role, i in kinds:
@@ -573,6 +586,7 @@ def _split_search(economy: Economy, concept: str, opts: Options, deadline: float
             s0 &= valued
             if not s0.any():
                 s0 = valued.copy()
+            starts.append((role, i, s0))
             for s1 in _alternatives(economy, role, i, s0, failed):
                 pairs.append((role, i, s0, s1) if s1.sum() < s0.sum() else (role, i, s1, s0))
     for role, i in kinds:
@@ -580,17 +594,179 @@ def _split_search(economy: Economy, concept: str, opts: Options, deadline: float
             pats = _patterns(economy, role, i)
             pairs += [(role, i, pats[a], pats[b]) for a in range(len(pats))
                       for b in range(a + 1, len(pats))]
-    for role, i, pa, pb in pairs:
+    notes: list[str] = []
+
+    def active_split() -> bool:
+        return any(e[2] and _is_active(e[0]) for e in found)
+
+    def multi(todo: list[tuple[str, int, np.ndarray]], until: float) -> None:
+        for role, i, s0 in todo:
+            if time.monotonic() > until or active_split():
+                return
+            notes.append(f"{role[:-1]} type {_pop(economy, role).names[i]}: " + _multi_split(
+                economy, role, i, s0, opts, until, found, reasons))
+
+    if concept == "nash":
+        # Groups grown from where the failed candidate had each failing type pay (the pairs'
+        # S0 -> S1 move, and more), on half the time left; then the pairs.
+        multi(starts, time.monotonic() + 0.5 * max(deadline - time.monotonic(), 0.0))
+    for role, i, pa, pb in pairs if not active_split() else []:
         log.debug("split pair %s %d: %s / %s", role, i, np.flatnonzero(pa) + 1,
                   np.flatnonzero(pb) + 1)
         if time.monotonic() > deadline:
-            return f"{tried} split(s) tried before the time budget ran out"
+            notes.append(f"{tried} pair(s) tried before the time budget ran out")
+            break
         n = float(_pop(economy, role).count[i])
         _split_root(economy, concept, role, i, n, pa, pb, opts, deadline, found, reasons)
         tried += 1
         if any(e[2] for e in found):
             break  # one split equilibrium answers the question; --starts finds more
-    return f"{tried} pair(s) of participation patterns tried over {len(kinds)} type(s)"
+    else:
+        if tried or not active_split():
+            notes.append(f"{tried} pair(s) of participation patterns tried over {len(kinds)} "
+                         "type(s)")
+    if concept == "nash" and not starts:
+        # No failed candidate to start from: every post a type values.
+        multi([(role, i, _pop(economy, role).weights[i] > 0) for role, i in kinds], deadline)
+    return "; ".join(notes)
+
+
+def _multi_split(economy: Economy, role: str, i: int, s0: np.ndarray, opts: Options,
+                 deadline: float, found: list[list[Any]], reasons: dict[str, int],
+                 max_groups: int = 12, max_steps: int = 200) -> str:
+    """Nash: type ``i`` of ``role`` divided into as many groups as it takes.
+
+    Where several posts tie (a type weighs some hours alike), an equilibrium may spread the
+    type over more than two sets of posts, which a two-group split cannot reach. Start with all
+    ``n`` agents on ``s0``; solve with each group held on its set of posts; while some group's
+    agents would gain by deviating, move agents of the group with the largest regret to the
+    set of posts where one of them does best (a group of its own if no group pays there):
+    better-response dynamics over the groups' counts. Moves start at ``n/8`` agents and halve
+    whenever agents would move back the way a move of this size came; at one agent a move,
+    the dynamics of a congestion game, ends only at an equilibrium or when a state comes
+    back (a cycle). Every candidate goes through the certificate; the search stops at the
+    first certified split whose valued posts all trade."""
+    n = int(round(float(_pop(economy, role).count[i])))
+    groups: list[tuple[np.ndarray, int]] = [(s0.copy(), n)]
+    fallback = [p for p in _patterns(economy, role, i) if not np.array_equal(p, s0)][:4]
+    k = max(1, n // 8)
+    moved: set[tuple[bytes, bytes]] = set()   # moves made at the current size
+    seen: set[tuple[tuple[bytes, int], ...]] = set()
+    started = False
+    for step in range(max_steps):
+        if time.monotonic() > deadline:
+            return f"{step} multi-group step(s) before the time budget ran out"
+        state = tuple(sorted((p.tobytes(), c) for p, c in groups))
+        if state in seen:
+            if k == 1:
+                return f"the multi-group search came back to a state after {step} step(s)"
+            k = max(1, k // 2)  # a cycle of moves this size: smaller moves
+            moved.clear()
+        seen.add(state)
+        counts = tuple(float(c) for _, c in groups)
+        target = split_economy(economy, role, i, counts)
+        left = max(deadline - time.monotonic(), 0.5)
+        nopts = dataclasses.replace(opts.nash, max_seconds=min(opts.nash.max_seconds, left))
+        pin = {(role, i + g): p for g, (p, _) in enumerate(groups)}
+        cand = solve_nash(target, nopts, pin=pin)
+        st = _Start("split " + "+".join(f"{c:g}" for c in counts), target)
+        emb = _embed(st, cand, target, steer=True)
+        if emb is None and not started and fallback:
+            # No solution with every agent on s0: start from the next set of posts instead.
+            groups = [(fallback.pop(0), n)]
+            seen.clear()
+            continue
+        if emb is None:
+            key = f"multi-group split: {_short(cand.reason)}"
+            reasons[key] = reasons.get(key, 0) + 1
+            return f"the multi-group search stopped after {step} step(s): {_short(cand.reason)}"
+        started = True
+        sol = _certify(target, emb, opts)
+        if sol.ok and len(groups) == 1:
+            return "all agents on one set of posts pass: a type-symmetric equilibrium"
+        if sol.ok:
+            _record_split(found, sol, economy, role, i, counts)
+            if _is_active(sol):
+                return f"{len(groups)} groups after {step} step(s)"
+            return (f"the multi-group search stopped after {step} step(s) at a certified split "
+                    "in which a valued post does not trade")
+        assert sol.certificate is not None
+        regret = [_regret_over(sol, role, i + g) for g in range(len(groups))]
+        log.debug("multi-group split %s (moves of %d): regrets %s", counts, k, regret)
+        g = int(np.argmax(regret))
+        if regret[g] <= 0.0:
+            return (f"the multi-group search stopped after {step} step(s): the split type's "
+                    "groups best-respond, another type does not")
+        src = groups[g][0]
+        dev = _best_pattern(target, sol, role, i + g, src, [p for p, _ in groups])
+        if dev is None:
+            return (f"the multi-group search stopped after {step} step(s): no other set of "
+                    "posts for the group that would deviate")
+        move = (src.tobytes(), dev.tobytes())
+        if (move[1], move[0]) in moved and k > 1:
+            k = max(1, k // 2)
+            moved.clear()
+        moved.add(move)
+        h = next((h for h, (p, _) in enumerate(groups) if np.array_equal(p, dev)), None)
+        if h is None:
+            if len(groups) >= max_groups:
+                return f"the multi-group search stopped at {max_groups} groups"
+            groups.append((dev.copy(), 0))
+            h = len(groups) - 1
+        m = min(k, groups[g][1])
+        groups[g] = (src, groups[g][1] - m)
+        groups[h] = (groups[h][0], groups[h][1] + m)
+        groups = [(p, c) for p, c in groups if c > 0]
+    return f"the multi-group search stopped after {max_steps} steps"
+
+
+def _best_pattern(economy: Economy, sol: Solution, role: str, k: int, now: np.ndarray,
+                  groups: list[np.ndarray], width: int = 6) -> np.ndarray | None:
+    """The set of electricity posts on which one agent of type ``k`` does best at ``sol``
+    (the certificate's bound with its payments forced there), among the other groups' sets
+    and the neighbours of ``now``: one of its ``width`` least valued droppable posts left,
+    one of its ``width`` most valued ones outside taken up, or one swapped for the other.
+    ``None`` when none beats staying on ``now``."""
+    from emgame.agents.verdict import forced_bound
+
+    pop = _pop(economy, role)
+    drop = droppable(economy, pop)[k]
+    w = pop.weights[k]
+    inside = np.flatnonzero(now & drop)
+    inside = inside[np.argsort(w[inside])][:width]
+    outside = np.flatnonzero(~now & drop)
+    outside = outside[np.argsort(-w[outside])][:width]
+    cands = [g for g in groups if not np.array_equal(g, now)]
+    for t in inside:
+        a = now.copy()
+        a[t] = False
+        cands.append(a)
+        for u in outside:
+            b = a.copy()
+            b[u] = True
+            cands.append(b)
+    for u in outside:
+        a = now.copy()
+        a[u] = True
+        cands.append(a)
+    assert sol.profile is not None and sol.certificate is not None
+
+    def value(c: np.ndarray) -> float:
+        force = np.concatenate([[-1.0], c.astype(float)])
+        return forced_bound(economy, sol.profile, role, k, force)  # type: ignore[arg-type]
+
+    stay = value(now)
+    cert = sol.certificate
+    best, best_value = None, stay + max(cert.atol, cert.rtol * abs(stay))
+    seen: set[bytes] = {now.tobytes()}
+    for c in cands:
+        if not c.any() or c.tobytes() in seen:
+            continue
+        seen.add(c.tobytes())
+        v = value(c)
+        if v > best_value:
+            best, best_value = c, v
+    return best
 
 
 def _alternatives(economy: Economy, role: str, i: int, s0: np.ndarray,
@@ -661,31 +837,37 @@ def _solve_split(economy: Economy, concept: str, role: str, i: int, counts, pa, 
     return sol, target, _short(sol.reason)
 
 
-def _group_regret(sol: Solution, role: str, i: int) -> tuple[float, float]:
+def _regret_over(sol: Solution, role: str, k: int) -> float:
+    """Type ``k``'s regret less its pass mark (> 0: it fails the certificate)."""
     cert = sol.certificate
     assert cert is not None
     r = cert.consumer_regret if role == "consumers" else cert.producer_regret
     u = cert.consumer_utility if role == "consumers" else cert.producer_utility
-    tol = [max(cert.atol, cert.rtol * abs(float(u[k])) if np.isfinite(u[k]) else 0.0)
-           for k in (i, i + 1)]
-    return float(r[i]) - tol[0], float(r[i + 1]) - tol[1]
+    tol = max(cert.atol, cert.rtol * abs(float(u[k])) if np.isfinite(u[k]) else 0.0)
+    return float(r[k]) - tol
+
+
+def _group_regret(sol: Solution, role: str, i: int) -> tuple[float, float]:
+    return _regret_over(sol, role, i), _regret_over(sol, role, i + 1)
 
 
 def _record_split(found, sol: Solution, economy: Economy, role: str, i: int, counts) -> None:
+    """Keep a certified split (type ``i`` of ``role`` as ``len(counts)`` groups from ``i``)."""
     assert sol.profile is not None
     pop = _pop(sol.economy, role)
-    groups = tuple(Group(pop.names[k], float(c), tuple(_paid(sol.profile, role, k)))
-                   for k, c in zip((i, i + 1), counts, strict=True))
-    if groups[0].posts == groups[1].posts:
-        return  # both groups play alike: a symmetric equilibrium, found by the main search
+    groups = tuple(Group(pop.names[i + g], float(c), tuple(_paid(sol.profile, role, i + g)))
+                   for g, c in enumerate(counts))
+    if len({g.posts for g in groups}) == 1:
+        return  # all groups play alike: a symmetric equilibrium, found by the main search
     if sol.concept == "competitive" and not _is_active(sol):
         return  # no price on some valued post: not a benchmark
     sp = (Split(role, _pop(economy, role).names[i], groups),)
+    name = "split " + "+".join(f"{c:g}" for c in counts)
     for entry in found:
         if entry[2] and entry[2] == sp or (entry[2] and _same(entry[0], sol)):
-            entry[1].append(f"split {counts[0]:g}+{counts[1]:g}")
+            entry[1].append(name)
             return
-    found.append([sol, [f"split {counts[0]:g}+{counts[1]:g}"], sp])
+    found.append([sol, [name], sp])
 
 
 def _split_root(economy: Economy, concept: str, role: str, i: int, n: float, pa: np.ndarray,
