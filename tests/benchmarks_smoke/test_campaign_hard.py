@@ -59,16 +59,35 @@ def _quiet(fun, *args, **kw):
 
 
 def test_constant_returns_in_the_long_run_is_reached_by_damped_best_responses():
-    """campaign-0-0023 (c = 1 in the long run, fixed verification, two states): at the rough
-    start the producers offer nothing (priced below cost) and Newton wanders; damped best
-    responses in the totals bring it to the equilibrium the independent solver found (relative
-    prices to 1e-8), which the independent checker accepts."""
+    """campaign-0-0023 (c = 1 in the long run, fixed verification, two states): the solve
+    finds the equilibrium the independent solver found (relative prices to 1e-8), which the
+    independent checker accepts. From the marked-up rough start Newton wanders (the producers
+    offer nothing where they are priced below cost); damped best responses in the totals,
+    run from that start alone, bring it to the same equilibrium."""
+    import math
+
+    from emgame.solvers.nash import _state_weights_fixed_point, _tatonnement, rough_start
+
     e = random_economy(0, 23)
     s = _quiet(solve, e, "nash")
     assert s.ok, s.reason
     np.testing.assert_allclose(s.relative_prices, INDEPENDENT[23, "nash"], rtol=1e-8)
     assert _quiet(check_nash, e, s.profile).ok
-    assert any("damped best-response" in t for t in s.diagnostics["starts"])
+
+    opts = NashOptions(deadline=math.inf)
+    agg = _fresh(e, None, math.inf)
+    p, Q = rough_start(e)
+    N = e.producers.agents
+    p[1:] *= (N / (N - 1)) ** 2           # the solver's marked-up start ("rough x2.25")
+    y0 = agg.unknowns(p, Q)
+    agg(y0, False)
+    tried: list[str] = []
+    r = _quiet(_tatonnement, agg, y0, opts, tried, "rough x2.25")
+    assert r is not None and r.converged, tried
+    r = _quiet(_state_weights_fixed_point, agg, r, opts, tried)
+    assert r.converged, tried
+    p_eq, _ = agg.totals(r.y)
+    np.testing.assert_allclose(p_eq[1:] / p_eq[0], INDEPENDENT[23, "nash"], rtol=1e-6)
 
 
 def test_increasing_returns_have_a_response_where_capacity_pays():
@@ -218,4 +237,21 @@ def test_ces_state_weights_settle_at_the_rounding_floor():
     assert s.ok, s.reason
     np.testing.assert_allclose(s.relative_prices, [1.6203715951299158, 1.1420219279493968,
                                                    1.2790620429985795], rtol=1e-6)
+    assert _quiet(check_nash, e, s.profile).ok
+
+
+def test_plain_newton_from_every_start_before_the_costly_paths():
+    """campaign-1-0014 (seed 1, not tuned on; three producer types, two of them with
+    increasing returns c = 1.3): at the independent solver's equilibrium type p0 is shut down.
+    emgame's search without p0 spent its time budget on damped best responses and
+    continuation from the first two starts, where Newton fails, and never reached the rough
+    start, from which Newton converges at once: the solve ran out of its 30 s. Newton from
+    every start goes first now; the equilibrium found is the independent one (its relative
+    prices, copied from its run; p0 offers nothing) and passes the independent checker."""
+    e = random_economy(1, 14)
+    s = _quiet(solve, e, "nash", options=Options(nash=NashOptions(max_seconds=30)))
+    assert s.ok, s.reason
+    np.testing.assert_allclose(s.relative_prices, [0.6841648862863402, 0.5730414963547769,
+                                                   0.5836067165198595], rtol=1e-6)
+    assert np.all(s.profile.offers[0] == 0.0)
     assert _quiet(check_nash, e, s.profile).ok

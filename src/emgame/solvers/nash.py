@@ -323,6 +323,9 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
     no_response: set[str] = set()   # producer types without a response at some start
     evaluations = 0
     agg = None
+    # Plain Newton from every start first (cheap); the costly paths (damped best responses,
+    # continuation) only then, from the starts where Newton failed, in the same order.
+    later: list[tuple[str, np.ndarray, np.ndarray]] = []
     for name, (p0, Q0) in starts():
         if clock() > opts.deadline:
             tried.append(f"time limit of {opts.max_seconds:g} s reached")
@@ -345,16 +348,30 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
             evaluations += agg.evaluations
             continue
         if joint:
-            r = agg.joint_newton(agg.unknowns(p0, Q0), atol=opts.atol, max_iter=opts.max_iter,
+            r = agg.joint_newton(y0, atol=opts.atol, max_iter=opts.max_iter,
                                  deadline=opts.deadline)
         else:
-            r = newton(agg, agg.unknowns(p0, Q0), atol=opts.atol, max_iter=opts.max_iter,
+            r = newton(agg, y0, atol=opts.atol, max_iter=opts.max_iter,
                        deadline=opts.deadline, max_undefined=UNDEFINED)
         tried.append(f"{name} start: {r.message} (residual {r.residual:.2e})")
-        if not r.converged:
-            r = _tatonnement(agg, agg.unknowns(p0, Q0), opts, tried, name)
+        if r.converged and agg.weighted_states:
+            r = _state_weights_fixed_point(agg, r, opts, tried)
+        evaluations += agg.evaluations
+        no_response.update(economy.producers.names[j] for j in agg.silent)
+        if r.converged:
+            return _candidate(economy, agg, r.y, r, tried)
+        later.append((name, p0, Q0))
+    for name, p0, Q0 in later:
+        if clock() > opts.deadline:
+            tried.append(f"time limit of {opts.max_seconds:g} s reached")
+            break
+        agg = _fresh(economy, regimes, opts.deadline)
+        agg.storage_flows = opts.storage
+        y0 = agg.unknowns(p0, Q0)
+        agg(y0, False)
+        r = _tatonnement(agg, y0, opts, tried, name)
         if r is None or not r.converged:
-            r = _continuation(agg, agg.unknowns(p0, Q0), opts, tried, name)
+            r = _continuation(agg, y0, opts, tried, name)
         if r is not None and r.converged and agg.weighted_states:
             r = _state_weights_fixed_point(agg, r, opts, tried)
         evaluations += agg.evaluations
