@@ -9,8 +9,9 @@ The study is ``examples/studies/verification_cost.toml`` (the 24-hour AI solar d
 0.02). For each point and concept: ``emgame.solve`` (a type-symmetric equilibrium); where it
 finds none, ``emgame.solve_all`` with its split search (a type's agents divided into groups
 paying on different sets of hours, two or, under Nash, as many as it takes, each group
-certified to best-respond; the competitive benchmark splits a type in two, in fractions). Printed per point: what was found (symmetric, the split
-per type, or the reason for none) and the seconds; at the end the counts.
+certified to best-respond; the competitive benchmark splits a type in two, in fractions).
+Printed per point: what was found (symmetric, the split per type, or the reason for none) and
+the seconds; at the end the counts.
 """
 
 from __future__ import annotations

@@ -683,7 +683,14 @@ def _multi_split(economy: Economy, role: str, i: int, s0: np.ndarray, opts: Opti
         started = True
         sol = _certify(target, emb, opts)
         if sol.ok and len(groups) == 1:
-            return "all agents on one set of posts pass: a type-symmetric equilibrium"
+            # One group is the type itself: the profile is one of the original economy.
+            whole = _certify(economy, emb, opts)
+            if whole.ok:
+                _collect(found, whole, f"{_pop(economy, role).names[i]} held on one set of "
+                         "posts", ())
+            return ("all agents on one set of posts pass: a type-symmetric equilibrium"
+                    + ("" if whole.ok else " of the renamed economy, not certified in the "
+                       "original (" + _short(whole.reason) + ")"))
         if sol.ok:
             _record_split(found, sol, economy, role, i, counts)
             if _is_active(sol):

@@ -26,3 +26,29 @@ def test_split_random_two_draws(capsys) -> None:
     assert split["equilibria"] and all(e["independent_ok"] for e in split["equilibria"])
     assert all(len({tuple(g[1]) for g in e["groups"]}) >= 2 for e in split["equilibria"])
     assert counts["independent check failed"] == 0 and counts["split"] == 1
+
+
+def test_a_type_held_on_one_set_of_posts_is_a_symmetric_equilibrium(tmp_path) -> None:
+    """Draw 34 of seed 11: ``emgame.solve`` finds no type-symmetric equilibrium (its
+    participation rounds do not settle), but the split search's first state, every ``dc``
+    agent held on the posts it paid on, passes the certificate. That is a type-symmetric
+    equilibrium of the economy itself: reported as one (the search used to say "no certified
+    equilibrium" while holding it), and the independent checker accepts it."""
+    import numpy as np
+    from benchmarks.campaign.check import check_nash
+
+    import emgame
+    from emgame.equilibria import solve_all
+
+    rng = np.random.default_rng(11)
+    for k in range(35):
+        text = split_random.draw(rng, k)
+    f = tmp_path / "draw-34.toml"
+    f.write_text(text)
+    e = emgame.load_economy(f)
+    assert not emgame.solve(e, "nash").ok
+    r = solve_all(e, "nash", starts=4, split=True, max_seconds=60)
+    assert r.symmetric, r.reason
+    for found in r.symmetric:
+        assert found.solution.economy is e and found.solution.certificate.passed
+        assert check_nash(e, found.solution.profile).ok
