@@ -326,14 +326,27 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
     # Plain Newton from every start first (cheap); the costly paths (damped best responses,
     # continuation) only then, from the starts where Newton failed, in the same order.
     later: list[tuple[str, np.ndarray, np.ndarray]] = []
+
+    def fresh_at(p0: np.ndarray, Q0: np.ndarray) -> tuple[Aggregate, np.ndarray]:
+        # No warm starts left over from a failed attempt.
+        agg = _fresh(economy, regimes, opts.deadline)
+        agg.storage_flows = opts.storage
+        return agg, agg.unknowns(p0, Q0)
+
+    def settled(agg: Aggregate, r):  # noqa: ANN001, ANN202
+        """``r`` with the CES state weights settled where it converged (else ``None``)."""
+        nonlocal evaluations
+        if r is not None and r.converged and agg.weighted_states:
+            r = _state_weights_fixed_point(agg, r, opts, tried)
+        evaluations += agg.evaluations
+        no_response.update(economy.producers.names[j] for j in agg.silent)
+        return r if r is not None and r.converged else None
+
     for name, (p0, Q0) in starts():
         if clock() > opts.deadline:
             tried.append(f"time limit of {opts.max_seconds:g} s reached")
             break
-        # No warm starts left over from a failed attempt.
-        agg = _fresh(economy, regimes, opts.deadline)
-        agg.storage_flows = opts.storage
-        y0 = agg.unknowns(p0, Q0)
+        agg, y0 = fresh_at(p0, Q0)
         joint = len(agg.C) >= opts.joint_from and agg.joint_ready
         if joint:
             agg.respond_producers(*agg.totals(y0))  # consumers always respond: check producers
@@ -354,30 +367,20 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
             r = newton(agg, y0, atol=opts.atol, max_iter=opts.max_iter,
                        deadline=opts.deadline, max_undefined=UNDEFINED)
         tried.append(f"{name} start: {r.message} (residual {r.residual:.2e})")
-        if r.converged and agg.weighted_states:
-            r = _state_weights_fixed_point(agg, r, opts, tried)
-        evaluations += agg.evaluations
-        no_response.update(economy.producers.names[j] for j in agg.silent)
-        if r.converged:
-            return _candidate(economy, agg, r.y, r, tried)
+        if (done := settled(agg, r)) is not None:
+            return _candidate(economy, agg, done.y, done, tried)
         later.append((name, p0, Q0))
     for name, p0, Q0 in later:
         if clock() > opts.deadline:
             tried.append(f"time limit of {opts.max_seconds:g} s reached")
             break
-        agg = _fresh(economy, regimes, opts.deadline)
-        agg.storage_flows = opts.storage
-        y0 = agg.unknowns(p0, Q0)
+        agg, y0 = fresh_at(p0, Q0)
         agg(y0, False)
         r = _tatonnement(agg, y0, opts, tried, name)
         if r is None or not r.converged:
             r = _continuation(agg, y0, opts, tried, name)
-        if r is not None and r.converged and agg.weighted_states:
-            r = _state_weights_fixed_point(agg, r, opts, tried)
-        evaluations += agg.evaluations
-        no_response.update(economy.producers.names[j] for j in agg.silent)
-        if r is not None and r.converged:
-            return _candidate(economy, agg, r.y, r, tried)
+        if (done := settled(agg, r)) is not None:
+            return _candidate(economy, agg, done.y, done, tried)
     reason = "Newton's method did not converge from any start; " + "; ".join(tried)
     if agg is not None and agg.exogenous and np.any(agg.status_p != Response.OK):
         bad = [economy.producers.names[j] for j in np.flatnonzero(agg.status_p != Response.OK)]
