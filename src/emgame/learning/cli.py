@@ -98,6 +98,10 @@ def _print_summary(s: dict[str, Any]) -> None:
     t.add_row("converged share", f(s["converged_share"]))
     t.add_row("rounds, mean", f(s["rounds"]["mean"], 7))
     t.add_row("seconds per session, mean", f(s["seconds"]["mean"]))
+    if s.get("learned_action", {}).get("n") and s.get("action_label"):
+        t.add_row(f"learned {s['action_label']}, mean", f(s["learned_action"]["mean"]))
+        for k, v in (s.get("benchmark_share") or {}).items():
+            t.add_row(f"  {k} share", f(v))
     t.add_row("learned price index, mean", f(s["price_index"]["mean"]))
     for k, v in s["benchmark_price_index"].items():
         st, why = s["benchmark_status"][k]

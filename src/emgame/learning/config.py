@@ -18,6 +18,9 @@ actions = 15                    # m: grid points per learning producer
 patterns = [["day"], ["night", "day"]]   # learning consumers: the sets of posts they may pay
                                 # on (post labels; default every set the utility allows);
                                 # a learning consumer's m is the number of patterns
+share_post = "day"              # instead of patterns: learning consumers choose the share of
+                                # their income bid on this post (m = actions grid points), the
+                                # rest best-responds
 widen = 0.1                     # ξ: the grid extends this share of its span on both sides
 algorithm = "q-learning"        # or "hedge" (full information), "exp3" (bandit)
 memory = 1                      # k: joint actions remembered (Q-learning's state)
@@ -68,6 +71,7 @@ class LearningTable(_Strict):
                     "nash"] = "equilibrium"
     actions: int = Field(15, ge=2, le=101)
     patterns: list[list[str]] | None = None
+    share_post: str | None = None
     widen: float = Field(0.1, ge=0, le=1)
     depth: float = Field(0.5, gt=0, lt=1)
     algorithm: Literal["q-learning", "hedge", "exp3"] = "q-learning"
@@ -101,6 +105,7 @@ class LearningConfig:
     others: str = "equilibrium"
     actions: int = 15
     patterns: tuple[tuple[str, ...], ...] | None = None
+    share_post: str | None = None
     widen: float = 0.1
     depth: float = 0.5
     algorithm: str = "q-learning"
@@ -130,6 +135,8 @@ class LearningConfig:
             d["patterns"] = [list(p) for p in self.patterns]
         else:
             d.pop("patterns")     # absent: the run id of files without it stays as it was
+        if self.share_post is None:
+            d.pop("share_post")
         return d
 
 
@@ -271,6 +278,10 @@ def parse_learning(data: dict[str, Any], source: str = "<dict>",
             raise LearningFileError(f"{source}: learning.patterns: give at least one pattern, "
                                     "each a non-empty list of post labels")
         d["patterns"] = tuple(tuple(p) for p in d["patterns"])
+        if d["share_post"] is not None:
+            raise LearningFileError(f"{source}: learning.share_post: a learning consumer learns "
+                                    "either its participation (learning.patterns) or its bid "
+                                    "share on one post (learning.share_post), not both")
     d.pop("economy")
     cfg = LearningConfig(**d)
     return LearningSpec(str(name), cfg, economy, source, tuple(params))

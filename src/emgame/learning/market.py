@@ -180,22 +180,69 @@ def _restrict(t: dict[str, Any], pattern: tuple[int, ...]) -> None:
         u["goods_weight"] = 0.0
 
 
+def share_agent_name(name: str, label: str) -> str:
+    """The name of the agent that carries a share-learning consumer's bid on its share post."""
+    return f"{name}@{label}"
+
+
+def _share_split(c: dict[str, Any], post: int, label: str, share: float) -> dict[str, Any]:
+    """Split a learning consumer that bids ``share`` of its income on period ``post`` into two
+    agents (``c`` changed in place, the new one returned): ``c`` with endowment ``(1 − s) ω``
+    and no weight on the post, and an AI agent with endowment ``s ω`` that values only the post,
+    so it bids its whole income there. For utility that is a monotone transform of a sum over
+    posts (with one state for CES), ``c``'s best response is then the consumer's best response
+    given that it bids ``s`` of its income on the post (docs/learning.md)."""
+    omega = float(c["endowment"])
+    c["endowment"] = (1.0 - share) * omega
+    u = c.setdefault("utility", {})
+    u["weights"] = [0.0 if k + 1 == post else w for k, w in enumerate(u.get("weights", []))]
+    T = len(u["weights"])
+    agent = {"name": share_agent_name(c["name"], label), "count": 1, "kind": "ai",
+             "endowment": share * omega,
+             "utility": {"family": "cobb_douglas",
+                         "weights": [1.0 if k + 1 == post else 0.0 for k in range(T)]}}
+    if "wallet" in c:
+        agent["wallet"] = c["wallet"]
+    return agent
+
+
 def _realise(d: dict[str, Any], lnames: list[str], roles: list[str],
-             acts: tuple[Any, ...]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``(economy solved, economy true)`` for the learners' actions ``acts`` (a cap per
-    producer learner; ``(pattern or None, 1.0)`` per consumer learner, ``None``: every post
-    it values)."""
+             acts: tuple[Any, ...], share_post: tuple[int, str] | None = None
+             ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(economy solved, economy true)`` for the learners' actions ``acts``: a cap per
+    producer learner; ``(pattern, share)`` per consumer learner (``pattern`` None: every post
+    it values; ``share`` None: its best response, else the share of its income it bids on the
+    post ``share_post = (period, label)``, carried by an extra agent appended to the solved
+    economy's consumers)."""
     true = copy.deepcopy(d)
     for p in true.get("producers", []):
         if p["name"] in lnames:
             p["capacity"] = float(acts[lnames.index(p["name"])])
     solved = copy.deepcopy(true)
+    extra = []
     for c in solved.get("consumers", []):
         if c["name"] in lnames:
-            pattern = acts[lnames.index(c["name"])][0]
+            pattern, share = acts[lnames.index(c["name"])]
             if pattern is not None:
                 _restrict(c, pattern)
+            if share is not None:
+                assert share_post is not None
+                extra.append(_share_split(c, share_post[0], share_post[1], float(share)))
+    if extra:
+        solved["consumers"] = solved["consumers"] + extra
     return solved, true
+
+
+def _merge_shares(solved: Any, true: Any, profile: Any, label: str) -> Any:
+    """The true economy's profile from a profile of the solved economy: each share-learning
+    consumer's bids are its own plus its share agent's (the extra agents come last)."""
+    nc = len(true.consumers)
+    cb = np.array(profile.consumer_bids[:nc], dtype=float)
+    for i, name in enumerate(true.consumers.names):
+        extra = share_agent_name(name, label)
+        if extra in solved.consumers.names:
+            cb[i] += profile.consumer_bids[solved.consumers.names.index(extra)]
+    return E.Profile(cb, profile.producer_bids, profile.offers, profile.capacity)
 
 
 @dataclass(frozen=True, eq=False)
@@ -221,14 +268,17 @@ class _Round:
     """
 
     def __init__(self, d: dict[str, Any], lnames: list[str], roles: list[str], concept: str,
-                 source: str, fixed: Any = None) -> None:
+                 source: str, fixed: Any = None,
+                 share_post: tuple[int, str] | None = None) -> None:
         self.d = d
+        self.share_post = share_post
         self.lnames = lnames
         self.roles = roles
         self.concept = concept
         self.source = source
         self.fixed = fixed
         self.last: Any = None
+        self.last_share: Any = None
         self.solves = 0
         self.cache: dict[tuple[Any, ...], RoundResult] = {}
 
@@ -236,12 +286,33 @@ class _Round:
         key = tuple(acts)
         if key in self.cache:
             return self.cache[key]
-        solved_d, true_d = _realise(self.d, self.lnames, self.roles, acts)
+        solved_d, true_d = _realise(self.d, self.lnames, self.roles, acts, self.share_post)
         econ = E.economy_from_dict(solved_d, self.source)
         true = E.economy_from_dict(true_d, self.source)
         self.solves += 1
+        shares = len(econ.consumers) > len(true.consumers)
         if self.concept == "fixed":
             res = _fixed_round(econ, true, self.fixed, self.lnames, self.roles, acts)
+        elif shares:
+            # The solved economy has the share agents: warm starts come from the last round
+            # that had them too.
+            sol = (E.solve(econ, self.concept, start=self.last_share)
+                   if self.last_share is not None else None)
+            if sol is None or not sol.ok:
+                sol = E.solve(econ, self.concept)
+            if sol.ok:
+                self.last_share = sol
+                assert self.share_post is not None
+                prof = _merge_shares(econ, true, sol.profile, self.share_post[1])
+                mu = sol.multipliers
+                nc = len(true.consumers)
+                res = RoundResult(True, "ok", "", true, prof, E.evaluate(true, prof),
+                                  (np.asarray(mu.consumer_budget)[:nc],
+                                   np.asarray(mu.producer_budget),
+                                   np.asarray(mu.producer_goods)),
+                                  float(sol.certificate.max_regret))
+            else:
+                res = RoundResult(False, sol.status.value, str(sol.reason))
         else:
             sol = E.solve(econ, self.concept, start=self.last) if self.last is not None else None
             if sol is None or not sol.ok:
@@ -363,16 +434,60 @@ def _pattern(economy: Any, profile: Any) -> str:
 
 
 def _describe(labels: tuple[str, ...], lnames: list[str], roles: list[str],
-              acts: tuple[Any, ...]) -> str:
+              acts: tuple[Any, ...], share_label: str | None = None) -> str:
     post = ("goods", *labels)
     parts = []
     for name, role, a in zip(lnames, roles, acts, strict=True):
         if role == "producer":
             parts.append(f"{name} cap {float(a):.6g}")
+        elif a[1] is not None:
+            parts.append(f"{name} bids {float(a[1]):.6g} of its income on {share_label}")
         else:
             pat = "all it values" if a[0] is None else "+".join(post[t] for t in a[0])
             parts.append(f"{name} may pay on {pat}")
     return ", ".join(parts)
+
+
+def _share_post(spec: LearningSpec, split: Any, lnames: list[str], roles: list[str],
+                groups: list[int], labels: tuple[str, ...]) -> tuple[int, str]:
+    """``(period, label)`` of ``learning.share_post``, after checking that every learning
+    consumer type can learn a share there (errors name the key)."""
+    cfg, source = spec.config, spec.source
+    label = cfg.share_post
+    assert label is not None and spec.economy is not None
+    key = f"{source}: learning.share_post"
+    if label not in labels:
+        raise LearningError(f"{key}: no period named {label!r}; periods: {list(labels)} (a "
+                            "share is learned on an electricity post)")
+    if "consumer" not in roles:
+        raise LearningError(f"{key}: no learning consumer (learning.learners names producers "
+                            "only)")
+    if cfg.others == "nash":
+        raise LearningError(f"{key}: a learned bid share needs others that best-respond "
+                            "(learning.others = \"equilibrium\" or \"price-taking\"), not "
+                            "others fixed at Nash")
+    t = labels.index(label) + 1
+    for g in sorted({groups[k] for k in range(len(lnames)) if roles[k] == "consumer"}):
+        name = cfg.learners[g]
+        c = next(c for c in spec.economy["consumers"] if c.get("name") == name)
+        u = c.get("utility", {})
+        w = list(u.get("weights", []))
+        family = u.get("family", "cobb_douglas")
+        if c.get("kind", "ai") != "ai":
+            raise LearningError(f"{key}: consumer type {name!r} is classic: its goods bid moves "
+                                "its own income, so a share of income is not a choice it can "
+                                "hold; share learners must be AI consumers")
+        if not (t - 1 < len(w) and w[t - 1] > 0):
+            raise LearningError(f"{key}: consumer type {name!r} does not value {label!r}")
+        if not any(x > 0 for k, x in enumerate(w) if k != t - 1):
+            raise LearningError(f"{key}: consumer type {name!r} values only {label!r}: it bids "
+                                "its whole income there, there is no share to learn")
+        if family == "ces" and split.S > 1:
+            raise LearningError(f"{key}: consumer type {name!r} has CES utility and the economy "
+                                "has several states: its expected utility is not a sum over "
+                                "posts, so its best response given the share is not that of "
+                                "the rest of its income alone")
+    return t, label
 
 
 def market_game(spec: LearningSpec, *, progress: Callable[[int, int], None] | None = None
@@ -402,15 +517,26 @@ def market_game(spec: LearningSpec, *, progress: Callable[[int, int], None] | No
     rows = _rows(split, lnames, roles)
     labels = tuple(split.labels)
 
-    # Each learner's options: caps (producers, filled in below) or patterns (consumers).
-    options: dict[int, list[tuple[tuple[int, ...], float]]] = {}
+    # The post whose income share learning consumers choose (learning.share_post), if any.
+    share_post: tuple[int, str] | None = None
+    if cfg.share_post is not None:
+        share_post = _share_post(spec, split, lnames, roles, groups, labels)
+
+    # Each learner's options: caps (producers, filled in below), shares (share-learning
+    # consumers, filled in below) or patterns (other consumers).
+    options: dict[int, list[tuple[tuple[int, ...], None]]] = {}
+    sgroups: list[int] = []
     for k in range(n):
-        if roles[k] == "consumer" and groups[k] not in options:
-            pats = consumer_patterns(spec.economy, cfg.learners[groups[k]], labels, cfg.patterns,
-                                     source)
-            options[groups[k]] = [(pt, 1.0) for pt in pats]
+        if roles[k] != "consumer" or groups[k] in options or groups[k] in sgroups:
+            continue
+        if share_post is not None:
+            sgroups.append(groups[k])
+            continue
+        pats = consumer_patterns(spec.economy, cfg.learners[groups[k]], labels, cfg.patterns,
+                                 source)
+        options[groups[k]] = [(pt, None) for pt in pats]
     sizes = {len(o) for o in options.values()}
-    if "producer" in roles:
+    if "producer" in roles or sgroups:
         sizes.add(cfg.actions)
     if len(sizes) > 1:
         raise LearningError(
@@ -428,6 +554,8 @@ def market_game(spec: LearningSpec, *, progress: Callable[[int, int], None] | No
                             "actions: too many to tabulate (fewer actions or learners)")
     prow_l = np.array([r for (role, r) in rows if role == "producer"], dtype=int)
     pk = [k for k in range(n) if roles[k] == "producer"]
+    sk = [k for k in range(n) if groups[k] in sgroups]
+    srow_l = np.array([rows[k][1] for k in sk], dtype=int)
     Kbar = np.full(n, np.nan)
     Kbar[pk] = split.producers.capacity[prow_l]
 
@@ -438,68 +566,92 @@ def market_game(spec: LearningSpec, *, progress: Callable[[int, int], None] | No
                             "environment needs it as its benchmark")
     comp = E.solve(split, "competitive")
     concept = {"equilibrium": "nash", "price-taking": "competitive", "nash": "fixed"}[cfg.others]
-    rnd = _Round(d, lnames, roles, concept, source, fixed=nash)
+    rnd = _Round(d, lnames, roles, concept, source, fixed=nash, share_post=share_post)
     rnd.last = nash if concept == "nash" else (comp if comp.ok else None)
     KN = np.full(n, np.nan)
     KC = np.full(n, np.nan)
     KN[pk] = nash.profile.offers[prow_l].max(axis=1)
     KC[pk] = comp.profile.offers[prow_l].max(axis=1) if comp.ok else KN[pk]
+    # A share learner's Nash and competitive shares: its bid on the post over all its bids.
+    if share_post is not None:
+        def shares(bids: np.ndarray) -> np.ndarray:
+            b = bids[srow_l]
+            return b[:, share_post[0]] / b.sum(axis=1)
+        KN[sk] = shares(nash.profile.consumer_bids)
+        KC[sk] = shares(comp.profile.consumer_bids) if comp.ok else KN[sk]
 
-    def round_acts(caps: np.ndarray) -> tuple[Any, ...]:
-        """Producers at ``caps``, consumer learners unrestricted (their best response)."""
-        return tuple(float(caps[k]) if roles[k] == "producer" else (None, 1.0) for k in range(n))
+    def round_acts(x: np.ndarray) -> tuple[Any, ...]:
+        """Producers at caps ``x``, share learners at shares ``x`` (NaN: their best response),
+        other consumer learners unrestricted (their best response)."""
+        return tuple(float(x[k]) if roles[k] == "producer"
+                     else (None, float(x[k]) if np.isfinite(x[k]) else None) for k in range(n))
 
-    # Collusive benchmark: one cap per learning producer type, maximising their total utility.
+    # Collusive benchmark: one cap per learning producer type and one share per share-learning
+    # consumer type, maximising the cartel's total utility.
     pgroups = sorted({groups[k] for k in pk})
-    gidx = {g: np.flatnonzero(np.array(groups) == g) for g in pgroups}
+    cgroups = pgroups + sgroups
+    gidx = {g: np.flatnonzero(np.array(groups) == g) for g in cgroups}
 
     def caps_of(per_group: dict[int, float]) -> np.ndarray:
-        return np.array([per_group[groups[k]] if roles[k] == "producer" else np.nan
-                         for k in range(n)])
+        return np.array([per_group.get(groups[k], np.nan) if roles[k] == "producer" or
+                         groups[k] in sgroups else np.nan for k in range(n)])
 
     def total(per_group: dict[int, float]) -> float:
-        res = rnd(round_acts(np.minimum(caps_of(per_group), Kbar)))
+        res = rnd(round_acts(np.fmin(caps_of(per_group), Kbar)))
         if not res.ok:
             return -np.inf
-        return float(res.outcome.producers.utility[prow_l].sum())
+        return float(res.outcome.producers.utility[prow_l].sum()
+                     + res.outcome.consumers.utility[srow_l].sum())
 
-    no_cap = {g: float(Kbar[gidx[g][0]]) for g in pgroups}
+    no_cap = {g: float(Kbar[gidx[g][0]]) if g in pgroups else np.nan for g in cgroups}
     best = dict(no_cap)
-    best_val = total(best) if pgroups else -np.inf
-    floor = dict.fromkeys(pgroups, 0.0)
-    for _sweep in range(2 if len(pgroups) > 1 else 1):
-        for g in pgroups:
+    best_val = total(best) if cgroups else -np.inf
+    floor = {g: 0.0 if g in pgroups else np.inf for g in cgroups}
+    ceiling = {g: float(Kbar[gidx[g][0]]) if g in pgroups else -np.inf for g in cgroups}
+    for _sweep in range(2 if len(cgroups) > 1 else 1):
+        for g in cgroups:
             def value(x: float, g: int = g) -> float:
                 trial = dict(best)
                 trial[g] = x
                 return total(trial)
 
-            hi_search = min(Kbar[gidx[g][0]], 1.2 * max(KN[gidx[g]].max(), KC[gidx[g]].max()))
-            # A coarse scan first (the objective is flat wherever the cap does not bind, which
+            # A coarse scan first (the objective is flat wherever a cap does not bind, which
             # would strand a golden-section search), then a bounded refinement around the best.
-            scan = np.linspace(0.05 * KN[gidx[g]].max(), hi_search, 25)
+            if g in pgroups:
+                hi_search = min(Kbar[gidx[g][0]], 1.2 * max(KN[gidx[g]].max(),
+                                                            KC[gidx[g]].max()))
+                scan = np.linspace(0.05 * KN[gidx[g]].max(), hi_search, 25)
+                xtol = 1e-5 * KN[gidx[g]].max()
+            else:
+                scan = np.linspace(0.02, 0.98, 25)
+                xtol = 1e-5
             vals = np.array([value(x) for x in scan])
             ok = np.isfinite(vals)
-            if np.any(ok) and not ok[0]:
+            if g in pgroups and np.any(ok) and not ok[0]:
                 # Caps below this leave the round without a certified equilibrium (e.g. an
                 # all-AI economy whose producers could no longer use up the goods): the grid
                 # stays above the lowest common cap that has one.
                 floor[g] = max(floor[g], float(scan[np.flatnonzero(ok)[0]]))
+            if g in sgroups and np.any(ok):
+                # Shares outside the scanned points that have a certified round are not used.
+                floor[g] = min(floor[g], float(scan[np.flatnonzero(ok)[0]]))
+                ceiling[g] = max(ceiling[g], float(scan[np.flatnonzero(ok)[-1]]))
             kbest = int(np.argmax(vals))
             if vals[kbest] > best_val:
                 best[g], best_val = float(scan[kbest]), float(vals[kbest])
             lo_b, hi_b = scan[max(kbest - 1, 0)], scan[min(kbest + 1, scan.size - 1)]
             r = minimize_scalar(lambda x, g=g: -value(x) if np.isfinite(value(x)) else 1e300,
                                 bounds=(lo_b, hi_b), method="bounded",
-                                options={"xatol": 1e-5 * KN[gidx[g]].max(), "maxiter": 40})
+                                options={"xatol": xtol, "maxiter": 40})
             if -r.fun > best_val:
                 best[g] = float(r.x)
                 best_val = -float(r.fun)
     KM_group = best
-    coll = rnd(round_acts(np.minimum(caps_of(KM_group), Kbar))) if pgroups else None
-    pays = bool(pgroups) and bool(best_val > total(no_cap) + 1e-9 * max(1.0, abs(best_val)))
+    coll = rnd(round_acts(np.fmin(caps_of(KM_group), Kbar))) if cgroups else None
+    pays = bool(cgroups) and bool(best_val > total(no_cap) + 1e-9 * max(1.0, abs(best_val)))
 
-    # The grid: caps per learning producer type; participation patterns per consumer type.
+    # The grid: caps per learning producer type; shares or participation patterns per
+    # consumer type.
     actions = np.empty((n, m))
     names: list[tuple[str, ...]] = [()] * n
     post = ("goods", *labels)
@@ -516,14 +668,36 @@ def market_game(spec: LearningSpec, *, progress: Callable[[int, int], None] | No
         for i in gidx[g]:
             actions[i] = grid
             names[i] = tuple(f"cap {x:.4g}" for x in grid)
+    for g in sgroups:
+        if not floor[g] <= ceiling[g]:
+            raise LearningError(f"{source}: learning.share_post: no share of its income on "
+                                f"{share_post[1]!r} between 0.02 and 0.98 gives learner type "
+                                f"{cfg.learners[g]!r} a round with a certified equilibrium")
+        # Calvano's grid: from the competitive to the collusive share (the Nash one among
+        # them), widened by ξ of the span; where all three nearly coincide, the Nash share
+        # ± depth of the room on its narrower side.
+        sN = float(KN[gidx[g]].mean())
+        pts = [sN, float(KC[gidx[g]].mean())] + \
+            ([KM_group[g]] if pays and np.isfinite(KM_group[g]) else [])
+        lo, hi = min(pts), max(pts)
+        if hi - lo < 1e-3:
+            half = cfg.depth * min(sN, 1.0 - sN)
+            lo, hi = sN - half, sN + half
+        span = hi - lo
+        grid = np.clip(np.linspace(lo - cfg.widen * span, hi + cfg.widen * span, m),
+                       floor[g], ceiling[g])
+        for i in gidx[g]:
+            actions[i] = grid
+            names[i] = tuple(f"{share_post[1]} share {x:.4g}" for x in grid)
     for k in range(n):
-        if roles[k] == "consumer":
+        if roles[k] == "consumer" and groups[k] in options:
             opts = options[groups[k]]
-            actions[k] = [lv for _, lv in opts]
+            actions[k] = 1.0
             names[k] = tuple("+".join(post[t] for t in pt) for pt, _ in opts)
 
     def acts_at(a: np.ndarray) -> tuple[Any, ...]:
         return tuple(float(actions[k, a[k]]) if roles[k] == "producer"
+                     else (None, float(actions[k, a[k]])) if groups[k] in sgroups
                      else options[groups[k]][a[k]] for k in range(n))
 
     # Tabulate: one round per multiset of actions within each learning type.
@@ -566,7 +740,7 @@ def market_game(spec: LearningSpec, *, progress: Callable[[int, int], None] | No
     for k, cj in enumerate(todo):
         ra = acts_at(acts[cj])
         res = rnd(ra)
-        where = f"round with {_describe(labels, lnames, roles, ra)}"
+        where = f"round with {_describe(labels, lnames, roles, ra, cfg.share_post)}"
         if not res.ok:
             failures.append((where, res.status, res.reason))
         else:
@@ -589,9 +763,10 @@ def market_game(spec: LearningSpec, *, progress: Callable[[int, int], None] | No
         u = _learner_payoffs(res.economy, res.outcome, rows)   # (S, n), canonical order
         if not np.all(np.isfinite(u)):
             bad = lnames[int(np.flatnonzero(~np.isfinite(u).all(axis=0))[0])]
+            what = _describe(labels, lnames, roles, acts_at(acts[canon_j[j]]), cfg.share_post)
             raise LearningError(
-                f"{source}: learner {bad!r} gets utility -inf in the round with "
-                f"{_describe(labels, lnames, roles, acts_at(acts[canon_j[j]]))}: it consumes "
+                f"{source}: learner {bad!r} gets utility -inf in the round with {what}: it "
+                "consumes "
                 "nothing it values there (constant-returns price takers, for one, earn "
                 "nothing); no learning algorithm can rank such rounds")
         payoffs[:, j, :] = u[:, perm[j]]
@@ -633,8 +808,9 @@ def market_game(spec: LearningSpec, *, progress: Callable[[int, int], None] | No
                                        reason=f"{comp.status.value}: {comp.reason}")}
     if coll is None:
         benchmarks["collusive"] = Benchmark(
-            "collusive", None, None, "none", "no producer learns: the collusive benchmark is a "
-            "cartel of learning producers, and Δ is undefined")
+            "collusive", None, None, "none", "no producer learns and no consumer learns a bid "
+            "share: the collusive benchmark is a cartel of learning producers (caps) and "
+            "share-learning consumers (shares), and Δ is undefined")
     elif not coll.ok:
         benchmarks["collusive"] = Benchmark("collusive", None, None, "failed",
                                             f"{coll.status}: {coll.reason}")
@@ -647,8 +823,11 @@ def market_game(spec: LearningSpec, *, progress: Callable[[int, int], None] | No
     else:
         benchmarks["collusive"] = bench("collusive", coll.economy, coll.outcome)
     kinds = set(roles)
+    what = "participation" if share_post is None else f"bid share on {share_post[1]}"
     label = ("capacity cap" if kinds == {"producer"} else
-             "participation" if kinds == {"consumer"} else "capacity cap / participation")
+             what if kinds == {"consumer"} else f"capacity cap / {what}")
+    roles_arr = np.array(roles)
+    share_arr = np.isin(np.array(groups), sgroups)
     return StageGame(
         name=spec.name, environment="market", learners=tuple(lnames), actions=actions,
         action_label=label, payoffs=payoffs, probabilities=split.probabilities.copy(),
@@ -658,12 +837,21 @@ def market_game(spec: LearningSpec, *, progress: Callable[[int, int], None] | No
         diagnostics={"solves": rnd.solves, "rounds_tabulated": int(len(todo)),
                      "max_regret_in_table": max_regret, "others": cfg.others,
                      "learner_roles": roles,
-                     "nash_peak_offer": _nan_list(KN), "competitive_peak_offer": _nan_list(KC),
-                     "collusive_cap": _nan_list(caps_of(KM_group)), "withholding_pays": pays,
+                     "nash_peak_offer": _nan_list(np.where(roles_arr == "producer", KN, np.nan)),
+                     "competitive_peak_offer": _nan_list(np.where(roles_arr == "producer", KC,
+                                                                  np.nan)),
+                     "collusive_cap": _nan_list(np.where(roles_arr == "producer",
+                                                         caps_of(KM_group), np.nan)),
+                     "withholding_pays": pays,
+                     "share_post": cfg.share_post,
+                     "nash_share": _nan_list(np.where(share_arr, KN, np.nan)),
+                     "competitive_share": _nan_list(np.where(share_arr, KC, np.nan)),
+                     "collusive_share": _nan_list(np.where(share_arr, caps_of(KM_group),
+                                                           np.nan)),
                      "capacity": _nan_list(Kbar), "grid_floor": _nan_list(caps_of(floor)),
                      "consumer_options": {cfg.learners[g]: [list(names[k]) for k in range(n)
                                                             if groups[k] == g][0]
-                                          for g in options}})
+                                          for g in [*options, *sgroups]}})
 
 
 def _nan_list(x: np.ndarray) -> list[float | None]:

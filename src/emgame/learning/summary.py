@@ -49,6 +49,15 @@ def summarise(run: Mapping[str, Any], sessions: Sequence[Mapping[str, Any]]) -> 
         "regret_final": _stat([s["regret_final"] for s in sessions]),
         "regret_average": _stat([s["regret_average"] for s in sessions]),
     }
+    # The learned action (cap, share) beside the benchmarks' where the game defines them.
+    out["action_label"] = game.get("action_label")
+    out["learned_action"] = _stat([float(np.mean(s_["actions"])) for s_ in sessions
+                                   if s_.get("actions")])
+    diag = game.get("diagnostics") or {}
+    if diag.get("share_post"):
+        out["benchmark_share"] = {k: next((x for x in diag.get(f"{k}_share") or []
+                                           if x is not None), None)
+                                  for k in ("nash", "competitive", "collusive")}
     nash_pay = bench.get("nash", {}).get("payoffs")
     gains = []
     for s_ in sessions:
