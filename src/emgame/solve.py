@@ -185,10 +185,12 @@ def _solve(economy: Economy, concept: Concept, opts: Options, start: Solution | 
             cand = solve_nash_storage(economy, opts.nash, starts)
         else:
             budget = opts.nash.max_seconds
-            if opts.small_seconds is not None and economy.periods <= 3 and \
-                    len(economy.consumers) + len(economy.producers) <= 5:
-                budget = min(budget, opts.small_seconds)
-            solution = _nash(economy, opts, starts, seconds, started, begun, budget)
+            small = opts.small_seconds is not None and economy.periods <= 3 and \
+                len(economy.consumers) + len(economy.producers) <= 5 and \
+                opts.small_seconds < budget
+            if small:
+                budget = opts.small_seconds
+            solution = _nash(economy, opts, starts, seconds, started, begun, budget, small)
             if raise_on_failure and not solution.ok:
                 raise SolveError(solution)
             return solution
@@ -206,13 +208,17 @@ def _solve(economy: Economy, concept: Concept, opts: Options, start: Solution | 
 
 
 def _nash(economy: Economy, opts: Options, starts: list, seconds: dict[str, float],
-          started: float, begun: float, budget: float) -> Solution:
+          started: float, begun: float, budget: float, small: bool = False) -> Solution:
     """The Nash search within ``budget`` seconds (on :func:`emgame._numerics.clock` from
     ``begun``): Newton from the starts (with damped best responses and continuation in market
     power); where it fails from every start, equilibria with some producer types shut down
     (first those that had no response at some start), the totals of easier neighbours, then
-    the other shut-downs. Only a certified profile is returned as an equilibrium."""
+    the other shut-downs. Only a certified profile is returned as an equilibrium. In a small
+    economy (``small``) the certificates count against the budget too."""
     deadline = begun + budget
+    # The certificates end a little before the search's deadline: what follows them (the
+    # diagnosis of a failed candidate) must fit too.
+    end = deadline - 0.05 * budget if small else None
     several = len(economy.producers) > 1 and not checks.before_nash(economy)
     # With stationary prepaid wallets a type shut down has revenue 0, hence wallet 0: it can
     # bid nothing, so no certificate can find it a deviation (a "poverty trap", not a choice to
@@ -232,24 +238,26 @@ def _nash(economy: Economy, opts: Options, starts: list, seconds: dict[str, floa
     tried: list[str] = []
     if hard and silent and order:
         first = [d for d in order if all(economy.producers.names[j] in silent for j in d)]
-        found = _shut_down(economy, opts, first, seconds, started, begun + 0.8 * budget, tried)
+        found = _shut_down(economy, opts, first, seconds, started, begun + 0.8 * budget, tried,
+                           end)
         if found is not None:
             return found
         order = [d for d in order if d not in first]
     if hard and np.any(economy.producers.returns > 1.0):
         found = _idle_outputs(economy, opts, seconds, started,
-                              begun + (0.8 if several else 0.85) * budget, tried)
+                              begun + (0.8 if several else 0.85) * budget, tried, end)
         if found is not None:
             return found
     if hard:
         cand = _easier(economy, nopts, cand, deadline if not several else
                        max(begun + 0.8 * budget, clock() + 0.25 * (deadline - clock())))
     seconds["solve"] = time.perf_counter() - started
-    solution = _certified(economy, cand, opts, seconds, started)
+    solution = _certified(economy, cand, opts, seconds, started, end)
     if solution.status is Status.NO_EQUILIBRIUM and solution.certificate is not None:
-        solution = _without_hopeless(economy, "nash", opts, solution, started, begun)
+        solution = _without_hopeless(economy, "nash", opts, solution, started, begun, budget,
+                                     end)
     if solution.status is Status.NO_EQUILIBRIUM and order:
-        found = _shut_down(economy, opts, order, seconds, started, deadline, tried)
+        found = _shut_down(economy, opts, order, seconds, started, deadline, tried, end)
         if found is not None:
             return found
     if tried and not solution.ok:
@@ -304,7 +312,8 @@ def _shut_down_in(economy: Economy, cand: Candidate, drop: Sequence[int] | np.nd
 
 
 def _without_hopeless(economy: Economy, concept: Concept, opts: Options, failed: Solution,
-                      started: float, begun: float) -> Solution:
+                      started: float, begun: float, budget: float | None = None,
+                      end: float | None = None) -> Solution:
     """The candidate failed where some producer types cannot pay for their verification
     (utility ``-inf``): solve again with those types shut down (playing nothing) and certify the
     result in the whole economy. It replaces ``failed`` only if its certificate passes."""
@@ -317,7 +326,7 @@ def _without_hopeless(economy: Economy, concept: Concept, opts: Options, failed:
     smaller = without_producers(economy, drop)
     seconds = dict(failed.seconds)
     if concept == "nash":
-        left = opts.nash.max_seconds - (clock() - begun)
+        left = (budget if budget is not None else opts.nash.max_seconds) - (clock() - begun)
         if left <= 0:
             return failed
         cand = solve_nash(smaller, replace(opts.nash, max_seconds=left), starts=[])
@@ -325,7 +334,8 @@ def _without_hopeless(economy: Economy, concept: Concept, opts: Options, failed:
         cand = solve_competitive(smaller, opts.competitive)
     if not cand.converged or cand.profile is None:
         return failed
-    solution = _certified(economy, _shut_down_in(economy, cand, drop), opts, seconds, started)
+    solution = _certified(economy, _shut_down_in(economy, cand, drop), opts, seconds, started,
+                          end)
     return solution if solution.ok else failed
 
 
@@ -353,7 +363,7 @@ def shut_down_order(economy: Economy, silent: list[str]) -> list[tuple[int, ...]
 
 def _shut_down(economy: Economy, opts: Options, sets: list[tuple[int, ...]],
                seconds: dict[str, float], started: float, deadline: float,
-               tried: list[str]) -> Solution | None:
+               tried: list[str], end: float | None = None) -> Solution | None:
     """An equilibrium in which the producer types of one of ``sets`` stay out (docs/model.md,
     Solution concepts: a constant-returns type priced below its cost, or an increasing-returns
     type that cannot cover its average cost, may produce nothing), or ``None`` (what was tried
@@ -378,7 +388,7 @@ def _shut_down(economy: Economy, opts: Options, sets: list[tuple[int, ...]],
             continue
         seconds["solve"] = time.perf_counter() - started
         solution = _certified(economy, _shut_down_in(economy, cand, drop), opts, dict(seconds),
-                              started)
+                              started, end)
         if solution.ok:
             return solution
         tried.append(f"without {names}: {_entrants(economy, solution, drop)}")
@@ -402,7 +412,8 @@ def idle_patterns(economy: Economy) -> list[tuple[int, np.ndarray]]:
 
 
 def _idle_outputs(economy: Economy, opts: Options, seconds: dict[str, float], started: float,
-                  deadline: float, tried: list[str]) -> Solution | None:
+                  deadline: float, tried: list[str], end: float | None = None
+                  ) -> Solution | None:
     """An equilibrium in which an increasing-returns producer type produces nothing on some
     posts (docs/model.md, Agents: with ``c > 1`` marginal cost is infinite at zero output, so
     producing on a post or not is a discrete choice, made by the regime rounds; this gives them
@@ -422,7 +433,7 @@ def _idle_outputs(economy: Economy, opts: Options, seconds: dict[str, float], st
             tried.append(f"'{name}' idle in {where}{moved}: not solved")
             continue
         seconds["solve"] = time.perf_counter() - started
-        solution = _certified(economy, cand, opts, dict(seconds), started)
+        solution = _certified(economy, cand, opts, dict(seconds), started, end)
         if solution.ok:
             return solution
         tried.append(f"'{name}' idle in {where}{moved}: {solution.status.value}")
@@ -550,7 +561,10 @@ def _verdict(economy: Economy, cert: Certificate) -> tuple[Status, str]:
 
 
 def _certified(economy: Economy, cand: Candidate, opts: Options, seconds: dict[str, float],
-               started: float) -> Solution:
+               started: float, end: float | None = None) -> Solution:
+    """Certify ``cand``. ``end`` (on :func:`emgame._numerics.clock`): the end of a small
+    economy's budget, which also bounds the certificate's searches (at least half a second); a
+    type still undecided then is inconclusive, and the reason says the budget cut it short."""
     if cand.profile is None:
         seconds["total"] = time.perf_counter() - started
         return Solution(economy, cand.concept, cand.status if cand.status is not
@@ -561,9 +575,12 @@ def _certified(economy: Economy, cand: Candidate, opts: Options, seconds: dict[s
     # The benchmark's agents take the solver's prices; the game's prices come from the bids.
     outcome = evaluate(economy, cand.profile, cand.totals[0] if cand.concept == "competitive"
                        and cand.totals is not None else None)
+    limit = opts.certificate_seconds
+    if end is not None:
+        limit = min(limit, max(end - clock(), 0.5))
     cert = certify(economy, cand.profile, multipliers=cand.multipliers, outcome=outcome,
                    atol=opts.atol, rtol=opts.rtol, price_taking=cand.concept == "competitive",
-                   max_seconds=opts.certificate_seconds)
+                   max_seconds=limit)
     seconds["certificate"] = time.perf_counter() - t
     seconds["total"] = time.perf_counter() - started
     if not cand.converged:
@@ -572,6 +589,10 @@ def _certified(economy: Economy, cand: Candidate, opts: Options, seconds: dict[s
                   f"{max(cert.max_regret, 0.0):.3g}, relative {cert.max_relative_regret:.3g})")
     else:
         status, reason = _verdict(economy, cert)
+        if status is Status.INCONCLUSIVE and limit < opts.certificate_seconds:
+            reason += (f" (the certificate had {limit:.1f} s left of the small economy's "
+                       f"{opts.small_seconds:g} s budget; Options(small_seconds=None) gives it "
+                       f"{opts.certificate_seconds:g} s)")
     diagnostics = dict(cand.diagnostics)
     if cand.totals is not None:
         p, _ = cand.totals
