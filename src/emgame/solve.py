@@ -161,6 +161,12 @@ def _solve(economy: Economy, concept: Concept, opts: Options, start: Solution | 
         warm = (p, Q)
     storage = economy.has_storage
     rest = rest_of(economy) if storage else economy   # the solvers add storage as given flows
+    budget = opts.nash.max_seconds
+    small = opts.small_seconds is not None and economy.periods <= 3 and \
+        len(economy.consumers) + len(economy.producers) <= 5 and \
+        opts.small_seconds < budget
+    if small:
+        budget = opts.small_seconds
     if concept == "nash":
         starts = [("given", warm)] if warm is not None else []
         if warm is None or start is None or start.concept != "nash":
@@ -177,19 +183,15 @@ def _solve(economy: Economy, concept: Concept, opts: Options, start: Solution | 
             if fast is not None:
                 starts.append(("price-taking", fast))
             elif coarse is None:
-                comp = solve_competitive(rest, opts.competitive)
+                # Only a start: in a small economy it may take a tenth of the budget.
+                comp = solve_competitive(rest, replace(opts.competitive, max_seconds=0.1 * budget)
+                                         if small else opts.competitive)
                 if comp.totals is not None and comp.converged:
                     starts.append(("competitive", comp.totals))
         seconds["start"] = time.perf_counter() - started
         if storage:
             cand = solve_nash_storage(economy, opts.nash, starts)
         else:
-            budget = opts.nash.max_seconds
-            small = opts.small_seconds is not None and economy.periods <= 3 and \
-                len(economy.consumers) + len(economy.producers) <= 5 and \
-                opts.small_seconds < budget
-            if small:
-                budget = opts.small_seconds
             solution = _nash(economy, opts, starts, seconds, started, begun, budget, small)
             if raise_on_failure and not solution.ok:
                 raise SolveError(solution)
@@ -378,7 +380,9 @@ def _shut_down(economy: Economy, opts: Options, sets: list[tuple[int, ...]],
         smaller = without_producers(economy, drop)
         if checks.before_nash(smaller):
             continue  # e.g. a sole seller left: no equilibrium without these types
-        comp = solve_competitive(smaller, opts.competitive)
+        # Only a start: a quarter of the time left at most.
+        comp = solve_competitive(smaller, replace(opts.competitive, max_seconds=max(
+            0.25 * (deadline - clock()), 0.1)))
         start = [("competitive", comp.totals)] if comp.converged and comp.totals is not None \
             else []
         cand = solve_nash(smaller, replace(opts.nash, max_seconds=max(deadline - clock(), 0.0)),

@@ -17,10 +17,12 @@ type is an unknown with the complementarity ``K >= 0 ⊥ ρ p^0 - Σ_t (βp^t - 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from emgame._numerics import clock
 from emgame.market.game import Profile, evaluate, inputs
 from emgame.model.economy import Economy
 from emgame.results import Multipliers, Status
@@ -42,11 +44,14 @@ from emgame.solvers.regimes import consumer_regimes
 
 @dataclass(frozen=True)
 class CompetitiveOptions:
-    """Newton stops when every market's excess demand is below ``atol`` relative to its size."""
+    """Newton stops when every market's excess demand is below ``atol`` relative to its size;
+    the search gives up after ``max_seconds`` (on :func:`emgame._numerics.clock`, which leaves
+    out compilation; used where the benchmark is only a start for the Nash search)."""
 
     atol: float = 1e-12
     max_iter: int = 300
     max_rounds: int = 40
+    max_seconds: float = math.inf
 
 
 class _Benchmark:
@@ -503,8 +508,9 @@ def solve_competitive(economy: Economy, options: CompetitiveOptions | None = Non
     seen = {bench.part_c.tobytes() + bench.part_p.tobytes()}
     history: list[str] = []
     cand = None
+    deadline = clock() + opts.max_seconds
     for round_ in range(opts.max_rounds):
-        r = _solve_fixed(bench, start, opts)
+        r = _solve_fixed(bench, start, opts, deadline)
         if not r.converged:
             reason = (f"Newton's method on excess demand: {r.message} "
                       f"(largest relative excess demand {r.residual:.2e})"
@@ -542,15 +548,17 @@ def solve_competitive(economy: Economy, options: CompetitiveOptions | None = Non
                      diagnostics=cand.diagnostics, totals=cand.totals)
 
 
-def _solve_fixed(bench: _Benchmark, start, opts: CompetitiveOptions):
+def _solve_fixed(bench: _Benchmark, start, opts: CompetitiveOptions,
+                 deadline: float = math.inf):
     """Newton on excess demand for fixed participation (and CES state weights iterated)."""
     economy = bench.economy
     r = None
     if start is not None:
         r = newton(bench, bench.initial(start), atol=opts.atol, max_iter=opts.max_iter,
-                   max_step=0.5)
+                   max_step=0.5, deadline=deadline)
     if r is None or not r.converged:
-        r = newton(bench, bench.initial(), atol=opts.atol, max_iter=opts.max_iter, max_step=0.5)
+        r = newton(bench, bench.initial(), atol=opts.atol, max_iter=opts.max_iter, max_step=0.5,
+                   deadline=deadline)
     if r.converged and economy.S > 1 and (np.any(bench.C.ces) or np.any(bench.P.ces)):
         # CES with several states: iterate on each type's state weights U_s^{1-r}.
         for _ in range(100):
@@ -562,7 +570,8 @@ def _solve_fixed(bench: _Benchmark, start, opts: CompetitiveOptions):
             bench.pi_c, bench.pi_p = new_c, new_p
             if change <= 1e-13:
                 break
-            r = newton(bench, r.y, atol=opts.atol, max_iter=opts.max_iter, max_step=0.5)
+            r = newton(bench, r.y, atol=opts.atol, max_iter=opts.max_iter, max_step=0.5,
+                       deadline=deadline)
             if not r.converged:
                 break
     return r
