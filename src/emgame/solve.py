@@ -163,10 +163,9 @@ def _solve(economy: Economy, concept: Concept, opts: Options, start: Solution | 
     rest = rest_of(economy) if storage else economy   # the solvers add storage as given flows
     budget = opts.nash.max_seconds
     small = opts.small_seconds is not None and economy.periods <= 3 and \
-        len(economy.consumers) + len(economy.producers) <= 5 and \
-        opts.small_seconds < budget
+        len(economy.consumers) + len(economy.producers) <= 5
     if small:
-        budget = opts.small_seconds
+        budget = min(budget, opts.small_seconds)
     if concept == "nash":
         starts = [("given", warm)] if warm is not None else []
         if warm is None or start is None or start.concept != "nash":

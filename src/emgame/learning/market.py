@@ -1,5 +1,7 @@
 """The market environment: learning producers choose how much capacity to offer, learning
-consumers on which posts to pay.
+consumers on which posts to pay, or (``learning.share_post``) which share of their income to bid
+on one post, the rest of their income going where their best response puts it (the learner is
+split into a share agent and the rest: :func:`_share_split`, docs/learning.md).
 
 Each agent of a learning type is one learner (the type is split into types of count one,
 ``name#1..name#n``). A learning producer's action is its **capacity cap** ``K_i``: in the round
