@@ -162,7 +162,7 @@ def log_to_stderr() -> None:
 # --------------------------------------------------------------------------------------------
 
 COMPILING = ("emgame: compiling the numerical kernels (once after installing or upgrading; "
-             "about 2 minutes) ...")
+             "several minutes on a 2-core machine) ...")
 
 
 class _CompileNotice:
@@ -222,7 +222,7 @@ def announce_compilation(*, quiet: bool = False, status: Any = None) -> None:
     def say() -> None:
         if status is not None:
             with contextlib.suppress(Exception):  # a finished spinner: the line is enough
-                status.update("Compiling the numerical kernels (once, about 2 minutes) ...")
+                status.update("Compiling the numerical kernels (once, several minutes) ...")
         print(COMPILING, file=sys.stderr, flush=True)
 
     listener = type("CompileNotice", (_CompileNotice, event.Listener), {})(say)
