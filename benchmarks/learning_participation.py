@@ -14,15 +14,13 @@ out/learning_participation.json.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
 import numpy as np
+from _study_out import ROOT, pyplot, write_points
 
 from emgame.learning import load_learning, market_game, run_session
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def _posts(game, j: int) -> tuple[int, ...]:
@@ -81,14 +79,8 @@ def main() -> None:
               f"{row['payoff_vs_nash']:+.4f}  burnt {row['burnt_learned']:.3f} (Nash "
               f"{row['burnt_nash']:.3f})  max ext. regret {row['max_external_regret']:.4f}  "
               f"table {t_table:.1f} s, {row['session_seconds']:.2f} s/session", flush=True)
-    out = ROOT / "out" / "learning_participation.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"sessions": args.sessions, "points": rows}, indent=1))
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    write_points("learning_participation", args.sessions, rows)
+    plt = pyplot()
 
     v = np.array([r["v"] for r in rows])
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.4))

@@ -15,15 +15,13 @@ out/learning_shares.json.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
 import numpy as np
+from _study_out import ROOT, pyplot, write_points
 
 from emgame.learning import load_learning, market_game, run_session
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
@@ -76,14 +74,8 @@ def main() -> None:
               f"max relative regret of learned play {row['max_relative_regret_learned']:.2e}; "
               f"table {t_table:.1f} s ({row['rounds_tabulated']} rounds), "
               f"{row['session_seconds']:.2f} s/session", flush=True)
-    out = ROOT / "out" / "learning_shares.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"sessions": args.sessions, "points": rows}, indent=1))
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    write_points("learning_shares", args.sessions, rows)
+    plt = pyplot()
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.6))
     for k, row in enumerate(rows):

@@ -8,6 +8,36 @@ Cobb–Douglas demand the cartel would shrink output to nothing).
 
 from __future__ import annotations
 
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
+
+# Tabulating a random stage game solves many rounds: few examples, no shrinking.
+slow_tables = settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+                       phases=[Phase.explicit, Phase.reuse, Phase.generate])
+
+
+def random_market(draw: Any, T: int, learner: dict[str, Any], **top: Any) -> dict[str, Any]:
+    """A random economy of ``T`` periods for hypothesis tests of learning consumers: the
+    ``learner`` consumer type beside Cobb–Douglas households and decreasing-returns solar
+    farms; ``top`` gives the file's other keys (name, verification, learning, ...)."""
+    def w() -> list[float]:
+        return [draw(st.floats(0.1, 1.0)) for _ in range(T)]
+
+    return {
+        **top, "periods": T,
+        "consumers": [
+            {"name": "homes", "count": draw(st.integers(5, 20)), "kind": "ai",
+             "endowment": draw(st.floats(0.5, 2.0)),
+             "utility": {"family": "cobb_douglas", "weights": w()}},
+            learner],
+        "producers": [{"name": "farms", "count": draw(st.integers(3, 6)), "kind": "ai",
+                       "productivity": draw(st.floats(1.0, 3.0)),
+                       "returns": draw(st.floats(0.7, 0.9)), "capacity": 50.0,
+                       "utility": {"family": "cobb_douglas", "weights": w()}}],
+    }
+
 COURNOT = {
     "name": "two learning firms",
     "periods": 1,

@@ -18,9 +18,9 @@ import dataclasses
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from learning_economies import COURNOT, MINER
+from learning_economies import COURNOT, MINER, random_market, slow_tables
 
 import emgame
 from emgame.learning import LearningError, audit, market_game, parse_learning, run_session
@@ -141,32 +141,19 @@ def test_producers_against_others_fixed_at_nash():
 def consumer_economies(draw):
     T = 2               # the learner values two posts: three participation sets
     others = draw(st.sampled_from(["equilibrium", "nash"]))
-    w = lambda: [draw(st.floats(0.1, 1.0)) for _ in range(T)]   # noqa: E731
-    return {
-        "name": "random learners", "periods": T,
-        "verification": {"fixed": draw(st.floats(0.0, 0.02)),
-                         "share": draw(st.floats(0.0, 0.2))},
-        "learning": {"learners": ["learner"], "others": others, "algorithm": "hedge",
-                     "rounds": 100},
-        "consumers": [
-            {"name": "homes", "count": draw(st.integers(5, 20)), "kind": "ai",
-             "endowment": draw(st.floats(0.5, 2.0)),
-             "utility": {"family": "cobb_douglas", "weights": w()}},
-            # With the others fixed at Nash, one learner (several may not settle: docs).
-            {"name": "learner", "count": 1 if others == "nash" else draw(st.integers(1, 2)),
-             "kind": "ai",
-             "endowment": draw(st.floats(0.5, 2.0)),
-             "utility": {"family": "crra", "gamma": draw(st.floats(0.3, 0.8)),
-                         "weights": w()}}],
-        "producers": [{"name": "farms", "count": draw(st.integers(3, 6)), "kind": "ai",
-                       "productivity": draw(st.floats(1.0, 3.0)),
-                       "returns": draw(st.floats(0.7, 0.9)), "capacity": 50.0,
-                       "utility": {"family": "cobb_douglas", "weights": w()}}],
-    }
+    # With the others fixed at Nash, one learner (several may not settle: docs).
+    learner = {"name": "learner", "count": 1 if others == "nash" else draw(st.integers(1, 2)),
+               "kind": "ai", "endowment": draw(st.floats(0.5, 2.0)),
+               "utility": {"family": "crra", "gamma": draw(st.floats(0.3, 0.8)),
+                           "weights": [draw(st.floats(0.1, 1.0)) for _ in range(T)]}}
+    return random_market(
+        draw, T, learner, name="random learners",
+        verification={"fixed": draw(st.floats(0.0, 0.02)), "share": draw(st.floats(0.0, 0.2))},
+        learning={"learners": ["learner"], "others": others, "algorithm": "hedge",
+                  "rounds": 100})
 
 
-@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow],
-          phases=[Phase.explicit, Phase.reuse, Phase.generate])   # no shrinking: tables are slow
+@slow_tables
 @given(consumer_economies())
 def test_rounds_with_learning_consumers_balance_the_ledger(d):
     game = market_game(parse_learning(d, "<random>"))   # audits every round it tabulates

@@ -15,8 +15,9 @@ import copy
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from learning_economies import random_market, slow_tables
 from scipy.optimize import minimize_scalar
 
 import emgame
@@ -168,36 +169,24 @@ def test_a_consumer_that_cannot_learn_a_share_is_refused():
 @st.composite
 def share_economies(draw):
     T = 3
-    w = lambda: [draw(st.floats(0.1, 1.0)) for _ in range(T)]   # noqa: E731
     family = draw(st.sampled_from(["crra", "cobb_douglas", "ces"]))
-    u = {"family": family, "weights": w()}
+    u = {"family": family, "weights": [draw(st.floats(0.1, 1.0)) for _ in range(T)]}
     if family == "crra":
         u["gamma"] = draw(st.floats(0.3, 2.0).filter(lambda g: abs(g - 1) > 0.05))
     if family == "ces":
         u["r"] = draw(st.sampled_from([-1.0, 0.3]))
-    return {
-        "name": "random share learners", "periods": T,
-        "verification": {"fixed": draw(st.floats(0.0, 0.003)),
-                         "share": draw(st.floats(0.0, 0.1))},
-        "learning": {"learners": ["learner"], "share_post": draw(st.sampled_from(
-            ["p1", "p2", "p3"])), "actions": 3, "algorithm": "hedge", "rounds": 100,
-            "others": draw(st.sampled_from(["equilibrium", "price-taking"]))},
-        "period_labels": ["p1", "p2", "p3"],
-        "consumers": [
-            {"name": "homes", "count": draw(st.integers(5, 20)), "kind": "ai",
-             "endowment": draw(st.floats(0.5, 2.0)),
-             "utility": {"family": "cobb_douglas", "weights": w()}},
-            {"name": "learner", "count": draw(st.integers(1, 2)), "kind": "ai",
-             "endowment": draw(st.floats(0.5, 2.0)), "utility": u}],
-        "producers": [{"name": "farms", "count": draw(st.integers(3, 6)), "kind": "ai",
-                       "productivity": draw(st.floats(1.0, 3.0)),
-                       "returns": draw(st.floats(0.7, 0.9)), "capacity": 50.0,
-                       "utility": {"family": "cobb_douglas", "weights": w()}}],
-    }
+    learner = {"name": "learner", "count": draw(st.integers(1, 2)), "kind": "ai",
+               "endowment": draw(st.floats(0.5, 2.0)), "utility": u}
+    return random_market(
+        draw, T, learner, name="random share learners", period_labels=["p1", "p2", "p3"],
+        verification={"fixed": draw(st.floats(0.0, 0.003)), "share": draw(st.floats(0.0, 0.1))},
+        learning={"learners": ["learner"],
+                  "share_post": draw(st.sampled_from(["p1", "p2", "p3"])), "actions": 3,
+                  "algorithm": "hedge", "rounds": 100,
+                  "others": draw(st.sampled_from(["equilibrium", "price-taking"]))})
 
 
-@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow],
-          phases=[Phase.explicit, Phase.reuse, Phase.generate])   # no shrinking: tables are slow
+@slow_tables
 @given(share_economies())
 def test_share_rounds_balance_the_ledger_and_hold_the_share(d):
     game = market_game(parse_learning(d, "<random>"))   # audits every round it tabulates

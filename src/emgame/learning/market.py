@@ -295,43 +295,35 @@ class _Round:
         shares = len(econ.consumers) > len(true.consumers)
         if self.concept == "fixed":
             res = _fixed_round(econ, true, self.fixed, self.lnames, self.roles, acts)
-        elif shares:
-            # The solved economy has the share agents: warm starts come from the last round
-            # that had them too.
-            sol = (E.solve(econ, self.concept, start=self.last_share)
-                   if self.last_share is not None else None)
+        else:
+            # Warm starts come from the last round of the same shape (with share agents or
+            # without: a solution with other types would not fit).
+            warm = self.last_share if shares else self.last
+            sol = E.solve(econ, self.concept, start=warm) if warm is not None else None
             if sol is None or not sol.ok:
                 sol = E.solve(econ, self.concept)
-            if sol.ok:
-                self.last_share = sol
-                assert self.share_post is not None
-                prof = _merge_shares(econ, true, sol.profile, self.share_post[1])
-                mu = sol.multipliers
+            if not sol.ok:
+                res = RoundResult(False, sol.status.value, str(sol.reason))
+            else:
                 nc = len(true.consumers)
-                res = RoundResult(True, "ok", "", true, prof, E.evaluate(true, prof),
+                if shares:
+                    self.last_share = sol
+                    assert self.share_post is not None
+                    prof = _merge_shares(econ, true, sol.profile, self.share_post[1])
+                    outcome = E.evaluate(true, prof)
+                else:
+                    # The solver's outcome (price takers' allocations in a competitive round);
+                    # a learning consumer gets nothing outside its pattern, where its true
+                    # utility terms vanish too, so the utility reported is its true one
+                    # (_learner_payoffs checks it state by state against the true economy's).
+                    self.last = sol
+                    prof, outcome = sol.profile, sol.outcome
+                mu = sol.multipliers
+                res = RoundResult(True, "ok", "", true, prof, outcome,
                                   (np.asarray(mu.consumer_budget)[:nc],
                                    np.asarray(mu.producer_budget),
                                    np.asarray(mu.producer_goods)),
                                   float(sol.certificate.max_regret))
-            else:
-                res = RoundResult(False, sol.status.value, str(sol.reason))
-        else:
-            sol = E.solve(econ, self.concept, start=self.last) if self.last is not None else None
-            if sol is None or not sol.ok:
-                sol = E.solve(econ, self.concept)
-            if sol.ok:
-                self.last = sol
-                mu = sol.multipliers
-                # The solver's outcome (price takers' allocations in a competitive round);
-                # a learning consumer gets nothing outside its pattern, where its true utility
-                # terms vanish too, so the utility reported is its true one (_learner_payoffs
-                # checks it state by state against the true economy's utility).
-                res = RoundResult(True, "ok", "", true, sol.profile, sol.outcome,
-                                  (np.asarray(mu.consumer_budget), np.asarray(mu.producer_budget),
-                                   np.asarray(mu.producer_goods)),
-                                  float(sol.certificate.max_regret))
-            else:
-                res = RoundResult(False, sol.status.value, str(sol.reason))
         self.cache[key] = res
         return res
 
