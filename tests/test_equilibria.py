@@ -216,10 +216,11 @@ utility = {{ family = "cobb_douglas", weights = [0.0, 0.0, 0.0, 0.0], goods_weig
 
 def test_a_type_spread_over_more_than_two_sets_of_alike_posts(tmp_path: Path) -> None:
     """Four hours weighed alike, twelve CRRA buyers ``dc`` beside two Cobb–Douglas ones (who
-    pay on every hour) and a fixed verification cost v = 0.03: no type-symmetric equilibrium
-    (a ``dc`` would rather pay on fewer hours than the others of its type do). The split
-    search (two groups, then better-response moves of agents between sets of hours, as many
-    groups as it takes) finds a split, certified and re-checked independently.
+    pay on every hour) and a fixed verification cost v = 0.03. Every ``dc`` on the same two
+    hours is a type-symmetric equilibrium (the independent checker's global best response
+    gains nothing); beside it, the split search (two groups, then
+    better-response moves of agents between sets of hours, as many groups as it takes) finds
+    ``dc`` spread over more sets, certified and re-checked independently.
 
     Closed form where every hour has as many ``dc`` payers: the anchors spend 1/4 of their
     income on each hour and a ``dc`` its 0.5 evenly over its hours (their prices are equal),
@@ -229,8 +230,11 @@ def test_a_type_spread_over_more_than_two_sets_of_alike_posts(tmp_path: Path) ->
     f = tmp_path / "four.toml"
     f.write_text(FOUR_HOURS.format(v=0.03, c=C))
     e = emgame.load_economy(f)
-    assert not emgame.solve(e, "nash").ok
-    result = solve_all(e, "nash", starts=2, seed=0, max_seconds=240)
+    sym = emgame.solve(e, "nash")
+    assert sym.ok, sym.reason
+    assert np.sum(sym.profile.consumer_bids[1, 1:] > 0) == 2
+    assert check_nash(e, sym.profile).ok
+    result = solve_all(e, "nash", starts=2, seed=0, max_seconds=240, split=True)
     splits = [f for f in result.split if f.active]
     assert splits, result.reason
     found = splits[0]

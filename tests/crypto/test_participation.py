@@ -12,10 +12,12 @@ once the posts paid on are fixed), by the test oracle's multi-start SLSQP
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
-from emgame import Status, solve
+from emgame import Status, economy_from_dict, solve
 from emgame.agents.verdict import forced_bound
 from emgame.certificate import certify
 from emgame.market import Profile, evaluate, play
@@ -354,3 +356,37 @@ def test_price_takers_choose_their_posts_optimally():
             if other.any():
                 U = _price_taker_best(e, i, p, other)
                 assert U <= U_star + tol(U_star), (e.consumers.names[i], t + 1, U - U_star)
+
+
+# A consumer holding a large share of the goods post: its revenue is ω B^0/Ω with its own
+# endowment in Ω. The solvers' regime chooser once took the others' endowments alone there, so
+# it saw each consumer richer by the factor Ω/(Ω − ω) and chose posts on that (the learning
+# study's round below then had no certified Nash equilibrium).
+_BIG_SHARE = {
+    "periods": 3, "verification": {"fixed": 0.16, "share": 0.0},
+    "consumers": [
+        {"name": "inference", "count": 30, "kind": "ai", "endowment": 1.0,
+         "utility": {"family": "cobb_douglas", "weights": [0.25, 0.4, 0.35]}},
+        {"name": "batch-1", "count": 1, "kind": "ai", "endowment": 1.0,
+         "utility": {"family": "crra", "gamma": 0.5, "weights": [0.45, 0.2, 0.35]}},
+        {"name": "batch-2", "count": 1, "kind": "ai", "endowment": 1.0,
+         "utility": {"family": "crra", "gamma": 0.5, "weights": [0.45, 0.2, 0.0]}}],
+    "producers": [
+        {"name": "farms", "count": 6, "kind": "ai", "productivity": 2.0, "returns": 0.8,
+         "capacity": 20.0, "utility": {"family": "cobb_douglas", "weights": [0.3, 0.4, 0.3]}}],
+}
+
+
+def test_a_consumer_with_a_large_share_of_the_goods_post_chooses_its_posts_right():
+    """A Nash equilibrium exists here (batch-2 pays on the night post only) and the search
+    finds it, certified; the oracle's own best response (SLSQP scored by the market rules) for
+    batch-2 on each set of the posts it values gains nothing. With the overstated income the
+    search kept batch-2 on night and day and returned no equilibrium (it could gain 0.0018)."""
+    e = economy_from_dict(copy.deepcopy(_BIG_SHARE))
+    s = solve(e, "nash")
+    assert s.status is Status.EQUILIBRIUM, s.reason
+    for posts in ([1], [2], [1, 2]):
+        allowed = np.zeros(e.periods + 1, dtype=bool)
+        allowed[posts] = True
+        g = deviation_gain(e, s.profile, "consumers", 2, participation=allowed, starts=2)
+        assert g.gain <= tol(g.current), (posts, g.gain)
