@@ -175,3 +175,30 @@ def test_a_long_run_capacity_one_step_off_is_rejected(family, concept, settlemen
     for kind in ("capacity one step up", "capacity one step down"):
         ok, why = _rejected(s, _plant(s, kind), kind)
         assert ok, (kind, why)
+
+
+@pytest.mark.parametrize("settlement", ["simultaneous", "prepaid"])
+@pytest.mark.parametrize("concept", ["nash", "competitive"])
+@pytest.mark.parametrize("family", FAMILIES)
+def test_an_infeasible_plan_is_never_passed(family, concept, settlement):
+    """A plan the market rules call infeasible has utility -inf (docs/model.md, Prices and
+    allocations: a producer's goods must not fall below zero). Here a producer's capacity is
+    raised until its capacity cost exceeds the goods it keeps (its goods fall below zero) and
+    nothing else changes: the certificate must fail it and say it is infeasible. (Where the
+    type's bound came out -inf as well, it once passed such a plan: the prepaid long-run case
+    of tests/crypto/test_prepaid.py.)"""
+    s = _solved(family, concept, settlement, True)
+    assert s.status is Status.EQUILIBRIUM, s.reason
+    p = s.profile
+    K = p.capacity.copy()
+    play = _outcome(s, p).producers
+    # Enough capacity to cost more than the goods the producer keeps, and then some.
+    rho = s.economy.producers.capacity_cost[0]
+    K[0] += 2.0 * (play.goods[0] + 0.05 * play.goods_received[0]) / rho
+    planted = Profile(p.consumer_bids, p.producer_bids, p.offers, K)
+    assert _outcome(s, planted).producers.goods[0] < 0.0
+    cert = certify(s.economy, planted, outcome=_outcome(s, planted),
+                   price_taking=concept == "competitive")
+    assert not cert.passed and not cert.producer_passed[0]
+    assert not cert.producer_inconclusive[0]
+    assert any("infeasible" in n for n in cert.notes), cert.notes

@@ -89,7 +89,8 @@ def certify(economy: Economy, profile: Profile, *, multipliers: Multipliers | No
         if np.any(v.overspent):
             names = [pop.names[i] for i in np.flatnonzero(v.overspent)]
             notes.append(f"{role} {names}: the profile spends more than the budget (or wallet) "
-                         "allows: infeasible")
+                         "allows, or leaves goods or electricity below zero or offers above "
+                         "capacity: infeasible")
         for i in np.flatnonzero(v.inconclusive):
             reasons[f"{role}/{pop.names[i]}"] = v.reasons[i]
     method = ("Lagrangian dual bound of each agent's own problem (weak duality), every "

@@ -237,16 +237,18 @@ def _nash(economy: Economy, opts: Options, starts: list, seconds: dict[str, floa
     silent = list(cand.diagnostics.get("no_response", []))
     order = shut_down_order(economy, silent) if shut else []
     tried: list[str] = []
+    undecided: list[Solution] = []   # candidates whose certificate could not decide
     if hard and silent and order:
         first = [d for d in order if all(economy.producers.names[j] in silent for j in d)]
         found = _shut_down(economy, opts, first, seconds, started, begun + 0.8 * budget, tried,
-                           end)
+                           end, undecided)
         if found is not None:
             return found
         order = [d for d in order if d not in first]
     if hard and np.any(economy.producers.returns > 1.0):
         found = _idle_outputs(economy, opts, seconds, started,
-                              begun + (0.8 if several else 0.85) * budget, tried, end)
+                              begun + (0.8 if several else 0.85) * budget, tried, end,
+                              undecided)
         if found is not None:
             return found
     if hard:
@@ -258,7 +260,8 @@ def _nash(economy: Economy, opts: Options, starts: list, seconds: dict[str, floa
         solution = _without_hopeless(economy, "nash", opts, solution, started, begun, budget,
                                      end)
     if solution.status is Status.NO_EQUILIBRIUM and order:
-        found = _shut_down(economy, opts, order, seconds, started, deadline, tried, end)
+        found = _shut_down(economy, opts, order, seconds, started, deadline, tried, end,
+                           undecided)
         if found is not None:
             return found
     if tried and not solution.ok:
@@ -267,6 +270,14 @@ def _nash(economy: Economy, opts: Options, starts: list, seconds: dict[str, floa
                            "down or idle on some posts (" + "; ".join(tried)
                            + "), nor with every type active: " + solution.reason,
                            diagnostics={**solution.diagnostics, "shut_down_tried": tried})
+    if undecided and solution.status is Status.NO_EQUILIBRIUM:
+        # A candidate the certificate could not judge says more than "none found": the one
+        # with the least regret bound is returned, inconclusive (never as an equilibrium).
+        best = min(undecided, key=lambda u: u.certificate.max_regret)
+        solution = replace(best, reason=best.reason + "; the closest of the candidates the "
+                           "search found (" + "; ".join(tried) + ")",
+                           diagnostics={**best.diagnostics, "shut_down_tried": tried},
+                           seconds={**best.seconds, "total": time.perf_counter() - started})
     return solution
 
 
@@ -364,13 +375,14 @@ def shut_down_order(economy: Economy, silent: list[str]) -> list[tuple[int, ...]
 
 def _shut_down(economy: Economy, opts: Options, sets: list[tuple[int, ...]],
                seconds: dict[str, float], started: float, deadline: float,
-               tried: list[str], end: float | None = None) -> Solution | None:
+               tried: list[str], end: float | None = None,
+               undecided: list[Solution] | None = None) -> Solution | None:
     """An equilibrium in which the producer types of one of ``sets`` stay out (docs/model.md,
     Solution concepts: a constant-returns type priced below its cost, or an increasing-returns
     type that cannot cover its average cost, may produce nothing), or ``None`` (what was tried
     is added to ``tried``). Each set is removed, the rest solved, and the profile, those types
     playing nothing, certified in the whole economy: only a passed certificate counts (the
-    types kept out then cannot gain by entering)."""
+    types kept out then cannot gain by entering); inconclusive ones go to ``undecided``."""
     for drop in sets:
         if clock() > deadline:
             tried.append("time budget reached")
@@ -394,6 +406,8 @@ def _shut_down(economy: Economy, opts: Options, sets: list[tuple[int, ...]],
                               started, end)
         if solution.ok:
             return solution
+        if solution.status is Status.INCONCLUSIVE and undecided is not None:
+            undecided.append(solution)
         tried.append(f"without {names}: {_entrants(economy, solution, drop)}")
     return None
 
@@ -415,8 +429,8 @@ def idle_patterns(economy: Economy) -> list[tuple[int, np.ndarray]]:
 
 
 def _idle_outputs(economy: Economy, opts: Options, seconds: dict[str, float], started: float,
-                  deadline: float, tried: list[str], end: float | None = None
-                  ) -> Solution | None:
+                  deadline: float, tried: list[str], end: float | None = None,
+                  undecided: list[Solution] | None = None) -> Solution | None:
     """An equilibrium in which an increasing-returns producer type produces nothing on some
     posts (docs/model.md, Agents: with ``c > 1`` marginal cost is infinite at zero output, so
     producing on a post or not is a discrete choice, made by the regime rounds; this gives them
@@ -439,6 +453,8 @@ def _idle_outputs(economy: Economy, opts: Options, seconds: dict[str, float], st
         solution = _certified(economy, cand, opts, dict(seconds), started, end)
         if solution.ok:
             return solution
+        if solution.status is Status.INCONCLUSIVE and undecided is not None:
+            undecided.append(solution)
         tried.append(f"'{name}' idle in {where}{moved}: {solution.status.value}")
     return None
 

@@ -298,3 +298,98 @@ def test_a_wallet_that_cannot_pay_every_valued_hour_is_named():
     assert np.isneginf(cert.producer_utility[j]) and cert.producer_regret[j] == np.inf
     assert "'rooftop-solar'" in sol.reason and "-inf" in sol.reason
     assert "verification" in sol.reason
+
+
+# Campaign draw 1-0000 (benchmarks/campaign): prepaid, long run, a classic constant-returns
+# producer `p0` (CES, r = 0.5) whose capacity binds on one post only, beside an
+# increasing-returns one. The certificate's bound for p0 stays 2e-4 above its pass mark although
+# no deviation gains (the independent checker accepts the profile): the case for `inconclusive`.
+LONG_RUN_PREPAID = """
+name = "prepaid long run, a constant-returns producer at capacity on one post"
+periods = 3
+[market]
+settlement = "prepaid"
+horizon = "long-run"
+goods_settlement_period = 1
+discount = 0.968
+[verification]
+fixed = 0.0
+share = 0.0
+[[consumers]]
+name = "c0"
+count = 6
+kind = "ai"
+endowment = 1.3533
+wallet = "stationary"
+utility = { family = "cobb_douglas", weights = [0.3363, 0.5677, 0.096] }
+[[consumers]]
+name = "c1"
+count = 4
+kind = "classic"
+endowment = 2.5002
+wallet = "stationary"
+utility = { family = "ces", weights = [0.2323, 0.3936, 0.0233], goods_weight = 0.3508, r = -1.0 }
+[[consumers]]
+name = "c2"
+count = 2
+kind = "ai"
+endowment = 1.8777
+wallet = "stationary"
+utility = { family = "ces", weights = [0.0657, 0.6867, 0.2476], r = -0.5 }
+[[producers]]
+name = "p0"
+count = 2
+kind = "classic"
+productivity = 1.4474
+returns = 1.0
+capacity_cost = 0.2781
+wallet = "stationary"
+utility = { family = "ces", weights = [0.2721, 0.1653, 0.4148], goods_weight = 0.1478, r = 0.5 }
+[[producers]]
+name = "p1"
+count = 2
+kind = "ai"
+productivity = 1.8999
+returns = 1.3
+capacity_cost = 0.2694
+wallet = "stationary"
+utility = { family = "crra", weights = [0.0948, 0.1437, 0.7615], gamma = 3.0 }
+"""
+
+
+def test_a_candidate_the_certificate_cannot_judge_is_returned_inconclusive(tmp_path):
+    """Where the search's candidates are all inconclusive (here from the starts with the
+    increasing-returns producer idle on some posts), the solution is the one with the least
+    regret bound, status ``inconclusive`` with its profile and the reason — never
+    ``equilibrium``, and not "no equilibrium found" either (docs/model.md, The certificate).
+    The campaign's independent checker (a global best response per type, no code shared with
+    emgame) finds that profile an equilibrium; with p0's capacity moved 10% above it (its cost
+    wasted) the certificate does not pass it."""
+    import sys
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[2])
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from benchmarks.campaign.check import check_nash
+
+    from emgame import load_economy
+    from emgame.certificate import certify
+    from emgame.market import Profile
+
+    f = tmp_path / "long_run_prepaid.toml"
+    f.write_text(LONG_RUN_PREPAID)
+    e = load_economy(f)
+    s = solve(e, "nash")
+    assert s.status is Status.INCONCLUSIVE, s.reason
+    assert s.profile is not None and not s.certificate.passed
+    failed = ~(s.certificate.producer_passed | s.certificate.producer_inconclusive)
+    assert not failed.any() and s.certificate.consumer_passed.all()
+    assert "could not decide" in s.reason
+    assert s.seconds["total"] >= s.seconds.get("solve", 0.0)
+    assert check_nash(e, s.profile).ok
+    K = s.profile.capacity.copy()
+    K[0] *= 1.1
+    moved = certify(e, Profile(s.profile.consumer_bids, s.profile.producer_bids,
+                               s.profile.offers, K))
+    assert not moved.passed

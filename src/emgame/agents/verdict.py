@@ -34,7 +34,9 @@ _SLACK = 1e-12
 class Verdict:
     """One role's verdicts, arrays over types: the bound on the best objective, the objective
     now, ``regret = bound - objective``, the gain of the best deviation exhibited (NaN: none),
-    ``passed``/``inconclusive`` and the reasons, and the dual's multipliers."""
+    ``passed``/``inconclusive`` and the reasons, and the dual's multipliers. ``overspent``
+    marks types whose play at the profile is infeasible (a budget or wallet overspent, goods
+    or electricity below zero, offers above capacity): they fail whatever the bound says."""
 
     bound: np.ndarray
     objective: np.ndarray
@@ -298,10 +300,14 @@ def _role(economy, outcome, producers, price_taking, lam_bar, nu_bar, hints, ato
     reasons = [""] * n
     gain = np.full(n, np.nan)
     inconclusive = np.zeros(n, bool)
-    # A profile that breaks a budget is no candidate at all, whatever the bound says.
+    # A profile that breaks a budget, or is infeasible otherwise (a producer's inputs above
+    # the goods it buys, E < 0, offers above capacity: utility -inf by the market rules, which
+    # a bound of -inf must not pass), is no candidate at all, whatever the bound says.
     pl = ag.play
     scale = np.maximum(np.abs(pl.spending), np.abs(pl.revenue))
     overspent = pl.slack < -1e-9 * np.maximum(scale, 1e-300)
+    if pl.feasible is not None:
+        overspent |= ~pl.feasible
     # An empty wallet under prepaid settlement allows no payment, so no inputs and no sale:
     # an agent that does nothing at the profile has no other feasible plan, and no regret
     # whatever λ̄ is (a shut-down producer whose stationary wallet, its revenue, is 0).

@@ -93,6 +93,7 @@ class Play:
     population: Population
     charge: np.ndarray | None = None
     state_of_charge: np.ndarray | None = None
+    feasible: np.ndarray | None = None   # (n,) bool: E >= 0, goods >= 0, offers within caps
 
     @cached_property
     def shadow_values(self) -> np.ndarray:
@@ -361,7 +362,8 @@ def play(economy: Economy, pop: Population, bids: np.ndarray, B_minus: np.ndarra
         U = U + revenue_weight * revenue
     return Play(electricity=electricity, goods_received=goods_received, goods=goods, inputs=phi,
                 verification=V, consumption=E, revenue=revenue, spending=spending, slack=slack,
-                utility=U, population=pop, charge=charge, state_of_charge=soc)
+                utility=U, population=pop, charge=charge, state_of_charge=soc,
+                feasible=~short)
 
 
 def evaluate(economy: Economy, profile: Profile, prices: np.ndarray | None = None) -> Outcome:
