@@ -77,7 +77,9 @@ class Play:
     is what is left of the budget. Storage operators also have ``charge (n, T)``, the
     electricity put into the battery (``x = E + V + charge``), and ``state_of_charge (n, T)``,
     ``σ^t`` at the end of each period (the lowest feasible path of the cyclic day: its minimum
-    is 0); ``None`` for other roles.
+    is 0); ``None`` for other roles. ``feasible (n,)`` says whether the play is feasible by the
+    market rules (``E >= 0``, a producer's goods ``>= 0``, offers within capacity, a battery
+    plan within bounds); where it is not, ``utility`` is ``-inf``.
     """
 
     electricity: np.ndarray
@@ -93,7 +95,7 @@ class Play:
     population: Population
     charge: np.ndarray | None = None
     state_of_charge: np.ndarray | None = None
-    feasible: np.ndarray | None = None   # (n,) bool: E >= 0, goods >= 0, offers within caps
+    feasible: np.ndarray | None = None
 
     @cached_property
     def shadow_values(self) -> np.ndarray:
