@@ -26,21 +26,15 @@ solvers or the certificate).
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from benchmarks.campaign.check import check_nash
 from typer.testing import CliRunner
 
 import emgame
 from emgame.equilibria import solve_all, split_economy
-
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from benchmarks.campaign.check import check_nash  # noqa: E402
 
 C = 0.8
 

@@ -86,8 +86,8 @@ def certify(economy: Economy, profile: Profile, *, multipliers: Multipliers | No
     reasons = {}
     for role, pop, v in (("consumers", economy.consumers, cons),
                          ("producers", economy.producers, prod)):
-        if np.any(v.overspent):
-            names = [pop.names[i] for i in np.flatnonzero(v.overspent)]
+        if np.any(v.infeasible):
+            names = [pop.names[i] for i in np.flatnonzero(v.infeasible)]
             notes.append(f"{role} {names}: the profile spends more than the budget (or wallet) "
                          "allows, or leaves goods or electricity below zero or offers above "
                          "capacity: infeasible")

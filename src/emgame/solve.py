@@ -375,8 +375,8 @@ def shut_down_order(economy: Economy, silent: list[str]) -> list[tuple[int, ...]
 
 def _shut_down(economy: Economy, opts: Options, sets: list[tuple[int, ...]],
                seconds: dict[str, float], started: float, deadline: float,
-               tried: list[str], end: float | None = None,
-               undecided: list[Solution] | None = None) -> Solution | None:
+               tried: list[str], end: float | None,
+               undecided: list[Solution]) -> Solution | None:
     """An equilibrium in which the producer types of one of ``sets`` stay out (docs/model.md,
     Solution concepts: a constant-returns type priced below its cost, or an increasing-returns
     type that cannot cover its average cost, may produce nothing), or ``None`` (what was tried
@@ -406,7 +406,7 @@ def _shut_down(economy: Economy, opts: Options, sets: list[tuple[int, ...]],
                               started, end)
         if solution.ok:
             return solution
-        if solution.status is Status.INCONCLUSIVE and undecided is not None:
+        if solution.status is Status.INCONCLUSIVE:
             undecided.append(solution)
         tried.append(f"without {names}: {_entrants(economy, solution, drop)}")
     return None
@@ -429,8 +429,8 @@ def idle_patterns(economy: Economy) -> list[tuple[int, np.ndarray]]:
 
 
 def _idle_outputs(economy: Economy, opts: Options, seconds: dict[str, float], started: float,
-                  deadline: float, tried: list[str], end: float | None = None,
-                  undecided: list[Solution] | None = None) -> Solution | None:
+                  deadline: float, tried: list[str], end: float | None,
+                  undecided: list[Solution]) -> Solution | None:
     """An equilibrium in which an increasing-returns producer type produces nothing on some
     posts (docs/model.md, Agents: with ``c > 1`` marginal cost is infinite at zero output, so
     producing on a post or not is a discrete choice, made by the regime rounds; this gives them
@@ -453,7 +453,7 @@ def _idle_outputs(economy: Economy, opts: Options, seconds: dict[str, float], st
         solution = _certified(economy, cand, opts, dict(seconds), started, end)
         if solution.ok:
             return solution
-        if solution.status is Status.INCONCLUSIVE and undecided is not None:
+        if solution.status is Status.INCONCLUSIVE:
             undecided.append(solution)
         tried.append(f"'{name}' idle in {where}{moved}: {solution.status.value}")
     return None

@@ -6,14 +6,8 @@ checker (every group's global best response)."""
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from benchmarks import split_random  # noqa: E402
+from benchmarks import split_random
 
 
 def test_split_random_two_draws(capsys) -> None:

@@ -365,12 +365,6 @@ def test_a_candidate_the_certificate_cannot_judge_is_returned_inconclusive(tmp_p
     The campaign's independent checker (a global best response per type, no code shared with
     emgame) finds that profile an equilibrium; with p0's capacity moved 10% above it (its cost
     wasted) the certificate does not pass it."""
-    import sys
-    from pathlib import Path
-
-    root = str(Path(__file__).resolve().parents[2])
-    if root not in sys.path:
-        sys.path.insert(0, root)
     from benchmarks.campaign.check import check_nash
 
     from emgame import load_economy

@@ -34,7 +34,7 @@ _SLACK = 1e-12
 class Verdict:
     """One role's verdicts, arrays over types: the bound on the best objective, the objective
     now, ``regret = bound - objective``, the gain of the best deviation exhibited (NaN: none),
-    ``passed``/``inconclusive`` and the reasons, and the dual's multipliers. ``overspent``
+    ``passed``/``inconclusive`` and the reasons, and the dual's multipliers. ``infeasible``
     marks types whose play at the profile is infeasible (a budget or wallet overspent, goods
     or electricity below zero, offers above capacity): they fail whatever the bound says."""
 
@@ -45,7 +45,7 @@ class Verdict:
     passed: np.ndarray
     inconclusive: np.ndarray
     reasons: tuple[str, ...]
-    overspent: np.ndarray
+    infeasible: np.ndarray
     lam: np.ndarray
     nu: np.ndarray
     maximiser: Deviation | None = None
@@ -305,17 +305,17 @@ def _role(economy, outcome, producers, price_taking, lam_bar, nu_bar, hints, ato
     # a bound of -inf must not pass), is no candidate at all, whatever the bound says.
     pl = ag.play
     scale = np.maximum(np.abs(pl.spending), np.abs(pl.revenue))
-    overspent = pl.slack < -1e-9 * np.maximum(scale, 1e-300)
+    infeasible = pl.slack < -1e-9 * np.maximum(scale, 1e-300)
     if pl.feasible is not None:
-        overspent |= ~pl.feasible
+        infeasible |= ~pl.feasible
     # An empty wallet under prepaid settlement allows no payment, so no inputs and no sale:
     # an agent that does nothing at the profile has no other feasible plan, and no regret
     # whatever λ̄ is (a shut-down producer whose stationary wallet, its revenue, is 0).
     idle = (m.prepaid & (ag.facing.income <= 0) & (pl.spending == 0) & (pl.revenue == 0)
-            & (np.asarray(pl.inputs).sum(axis=1) == 0) & (pl.goods == 0) & ~overspent)
+            & (np.asarray(pl.inputs).sum(axis=1) == 0) & (pl.goods == 0) & ~infeasible)
     bound = np.where(idle, U, bound)
     undetermined &= ~idle
-    for i in np.flatnonzero(~(bound <= target) & ~overspent):
+    for i in np.flatnonzero(~(bound <= target) & ~infeasible):
         idx = np.array([i])
         if np.isneginf(U[i]):
             if _cannot_afford(ag, i):
@@ -368,12 +368,12 @@ def _role(economy, outcome, producers, price_taking, lam_bar, nu_bar, hints, ato
     with np.errstate(invalid="ignore"):
         regret = np.where(np.isneginf(U) & np.isneginf(bound), 0.0, bound - U)
     regret = np.where(np.isnan(regret), np.inf, regret)
-    regret = np.where(overspent, np.inf, regret)
-    inconclusive &= ~overspent
-    passed = (regret <= tol) & ~inconclusive & ~overspent
+    regret = np.where(infeasible, np.inf, regret)
+    inconclusive &= ~infeasible
+    passed = (regret <= tol) & ~inconclusive & ~infeasible
     offers = b.q if producers else np.zeros_like(b.x)
     dev = Deviation(b.x.copy(), offers.copy(), b.paid.copy(), b.K.copy())
-    return Verdict(bound, U, regret, gain, passed, inconclusive, tuple(reasons), overspent,
+    return Verdict(bound, U, regret, gain, passed, inconclusive, tuple(reasons), infeasible,
                    b.lam, b.nu, dev)
 
 

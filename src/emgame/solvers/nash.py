@@ -203,10 +203,6 @@ def _better_regimes(economy: Economy, cand: Candidate, regimes):
     st = cand.internal
     out = evaluate(economy, cand.profile)
     Bc, Qc, Bp, Qp = others_totals(economy, cand.profile)
-    # A consumer's goods offer is part of the goods post's supply it faces (its revenue is
-    # ω B^0/Ω): the chooser takes the whole Ω there, not the others' endowments.
-    Qc = Qc.copy()
-    Qc[:, 0] = economy.goods_supply
     part_c, part_p = regimes
     gains = []
     new_c, g_c = consumer_regimes(economy, economy.consumers, out, Bc, Qc, st["weights_c"],

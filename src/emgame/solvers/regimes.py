@@ -417,11 +417,11 @@ def consumer_regimes(economy, pop, outcome, B_minus, Q_minus, weights, lam, part
     """Every consumer-like type's best set of posts at the candidate: ``(new part, gains)``.
 
     ``B_minus``/``Q_minus`` are the others' totals ``(n, T+1)`` (``None`` with ``prices`` for
-    price takers; ``Q_minus[:, 0]`` then includes the type's own endowment), ``weights`` the
-    state weights, ``lam`` the solver's multipliers (the search's start, and the value of own
-    revenue under prepaid settlement). ``income``/``omega`` override the budget (a price-taking
-    producer: its profit, no endowment); ``must`` marks posts a type must pay on; ``v`` the
-    fixed costs to use.
+    price takers; the type's own endowment is added to the goods post's supply here),
+    ``weights`` the state weights, ``lam`` the solver's multipliers (the search's start, and
+    the value of own revenue under prepaid settlement). ``income``/``omega`` override the
+    budget (a price-taking producer: its profit, no endowment); ``must`` marks posts a type
+    must pay on; ``v`` the fixed costs to use.
 
     A type's dual with every payment free is minimised first; where it beats the payoff now,
     the posts whose payment flips near its least value are tried both ways, each set of posts
@@ -456,6 +456,13 @@ def consumer_regimes(economy, pop, outcome, B_minus, Q_minus, weights, lam, part
     tol = _tol(now)
     new = part.copy()
     gains = np.full(n, -np.inf)
+    def supply(i):  # noqa: ANN001, ANN202
+        # What type i faces: the others' supplies, and on the goods post its own endowment
+        # too (its revenue is ω B^0/Ω, the chooser's Qo[0] = Ω).
+        Qo = np.array(Q_minus[i], dtype=np.float64)
+        Qo[0] += omega[i]
+        return Qo
+
     for i in range(n):
         if not np.isfinite(lam[i]) or income[i] < 0:
             continue
@@ -467,7 +474,7 @@ def consumer_regimes(economy, pop, outcome, B_minus, Q_minus, weights, lam, part
                 np.ascontiguousarray(economy.shares), np.ascontiguousarray(vv),
                 int(m.goods_settlement_period),
                 np.zeros(T + 1) if pt else np.ascontiguousarray(B_minus[i], dtype=np.float64),
-                np.ones(T + 1) if pt else np.ascontiguousarray(Q_minus[i], dtype=np.float64),
+                np.ones(T + 1) if pt else supply(i),
                 p, pt, simult, float(beta * lam[i]), float(income[i]), float(omega[i]),
                 np.ascontiguousarray(force, dtype=np.int8), float(target), np.zeros(2),
                 np.zeros(T + 1, dtype=np.bool_), np.zeros(T + 1))
