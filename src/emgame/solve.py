@@ -216,7 +216,9 @@ def _nash(economy: Economy, opts: Options, starts: list, seconds: dict[str, floa
     (first those that had no response at some start), the totals of easier neighbours, then
     the other shut-downs. Only a certified profile is returned as an equilibrium. In a small
     economy (``small``) the certificates count against the budget too."""
-    deadline = begun + budget
+    # A small economy's budget is a promise to the user: the search stops 2% early, leaving
+    # the time its last steps take (the campaign measured 0.1 s past a 30 s deadline).
+    deadline = begun + (0.98 * budget if small else budget)
     # The certificates end a little before the search's deadline: what follows them (the
     # diagnosis of a failed candidate) must fit too.
     end = deadline - 0.05 * budget if small else None

@@ -380,6 +380,8 @@ def test_a_candidate_the_certificate_cannot_judge_is_returned_inconclusive(tmp_p
     failed = ~(s.certificate.producer_passed | s.certificate.producer_inconclusive)
     assert not failed.any() and s.certificate.consumer_passed.all()
     assert "could not decide" in s.reason
+    # The gap is the one the certificate names: p0 bids and offers on one post with β < 1.
+    assert "bids and offers on the same post" in s.certificate.reasons["producers/p0"]
     assert s.seconds["total"] >= s.seconds.get("solve", 0.0)
     assert check_nash(e, s.profile).ok
     K = s.profile.capacity.copy()
@@ -387,3 +389,22 @@ def test_a_candidate_the_certificate_cannot_judge_is_returned_inconclusive(tmp_p
     moved = certify(e, Profile(s.profile.consumer_bids, s.profile.producer_bids,
                                s.profile.offers, K))
     assert not moved.passed
+
+
+def test_the_gap_of_a_producer_trading_both_ways_vanishes_at_beta_one(tmp_path):
+    """The inconclusive case above with ``β = 1``: revenue and payments are then worth the
+    same, the producer's problem on a post where it bids and offers is concave in its own
+    variables, and the certificate decides — the Nash equilibrium is certified, p0 still
+    trades both ways, and the independent checker agrees (docs/model.md, The certificate)."""
+    from benchmarks.campaign.check import check_nash
+
+    from emgame import load_economy
+
+    f = tmp_path / "long_run_prepaid_beta1.toml"
+    f.write_text(LONG_RUN_PREPAID.replace("discount = 0.968", "discount = 1.0"))
+    e = load_economy(f)
+    assert e.market.discount == 1.0
+    s = solve(e, "nash")
+    assert s.status is Status.EQUILIBRIUM, s.reason
+    assert ((s.profile.producer_bids[0, 1:] > 0) & (s.profile.offers[0] > 0)).any()
+    assert check_nash(e, s.profile).ok

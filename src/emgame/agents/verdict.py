@@ -280,12 +280,25 @@ def verdicts(economy: Economy, profile: Profile, outcome: Outcome, *, price_taki
         if hints is not None:
             h = (hints[1], hints[2]) if producers else (hints[0], None)
         out.append(_role(economy, outcome, producers, price_taking, lam_bar, nu_bar, h,
-                         atol, rtol, deadline))
+                         atol, rtol, deadline,
+                         _wash_trading(economy, profile) if producers and not price_taking
+                         else None))
     return out[0], out[1]
 
 
+def _wash_trading(economy: Economy, profile: Profile) -> np.ndarray | None:
+    """Producer types that bid and offer on one electricity post under prepaid settlement
+    with ``β < 1``: there the revenue counts ``β`` and the payment ``1``, and the problem is
+    not jointly concave in the bid and the offer (docs/model.md, The certificate): its dual
+    may keep a gap no branch over payments closes. ``None`` where no such type can exist."""
+    m = economy.market
+    if not (m.prepaid and m.discount < 1.0) or len(economy.producers) == 0:
+        return None
+    return np.any((profile.producer_bids[:, 1:] > 0) & (profile.offers > 0), axis=1)
+
+
 def _role(economy, outcome, producers, price_taking, lam_bar, nu_bar, hints, atol, rtol,
-          deadline=np.inf) -> Verdict:
+          deadline=np.inf, wash=None) -> Verdict:
     m = economy.market
     undetermined = np.isnan(lam_bar) & m.prepaid
     lam_safe = np.where(np.isnan(lam_bar), 0.0, lam_bar)
@@ -355,7 +368,12 @@ def _role(economy, outcome, producers, price_taking, lam_bar, nu_bar, hints, ato
         if open_search:
             why.append("a non-concave search (offers, capacity) ran out of evaluations, or "
                        "the certificate's time budget ran out")
-        if not cut and not open_search:
+        if not cut and not open_search and wash is not None and wash[i]:
+            why.append("it bids and offers on the same post under prepaid settlement with "
+                       "β < 1, where its problem is not jointly concave in bid and offer "
+                       "(revenue counts β, payments 1): a duality gap, vanishing at β = 1, that "
+                       "the branches over payments do not close")
+        elif not cut and not open_search:
             why.append("a duality gap the branches over payments do not close "
                        "(a non-concave objective), or a best deviation the maximisers tried "
                        "do not reach")

@@ -287,6 +287,7 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
     unit = 1.0 / pop.productivity + (np.nan_to_num(pop.capacity_cost)
                                      if economy.market.long_run else 0.0)
     cost = float(np.max(markup * unit[flat])) if np.any(flat) else None
+    constant = bool(np.any(pop.returns == 1.0))
 
     exogenous = economy.market.prepaid and not economy.stationary_wallets
     rough: list = []
@@ -305,10 +306,12 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
                 # would earn nothing); start every price above every such type's cost.
                 variants.append((f"{name} above cost", (np.concatenate(
                     [p[:1], np.maximum(up[1:], cost * p[0])]), Q)))
-            if cost is not None and name in ("competitive", "rough"):
+            if constant and name in ("competitive", "rough"):
                 # At the benchmark's prices (or a guess near them) a constant-returns type
                 # earns nothing and has no response, which takes a costly search to find
-                # out: the marked-up starts go first.
+                # out: the marked-up starts go first. (With increasing returns only, the
+                # plain start stays first: its types may well respond there, and the
+                # marked-up ones can cost seconds of failed responses, campaign-1-0014.)
                 variants = variants[1:] + variants[:1]
             yield from variants
         if exogenous and rough:
