@@ -98,9 +98,8 @@ def scale_of(*arrays: Any, floor: float = 0.0) -> float:
     for arr in arrays:
         a = np.asarray(arr, dtype=float)
         if a.size:
-            fin = a[np.isfinite(a)]
-            if fin.size:
-                best = max(best, float(np.max(np.abs(fin))))
+            # One pass without copying the finite entries out (10⁶ types: 24·10⁶ of them).
+            best = max(best, float(np.max(np.abs(a), where=np.isfinite(a), initial=0.0)))
     return best
 
 

@@ -19,6 +19,7 @@ top, and its tables, when it carries a candidate profile, are titled as a candid
 from __future__ import annotations
 
 import textwrap
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -105,7 +106,23 @@ class _Scales:
         return snap(v, 1.0, self.rtol)
 
 
+_SCALES: dict[int, tuple[weakref.ref, _Scales]] = {}
+
+
 def _scales(solution: Solution) -> _Scales:
+    """The solution's scales, computed once for all its tables (each is a pass over every
+    type's arrays; held by a weak reference, so a solution is never kept alive for them)."""
+    hit = _SCALES.get(id(solution))
+    if hit is not None and hit[0]() is solution:
+        return hit[1]
+    scales = _compute_scales(solution)
+    if len(_SCALES) >= 4:
+        _SCALES.clear()
+    _SCALES[id(solution)] = (weakref.ref(solution), scales)
+    return scales
+
+
+def _compute_scales(solution: Solution) -> _Scales:
     econ, out, prof = solution.economy, solution.outcome, solution.profile
     assert out is not None and prof is not None
     cert = solution.certificate
