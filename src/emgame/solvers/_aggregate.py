@@ -70,6 +70,13 @@ def default_participation(economy: Economy, types: TypeParams, producers: bool) 
     return part
 
 
+def _goods_term(a0: np.ndarray, goods: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """CES's goods term ``a_0 y_0^r``, 0 where goods are not valued (``a_0 = 0``: AI types):
+    with ``r < 0`` and no goods, ``0 · ∞`` would make the whole utility NaN."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return np.where(a0 > 0, a0 * np.maximum(goods, 1e-300) ** r, 0.0)
+
+
 def state_weights(economy: Economy, types: TypeParams, x: np.ndarray, goods: np.ndarray,
                   producers: bool) -> np.ndarray:
     """Each type's state weights ``(n, S)``: ``π_s``, times ``U_s^{1-r}`` for CES types when
@@ -92,7 +99,7 @@ def state_weights(economy: Economy, types: TypeParams, x: np.ndarray, goods: np.
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         Ep = np.where(E > 0, np.maximum(E, 1e-300) ** r[:, None, None], 0.0)
         base = (types.a[ces][:, None, :] * Ep).sum(axis=2)
-        base = base + (types.a0[ces] * np.maximum(goods[ces], 1e-300) ** r)[:, None]
+        base = base + _goods_term(types.a0[ces], goods[ces], r)[:, None]
         U = base ** (1.0 / r)[:, None]
         w = U ** (1.0 - r)[:, None]
     W[ces] = np.where(np.isfinite(w) & (w > 0), k.pi[None, :] * w, W[ces])
@@ -118,7 +125,7 @@ def ces_utility_scale(economy: Economy, types: TypeParams, x: np.ndarray, goods:
     r = 1.0 - types.ge[ces]
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         base = (types.a[ces] * np.where(E > 0, np.maximum(E, 1e-300) ** r[:, None], 0.0)).sum(1)
-        base = base + types.a0[ces] * np.maximum(goods[ces], 1e-300) ** r
+        base = base + _goods_term(types.a0[ces], goods[ces], r)
         U = base ** (1.0 / r)
         sc = U ** (1.0 - r)
     scale[ces] = np.where(np.isfinite(sc) & (sc > 0), sc, 1.0)
