@@ -368,13 +368,12 @@ def _role(economy, outcome, producers, price_taking, lam_bar, nu_bar, hints, ato
         if open_search:
             why.append("a non-concave search (offers, capacity) ran out of evaluations, or "
                        "the certificate's time budget ran out")
-        if not cut and not open_search and wash is not None and wash[i]:
+        if not cut and not open_search:
             why.append("it bids and offers on the same post under prepaid settlement with "
                        "β < 1, where its problem is not jointly concave in bid and offer "
                        "(revenue counts β, payments 1): a duality gap, vanishing at β = 1, that "
-                       "the branches over payments do not close")
-        elif not cut and not open_search:
-            why.append("a duality gap the branches over payments do not close "
+                       "the branches over payments do not close" if wash is not None and wash[i]
+                       else "a duality gap the branches over payments do not close "
                        "(a non-concave objective), or a best deviation the maximisers tried "
                        "do not reach")
         reasons[i] = "; ".join(why)

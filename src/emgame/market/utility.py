@@ -59,7 +59,7 @@ def h_prime(y: np.ndarray, gamma: np.ndarray) -> np.ndarray:
     return np.where(gamma == 0, 1.0, out)
 
 
-def _weighted(a: np.ndarray, terms: np.ndarray) -> np.ndarray:
+def weighted(a: np.ndarray, terms: np.ndarray) -> np.ndarray:
     """``a * h`` with the convention ``0 · h = 0`` (an unvalued good never costs utility)."""
     with np.errstate(invalid="ignore"):
         return np.where(a > 0, a * terms, 0.0)
@@ -88,8 +88,8 @@ def utility(pop: Population, E: np.ndarray, x0: np.ndarray, prob: np.ndarray) ->
     a = pop.weights[:, None, :]                        # (n, 1, T)
     a0 = np.where(pop.classic, pop.goods_weight, 0.0)  # (n,)
     g_el, g_goods = curvatures(pop)
-    el = _weighted(a, h(E, g_el[:, None, None])).sum(axis=2)   # (n, S)
-    goods = _weighted(a0, h(x0, g_goods))                       # (n,)
+    el = weighted(a, h(E, g_el[:, None, None])).sum(axis=2)   # (n, S)
+    goods = weighted(a0, h(x0, g_goods))                       # (n,)
     V = el + goods[:, None]                                     # separable form, (n, S)
     ces = pop.family == CES
     if np.any(ces):
@@ -110,8 +110,8 @@ def marginal_utility(pop: Population, E: np.ndarray, x0: np.ndarray) -> np.ndarr
         # ∂/∂E (Σ a y^r)^{1/r} = a E^{r-1} (Σ a y^r)^{1/r - 1}
         r = pop.r[:, None]
         a0 = np.where(pop.classic, pop.goods_weight, 0.0)
-        el = _weighted(a, h(E, g_el[:, None, None])).sum(axis=2)
-        V = el + _weighted(a0, h(x0, g_goods))[:, None]
+        el = weighted(a, h(E, g_el[:, None, None])).sum(axis=2)
+        V = el + weighted(a0, h(x0, g_goods))[:, None]
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             base = np.where(ces[:, None], r * V, 1.0)
             scale = np.where(base > 0, base ** (1.0 / np.where(ces[:, None], r, 1.0) - 1.0), 0.0)
@@ -140,8 +140,8 @@ def goods_marginal_utility(pop: Population, E: np.ndarray, x0: np.ndarray,
     if np.any(ces):
         r = pop.r[:, None]
         a = pop.weights[:, None, :]
-        el = _weighted(a, h(E, g_el[:, None, None])).sum(axis=2)
-        V = el + _weighted(a0, h(x0, g_goods))[:, None]
+        el = weighted(a, h(E, g_el[:, None, None])).sum(axis=2)
+        V = el + weighted(a0, h(x0, g_goods))[:, None]
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             base = np.where(ces[:, None], r * V, 1.0)
             scale = np.where(base > 0, base ** (1.0 / np.where(ces[:, None], r, 1.0) - 1.0), 0.0)

@@ -106,19 +106,15 @@ class _Scales:
         return snap(v, 1.0, self.rtol)
 
 
-_SCALES: dict[int, tuple[weakref.ref, _Scales]] = {}
+_SCALES: weakref.WeakKeyDictionary[Solution, _Scales] = weakref.WeakKeyDictionary()
 
 
 def _scales(solution: Solution) -> _Scales:
     """The solution's scales, computed once for all its tables (each is a pass over every
-    type's arrays; held by a weak reference, so a solution is never kept alive for them)."""
-    hit = _SCALES.get(id(solution))
-    if hit is not None and hit[0]() is solution:
-        return hit[1]
-    scales = _compute_scales(solution)
-    if len(_SCALES) >= 4:
-        _SCALES.clear()
-    _SCALES[id(solution)] = (weakref.ref(solution), scales)
+    type's arrays; weakly keyed, so a solution is never kept alive for them)."""
+    scales = _SCALES.get(solution)
+    if scales is None:
+        scales = _SCALES[solution] = _compute_scales(solution)
     return scales
 
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from emgame._numerics import clock
 from emgame.market.game import inputs
+from emgame.market.utility import weighted
 from emgame.model.economy import Economy
 from emgame.solvers._consumer import ConsumerState, consumer_aggregate
 from emgame.solvers._joint import JointWork, closed_form, consumer_joint
@@ -71,10 +72,10 @@ def default_participation(economy: Economy, types: TypeParams, producers: bool) 
 
 
 def _goods_term(a0: np.ndarray, goods: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """CES's goods term ``a_0 y_0^r``, 0 where goods are not valued (``a_0 = 0``: AI types):
-    with ``r < 0`` and no goods, ``0 · ∞`` would make the whole utility NaN."""
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return np.where(a0 > 0, a0 * np.maximum(goods, 1e-300) ** r, 0.0)
+    """CES's goods term ``a_0 y_0^r`` with the market's ``0 · h = 0`` (AI types, ``a_0 = 0``:
+    with ``r < 0`` and no goods, ``0 · ∞`` would make the whole utility NaN)."""
+    with np.errstate(divide="ignore", over="ignore"):
+        return weighted(a0, np.maximum(goods, 1e-300) ** r)
 
 
 def state_weights(economy: Economy, types: TypeParams, x: np.ndarray, goods: np.ndarray,

@@ -456,13 +456,11 @@ def consumer_regimes(economy, pop, outcome, B_minus, Q_minus, weights, lam, part
     tol = _tol(now)
     new = part.copy()
     gains = np.full(n, -np.inf)
-    def supply(i):  # noqa: ANN001, ANN202
-        # What type i faces: the others' supplies, and on the goods post its own endowment
-        # too (its revenue is ω B^0/Ω, the chooser's Qo[0] = Ω).
-        Qo = np.array(Q_minus[i], dtype=np.float64)
-        Qo[0] += omega[i]
-        return Qo
-
+    if not pt:
+        # What each type faces: the others' supplies, and on the goods post its own endowment
+        # too (its revenue is ω B^0/Ω, the chooser's Q[0] = Ω).
+        Q_faced = np.array(Q_minus, dtype=np.float64)
+        Q_faced[:, 0] += omega
     for i in range(n):
         if not np.isfinite(lam[i]) or income[i] < 0:
             continue
@@ -474,7 +472,7 @@ def consumer_regimes(economy, pop, outcome, B_minus, Q_minus, weights, lam, part
                 np.ascontiguousarray(economy.shares), np.ascontiguousarray(vv),
                 int(m.goods_settlement_period),
                 np.zeros(T + 1) if pt else np.ascontiguousarray(B_minus[i], dtype=np.float64),
-                np.ones(T + 1) if pt else supply(i),
+                np.ones(T + 1) if pt else Q_faced[i],
                 p, pt, simult, float(beta * lam[i]), float(income[i]), float(omega[i]),
                 np.ascontiguousarray(force, dtype=np.int8), float(target), np.zeros(2),
                 np.zeros(T + 1, dtype=np.bool_), np.zeros(T + 1))
