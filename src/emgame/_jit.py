@@ -17,7 +17,10 @@ import hashlib
 import logging
 from pathlib import Path
 
+import numpy as np
 from numba import njit as _njit
+from numba import types
+from numba.extending import intrinsic
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +33,25 @@ def njit(*args, **kwargs):
     kwargs.setdefault("cache", True)
     kwargs.setdefault("error_model", "numpy")
     return _njit(*args, **kwargs)
+
+
+def kernel_array(values, dtype=np.float64) -> np.ndarray:
+    """``values`` as a C-contiguous, writable array of ``dtype`` for a kernel's records (a copy
+    only where it is not one already). Numba compiles a kernel once per type of its arguments,
+    and a read-only array (an economy's frozen fields) is another type than a writable one:
+    records built from both would compile every kernel that takes them twice."""
+    a = np.ascontiguousarray(values, dtype=dtype)
+    return a if a.flags.writeable else a.copy()
+
+
+@intrinsic
+def unliteral(typingctx, value):  # noqa: ANN001, ANN201, ARG001
+    """``value`` (a constant flag or count) as a value of its type, known at run time only.
+    Numba compiles a kernel once for each constant passed to it (``True``, ``False``) besides
+    once for a variable: ``kernel(unliteral(True))`` uses the one compiled for variables."""
+    def codegen(context, builder, signature, args):  # noqa: ANN001, ANN202, ARG001
+        return context.cast(builder, args[0], signature.args[0], signature.return_type)
+    return types.unliteral(value)(value), codegen
 
 
 @functools.cache

@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from emgame._jit import njit
+from emgame._jit import njit, unliteral
 from emgame._numerics import golden_max, objective
 from emgame.agents._post import (
     INF,
@@ -39,8 +39,6 @@ from emgame.agents._post import (
 )
 from emgame.agents._records import Offer, Post
 from emgame.market.utility import term
-
-_ZERO = np.zeros(1)
 
 
 @njit
@@ -104,7 +102,10 @@ def consumer_dual(lam, i, ty, ru, fa, se, x_out, paid_out):
     best_v = -INF
     xt = np.zeros(T + 1)
     pd = np.zeros(T + 1, dtype=np.bool_)
-    lw0 = np.full(1, ty.lw0[i])
+    # The goods post's records have the types of the electricity posts' (a column of ``lw``,
+    # writable ``kappa``, ``F``): one type of post, so each post kernel compiles once.
+    lw0 = np.full((1, 1), ty.lw0[i])[:, 0]
+    zero = np.zeros(1)
     # The posts' records are built from these locals: passing the records ``ty``, ``ru``,
     # ``fa`` to a function, even an inlined one, counts references to each of their arrays,
     # which costs more than a post's closed form.
@@ -114,7 +115,7 @@ def consumer_dual(lam, i, ty, ru, fa, se, x_out, paid_out):
     lw_t = lw[:, 0]       # (column t replaces it in linear mode only)
     F = np.zeros(S)       # the burns of post t, overwritten post by post (each post's
     extra = np.zeros(S)   # records are used before the next is built)
-    goods = Post(ty.a0[i], ty.gg[i], np.array([ty.w[i].sum()]), ty.lin[i], lw0, _ZERO, _ZERO,
+    goods = Post(ty.a0[i], ty.gg[i], np.array([ty.w[i].sum()]), ty.lin[i], lw0, zero, zero,
                  0.0 if ru.pt else fa.Bm[i, 0], 1.0 if ru.pt else fa.Qm[i, 0] + omega, omega,
                  thR, lam, ru.pt, fa.p[0])
     # The goods post: the consumer sells ω there and may buy goods back.
@@ -215,7 +216,7 @@ def _offer_record(ty, ru, fa, i, t, lam, nu, thR, pays_goods, S):
 @njit
 def _free(K, T):
     """Offers up to ``s^t K`` with no price on them: the ``cap`` of :func:`_posts`."""
-    return (K, np.zeros(T + 1), True)
+    return (K, np.zeros(T + 1), unliteral(True))
 
 
 @njit
@@ -406,7 +407,7 @@ def _capacity_concave(ty, ru, fa, se, i, mult, pays_goods, out):
     bound = max(best_v, kept)
     if heap:
         bound = max(bound, -heap[0][0])
-    _posts(ty, ru, fa, se, i, mult, pays_goods, _free(best_K, T), False, out)
+    _posts(ty, ru, fa, se, i, mult, pays_goods, _free(best_K, T), unliteral(False), out)
     return bound, best_v, best_K, closed
 
 
@@ -551,7 +552,8 @@ def _capacity(ty, ru, fa, se, i, mult, pays_goods, prove, out):
             if v > best_c:
                 best_c, best_K = v, K
     # The maximiser at the capacity found, and its value (what the searches steer by).
-    _, v, _ = _posts(ty, ru, fa, se, i, mult, pays_goods, _free(best_K, T), False, out)
+    _, v, _ = _posts(ty, ru, fa, se, i, mult, pays_goods, _free(best_K, T), unliteral(False),
+                     out)
     best_v = v - nu * rho * best_K
     if not prove:
         return best_v, best_v, best_K, False
@@ -575,8 +577,8 @@ def _capacity(ty, ru, fa, se, i, mult, pays_goods, prove, out):
     # useful capacity, is added.
     excess = max((mu * s).sum() - nu * rho, 0.0) * KhiK
     scratch = (np.zeros(T + 1), np.zeros(T + 1), np.zeros(T + 1, dtype=np.bool_))
-    ub, _, closed = _posts(ty, ru, fa, se, i, mult, pays_goods, (Khi, mu, False), True,
-                           scratch)
+    ub, _, closed = _posts(ty, ru, fa, se, i, mult, pays_goods, (Khi, mu, unliteral(False)),
+                           unliteral(True), scratch)
     return max(ub + excess, best_v), best_v, best_K, closed
 
 
@@ -611,14 +613,14 @@ def producer_dual(lam, nu, i, ty, ru, fa, se, prove, out):
         total_v = total_ub
         K = 0.0
         if not pays:
-            ub, v, ok = _posts(ty, ru, fa, se, i, mult, False, _free(0.0, T), prove, scratch)
+            ub, v, ok = _posts(ty, ru, fa, se, i, mult, pays, _free(0.0, T), prove, scratch)
         elif not long_run:
             K = ty.K[i]
-            ub, v, ok = _posts(ty, ru, fa, se, i, mult, True, _free(K, T), prove, scratch)
+            ub, v, ok = _posts(ty, ru, fa, se, i, mult, pays, _free(K, T), prove, scratch)
         elif ty.c[i] <= 1.0 and (fa.simult or ru.pt):
-            ub, v, K, ok = _capacity_concave(ty, ru, fa, se, i, mult, True, scratch)
+            ub, v, K, ok = _capacity_concave(ty, ru, fa, se, i, mult, pays, scratch)
         else:
-            ub, v, K, ok = _capacity(ty, ru, fa, se, i, mult, True, prove, scratch)
+            ub, v, K, ok = _capacity(ty, ru, fa, se, i, mult, pays, prove, scratch)
         total_ub += ub
         total_v += v
         closed = closed and ok

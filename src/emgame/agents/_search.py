@@ -21,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import prange
 
-from emgame._jit import njit
+from emgame._jit import njit, unliteral
 from emgame._numerics import bracket, illinois, objective, past, value
 from emgame.agents._dual import consumer_dual, producer_dual
 
@@ -140,7 +140,9 @@ def consumer_bounds(ty, ru, fa, se, out):
     # tuple's attributes.)
     D_out, lam_out, x_out, paid_out, exact = out.D, out.lam, out.x, out.paid, out.exact
     for i in prange(n):
-        _consumer_type(i, ty, ru, fa, se, D_out, lam_out, x_out, paid_out, exact)
+        # (prange's index is unsigned: as a signed one, the kernels below compile once, not
+        # twice, as for callers with a signed type index.)
+        _consumer_type(np.int64(i), ty, ru, fa, se, D_out, lam_out, x_out, paid_out, exact)
 
 
 # --------------------------------------------------------------------------------------------
@@ -263,7 +265,7 @@ def producer_bounds(ty, ru, fa, se, out):
         lam = math.exp(best.val[1])
         nu = math.exp(best.val[2]) if not ru.pt else lam * fa.p[0]
         res = (np.zeros(T + 1), np.zeros(T + 1), np.zeros(T + 1, dtype=np.bool_))
-        D, _, _, K, closed = producer_dual(lam, nu, j, ty, ru, fa, se, True, res)
+        D, _, _, K, closed = producer_dual(lam, nu, j, ty, ru, fa, se, unliteral(True), res)
         D_out[j] = D
         lam_out[j] = lam
         nu_out[j] = nu
@@ -290,5 +292,5 @@ def producer_pattern(lam, nu, i, ty, ru, fa, se):
     """The posts a producer's dual maximiser pays on at ``(λ, ν)`` (fast searches)."""
     T = ty.a.shape[1]
     out = (np.zeros(T + 1), np.zeros(T + 1), np.zeros(T + 1, dtype=np.bool_))
-    producer_dual(lam, nu, i, ty, ru, fa, se, False, out)
+    producer_dual(lam, nu, i, ty, ru, fa, se, unliteral(False), out)
     return out[2]

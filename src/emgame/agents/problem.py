@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from emgame._jit import kernel_array
 from emgame.agents._records import Bounds, Facing, Rules, Search, Types, empty_bounds
 from emgame.agents._search import consumer_bounds, producer_bounds
 from emgame.market.game import Outcome, Play
@@ -172,7 +173,7 @@ def agent(economy: Economy, outcome: Outcome, *, producers: bool, price_taking: 
         lw_all, lw0_all = linear_weights(economy, pop, play.consumption, goods)
         lw = np.where(lin[:, None, None], lw_all, 0.0)
         lw0 = np.where(lin, lw0_all, 0.0)
-    f = lambda v: np.ascontiguousarray(v, dtype=np.float64)  # noqa: E731
+    f = kernel_array
     Omega = economy.goods_supply
     theta = np.nan_to_num(pop.productivity, nan=1.0)
     c = np.nan_to_num(pop.returns, nan=1.0)
@@ -186,10 +187,10 @@ def agent(economy: Economy, outcome: Outcome, *, producers: bool, price_taking: 
         # type whose utility needs it has no equilibrium and is refused before solving).
         weights = np.where(np.isfinite(outcome.prices[1:])[None, :], weights, 0.0)
     types = Types(f(weights), f(np.where(pop.classic, pop.goods_weight, 0.0)), f(ge),
-                  f(gg), f(np.tile(pi, (n, 1))), np.ascontiguousarray(lin), f(lw), f(lw0),
+                  f(gg), f(np.tile(pi, (n, 1))), f(lin, bool), f(lw), f(lw0),
                   f(pop.endowment), f(theta), f(c), f(K),
                   f(np.nan_to_num(pop.capacity_cost, nan=0.0)), f(Khi),
-                  np.ascontiguousarray(pop.classic),
+                  f(pop.classic, bool),
                   f(np.hstack([np.ones((n, 1)), pop.availability])))
     rules = Rules(f(economy.shares), f(economy.fixed_costs),
                   int(m.goods_settlement_period), float(Omega), bool(price_taking))

@@ -26,7 +26,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import prange
 
-from emgame._jit import njit
+from emgame._jit import njit, unliteral
 from emgame.solvers._records import Response, consumer, slopes
 from emgame.solvers._terms import INF, MAXIT, fixed_burn, mu_el, solve_x, x_floor
 
@@ -181,7 +181,7 @@ def _respond(tot, mk, ct, part, lam0, x, sl):
         spend = _purchases(lam, tot, mk, ct, part, x, fx)
         if spend <= income:
             x[0] = (income - spend) / p[0]
-            _slopes(lam, tot, mk, ct, part, x, fx, True, sl)
+            _slopes(lam, tot, mk, ct, part, x, fx, unliteral(True), sl)
             return lam, Response.OK
         part0 = part.copy()
         part0[0] = False
@@ -229,7 +229,7 @@ def _respond(tot, mk, ct, part, lam0, x, sl):
         y = yn
     lam = math.exp(y)
     _purchases(lam, tot, mk, ct, part, x, fx)
-    _slopes(lam, tot, mk, ct, part, x, fx, False, sl)
+    _slopes(lam, tot, mk, ct, part, x, fx, unliteral(False), sl)
     if status == Response.OK and reduced:
         status = Response.DROPPED
     return lam, status

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import prange
 
-from emgame._jit import njit
+from emgame._jit import njit, unliteral
 from emgame.solvers._consumer import _purchases, _slopes, accumulate, blocks
 from emgame.solvers._records import consumer, slopes
 
@@ -51,7 +51,7 @@ def _block(lo, hi, tot, mk, cs, st, want_jac, out, jw):
         income = ct.wallet if exog else p[0] * ct.omega
         x = st.x[i]
         spend = _purchases(st.lam[i], tot, mk, ct, ct.part, x, fx)
-        _slopes(st.lam[i], tot, mk, ct, ct.part, x, fx, False, sl)
+        _slopes(st.lam[i], tot, mk, ct, ct.part, x, fx, unliteral(False), sl)
         r = spend - income
         r_l = 0.0
         for t in range(T + 1):

@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from emgame._jit import njit
+from emgame._jit import njit, unliteral
 from emgame.solvers._records import NO_OUTPUT, PAYS
 from emgame.solvers._terms import INF, MAXIT, fixed_burn, mu_el, phi, phi1, phi2, solve_x
 
@@ -221,7 +221,7 @@ def post_jac(lam, nu, post, mk, paying, pr, x, q, state, out):
 def post_of(tot, mk, pr, t, F):
     """Post ``t`` as producer type ``pr`` sees it (it always pays on the goods post, for its
     inputs, so the goods payment's verification falls in ``t0``)."""
-    fixed_burn(mk.v, t, mk.t0, True, F)
+    fixed_burn(mk.v, t, mk.t0, unliteral(True), F)
     return Post(tot.p[t], tot.Q[t], pr.a[t - 1], pr.ge, pr.w, mk.kappa, F)
 
 

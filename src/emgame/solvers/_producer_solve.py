@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from emgame._jit import njit
+from emgame._jit import njit, unliteral
 from emgame._numerics import bracket, illinois, now, objective, past
 from emgame.solvers._producer import ProducerWork, post_jac, post_of, producer_eval
 from emgame.solvers._records import PAYS, Response, producer
@@ -65,7 +65,7 @@ def _newton(tot, mk, pr, z, ws):
     nu = math.exp(z[1])
     K = z[2] if long_run else pr.Kbar
     for _ in range(MAXIT):
-        G1, G2, G3 = producer_eval(lam, nu, K, tot, mk, pr, ws, True)
+        G1, G2, G3 = producer_eval(lam, nu, K, tot, mk, pr, ws, unliteral(True))
         ws.xh[:] = ws.x
         ws.qh[:] = ws.q
         sc = _turnover(tot, ws)
@@ -107,7 +107,7 @@ def _newton(tot, mk, pr, z, ws):
             lam_n = lam * math.exp(t_ * step[0])
             nu_n = lam_n * math.exp(lr + t_ * step[1])
             K_n = max(K + t_ * step[2], 0.25 * K) if nz == 3 else K
-            g1, g2, g3 = producer_eval(lam_n, nu_n, K_n, tot, mk, pr, ws, False)
+            g1, g2, g3 = producer_eval(lam_n, nu_n, K_n, tot, mk, pr, ws, unliteral(False))
             rn = max(abs(g1 / _turnover(tot, ws)), abs(g2 / lam_n))
             if nz == 3:
                 rn = max(rn, abs(g3 / nu_n))
@@ -144,13 +144,13 @@ def _nested_eval(lam, r, K, tot, mk, pr, ws, budget):
     if past(budget[1]):
         budget[0] = 0
     if not mk.long_run:
-        return producer_eval(lam, r * lam, K, tot, mk, pr, ws, False), K
+        return producer_eval(lam, r * lam, K, tot, mk, pr, ws, unliteral(False)), K
     # Σ_t μ_t(K) - νρ falls with K where returns are not increasing: bisect (geometrically)
     # on [0, Khi].
     nu = r * lam
     lo = 0.0
     hi = max(K, 1e-12)
-    g = producer_eval(lam, nu, hi, tot, mk, pr, ws, False)
+    g = producer_eval(lam, nu, hi, tot, mk, pr, ws, unliteral(False))
     if g[2] <= 0.0 and pr.c > 1.0:
         # Increasing returns: marginal cost is infinite at q = 0, so the capacity condition is
         # negative for small K, positive where capacity pays, negative again past it. Look for
@@ -164,7 +164,7 @@ def _nested_eval(lam, r, K, tot, mk, pr, ws, budget):
                 break
             up *= 2.0
             budget[0] -= 1
-            gu = producer_eval(lam, nu, up, tot, mk, pr, ws, False)
+            gu = producer_eval(lam, nu, up, tot, mk, pr, ws, unliteral(False))
             if gu[2] > 0.0:
                 found = True
                 break
@@ -175,11 +175,11 @@ def _nested_eval(lam, r, K, tot, mk, pr, ws, budget):
                     break
                 down *= 0.5
                 budget[0] -= 1
-                gd = producer_eval(lam, nu, down, tot, mk, pr, ws, False)
+                gd = producer_eval(lam, nu, down, tot, mk, pr, ws, unliteral(False))
                 if gd[2] > 0.0:
                     # The falling crossing lies in (down, 2 down].
                     lo, hi = down, 2.0 * down
-                    g = producer_eval(lam, nu, hi, tot, mk, pr, ws, False)
+                    g = producer_eval(lam, nu, hi, tot, mk, pr, ws, unliteral(False))
                     found = True
                     break
         else:
@@ -191,13 +191,13 @@ def _nested_eval(lam, r, K, tot, mk, pr, ws, budget):
         budget[0] -= 1
         lo = hi
         hi *= 2.0
-        g = producer_eval(lam, nu, hi, tot, mk, pr, ws, False)
+        g = producer_eval(lam, nu, hi, tot, mk, pr, ws, unliteral(False))
     for _ in range(200):
         if budget[0] <= 0:
             break
         budget[0] -= 1
         mid = math.sqrt(lo * hi) if lo > 0.0 and hi > 4.0 * lo else 0.5 * (lo + hi)
-        g = producer_eval(lam, nu, mid, tot, mk, pr, ws, False)
+        g = producer_eval(lam, nu, mid, tot, mk, pr, ws, unliteral(False))
         if g[2] > 0.0:
             lo = mid
         else:
@@ -205,7 +205,7 @@ def _nested_eval(lam, r, K, tot, mk, pr, ws, budget):
         if hi - lo <= 1e-14 * hi:
             break
     K = 0.5 * (lo + hi)
-    return producer_eval(lam, nu, K, tot, mk, pr, ws, False), K
+    return producer_eval(lam, nu, K, tot, mk, pr, ws, unliteral(False)), K
 
 
 class GoodsGap(NamedTuple):
@@ -347,7 +347,7 @@ def producer_response(tot, mk, pr, z, ws, dx_dY, dq_dY):
     nu = math.exp(z[1])
     K = z[2] if mk.long_run else pr.Kbar
     # Derivatives with respect to the totals: dz/dY, then each post.
-    producer_eval(lam, nu, K, tot, mk, pr, ws, True)
+    producer_eval(lam, nu, K, tot, mk, pr, ws, unliteral(True))
     nY = 2 * T + 1
     dz = _dz(mk, ws, nY)
     F = np.zeros(mk.pi.size)

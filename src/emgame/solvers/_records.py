@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from emgame._jit import njit
+from emgame._jit import kernel_array, njit
 from emgame.market.utility import CES, QUASILINEAR, curvatures
 from emgame.model.economy import Economy, Population
 
@@ -157,8 +157,7 @@ def slopes(T):
     return Slopes(np.zeros(T + 1), np.zeros(T + 1), np.zeros(T + 1), np.zeros(2 * T + 1))
 
 
-def _f(x) -> np.ndarray:  # noqa: ANN001
-    return np.ascontiguousarray(x, dtype=np.float64)
+_f = kernel_array
 
 
 def market(economy: Economy, tau: float, deadline: float = math.inf) -> Market:
@@ -180,7 +179,7 @@ class TypeParams:
         self.a0 = _f(np.where(pop.classic, pop.goods_weight, 0.0))
         self.ge = _f(ge)
         self.gg = _f(gg)
-        self.classic = np.ascontiguousarray(pop.classic)
+        self.classic = _f(pop.classic, bool)
         self.omega = _f(pop.endowment)
         self.theta = _f(np.nan_to_num(pop.productivity, nan=1.0))
         self.c = _f(np.nan_to_num(pop.returns, nan=1.0))
@@ -190,8 +189,8 @@ class TypeParams:
         # offer on post t is at most s^t K.
         self.s = _f(np.hstack([np.ones((len(pop), 1)), pop.availability]))
         self.wallet = _f(pop.wallet)
-        self.ces = np.ascontiguousarray(pop.family == CES)
-        self.quasilinear = np.ascontiguousarray(pop.family == QUASILINEAR)
+        self.ces = _f(pop.family == CES, bool)
+        self.quasilinear = _f(pop.family == QUASILINEAR, bool)
 
     def __len__(self) -> int:
         return int(self.n.size)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from emgame._jit import kernel_array
 from emgame._numerics import clock
 from emgame.market.game import Profile, evaluate, inputs
 from emgame.model.economy import Economy
@@ -283,8 +284,7 @@ class _Benchmark:
         consumers = types is self.C
         mk = self.k if consumers else self.k._replace(v=self.v_p)
         cs = types.consumers(part, self.pi_c if consumers else self.pi_p)._replace(
-            wallet=np.ascontiguousarray(wallet, dtype=np.float64),
-            omega=np.ascontiguousarray(omega, dtype=np.float64))
+            wallet=kernel_array(wallet), omega=kernel_array(omega))
         return consumer_aggregate(Totals(p, Q), mk, cs, ConsumerState(lam, x, st), want_jac)
 
     def prices(self, y: np.ndarray):

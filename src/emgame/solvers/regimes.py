@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from emgame._jit import njit
+from emgame._jit import njit, unliteral
 from emgame._numerics import bracket, golden_max, illinois, objective
 from emgame.solvers._records import NO_OUTPUT, PAYS
 from emgame.solvers._terms import INF, fixed_burn, h, h1, phi, x_floor
@@ -359,7 +359,7 @@ def producer_choice(sl, regime, new):
     for t in range(1, regime.size):
         F = np.zeros(S)
         stay = np.zeros(S)
-        fixed_burn(sl.v, t, sl.t0, True, F)   # it pays on the goods post for its inputs
+        fixed_burn(sl.v, t, sl.t0, unliteral(True), F)   # it pays on the goods post for its inputs
         if t == sl.t0:
             stay[:] = sl.v[:, 0]
         pp = Purchase(sl.a[t - 1], sl.ge, sl.w, sl.kappa, F, sl.Bm[t], sl.Qm[t], 0.0, sl.thR,
