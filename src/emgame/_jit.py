@@ -8,6 +8,11 @@ kernel of emgame gets one source stamp, a hash of all the package's files that h
 is computed on first use, and nothing is written at import: the caches are numba's own,
 written only when numba compiles, each stamp in a folder of its own (numba unpickles a cache
 index before it compares stamps, so kernels of other sources must not share one).
+
+Numba also compiles a kernel once per type of its arguments, and a read-only array, an unsigned
+index or a constant ``True`` is a type of its own: records for kernels are built with
+:func:`kernel_array` and constant flags passed as :func:`unliteral`, so that each kernel is
+compiled once per problem (``tests/test_jit.py`` checks it).
 """
 
 from __future__ import annotations

@@ -140,8 +140,8 @@ def consumer_bounds(ty, ru, fa, se, out):
     # tuple's attributes.)
     D_out, lam_out, x_out, paid_out, exact = out.D, out.lam, out.x, out.paid, out.exact
     for i in prange(n):
-        # (prange's index is unsigned: as a signed one, the kernels below compile once, not
-        # twice, as for callers with a signed type index.)
+        # (prange's index is unsigned; cast to the signed index other callers pass, the
+        # kernels below compile once.)
         _consumer_type(np.int64(i), ty, ru, fa, se, D_out, lam_out, x_out, paid_out, exact)
 
 
