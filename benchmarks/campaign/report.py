@@ -70,10 +70,18 @@ def compare(x: dict, y: dict) -> tuple[float, float, float]:
     return dp, da, do
 
 
+def _own_reason(em: dict) -> str:
+    """emgame's reason for the economy itself: what its shut-down search tried first names the
+    reasons of smaller economies (e.g. a sole seller left without some type), not this one's."""
+    reason = em.get("reason", "") or ""
+    head = "nor with every type active: "
+    return reason.split(head, 1)[1] if head in reason else reason
+
+
 def miss_cause(em: dict, feat: dict) -> str:
     """Why emgame did not certify an equilibrium the independent solver found (the groups of
     issue 10's to-do list, sharpened by the independent check of emgame's candidate)."""
-    reason = em.get("reason", "") or ""
+    reason = _own_reason(em)
     st = em.get("status")
     if st in ("killed", "crashed"):
         return f"emgame {st}"
@@ -110,7 +118,7 @@ def miss_cause(em: dict, feat: dict) -> str:
 
 
 def neither_cause(em: dict) -> str:
-    reason = em.get("reason", "") or ""
+    reason = _own_reason(em)
     if em.get("status") in ("killed", "crashed"):
         return f"emgame {em['status']}"
     for key, label in (("only seller", "sole seller (MODEL §6)"),

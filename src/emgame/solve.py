@@ -391,8 +391,10 @@ def _shut_down(economy: Economy, opts: Options, sets: list[tuple[int, ...]],
             break
         names = [economy.producers.names[j] for j in drop]
         smaller = without_producers(economy, drop)
-        if checks.before_nash(smaller):
-            continue  # e.g. a sole seller left: no equilibrium without these types
+        why = checks.before_nash(smaller)
+        if why:  # e.g. a sole seller left: no equilibrium without these types
+            tried.append(f"without {names}: no equilibrium without them ({why.split(':')[0]})")
+            continue
         # Only a start: a quarter of the time left at most.
         comp = solve_competitive(smaller, replace(opts.competitive, max_seconds=max(
             0.25 * (deadline - clock()), 0.1)))

@@ -381,3 +381,18 @@ def test_a_tiny_campaign_through_its_command_line(tmp_path):
     if comp["class"] == "emgame miss":
         assert comp["cause"] and comp["emgame_certifies_independent"] == "pass"
         assert (out / "failing" / "campaign-0-0003.toml").exists()
+
+
+def test_the_report_classifies_by_the_economys_own_reason():
+    """What the shut-down search tried names the reasons of smaller economies (a sole seller
+    left without some type): the campaign classifies a case by the reason that follows them."""
+    from benchmarks.campaign.report import neither_cause
+
+    tried = ("no equilibrium found with producer types shut down or idle on some posts "
+             "(without ['p1']: no equilibrium without them (producer type 'p0' is a single "
+             "agent, the only seller on post 1 ('1'), and values its electricity)), nor with "
+             "every type active: Newton's method did not converge from any start")
+    assert neither_cause({"reason": tried}) == "Newton did not converge"
+    sole = ("producer type 'p0' is a single agent, the only seller on post 1 ('1'), and values "
+            "its electricity: by (4) it gets back every bytecoin it bids there")
+    assert neither_cause({"reason": sole}) == "sole seller (MODEL §6)"

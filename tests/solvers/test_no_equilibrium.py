@@ -195,3 +195,25 @@ def test_increasing_returns_without_benchmark_names_the_type():
     c = solve(e, "competitive")
     assert c.status is Status.NO_EQUILIBRIUM
     assert "'p'" in c.reason
+
+
+def test_a_shut_down_that_would_leave_a_sole_seller_is_named():
+    """Shutting a type down is tried only where the rest can have an equilibrium: without the
+    entrants, the single monopolist would be the only seller of electricity it values, which
+    by (4) gets back its own bids (no equilibrium, section 6). The search says so in what it
+    tried, rather than passing over that set in silence."""
+    import time
+
+    from emgame._numerics import clock
+    from emgame.solve import Options, _shut_down
+
+    e = economy("monopolist and entrants", 2, [consumer("buyers", 5, 1.0, cd(0.5, 0.5))],
+                [producer("monopolist", 1, 2.0, 0.8, cd(0.3, 0.7), capacity=10.0),
+                 producer("entrants", 2, 1.0, 1.0, cd(0.5, 0.5), capacity=10.0)])
+    tried: list[str] = []
+    found = _shut_down(e, Options(), [(1,)], {}, time.perf_counter(), clock() + 10.0, tried,
+                       None, [])
+    assert found is None
+    assert len(tried) == 1
+    assert tried[0].startswith("without ['entrants']: no equilibrium without them")
+    assert "'monopolist'" in tried[0] and "only seller" in tried[0]
