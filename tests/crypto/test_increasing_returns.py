@@ -16,7 +16,7 @@ import pytest
 from emgame import Status
 from oracles import deviation_gain
 
-from ._lib import Facing, best_spending, solved, tol
+from ._lib import Facing, best_spending, edited, solved, tol
 
 NAME = "increasing_returns"
 
@@ -137,3 +137,34 @@ def test_competitive_benchmark_is_reported_as_no_equilibrium():
     assert d["status"] == "no-equilibrium-found"
     assert d["concept"] == "competitive"
     assert "increasing returns" in d["reason"]
+
+
+def _ces_two_states(d):
+    """The example with CES producers (``r = -1``) and two states whose verification burns
+    a share only (1% and 5% of each payment): no fixed cost anywhere."""
+    d["producers"][0]["utility"] = {"family": "ces", "weights": [0.5, 0.5], "r": -1.0}
+    d["states"] = [{"probability": 0.6, "verification": {"fixed": 0.0, "share": 0.01}},
+                   {"probability": 0.4, "verification": {"fixed": 0.0, "share": 0.05}}]
+    d.pop("verification", None)
+
+
+def test_ces_over_states_without_fixed_costs_is_certified_and_beaten_by_no_offer():
+    """With shares only, consumption in state ``s`` is ``(1 - κ_s)`` times the electricity
+    received, and CES is homogeneous of degree one: expected utility is ``Σ_s π_s (1 - κ_s)``
+    times one state's (docs/model.md, The certificate). The certificate's bound is then exact
+    without linearising the CES utility, which with ``c > 1`` left a gap no branch closed
+    (inconclusive before). Checked: the Nash equilibrium passes, and neither the producer nor
+    the consumers gain by the independent multi-start SLSQP best response (bids, offers;
+    market rules)."""
+    from emgame import solve
+
+    e = edited(solved(NAME, "nash").economy, _ces_two_states)
+    assert e.S == 2 and not np.any(e.fixed_costs > 0)
+    s = solve(e, "nash")
+    assert s.status is Status.EQUILIBRIUM, s.reason
+    assert s.certificate.passed
+    U_star = float(s.outcome.producers.utility[0])
+    assert s.certificate.producer_regret[0] <= tol(U_star)
+    for role in ("producers", "consumers"):
+        g = deviation_gain(s.economy, s.profile, role, 0, starts=8, seed=1)
+        assert g.gain <= tol(g.current), (role, g.gain)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from emgame import Status, solve
 
@@ -149,3 +151,39 @@ def test_buyers_plan_for_the_expected_cost(concept):
         count[label] = int((s.profile.consumer_bids[2, 1:] > 0).sum())
     both = int((_sol(concept).profile.consumer_bids[2, 1:] > 0).sum())
     assert count["congested"] <= both < count["calm"], (count, both)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
+@given(st.lists(st.floats(0.05, 1.0), min_size=2, max_size=4),
+       st.lists(st.floats(0.0, 0.3), min_size=4, max_size=4),
+       st.sampled_from([-3.0, -1.0, -0.5, 0.3, 0.8]),
+       st.lists(st.floats(0.01, 5.0), min_size=2, max_size=2),
+       st.lists(st.floats(0.05, 1.0), min_size=2, max_size=2))
+def test_ces_over_share_only_states_is_one_states_utility_scaled(p, shares, r, x, a):
+    """Without fixed costs consumption is ``E_s = (1 - κ_s) x``, and an ``ai`` CES utility
+    ``u(E) = (Σ_t a_t E_t^r)^{1/r}`` is homogeneous of degree one, so ``Σ_s π_s u(E_s)`` is
+    ``u(x) Σ_s π_s (1 - κ_s)`` (docs/model.md, The certificate). The certificate's separable
+    form ``Σ_s w_s Σ_t a_t E_st^r / r`` with its state weights must give, through the CES
+    transform ``(rV)^{1/r}``, exactly that expected utility, computed here by hand."""
+    from emgame.agents.problem import _state_weights
+    from emgame.market.utility import ces_from_separable
+
+    S = len(p)
+    pi = np.array(p) / sum(p)
+    kappa = np.array(shares[:S])
+    x, a = np.array(x), np.array(a)
+
+    def edit(d):
+        d.pop("verification", None)
+        d["states"] = [{"probability": float(pi[s]),
+                        "verification": {"fixed": 0.0, "share": float(kappa[s])}}
+                       for s in range(S)]
+        d["producers"][0]["utility"] = {"family": "ces", "weights": a.tolist(), "r": r}
+
+    e = edited(example("increasing_returns"), edit)
+    w = _state_weights(e, e.producers, np.array([True]))[0]
+    E = (1.0 - e.shares)[:, None] * x[None, :]
+    by_hand = float(pi @ ((a[None, :] * E ** r).sum(axis=1) ** (1.0 / r)))
+    V = float((w[:, None] * a[None, :] * E ** r / r).sum())
+    assert float(ces_from_separable(np.array([V]), np.array([r]))[0]) == pytest.approx(
+        by_hand, rel=1e-12)

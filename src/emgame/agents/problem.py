@@ -9,13 +9,15 @@ Lagrangian dual (weak duality), minimised over its multipliers (:mod:`emgame.age
 with utility in a form the dual can separate across posts:
 
 * Cobb–Douglas, CRRA and quasilinear: sums of one-good terms, exactly;
-* CES with one state under simultaneous settlement: its separable form ``V = Σ a y^r / r``
-  (maximising ``V`` is maximising ``u = (rV)^{1/r}``), exactly;
-* CES otherwise (several states, or ``u + βλ̄R`` under prepaid): ``u_s`` is concave and
-  homogeneous of degree one, so ``u_s(E) <= ∇u_s(E*)·E`` for every ``E >= 0`` and every point
-  ``E*`` (Euler's theorem and concavity), with equality at ``E = E*``: the *linear* form at a
-  best response ``E*`` bounds the utility exactly there (:mod:`emgame.agents.branch` finds
-  ``E*`` for each set of posts paid on).
+* CES under simultaneous settlement with one state, or with several whose verification burns
+  a share only: its separable form ``V = Σ a y^r / r`` (maximising ``V`` is maximising
+  ``u = (rV)^{1/r}``; over such states the expected utility is a multiple of one state's,
+  :func:`_state_weights`), exactly;
+* CES otherwise (fixed costs with several states, or ``u + βλ̄R`` under prepaid): ``u_s`` is
+  concave and homogeneous of degree one, so ``u_s(E) <= ∇u_s(E*)·E`` for every ``E >= 0``
+  and every point ``E*`` (Euler's theorem and concavity), with equality at ``E = E*``: the
+  *linear* form at a best response ``E*`` bounds the utility exactly there
+  (:mod:`emgame.agents.branch` finds ``E*`` for each set of posts paid on).
 """
 
 from __future__ import annotations
@@ -135,6 +137,23 @@ def _rows(ty: Types, idx: np.ndarray) -> Types:
                    for name, f in zip(Types._fields, ty, strict=True)))
 
 
+def _state_weights(economy: Economy, pop: Population, sep_ces: np.ndarray) -> np.ndarray:
+    """The separable form's state weights ``w (n, S)``: the probabilities, except for CES
+    types in separable form over several states, whose consumption is ``(1 - κ_s) x`` in state
+    ``s`` (no fixed costs) and whose expected utility is then ``k u(x)``, ``k = Σ_s π_s (1 -
+    κ_s)``: weights ``π_s k^r / Σ_s' π_s' (1 - κ_s')^r`` make the kernels' ``Σ_s w_s Σ_t a_t
+    E_st^r / r`` equal ``V(k x)``, whose CES transform is that expected utility."""
+    pi = economy.probabilities
+    w = np.tile(pi, (len(pop), 1))
+    if economy.S > 1 and np.any(sep_ces):
+        keep = 1.0 - economy.shares
+        r = np.where(sep_ces, pop.r, 1.0)[:, None]
+        k = pi @ keep
+        m = (pi[None, :] * keep[None, :] ** r).sum(axis=1, keepdims=True)
+        w = np.where(sep_ces[:, None], pi[None, :] * k ** r / m, w)
+    return w
+
+
 def linear_weights(economy: Economy, pop: Population, E: np.ndarray, x0: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray]:
     """The supergradient of expected utility at consumption ``E (n, S, T)``, goods ``x0``:
@@ -161,10 +180,15 @@ def agent(economy: Economy, outcome: Outcome, *, producers: bool, price_taking: 
     m = economy.market
     n, T, S = len(pop), economy.periods, economy.S
     beta = float(m.discount) if m.prepaid else 1.0
-    pi = economy.probabilities
     ge, gg = curvatures(pop)
     ces = pop.family == CES
-    lin = ces & ((S > 1) | m.prepaid)
+    # Without fixed costs every state's consumption is the purchase scaled by ``1 - κ_s``, and
+    # a CES utility (homogeneous of degree one) scales alike unless it values goods (which
+    # are not verified) and the shares differ between states: then the expected utility is
+    # a multiple of one state's, and its separable form is exact (:func:`_state_weights`).
+    values_goods = pop.classic & (pop.goods_weight > 0)
+    alike = ~np.any(economy.fixed_costs > 0) & ((np.ptp(economy.shares) == 0) | ~values_goods)
+    lin = ces & (((S > 1) & ~alike) | m.prepaid)
     sep_ces = ces & ~lin
     goods = np.maximum(play.goods, 0.0)
     lw = np.zeros((1, S, T))   # shared and unused unless some type is linear
@@ -187,7 +211,7 @@ def agent(economy: Economy, outcome: Outcome, *, producers: bool, price_taking: 
         # type whose utility needs it has no equilibrium and is refused before solving).
         weights = np.where(np.isfinite(outcome.prices[1:])[None, :], weights, 0.0)
     types = Types(f(weights), f(np.where(pop.classic, pop.goods_weight, 0.0)), f(ge),
-                  f(gg), f(np.tile(pi, (n, 1))), f(lin, bool), f(lw), f(lw0),
+                  f(gg), f(_state_weights(economy, pop, sep_ces)), f(lin, bool), f(lw), f(lw0),
                   f(pop.endowment), f(theta), f(c), f(K),
                   f(np.nan_to_num(pop.capacity_cost, nan=0.0)), f(Khi),
                   f(pop.classic, bool),
