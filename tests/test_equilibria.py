@@ -26,6 +26,7 @@ solvers or the certificate).
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -244,3 +245,74 @@ def test_a_type_spread_over_more_than_two_sets_of_alike_posts(tmp_path: Path) ->
     if np.all(payers == payers[0]):
         np.testing.assert_allclose(found.solution.relative_prices, [(4 / C) ** C] * 4,
                                    rtol=1e-8)
+
+
+INCREASING = """
+name = "increasing returns beside decreasing (a random draw of the robustness campaign)"
+periods = 2
+[market]
+settlement = "simultaneous"
+horizon = "short-run"
+goods_settlement_period = 2
+[[consumers]]
+name = "c0"
+count = 2
+kind = "ai"
+endowment = 2.607
+utility = { family = "crra", weights = [1.0, 0.0], gamma = 0.5 }
+[[consumers]]
+name = "c1"
+count = 6
+kind = "ai"
+endowment = 0.7407
+utility = { family = "crra", weights = [0.7987, 0.2013], gamma = 3.0 }
+[[producers]]
+name = "p0"
+count = 3
+kind = "ai"
+productivity = 1.7083
+returns = 0.6
+capacity = 1000.0
+utility = { family = "cobb_douglas", weights = [0.5215, 0.4785] }
+[[producers]]
+name = "p1"
+count = 4
+kind = "ai"
+productivity = 1.3887
+returns = 1.3
+capacity = 0.681
+utility = { family = "cobb_douglas", weights = [0.8013, 0.1987] }
+"""
+
+
+def test_increasing_returns_producers_split_by_where_they_produce(tmp_path: Path) -> None:
+    """With ``c > 1`` producing on a post or not is a discrete choice (docs/model.md,
+    Solution concepts): at the candidate where all four ``p1`` produce on both posts one of
+    them gains by leaving post 2, and with all four off post 2 one gains by coming back (the
+    campaign found no type-symmetric equilibrium here, nor did its independent solver). The
+    output-split search holds two groups idle on different posts: three ``p1`` producing at
+    capacity on both posts and one on post 1 only is certified (its certificate closes the
+    increasing-returns gap by boxes of offers), and the independent checker (a global best
+    response per type, sharing no code with the solvers or the certificate) finds no gain
+    for any group."""
+    from emgame.equilibria import _output_splits
+    from emgame.solve import Options
+
+    f = tmp_path / "increasing.toml"
+    f.write_text(INCREASING)
+    e = emgame.load_economy(f)
+    found: list = []
+    note = _output_splits(e, [1], Options(), time.monotonic() + 120.0, found, {})
+    assert "a split found" in note, note
+    (sol, _, (split,)), = found
+    assert sol.certificate.passed and sol.economy.producers.names[1:] == ("p1/A", "p1/B")
+    groups = {g.count: g for g in split.groups}
+    assert set(groups) == {3.0, 1.0}
+    assert groups[3.0].produces == (1, 2) and groups[1.0].produces == (1,)
+    K = e.producers.capacity[1]
+    np.testing.assert_allclose(sol.profile.offers[1], [K, K], rtol=1e-9)
+    np.testing.assert_allclose(sol.profile.offers[2], [K, 0.0], rtol=1e-9, atol=1e-12)
+    chk = check_nash(sol.economy, sol.profile)
+    assert chk.ok and chk.max_relative_gain <= 1e-7, chk.to_dict()
+    d = split.to_dict()
+    assert sorted(tuple(g["produces"]) for g in d["groups"]) == [(1,), (1, 2)]

@@ -27,6 +27,8 @@ certified there (every agent of each group best-responds to all others), is a sp
 equilibrium of the original. The competitive benchmark splits a type in fractions. Under Nash,
 where two groups find nothing, better-response moves of agents between sets of posts split the
 type into as many groups as it takes (:func:`_multi_split`; docs/model.md, "Solution concepts").
+An increasing-returns producer type (``c > 1``: producing on a post or not is a discrete
+choice) may divide the same way by the posts it *produces* on (:func:`_output_splits`).
 """
 
 from __future__ import annotations
@@ -43,7 +45,14 @@ from emgame.market.game import Profile
 from emgame.market.utility import CES, CRRA
 from emgame.model.economy import Economy, Population, as_economy
 from emgame.results import Solution, Status
-from emgame.solve import Options, _certified, insert_producer, solve, without_producer
+from emgame.solve import (
+    Options,
+    _certified,
+    idle_patterns,
+    insert_producer,
+    solve,
+    without_producer,
+)
 from emgame.solvers.candidate import Candidate
 from emgame.solvers.competitive import solve_competitive
 from emgame.solvers.nash import rough_start, solve_nash
@@ -61,11 +70,13 @@ ROLES = ("consumers", "producers")
 
 @dataclass(frozen=True)
 class Group:
-    """One group of a split type: ``count`` agents paying on ``posts`` (goods post is 0)."""
+    """One group of a split type: ``count`` agents paying on ``posts`` (goods post is 0) and,
+    for a producer type, producing on the electricity posts ``produces``."""
 
     name: str
     count: float
     posts: tuple[int, ...]
+    produces: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +91,7 @@ class Split:
     def to_dict(self) -> dict[str, Any]:
         return {"role": self.role, "type": self.type,
                 "groups": [{"name": g.name, "count": g.count, "posts": list(g.posts)}
+                           | ({} if g.produces is None else {"produces": list(g.produces)})
                            for g in self.groups]}
 
 
@@ -453,14 +465,18 @@ def solve_all(economy: Economy | str, concept: Concept = "nash", *, starts: int 
         plan = _starts(economy, concept, starts, rng, opts)
     tried = 0
     default: list[Solution] = []
+    # Where a split may be needed, the starts leave a third of the budget to its search.
+    splits = split is not False and (_split_candidates(economy) or (
+        concept == "nash" and _output_types(economy)))
+    starts_end = t0 + (2.0 / 3.0) * max_seconds if splits else deadline
     for st in plan:
-        if time.monotonic() > deadline:
+        if time.monotonic() > starts_end:
             reasons["time budget reached before this start"] = \
                 reasons.get("time budget reached before this start", 0) + len(plan) - tried
             break
         tried += 1
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            cand = _run(st, concept, opts, deadline, default)
+            cand = _run(st, concept, opts, starts_end, default)
             emb = _embed(st, cand, economy)
             if emb is None:
                 key = _short(cand.reason)
@@ -508,6 +524,28 @@ def _short(reason: str) -> str:
 def _paid(profile: Profile, role: str, i: int) -> tuple[int, ...]:
     bids = profile.consumer_bids if role == "consumers" else profile.producer_bids
     return tuple(int(t) for t in np.flatnonzero(np.asarray(bids[i]) > 0))
+
+
+def _produces(profile: Profile, i: int) -> tuple[int, ...]:
+    return tuple(int(t) + 1 for t in np.flatnonzero(np.asarray(profile.offers[i]) > 0))
+
+
+def _output_types(economy: Economy) -> list[int]:
+    """Increasing-returns producer types of two agents or more: with ``c > 1`` producing on a
+    post or not is a discrete choice (docs/model.md, Agents), so their agents may divide by
+    the posts they produce on."""
+    P = economy.producers
+    return [j for j in range(len(P)) if P.returns[j] > 1.0 and P.count[j] >= 2]
+
+
+def _output_pairs(economy: Economy, j: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Pairs of sets of posts where two groups of type ``j`` produce nothing (``idle``): none
+    against each set :func:`emgame.solve.idle_patterns` gives, then those sets pairwise;
+    the group idle on fewer posts first."""
+    masks = [np.zeros(economy.periods, dtype=bool)]
+    masks += [m for k, m in idle_patterns(economy) if k == j]
+    return [(masks[a], masks[b]) for a in range(len(masks)) for b in range(a + 1, len(masks))
+            if masks[a].sum() <= masks[b].sum()]
 
 
 def _split_candidates(economy: Economy) -> list[tuple[str, int]]:
@@ -567,9 +605,10 @@ def _split_search(economy: Economy, concept: str, opts: Options, deadline: float
     post a type values.
     """
     kinds = _split_candidates(economy)
-    if not kinds:
+    outputs = _output_types(economy) if concept == "nash" else []
+    if not kinds and not outputs:
         return ("no type can split: none has two agents or more and a post it could do "
-                "without at a fixed verification cost")
+                "without at a fixed verification cost, or (Nash) increasing returns")
     tried = 0
     pairs: list[tuple[str, int, np.ndarray, np.ndarray]] = []
     starts: list[tuple[str, int, np.ndarray]] = []  # failing types and where they paid
@@ -622,13 +661,35 @@ def _split_search(economy: Economy, concept: str, opts: Options, deadline: float
         if any(e[2] for e in found):
             break  # one split equilibrium answers the question; --starts finds more
     else:
-        if tried or not active_split():
+        if kinds and (tried or not active_split()):
             notes.append(f"{tried} pair(s) of participation patterns tried over {len(kinds)} "
                          "type(s)")
     if concept == "nash" and not starts:
         # No failed candidate to start from: every post a type values.
         multi([(role, i, _pop(economy, role).weights[i] > 0) for role, i in kinds], deadline)
+    if outputs and not active_split():
+        notes.append(_output_splits(economy, outputs, opts, deadline, found, reasons))
     return "; ".join(notes)
+
+
+def _output_splits(economy: Economy, types: list[int], opts: Options, deadline: float,
+                   found: list[list[Any]], reasons: dict[str, int]) -> str:
+    """Nash: the agents of an increasing-returns producer type divided into two groups that
+    produce on different posts, each held there (:func:`_output_pairs`), the group sizes
+    found as for participation (:func:`_split_root`)."""
+    tried = 0
+    for j in types:
+        n = float(economy.producers.count[j])
+        for pa, pb in _output_pairs(economy, j):
+            if time.monotonic() > deadline:
+                return (f"{tried} pair(s) of output patterns tried before the time budget "
+                        "ran out")
+            _split_root(economy, "nash", "producers", j, n, pa, pb, opts, deadline, found,
+                        reasons, outputs=True)
+            tried += 1
+            if any(e[2] for e in found):
+                return f"output patterns: a split found after {tried} pair(s)"
+    return f"{tried} pair(s) of output patterns tried over {len(types)} producer type(s)"
 
 
 def _multi_split(economy: Economy, role: str, i: int, s0: np.ndarray, opts: Options,
@@ -824,9 +885,17 @@ def _deviation_posts(economy: Economy, sol: Solution, role: str, i: int) -> np.n
 
 
 def _solve_split(economy: Economy, concept: str, role: str, i: int, counts, pa, pb,
-                 opts: Options, deadline: float) -> tuple[Solution | None, Economy, str]:
+                 opts: Options, deadline: float, outputs: bool = False
+                 ) -> tuple[Solution | None, Economy, str]:
     target = split_economy(economy, role, i, counts)
-    if concept == "nash":
+    if outputs:
+        # Each group of an increasing-returns producer type held idle on its own posts
+        # (``pa``, ``pb``), free to choose where it pays.
+        st = _Start(f"split {counts[0]:g}+{counts[1]:g}", target)
+        left = max(deadline - time.monotonic(), 0.5)
+        nopts = dataclasses.replace(opts.nash, max_seconds=min(opts.nash.max_seconds, left))
+        cand = solve_nash(target, nopts, idle={i: pa, i + 1: pb}, hold_outputs=True)
+    elif concept == "nash":
         # Each group held on its set of posts (the others choose theirs).
         st = _Start(f"split {counts[0]:g}+{counts[1]:g}", target)
         left = max(deadline - time.monotonic(), 0.5)
@@ -862,9 +931,10 @@ def _record_split(found, sol: Solution, economy: Economy, role: str, i: int, cou
     """Keep a certified split (type ``i`` of ``role`` as ``len(counts)`` groups from ``i``)."""
     assert sol.profile is not None
     pop = _pop(sol.economy, role)
-    groups = tuple(Group(pop.names[i + g], float(c), tuple(_paid(sol.profile, role, i + g)))
+    groups = tuple(Group(pop.names[i + g], float(c), tuple(_paid(sol.profile, role, i + g)),
+                         _produces(sol.profile, i + g) if role == "producers" else None)
                    for g, c in enumerate(counts))
-    if len({g.posts for g in groups}) == 1:
+    if len({(g.posts, g.produces) for g in groups}) == 1:
         return  # all groups play alike: a symmetric equilibrium, found by the main search
     if sol.concept == "competitive" and not _is_active(sol):
         return  # no price on some valued post: not a benchmark
@@ -878,10 +948,13 @@ def _record_split(found, sol: Solution, economy: Economy, role: str, i: int, cou
 
 
 def _split_root(economy: Economy, concept: str, role: str, i: int, n: float, pa: np.ndarray,
-                pb: np.ndarray, opts: Options, deadline: float, found, reasons) -> bool:
+                pb: np.ndarray, opts: Options, deadline: float, found, reasons,
+                outputs: bool = False) -> bool:
     """Find ``n_A`` (agents on ``pa``, the larger set; ``n − n_A`` on ``pb``) at which both
-    groups best-respond. ``g = U_A − U_B`` (one agent of each group) falls as ``n_A`` grows
-    (the more agents pay on a post, the less each gains from it): ``g > 0`` means a B agent
+    groups best-respond (with ``outputs``, ``pa`` and ``pb`` are where the groups of an
+    increasing-returns producer type produce nothing, ``pa`` the smaller). ``g = U_A − U_B``
+    (one agent of each group) falls as ``n_A`` grows (the more agents pay, or produce, on a
+    post, the less each gains from it): ``g > 0`` means a B agent
     would rather join A. Nash: bisection over the integers ``1..n−1``; competitive (price
     takers, so a share of the type): regula falsi (Illinois) on ``g`` over ``(0, n)``, where
     the certificate needs ``g`` to vanish. A group that gives up posts of its set (both
@@ -894,7 +967,8 @@ def _split_root(economy: Economy, concept: str, role: str, i: int, n: float, pa:
 
     def g_at(x: float) -> tuple[Solution | None, float | None]:
         counts = (x, n - x)
-        sol, _, why = _solve_split(economy, concept, role, i, counts, pa, pb, opts, deadline)
+        sol, _, why = _solve_split(economy, concept, role, i, counts, pa, pb, opts, deadline,
+                                   outputs)
         if sol is None or sol.certificate is None or sol.profile is None:
             reasons[f"split: {why}"] = reasons.get(f"split: {why}", 0) + 1
             return None, None
@@ -903,6 +977,8 @@ def _split_root(economy: Economy, concept: str, role: str, i: int, n: float, pa:
             if any(e[2] for e in found):
                 return sol, 0.0
         a, b = _paid(sol.profile, role, i), _paid(sol.profile, role, i + 1)
+        if outputs:
+            a, b = _produces(sol.profile, i), _produces(sol.profile, i + 1)
         log.debug("split %s %g+%g: A on %s, B on %s, regrets %s, utilities %s, %s", role, x,
                   n - x, a, b, _group_regret(sol, role, i),
                   (sol.certificate.consumer_utility if role == "consumers"
@@ -917,9 +993,11 @@ def _split_root(economy: Economy, concept: str, role: str, i: int, n: float, pa:
     if integer:
         x = float(np.floor(x))
     side = 0
+    tried: set[float] = set()
     for _ in range(60):
         if time.monotonic() > deadline:
             return False
+        tried.add(x)
         sol, g = g_at(x)
         if g is None:
             return False
@@ -933,8 +1011,14 @@ def _split_root(economy: Economy, concept: str, role: str, i: int, n: float, pa:
             side_now = -1
         if integer:
             if hi - lo <= 1.0:
-                # the root lies between two neighbours: each was tried, none certified
-                return False
+                # The root lies between two neighbours; ``g`` compares the groups at one
+                # count and only suggests where it lies, so an end not tried yet (1 or n−1,
+                # where the bisection started) is tried before giving up.
+                ends = [e for e in (lo, hi) if e not in tried]
+                if not ends:
+                    return False
+                x = ends[0]
+                continue
             x = float(np.floor(0.5 * (lo + hi)))
             continue
         if g_lo is not None and g_hi is not None and np.isfinite(g_hi):

@@ -214,6 +214,23 @@ def _offer_record(ty, ru, fa, i, t, lam, nu, thR, pays_goods, S):
 
 
 @njit
+def _secant(ty, se, i, t):
+    """Type ``i``'s technology on post ``t``: ``(θ, c, fixed goods, largest offer)``. Inside a
+    box ``[lo, hi]`` of offers (``se.qlo``, ``se.qhi``) with ``c > 1`` the input ``φ``, concave,
+    is at least its secant ``φ(lo) + s (q - lo)``: linear, ``c = 1`` with ``θ = 1/s``, plus
+    the fixed ``φ(lo) - s lo >= 0``, and offers capped at ``hi`` (the floor ``lo`` is dropped:
+    a larger set, so still an upper bound on the box)."""
+    hi = se.qhi[i, t]
+    theta, c = ty.theta[i], ty.c[i]
+    if hi != hi or c <= 1.0:
+        return theta, c, 0.0, INF
+    lo = se.qlo[i, t]
+    f_lo = phi(lo, theta, c)
+    s = (phi(hi, theta, c) - f_lo) / (hi - lo) if hi > lo else 0.0
+    return (1.0 / s if s > 0.0 else INF), 1.0, f_lo - s * lo, hi
+
+
+@njit
 def _free(K, T):
     """Offers up to ``s^t K`` with no price on them: the ``cap`` of :func:`_posts`."""
     return (K, np.zeros(T + 1), unliteral(True))
@@ -229,18 +246,19 @@ def _posts(ty, ru, fa, se, i, mult, pays_goods, cap, prove, out):
     K, mu, scaled = cap
     T = ty.a.shape[1]
     S = ru.kappa.size
-    # Concave in q: simultaneous settlement, or a price taker (whose purchase does not depend
-    # on its offer), with non-increasing returns.
-    concave = ty.c[i] <= 1.0 and (fa.simult or ru.pt)
     ub_sum, v_sum, closed = 0.0, 0.0, True
     for t in range(1, T + 1):
         base = _offer_record(ty, ru, fa, i, t, lam, nu, thR, pays_goods, S)
-        off = Offer(base.pay, base.stay, base.Qm, base.nu, base.theta, base.c, mu[t], False)
-        qmax = K * ty.s[i, t] if scaled else K
+        theta, c, fixed, cap_t = _secant(ty, se, i, t)
+        off = Offer(base.pay, base.stay, base.Qm, base.nu, theta, c, mu[t], False)
+        qmax = min(K * ty.s[i, t] if scaled else K, cap_t)
+        # Concave in q: simultaneous settlement, or a price taker (whose purchase does not
+        # depend on its offer), with non-increasing returns.
+        concave = c <= 1.0 and (fa.simult or ru.pt)
         ub, v, q, x, paid, ok = best_offer(off, qmax, concave, se.gap[i], prove,
                                            se.force[i, t])
-        ub_sum += ub
-        v_sum += v
+        ub_sum += ub - nu * fixed
+        v_sum += v - nu * fixed
         closed = closed and ok
         out[0][t] = x
         out[1][t] = q
@@ -636,7 +654,8 @@ def producer_dual(lam, nu, i, ty, ru, fa, se, prove, out):
     x, q, paid = out
     spend, rev, need = 0.0, 0.0, 0.0
     for t in range(1, T + 1):
-        need += phi(q[t], ty.theta[i], ty.c[i])
+        theta, c, fixed, _ = _secant(ty, se, i, t)
+        need += phi(q[t], theta, c) + fixed
         if ru.pt:
             rev += fa.p[t] * q[t]
             if paid[t]:

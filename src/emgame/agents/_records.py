@@ -67,9 +67,11 @@ class Facing(NamedTuple):
 class Search(NamedTuple):
     """Per type: participation forced per post (``force (n, T+1)``: -1 free, 0 no payment,
     1 payment), the value below which a search may stop (``target``), the gap each non-concave
-    one-dimensional search must close (``gap``), where to start (``lam0``, ``nu0``), and when
+    one-dimensional search must close (``gap``), where to start (``lam0``, ``nu0``), when
     the multiplier searches must stop (``deadline``, on :func:`emgame._numerics.clock`; ``inf``:
-    never)."""
+    never) and, for an increasing-returns producer in the short run, a box of offers per post
+    (``qlo``, ``qhi`` ``(n, T+1)``; ``qhi`` NaN: none) inside which the goods input ``φ`` is
+    replaced by its secant (a relaxation, :func:`emgame.agents.branch.refine_offers`)."""
 
     force: np.ndarray
     target: np.ndarray
@@ -77,6 +79,8 @@ class Search(NamedTuple):
     lam0: np.ndarray
     nu0: np.ndarray
     deadline: np.ndarray
+    qlo: np.ndarray
+    qhi: np.ndarray
 
 
 class Bounds(NamedTuple):

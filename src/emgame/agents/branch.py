@@ -19,6 +19,8 @@ its maximiser, repeated until the weights settle, is the branch's best response.
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -207,4 +209,88 @@ def refine(ag: Agent, i: int, target: float, force: np.ndarray | None = None,
             child = force.copy()
             child[t] = value
             stack.append((child, D))
+    return out
+
+
+MAX_BOXES = 3000
+"""Boxes of offers one increasing-returns type may evaluate before its bound stands as it is."""
+CHECK_EVERY = 16
+"""Boxes between two scorings of their maximisers (:func:`refine_offers`)."""
+
+
+def _secant_gap(lo: float, hi: float, theta: float, c: float) -> tuple[float, float]:
+    """``φ(q) = (q/θ)^{1/c}`` less its secant on ``[lo, hi]`` at its largest, and where: the
+    relaxation's error on this post, and the point to split the box at."""
+    if hi <= lo:
+        return 0.0, lo
+    a = 1.0 / c
+    f_lo, f_hi = (lo / theta) ** a, (hi / theta) ** a
+    s = (f_hi - f_lo) / (hi - lo)
+    # φ'(q) = s there: (a/θ)(q/θ)^{a-1} = s.
+    q = theta * (s * theta / a) ** (1.0 / (a - 1.0))
+    q = min(max(q, lo), hi)
+    return (q / theta) ** a - (f_lo + s * (q - lo)), q
+
+
+def refine_offers(ag: Agent, i: int, target: float, deadline: float = np.inf,
+                  gains: Callable[[list], bool] | None = None) -> Refined:
+    """Branch and bound over the offers of producer type ``i`` with increasing returns
+    (``c > 1``) and a fixed capacity, until its bound is at or below ``target`` (objective
+    units).
+
+    The goods input ``φ(q) = (q/θ)^{1/c}`` is concave, so the problem is not, and the dual
+    (which prices goods at ``ν``) may stay far above the best the agent can do. Inside a box
+    of offers, ``φ`` is at least its secant on each post (:func:`emgame.agents._dual._secant`):
+    with it the problem is concave (simultaneous settlement, or a price taker) and the box's
+    dual exact for it, an upper bound on the box. Boxes are split where a post's secant is
+    furthest from ``φ``; the type's bound is the largest over boxes left (best first).
+    ``gains(rows)`` says whether one of the boxes' maximisers gains more than the pass mark
+    (asked every :data:`CHECK_EVERY` boxes): then the type fails and the search stops."""
+    T = ag.economy.periods
+    theta, c = float(ag.types.theta[i]), float(ag.types.c[i])
+    cap = float(ag.types.K[i]) * ag.types.s[i, 1:]
+    base = ag.search(np.full(len(ag), target), deadline=deadline)
+    one = ag.take(np.array([i]))
+    out = Refined(bound=-np.inf)
+
+    def evaluate(lo: np.ndarray, hi: np.ndarray) -> float:
+        se = base._replace(qlo=base.qlo.copy(), qhi=base.qhi.copy())
+        se.qlo[i, 1:] = lo
+        se.qhi[i, 1:] = hi
+        b = ag.bounds(se, np.array([i]))
+        out.open_search = out.open_search or not bool(b.exact[0])
+        D = float(one.to_objective(b.D)[0])
+        if D > target:
+            out.candidates.append(_row(b))
+        return D
+
+    lo0, hi0 = np.zeros(T), cap.copy()
+    heap = [(-evaluate(lo0, hi0), 0, lo0, hi0)]
+    nodes, serial = 1, 1
+    while heap:
+        D = -heap[0][0]
+        if D <= target:
+            break
+        if nodes >= MAX_BOXES or clock() > deadline:
+            out.cut = True
+            break
+        _, _, lo, hi = heapq.heappop(heap)
+        gaps = [_secant_gap(lo[t], hi[t], theta, c) for t in range(T)]
+        t = int(np.argmax([g for g, _ in gaps]))
+        at = gaps[t][1]
+        if not (lo[t] < at < hi[t]) or gaps[t][0] <= 0.0:
+            # Nothing left to split: the box's bound is exact for it.
+            out.bound = max(out.bound, D)
+            continue
+        for a, b in ((lo[t], at), (at, hi[t])):
+            clo, chi = lo.copy(), hi.copy()
+            clo[t], chi[t] = a, b
+            heapq.heappush(heap, (-evaluate(clo, chi), serial, clo, chi))
+            serial += 1
+            nodes += 1
+        if gains is not None and nodes % CHECK_EVERY < 2 and gains(out.candidates[-CHECK_EVERY:]):
+            break   # a deviation that gains: the type fails, whatever the bound
+    if heap:
+        out.bound = max(out.bound, -heap[0][0])
+    out.candidates = out.candidates[-50:]
     return out

@@ -100,7 +100,8 @@ class Agent:
                       else np.ascontiguousarray(force, dtype=np.int8),
                       np.ascontiguousarray(np.where(np.isnan(t_dual), -np.inf, t_dual)),
                       np.ascontiguousarray(gap), self.lam_hint.copy(), self.nu_hint.copy(),
-                      np.full(n, float(deadline)))
+                      np.full(n, float(deadline)), np.zeros((n, T + 1)),
+                      np.full((n, T + 1), np.nan))
 
     def bounds(self, se: Search, idx: np.ndarray | None = None,
                types: Types | None = None) -> Bounds:

@@ -20,7 +20,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from emgame.agents.branch import refine
+from emgame.agents.branch import refine, refine_offers
 from emgame.agents.multipliers import consumer_multipliers, producer_multipliers
 from emgame.agents.problem import Agent, agent
 from emgame.market.game import Outcome, Profile, play
@@ -346,12 +346,23 @@ def _role(economy, outcome, producers, price_taking, lam_bar, nu_bar, hints, ato
         gain[i] = _gain(ag, idx, rows, U[i])
         if gain[i] > tol[i]:
             continue   # a deviation that gains: the type fails
-        cut = open_search = False
+        cut = open_search = cut_offers = boxes = False
         if np.any(economy.fixed_costs > 0) or ag.lin[i]:
             ref = refine(ag, i, float(target[i]), deadline=deadline)
             bound[i] = min(bound[i], ref.bound)
             rows += ref.candidates
             cut, open_search = ref.cut, ref.open_search
+        if (bound[i] > target[i] and producers and ag.types.c[i] > 1.0
+                and np.isfinite(ag.types.K[i]) and not ag.lin[i]
+                and not np.any(economy.fixed_costs > 0)):
+            # Increasing returns: the dual's gap over offers, closed by boxes of offers.
+            ref = refine_offers(ag, i, float(target[i]), deadline=deadline,
+                                gains=lambda r, i=i, idx=idx: bool(
+                                    r and _gain(ag, idx, r, U[i]) > tol[i]))
+            bound[i] = min(bound[i], ref.bound)
+            rows += ref.candidates
+            boxes = True
+            cut_offers, open_search = ref.cut, open_search or ref.open_search
         open_search = open_search or not bool(b.exact[i])
         if bound[i] <= target[i]:
             gain[i] = np.nan
@@ -365,10 +376,15 @@ def _role(economy, outcome, producers, price_taking, lam_bar, nu_bar, hints, ato
                   if np.isfinite(gain[i]) else "")]
         if cut:
             why.append("the search over which posts to pay on was cut off")
+        if cut_offers:
+            why.append("the branch and bound over its offers (increasing returns) was cut "
+                       "off")
         if open_search:
             why.append("a non-concave search (offers, capacity) ran out of evaluations, or "
                        "the certificate's time budget ran out")
-        if not cut and not open_search:
+        if boxes and not (cut or cut_offers or open_search):
+            why.append("boxes of offers whose secant relaxation is exact stay above it")
+        elif not (cut or cut_offers or open_search):
             why.append("it bids and offers on the same post under prepaid settlement with "
                        "β < 1, where its problem is not jointly concave in bid and offer "
                        "(revenue counts β, payments 1): a duality gap, vanishing at β = 1, that "

@@ -41,7 +41,8 @@ def equilibria_tables(result: Equilibria, *, width: int = DEFAULT_WIDTH, detail:
     elif result.split and result.symmetric:
         parts.append(Text("a type-symmetric equilibrium exists as well as the split ones"))
     table = new_table("Equilibria found", caption=(
-        "kind: type-symmetric, or split (a type's agents in groups paying on different posts); "
+        "kind: type-symmetric, or split (a type's agents in groups paying, or producing, on "
+        "different posts); "
         "active: every valued post trades; starts: how many starts reached it; p/p⁰: relative "
         "prices, — where a post does not trade"))
     table.add_column("#", no_wrap=True)
@@ -55,7 +56,10 @@ def equilibria_tables(result: Equilibria, *, width: int = DEFAULT_WIDTH, detail:
         sol = f.solution
         cert = sol.certificate
         split = "; ".join(
-            f"{s.type}: " + ", ".join(f"{g.count:g} on posts {list(g.posts)}" for g in s.groups)
+            f"{s.type}: " + ", ".join(
+                f"{g.count:g} on posts {list(g.posts)}"
+                + (f" producing on {list(g.produces)}" if g.produces is not None else "")
+                for g in s.groups)
             for s in f.split)
         table.add_row(str(k), "split" if f.split else "symmetric", "yes" if f.active else "no",
                       str(f.count), _prices(sol.relative_prices),

@@ -97,7 +97,8 @@ def solve_nash(economy: Economy, options: NashOptions | None = None,
                starts: list[tuple[str, tuple[np.ndarray, np.ndarray]]] | None = None,
                storage: tuple[np.ndarray, np.ndarray] | None = None,
                pin: dict[tuple[str, int], np.ndarray] | None = None,
-               idle: dict[int, np.ndarray] | None = None) -> Candidate:
+               idle: dict[int, np.ndarray] | None = None,
+               hold_outputs: bool = False) -> Candidate:
     """Find a Nash equilibrium candidate; see the module notes for the method.
 
     ``starts`` are named ``(p, Q)`` guesses tried first (e.g. a neighbour's solution, the
@@ -119,7 +120,9 @@ def solve_nash(economy: Economy, options: NashOptions | None = None,
     ``idle`` starts some producer types with their output pinned at zero on given posts:
     ``{j: posts}`` with ``posts`` a ``bool (T,)`` (an increasing-returns type's discrete
     choice to produce on a post or not, where the rounds cannot start from "produce
-    everywhere"); the rounds may switch it as any regime.
+    everywhere"); the rounds may switch it as any regime, unless ``hold_outputs``: then
+    these types produce on exactly the posts ``idle`` leaves them (a split search holds each
+    group of an increasing-returns type on its own posts), still free to choose where they pay.
     """
     opts = options or NashOptions()
     if storage is not None:
@@ -159,6 +162,8 @@ def solve_nash(economy: Economy, options: NashOptions | None = None,
         new, gains = _better_regimes(economy, cand, regimes)
         if held is not None and new is not None:
             new, gains = _without_held(regimes, new, gains, held)
+        if hold_outputs and idle and new is not None:
+            new, gains = _outputs_held(regimes, new, gains, list(idle))
         _better = new
         if new is None:
             cand.diagnostics["regime_history"] = history
@@ -245,6 +250,17 @@ def _without_held(regimes, new, gains, held):
     new_p[held_p] = regimes[1][held_p]
     gains = [g for g in gains if not (held_c if g[1] == "c" else held_p)[g[2]]]
     return ((new_c, new_p) if gains else None), gains
+
+
+def _outputs_held(regimes, new, gains, types: list[int]):
+    """The producer ``types`` keep where they produce (their ``NO_OUTPUT`` bits); the rest of
+    every switch remains."""
+    new_p = new[1].copy()
+    for j in types:
+        new_p[j, 1:] = (new_p[j, 1:] & ~NO_OUTPUT) | (regimes[1][j, 1:] & NO_OUTPUT)
+    gains = [g for g in gains if g[1] == "c" or not np.array_equal(new_p[g[2]],
+                                                                    regimes[1][g[2]])]
+    return ((new[0], new_p) if gains else None), gains
 
 
 def _single_switch(regimes, new, gains):
