@@ -442,7 +442,8 @@ def solve_all(economy: Economy | str, concept: Concept = "nash", *, starts: int 
     options : Options, optional
         Solver options and the certificate's tolerances.
     max_seconds : float
-        Wall-clock budget of the whole search (each start gets what is left).
+        Wall-clock budget of the whole search (each start gets what is left; where a split
+        may be needed and ``split`` is not False, the starts stop at two thirds of it).
     split : bool, optional
         Search split equilibria (a type's agents divided into groups): ``None`` (default)
         does so only when no type-symmetric equilibrium was found.

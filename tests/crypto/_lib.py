@@ -128,6 +128,15 @@ class Facing:
         B, Q = (Bp, Qp) if producer else (Bc, Qc)
         return cls(e, producer, i, pop, B[i].copy(), Q[i].copy())
 
+    def capacity(self, offers: np.ndarray) -> np.ndarray:
+        """``K`` per row of ``offers (m, T)``: the type's own in the short run, in the long run
+        the least that allows the offers (``q^t <= s^t K``)."""
+        if not self.e.market.long_run:
+            return np.full(offers.shape[0], float(self.pop.capacity[0]))
+        s = self.pop.availability[0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(s > 0, offers / np.where(s > 0, s, 1.0), 0.0).max(axis=1)
+
     def play(self, bids: np.ndarray, offers: np.ndarray | None = None):
         """What the agent gets with ``bids (m, T+1)`` (and ``offers (m, T)``), by the rules."""
         m = bids.shape[0]
@@ -135,8 +144,7 @@ class Facing:
         B = np.repeat(self.Bm[None], m, 0)
         Q = np.repeat(self.Qm[None], m, 0)
         if self.producer:
-            K = np.full(m, float(self.pop.capacity[0]))
-            return play(self.e, pop, bids, B, Q, offers=offers, capacity=K)
+            return play(self.e, pop, bids, B, Q, offers=offers, capacity=self.capacity(offers))
         return play(self.e, pop, bids, B, Q)
 
 
@@ -145,7 +153,8 @@ def best_spending(f: Facing, paid: np.ndarray, fixed: np.ndarray | None = None,
     """The best payoff of an ``ai`` agent (Cobb–Douglas or CRRA) that pays exactly on the posts
     ``paid (m, T)`` with the bids ``fixed (m, T)`` held where positive, re-spending the rest of
     its budget (simultaneous settlement) optimally over the other paid posts; a producer offers
-    ``offers (m, T)`` and buys exactly the goods its inputs need. ``m`` problems at once.
+    ``offers (m, T)`` and buys exactly the goods its inputs need (and, in the long run, the
+    least capacity they need). ``m`` problems at once.
 
     With the set of posts fixed the problem is concave and separable: post ``t``'s payoff
     ``g_t(b) = Σ_s π_s a_t h((1-κ_s) x_t(b) - F_st)`` with ``x_t(b) = b Q^t/(B_-^t + b)``, under
@@ -177,6 +186,8 @@ def best_spending(f: Facing, paid: np.ndarray, fixed: np.ndarray | None = None,
         Q = f.Qm[1:][None, :] + q
         theta, c = float(pop.productivity[0]), float(pop.returns[0])
         Phi = ((q / theta) ** (1.0 / c)).sum(axis=1)
+        if e.market.long_run:   # the capacity's goods ρK, K the least the offers need
+            Phi = Phi + float(np.nan_to_num(pop.capacity_cost[0])) * f.capacity(q)
         Omega = e.goods_supply
         with np.errstate(divide="ignore", invalid="ignore"):
             b0 = np.where(Phi < Omega, Phi * f.Bm[0] / (Omega - Phi), np.inf)

@@ -170,35 +170,49 @@ def test_ces_over_states_without_fixed_costs_is_certified_and_beaten_by_no_offer
         assert g.gain <= tol(g.current), (role, g.gain)
 
 
+def _long_run(d):
+    """The example in the long run: capacity chosen at 0.05 goods per unit."""
+    d["market"]["horizon"] = "long-run"
+    d["producers"][0].pop("capacity", None)
+    d["producers"][0]["capacity_cost"] = 0.05
+
+
+@pytest.mark.parametrize("horizon", ["short-run", "long-run"])
 @pytest.mark.parametrize("seed", range(3))
-def test_a_box_of_offers_bounds_every_offer_in_it(seed):
+def test_a_box_of_offers_bounds_every_offer_in_it(seed, horizon):
     """With ``c > 1`` the certificate closes its gap over offers by boxes (docs/model.md, The
     certificate): inside ``[lo, hi]`` on each post the concave input ``φ`` is at least its
-    secant, so the box's dual bounds every offer in it. Checked at the example's equilibrium
-    on a random box: the bound is at least the best payoff over a 15×15 grid of offers in the
-    box, bids re-spent exactly and every payoff scored by the market rules (an independent
-    route: it never calls the certificate's kernels)."""
+    secant, so the box's dual bounds every offer in it (in the long run with the capacity
+    chosen too). Checked at the example's equilibrium profile (in the long run: the same
+    profile, its capacity the largest offer) on a random box: the bound is at least the best
+    payoff over a 15×15 grid of offers in the box, bids re-spent exactly, the least capacity
+    bought in the long run, every payoff scored by the market rules (an independent route:
+    it never calls the certificate's kernels)."""
     from emgame.agents.multipliers import producer_multipliers
     from emgame.agents.problem import agent
-    from emgame.market import evaluate
+    from emgame.market import Profile, evaluate
 
     s = _nash()
-    e = s.economy
+    e, prof = s.economy, s.profile
     K = float(e.producers.capacity[0])
+    if horizon == "long-run":
+        e = edited(e, _long_run)
+        prof = Profile(prof.consumer_bids, prof.producer_bids, prof.offers,
+                       prof.offers.max(axis=1))
     rng = np.random.default_rng(seed)
     lo = rng.uniform(0.0, 0.8 * K, e.periods)
     hi = lo + rng.uniform(0.05, 1.0, e.periods) * (K - lo)
-    out = evaluate(e, s.profile)
-    lam, nu = producer_multipliers(e, s.profile, out, False)
+    out = evaluate(e, prof)
+    lam, nu = producer_multipliers(e, prof, out, False)
     ag = agent(e, out, producers=True, price_taking=False, lam_bar=lam, nu_bar=nu)
     se = ag.search(np.full(len(ag), -np.inf))
     se.qlo[0, 1:] = lo
     se.qhi[0, 1:] = hi
     bound = float(ag.to_objective(ag.bounds(se, np.array([0])).D)[0])
-    f = Facing.of(e, s.profile, "producers", 0)
+    f = Facing.of(e, prof, "producers", 0)
     g = [np.linspace(lo[t], hi[t], 15) for t in range(e.periods)]
     Q = np.stack(np.meshgrid(*g, indexing="ij"), -1).reshape(-1, e.periods)
-    paid = s.profile.producer_bids[0, 1:] > 0
+    paid = prof.producer_bids[0, 1:] > 0
     U, _ = best_spending(f, np.repeat(paid[None], len(Q), 0), offers=Q)
     best = float(U.max())
     assert np.isfinite(best)

@@ -206,11 +206,14 @@ def _goods_purchase(ru, fa, i, lam, nu):
 
 
 @njit
-def _offer_record(ty, ru, fa, i, t, lam, nu, thR, pays_goods, S):
+def _offer_record(ty, ru, fa, se, i, t, lam, nu, thR, pays_goods, S):
+    """Post ``t``'s :class:`Offer` (not paying; no price on the offer), with the technology
+    of :func:`_secant` (the secant's inside a box of offers)."""
     F, extra = _burn(ru, t, pays_goods, S)
     pay = _electricity_post(ty, ru, fa, i, t, lam, thR, F, 0.0)
     off = _electricity_post(ty, ru, fa, i, t, lam, thR, extra, 0.0)
-    return Offer(pay, off, 0.0 if ru.pt else fa.Qm[i, t], nu, ty.theta[i], ty.c[i], 0.0, False)
+    theta, c, _, _ = _secant(ty, se, i, t)
+    return Offer(pay, off, 0.0 if ru.pt else fa.Qm[i, t], nu, theta, c, 0.0, False)
 
 
 @njit
@@ -231,6 +234,19 @@ def _secant(ty, se, i, t):
 
 
 @njit
+def _boxed(ty, se, i):
+    """``(Σ_t fixed goods, every post's technology concave)`` of type ``i`` (:func:`_secant`):
+    the goods a box's secants need whatever is offered, and whether the problem is concave
+    in the offers (``c <= 1``, or every post inside a box)."""
+    fixed, concave = 0.0, True
+    for t in range(1, ty.a.shape[1] + 1):
+        _, c, f, _ = _secant(ty, se, i, t)
+        fixed += f
+        concave = concave and c <= 1.0
+    return fixed, concave
+
+
+@njit
 def _free(K, T):
     """Offers up to ``s^t K`` with no price on them: the ``cap`` of :func:`_posts`."""
     return (K, np.zeros(T + 1), unliteral(True))
@@ -248,9 +264,9 @@ def _posts(ty, ru, fa, se, i, mult, pays_goods, cap, prove, out):
     S = ru.kappa.size
     ub_sum, v_sum, closed = 0.0, 0.0, True
     for t in range(1, T + 1):
-        base = _offer_record(ty, ru, fa, i, t, lam, nu, thR, pays_goods, S)
-        theta, c, fixed, cap_t = _secant(ty, se, i, t)
-        off = Offer(base.pay, base.stay, base.Qm, base.nu, theta, c, mu[t], False)
+        base = _offer_record(ty, ru, fa, se, i, t, lam, nu, thR, pays_goods, S)
+        _, c, fixed, cap_t = _secant(ty, se, i, t)
+        off = Offer(base.pay, base.stay, base.Qm, base.nu, base.theta, c, mu[t], False)
         qmax = min(K * ty.s[i, t] if scaled else K, cap_t)
         # Concave in q: simultaneous settlement, or a price taker (whose purchase does not
         # depend on its offer), with non-increasing returns.
@@ -345,7 +361,8 @@ def _capacity_bound(K1, f1, s1, K2, f2, s2, nu_rho):
 
 @njit
 def _capacity_concave(ty, ru, fa, se, i, mult, pays_goods, out):
-    """The long run under simultaneous settlement with ``c <= 1``: ``max_K Σ_t max_{q <= K}
+    """The long run under simultaneous settlement with ``c <= 1`` (or inside a box of offers,
+    :func:`_secant`): ``max_K Σ_t max_{q <= K}
     V_t(q) - νρK`` over ``[0, Khi]``, each option's ``V_t`` concave in ``q``. Branch and bound
     on ``K`` with the tangent bounds of :func:`_capacity_bound`: ``(upper bound, value, K,
     closed)``; the maximiser goes to ``out``."""
@@ -362,7 +379,7 @@ def _capacity_concave(ty, ru, fa, se, i, mult, pays_goods, out):
     allowed = np.zeros((T + 1, 2), dtype=np.bool_)
     offs = []
     for t in range(1, T + 1):
-        base = _offer_record(ty, ru, fa, i, t, lam, nu, thR, pays_goods, S)
+        base = _offer_record(ty, ru, fa, se, i, t, lam, nu, thR, pays_goods, S)
         pair = (Offer(base.pay, base.stay, base.Qm, base.nu, base.theta, base.c, 0.0, False),
                 Offer(base.pay, base.stay, base.Qm, base.nu, base.theta, base.c, 0.0, True))
         offs.append(pair)
@@ -370,7 +387,7 @@ def _capacity_concave(ty, ru, fa, se, i, mult, pays_goods, out):
             allowed[t, o] = not ((o == 1 and se.force[i, t] == 0) or
                                  (o == 0 and se.force[i, t] == 1))
             if allowed[t, o]:
-                ub, v, q, x = _concave_offer(pair[o], Khi)
+                ub, v, q, x = _concave_offer(pair[o], min(Khi, _secant(ty, se, i, t)[3]))
                 qstar[t, o], vstar[t, o], lbstar[t, o] = q, ub, v
     P = 400
     Ks = np.empty(P)
@@ -426,7 +443,8 @@ def _capacity_concave(ty, ru, fa, se, i, mult, pays_goods, out):
     if heap:
         bound = max(bound, -heap[0][0])
     _posts(ty, ru, fa, se, i, mult, pays_goods, _free(best_K, T), unliteral(False), out)
-    return bound, best_v, best_K, closed
+    fixed = nu * _boxed(ty, se, i)[0]   # a box's secants' goods, whatever is offered
+    return bound - fixed, best_v - fixed, best_K, closed
 
 
 class Capacity(NamedTuple):
@@ -441,6 +459,7 @@ class Capacity(NamedTuple):
     ty: tuple
     ru: tuple
     fa: tuple
+    se: tuple
     i: int
     mult: tuple
     pays_goods: bool
@@ -480,7 +499,7 @@ def _capacity_table(ty, ru, fa, se, i, mult, pays_goods, KhiK):
     vstar = np.full((T + 1, 2), -INF)
     allowed = np.zeros((T + 1, 2), dtype=np.bool_)
     for t in range(1, T + 1):
-        base = _offer_record(ty, ru, fa, i, t, lam, nu, thR, pays_goods, S)
+        base = _offer_record(ty, ru, fa, se, i, t, lam, nu, thR, pays_goods, S)
         qmax = KhiK * ty.s[i, t]
         g = _offer_grid(qmax)
         for o in range(2):
@@ -503,7 +522,7 @@ def _capacity_table(ty, ru, fa, se, i, mult, pays_goods, KhiK):
                 if v > v_b:
                     q_b, v_b = q, v
             qstar[t, o], vstar[t, o] = q_b, v_b
-    return Capacity(ty, ru, fa, i, mult, pays_goods, grid, best, qstar, vstar, allowed)
+    return Capacity(ty, ru, fa, se, i, mult, pays_goods, grid, best, qstar, vstar, allowed)
 
 
 @objective(Capacity)
@@ -524,7 +543,7 @@ def _capacity_value(K, cp):
             else:
                 k = np.searchsorted(cp.grid[t, o], cap, side="right") - 1
                 v = cp.best[t, o, k] if k >= 0 else -INF
-                base = _offer_record(ty, cp.ru, cp.fa, i, t, lam, nu, thR, cp.pays_goods,
+                base = _offer_record(ty, cp.ru, cp.fa, cp.se, i, t, lam, nu, thR, cp.pays_goods,
                                      cp.ru.kappa.size)
                 off = Offer(base.pay, base.stay, base.Qm, nu, base.theta, base.c, 0.0,
                             o == 1)
@@ -581,7 +600,7 @@ def _capacity(ty, ru, fa, se, i, mult, pays_goods, prove, out):
     for t in range(1, T + 1):
         cap_t = s[t] * best_K
         if out[1][t] >= cap_t * (1.0 - 1e-12) and cap_t > 0.0:
-            base = _offer_record(ty, ru, fa, i, t, lam, nu, thR, pays_goods, S)
+            base = _offer_record(ty, ru, fa, se, i, t, lam, nu, thR, pays_goods, S)
             off = Offer(base.pay, base.stay, base.Qm, nu, base.theta, base.c, 0.0, out[2][t])
             mu[t] = max(offer_slope(cap_t, out[0][t], off), 0.0)
     # Scaled so that Σ_t s^t μ_t = νρ: the capacity term then vanishes. Where it fell short,
@@ -635,7 +654,7 @@ def producer_dual(lam, nu, i, ty, ru, fa, se, prove, out):
         elif not long_run:
             K = ty.K[i]
             ub, v, ok = _posts(ty, ru, fa, se, i, mult, pays, _free(K, T), prove, scratch)
-        elif ty.c[i] <= 1.0 and (fa.simult or ru.pt):
+        elif _boxed(ty, se, i)[1] and (fa.simult or ru.pt):
             ub, v, K, ok = _capacity_concave(ty, ru, fa, se, i, mult, pays, scratch)
         else:
             ub, v, K, ok = _capacity(ty, ru, fa, se, i, mult, pays, prove, scratch)

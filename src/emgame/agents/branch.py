@@ -235,8 +235,7 @@ def _secant_gap(lo: float, hi: float, theta: float, c: float) -> tuple[float, fl
 def refine_offers(ag: Agent, i: int, target: float, deadline: float = np.inf,
                   gains: Callable[[list], bool] | None = None) -> Refined:
     """Branch and bound over the offers of producer type ``i`` with increasing returns
-    (``c > 1``) and a fixed capacity, until its bound is at or below ``target`` (objective
-    units).
+    (``c > 1``), until its bound is at or below ``target`` (objective units).
 
     The goods input ``φ(q) = (q/θ)^{1/c}`` is concave, so the problem is not, and the dual
     (which prices goods at ``ν``) may stay far above the best the agent can do. Inside a box
@@ -248,7 +247,9 @@ def refine_offers(ag: Agent, i: int, target: float, deadline: float = np.inf,
     (asked every :data:`CHECK_EVERY` boxes): then the type fails and the search stops."""
     T = ag.economy.periods
     theta, c = float(ag.types.theta[i]), float(ag.types.c[i])
-    cap = float(ag.types.K[i]) * ag.types.s[i, 1:]
+    # No post can take more than all goods make, θ Ω^c (the largest useful offer, Khi).
+    s, K, Khi = ag.types.s[i, 1:], float(ag.types.K[i]), float(ag.types.Khi[i])
+    cap = np.where(s > 0, np.minimum(K * s if np.isfinite(K) else np.inf, Khi), 0.0)
     base = ag.search(np.full(len(ag), target), deadline=deadline)
     one = ag.take(np.array([i]))
     out = Refined(bound=-np.inf)

@@ -352,8 +352,7 @@ def _role(economy, outcome, producers, price_taking, lam_bar, nu_bar, hints, ato
             bound[i] = min(bound[i], ref.bound)
             rows += ref.candidates
             cut, open_search = ref.cut, ref.open_search
-        if (bound[i] > target[i] and producers and ag.types.c[i] > 1.0
-                and np.isfinite(ag.types.K[i]) and not ag.lin[i]
+        if (bound[i] > target[i] and producers and ag.types.c[i] > 1.0 and not ag.lin[i]
                 and not np.any(economy.fixed_costs > 0)):
             # Increasing returns: the dual's gap over offers, closed by boxes of offers.
             ref = refine_offers(ag, i, float(target[i]), deadline=deadline,
