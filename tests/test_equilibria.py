@@ -25,6 +25,7 @@ solvers or the certificate).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -316,3 +317,29 @@ def test_increasing_returns_producers_split_by_where_they_produce(tmp_path: Path
     assert chk.ok and chk.max_relative_gain <= 1e-7, chk.to_dict()
     d = split.to_dict()
     assert sorted(tuple(g["produces"]) for g in d["groups"]) == [(1,), (1, 2)]
+
+
+def test_empty_wallet_steady_states_are_named() -> None:
+    """Under stationary prepaid wallets a producer type that does nothing has revenue 0, hence
+    wallet 0, and can make no payment: the certificate passes it (docs/model.md, "Empty
+    wallets"), a steady state rather than a choice to stay out, so ``solve_all`` names such
+    types (``empty_wallets``, JSON and tables). A type that produces is not named, nor one
+    idle under simultaneous settlement."""
+    from types import SimpleNamespace
+
+    from emgame.equilibria import Found
+    from emgame.market import Profile
+
+    e = emgame.load_economy(Path(emgame.__file__).parent / "examples" / "prepaid.toml")
+    assert e.market.prepaid and e.stationary_wallets
+    s = emgame.solve(e, "nash")
+    assert s.ok, s.reason
+    p = s.profile
+    assert Found(s, ("default",)).empty_wallets == ()
+    pb, off = p.producer_bids.copy(), p.offers.copy()
+    pb[0], off[0] = 0.0, 0.0
+    idle = Profile(p.consumer_bids, pb, off, p.capacity)
+    name = e.producers.names[0]
+    assert Found(SimpleNamespace(economy=e, profile=idle), ()).empty_wallets == (name,)
+    simult = e.replace(market=dataclasses.replace(e.market, settlement="simultaneous"))
+    assert Found(SimpleNamespace(economy=simult, profile=idle), ()).empty_wallets == ()

@@ -118,6 +118,17 @@ class Found:
         return not self.split
 
     @property
+    def empty_wallets(self) -> tuple[str, ...]:
+        """Producer types that do nothing under stationary prepaid wallets: their wallet is
+        their revenue, 0, so they can make no payment (docs/model.md, "Empty wallets"): a
+        steady state the model certifies, not a choice to stay out."""
+        e, prof = self.solution.economy, self.solution.profile
+        if prof is None or not (e.market.prepaid and e.stationary_wallets):
+            return ()
+        idle = (np.all(prof.producer_bids == 0, axis=1) & np.all(prof.offers == 0, axis=1))
+        return tuple(e.producers.names[j] for j in np.flatnonzero(idle))
+
+    @property
     def active(self) -> bool:
         """Every post some agent values trades (docs/model.md, "Solution concepts": the
         object of study); an equilibrium in which a valued post does not trade (nobody bids
@@ -194,6 +205,7 @@ class Equilibria:
             d["symmetric"] = f.symmetric
             d["active"] = f.active
             d["split"] = [s.to_dict() for s in f.split]
+            d["empty_wallets"] = list(f.empty_wallets)
             eqs.append(d)
         return {"status": self.status.value, "concept": self.concept,
                 "reason": self.reason, "starts": self.starts, "seed": self.seed,

@@ -42,11 +42,12 @@ def equilibria_tables(result: Equilibria, *, width: int = DEFAULT_WIDTH, detail:
         parts.append(Text("a type-symmetric equilibrium exists as well as the split ones"))
     table = new_table("Equilibria found", caption=(
         "kind: type-symmetric, or split (a type's agents in groups paying, or producing, on "
-        "different posts); "
+        "different posts; \"empty wallet\": a producer type idle under stationary prepaid "
+        "wallets, which never has the bytecoins to start); "
         "active: every valued post trades; starts: how many starts reached it; p/p⁰: relative "
         "prices, — where a post does not trade"))
     table.add_column("#", no_wrap=True)
-    table.add_column("kind", no_wrap=True)
+    table.add_column("kind", overflow="fold")
     table.add_column("active", no_wrap=True)
     table.add_column("starts", justify="right", no_wrap=True)
     table.add_column("p/p⁰", overflow="fold")
@@ -61,7 +62,10 @@ def equilibria_tables(result: Equilibria, *, width: int = DEFAULT_WIDTH, detail:
                 + (f" producing on {list(g.produces)}" if g.produces is not None else "")
                 for g in s.groups)
             for s in f.split)
-        table.add_row(str(k), "split" if f.split else "symmetric", "yes" if f.active else "no",
+        kind = "split" if f.split else "symmetric"
+        if f.empty_wallets:
+            kind += f" ({', '.join(f.empty_wallets)}: empty wallet)"
+        table.add_row(str(k), kind, "yes" if f.active else "no",
                       str(f.count), _prices(sol.relative_prices),
                       fmt_small(max(cert.max_regret, 0.0)) if cert is not None else "",
                       split)
