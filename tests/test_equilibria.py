@@ -321,10 +321,11 @@ def test_increasing_returns_producers_split_by_where_they_produce(tmp_path: Path
 
 def test_empty_wallet_steady_states_are_named() -> None:
     """Under stationary prepaid wallets a producer type that does nothing has revenue 0, hence
-    wallet 0, and can make no payment: the certificate passes it (docs/model.md, "Empty
-    wallets"), a steady state rather than a choice to stay out, so ``solve_all`` names such
-    types (``empty_wallets``, JSON and tables). A type that produces is not named, nor one
-    idle under simultaneous settlement."""
+    wallet 0, and can make no payment: the certificate passes it (docs/model.md, "The
+    certificate", empty wallets), a steady state rather than a choice to stay out, so
+    ``solve_all`` names such types (``empty_wallets``, JSON and tables). A type that produces
+    is not named, nor one idle under simultaneous settlement."""
+
     from types import SimpleNamespace
 
     from emgame.equilibria import Found

@@ -120,7 +120,7 @@ class Found:
     @property
     def empty_wallets(self) -> tuple[str, ...]:
         """Producer types that do nothing under stationary prepaid wallets: their wallet is
-        their revenue, 0, so they can make no payment (docs/model.md, "Empty wallets"): a
+        their revenue, 0, so they can make no payment (docs/model.md, "The certificate"): a
         steady state the model certifies, not a choice to stay out."""
         e, prof = self.solution.economy, self.solution.profile
         if prof is None or not (e.market.prepaid and e.stationary_wallets):
