@@ -280,9 +280,10 @@ def refine_offers(ag: Agent, i: int, target: float, deadline: float = np.inf,
         t = int(np.argmax([g for g, _ in gaps]))
         at = gaps[t][1]
         if not (lo[t] < at < hi[t]) or gaps[t][0] <= 0.0:
-            # Nothing left to split: the box's bound is exact for it.
+            # Nothing left to split, the box's bound exact for it and above the target: the
+            # type cannot pass (the boxes left still bound the rest).
             out.bound = max(out.bound, D)
-            continue
+            break
         for a, b in ((lo[t], at), (at, hi[t])):
             clo, chi = lo.copy(), hi.copy()
             clo[t], chi[t] = a, b
