@@ -217,3 +217,41 @@ def test_a_box_of_offers_bounds_every_offer_in_it(seed, horizon):
     best = float(U.max())
     assert np.isfinite(best)
     assert bound >= best - 1e-12 * max(1.0, abs(best)), (lo, hi, bound, best)
+
+
+def test_boxes_inside_settled_payments_still_bound_every_offer():
+    """With fixed verification costs the certificate first branches over payments; where a
+    branch with every payment settled stays above the target, increasing returns leave the
+    gap over offers, closed by boxes within that branch (docs/model.md, The certificate).
+    Checked with a fixed cost on each post and a target no bound can reach (below the payoff
+    itself, 3 s of boxes): the boxes are used, with every payment settled, and the bound stays
+    at least the best payoff of a 41×41 grid of offers (bids re-spent exactly, market rules)."""
+    from emgame import solve
+    from emgame._numerics import clock
+    from emgame.agents.branch import refine, refine_offers
+    from emgame.agents.multipliers import producer_multipliers
+    from emgame.agents.problem import agent
+    from emgame.market import evaluate
+
+    def fixed(d):
+        d["verification"] = {"fixed": [0.0, 0.002, 0.002], "share": 0.0}
+
+    s = solve(edited(solved(NAME, "nash").economy, fixed), "nash")
+    assert s.status is Status.EQUILIBRIUM, s.reason
+    e, prof = s.economy, s.profile
+    out = evaluate(e, prof)
+    lam, nu = producer_multipliers(e, prof, out, False)
+    ag = agent(e, out, producers=True, price_taking=False, lam_bar=lam, nu_bar=nu)
+    U = float(ag.U[0])
+    target = U - 1e-3 * abs(U)
+    deadline = clock() + 3.0
+    settled = []
+
+    def boxes(force):
+        settled.append(force.copy())
+        return refine_offers(ag, 0, target, deadline=deadline, force=force)
+
+    bound = refine(ag, 0, target, deadline=deadline, boxes=boxes).bound
+    assert settled and all(np.all(f[1:] >= 0) for f in settled)
+    best, q, _, _ = _producer_search(s)
+    assert bound >= max(best, U) - 1e-12 * abs(U), (bound, best, U, q)

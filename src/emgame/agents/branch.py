@@ -148,13 +148,16 @@ def _switching(ag: Agent, i: int, types: Types, se, b: Bounds) -> np.ndarray:
 
 
 def refine(ag: Agent, i: int, target: float, force: np.ndarray | None = None,
-           deadline: float = np.inf) -> Refined:
+           deadline: float = np.inf,
+           boxes: Callable[[np.ndarray], Refined] | None = None) -> Refined:
     """Branch and bound over the payments of type ``i`` until its bound is at or below
     ``target`` (objective units) or a branch with every payment settled stays above it (then
     the type cannot pass, and the bound includes the branches left unexplored); see the
     module notes. ``force`` (-1 free, 0 not paying, 1 paying, per post) restricts every
     branch. Past ``deadline`` (``time.monotonic()``) the branching is cut off like at
-    :data:`MAX_NODES`."""
+    :data:`MAX_NODES`. ``boxes(force)`` (increasing returns: :func:`refine_offers` with the
+    payments ``force``) refines a branch whose payments are all settled and whose bound stays
+    above the target."""
     e = ag.economy
     T = e.periods
     fixed = (e.fixed_costs > 0).any(axis=0)
@@ -197,6 +200,16 @@ def refine(ag: Agent, i: int, target: float, force: np.ndarray | None = None,
             unbounded[1:] = ~np.isfinite(types.lw[0]).all(axis=0)
             choose = np.union1d(choose, np.flatnonzero(free & unbounded))
         if choose.size == 0:
+            if boxes is not None:
+                # Payments settled, the gap left is over the offers (increasing returns).
+                sub = boxes(force)
+                out.candidates += sub.candidates
+                out.open_search = out.open_search or sub.open_search
+                if sub.bound <= target:
+                    out.bound = max(out.bound, sub.bound)
+                    continue
+                out.cut = out.cut or sub.cut
+                D = min(D, sub.bound)
             # Every payment that matters is settled and the bound is still above the target:
             # the type cannot pass; what is left unexplored still bounds the rest.
             out.bound = max([out.bound, D] + [p for _, p in stack])
@@ -233,7 +246,8 @@ def _secant_gap(lo: float, hi: float, theta: float, c: float) -> tuple[float, fl
 
 
 def refine_offers(ag: Agent, i: int, target: float, deadline: float = np.inf,
-                  gains: Callable[[list], bool] | None = None) -> Refined:
+                  gains: Callable[[list], bool] | None = None,
+                  force: np.ndarray | None = None) -> Refined:
     """Branch and bound over the offers of producer type ``i`` with increasing returns
     (``c > 1``), until its bound is at or below ``target`` (objective units).
 
@@ -244,13 +258,16 @@ def refine_offers(ag: Agent, i: int, target: float, deadline: float = np.inf,
     dual exact for it, an upper bound on the box. Boxes are split where a post's secant is
     furthest from ``φ``; the type's bound is the largest over boxes left (best first).
     ``gains(rows)`` says whether one of the boxes' maximisers gains more than the pass mark
-    (asked every :data:`CHECK_EVERY` boxes): then the type fails and the search stops."""
+    (asked every :data:`CHECK_EVERY` boxes): then the type fails and the search stops.
+    ``force`` (-1 free, 0 not paying, 1 paying, per post) restricts every box's payments."""
     T = ag.economy.periods
     theta, c = float(ag.types.theta[i]), float(ag.types.c[i])
     # No post can take more than all goods make, θ Ω^c (the largest useful offer, Khi).
     s, K, Khi = ag.types.s[i, 1:], float(ag.types.K[i]), float(ag.types.Khi[i])
     cap = np.where(s > 0, np.minimum(K * s if np.isfinite(K) else np.inf, Khi), 0.0)
     base = ag.search(np.full(len(ag), target), deadline=deadline)
+    if force is not None:
+        base.force[i] = force
     one = ag.take(np.array([i]))
     out = Refined(bound=-np.inf)
 

@@ -347,17 +347,23 @@ def _role(economy, outcome, producers, price_taking, lam_bar, nu_bar, hints, ato
         if gain[i] > tol[i]:
             continue   # a deviation that gains: the type fails
         cut = open_search = cut_offers = boxes = False
+        # Increasing returns: the dual's gap over offers, closed by boxes of offers (within
+        # each settled set of payments where there are fixed costs).
+        offers_gap = producers and ag.types.c[i] > 1.0 and not ag.lin[i]
+
+        def by_boxes(force=None, i=i, idx=idx):  # noqa: ANN001, ANN202
+            return refine_offers(ag, i, float(target[i]), deadline=deadline, force=force,
+                                 gains=lambda r: bool(r and _gain(ag, idx, r, U[i]) > tol[i]))
+
         if np.any(economy.fixed_costs > 0) or ag.lin[i]:
-            ref = refine(ag, i, float(target[i]), deadline=deadline)
+            ref = refine(ag, i, float(target[i]), deadline=deadline,
+                         boxes=by_boxes if offers_gap else None)
             bound[i] = min(bound[i], ref.bound)
             rows += ref.candidates
             cut, open_search = ref.cut, ref.open_search
-        if (bound[i] > target[i] and producers and ag.types.c[i] > 1.0 and not ag.lin[i]
-                and not np.any(economy.fixed_costs > 0)):
-            # Increasing returns: the dual's gap over offers, closed by boxes of offers.
-            ref = refine_offers(ag, i, float(target[i]), deadline=deadline,
-                                gains=lambda r, i=i, idx=idx: bool(
-                                    r and _gain(ag, idx, r, U[i]) > tol[i]))
+            boxes = offers_gap
+        elif bound[i] > target[i] and offers_gap:
+            ref = by_boxes()
             bound[i] = min(bound[i], ref.bound)
             rows += ref.candidates
             boxes = True
@@ -382,7 +388,7 @@ def _role(economy, outcome, producers, price_taking, lam_bar, nu_bar, hints, ato
             why.append("a non-concave search (offers, capacity) ran out of evaluations, or "
                        "the certificate's time budget ran out")
         if boxes and not (cut or cut_offers or open_search):
-            why.append("boxes of offers whose secant relaxation is exact stay above it")
+            why.append("boxes of offers (increasing returns) did not bring it under")
         elif not (cut or cut_offers or open_search):
             why.append("it bids and offers on the same post under prepaid settlement with "
                        "β < 1, where its problem is not jointly concave in bid and offer "
