@@ -69,9 +69,10 @@ class Search(NamedTuple):
     1 payment), the value below which a search may stop (``target``), the gap each non-concave
     one-dimensional search must close (``gap``), where to start (``lam0``, ``nu0``), when
     the multiplier searches must stop (``deadline``, on :func:`emgame._numerics.clock`; ``inf``:
-    never) and, for an increasing-returns producer, a box of offers per post
-    (``qlo``, ``qhi`` ``(n, T+1)``; ``qhi`` NaN: none) inside which the goods input ``φ`` is
-    replaced by its secant (a relaxation, :func:`emgame.agents.branch.refine_offers`)."""
+    never) and, for an increasing-returns producer, a box of offers per post (``qlo``,
+    ``qhi`` ``(n, T+1)``, no columns for consumers; ``qhi`` NaN: none) inside which the goods
+    input ``φ`` is replaced by its secant (a relaxation,
+    :func:`emgame.agents.branch.refine_offers`)."""
 
     force: np.ndarray
     target: np.ndarray

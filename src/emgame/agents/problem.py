@@ -94,14 +94,17 @@ class Agent:
         u_dual = self.to_dual(self.U)
         with np.errstate(invalid="ignore"):
             room = np.where(np.isfinite(t_dual - u_dual), t_dual - u_dual, 0.0)
+        # Boxes of offers are a producer's only: consumers get empty rows (10⁶ types would
+        # otherwise carry two (n, T+1) arrays no kernel reads).
+        boxes = T + 1 if self.producers else 0
         gap = np.maximum(room / (4.0 * (T + 2)), 1e-13 * np.maximum(1.0, np.abs(
             np.where(np.isfinite(t_dual), t_dual, 0.0))))
         return Search(np.full((n, T + 1), -1, np.int8) if force is None
                       else np.ascontiguousarray(force, dtype=np.int8),
                       np.ascontiguousarray(np.where(np.isnan(t_dual), -np.inf, t_dual)),
                       np.ascontiguousarray(gap), self.lam_hint.copy(), self.nu_hint.copy(),
-                      np.full(n, float(deadline)), np.zeros((n, T + 1)),
-                      np.full((n, T + 1), np.nan))
+                      np.full(n, float(deadline)), np.zeros((n, boxes)),
+                      np.full((n, boxes), np.nan))
 
     def bounds(self, se: Search, idx: np.ndarray | None = None,
                types: Types | None = None) -> Bounds:
