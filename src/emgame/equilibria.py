@@ -901,19 +901,17 @@ def _solve_split(economy: Economy, concept: str, role: str, i: int, counts, pa, 
                  opts: Options, deadline: float, outputs: bool = False
                  ) -> tuple[Solution | None, Economy, str]:
     target = split_economy(economy, role, i, counts)
-    if outputs:
-        # Each group of an increasing-returns producer type held idle on its own posts
+    if concept == "nash":
+        # Each group held on its set of posts (the others choose theirs); with ``outputs``,
+        # each group of an increasing-returns producer type held idle on its own posts
         # (``pa``, ``pb``), free to choose where it pays.
         st = _Start(f"split {counts[0]:g}+{counts[1]:g}", target)
         left = max(deadline - time.monotonic(), 0.5)
         nopts = dataclasses.replace(opts.nash, max_seconds=min(opts.nash.max_seconds, left))
-        cand = solve_nash(target, nopts, idle={i: pa, i + 1: pb}, hold_outputs=True)
-    elif concept == "nash":
-        # Each group held on its set of posts (the others choose theirs).
-        st = _Start(f"split {counts[0]:g}+{counts[1]:g}", target)
-        left = max(deadline - time.monotonic(), 0.5)
-        nopts = dataclasses.replace(opts.nash, max_seconds=min(opts.nash.max_seconds, left))
-        cand = solve_nash(target, nopts, pin={(role, i): pa, (role, i + 1): pb})
+        held: dict[str, Any] = (
+            {"idle": {i: pa, i + 1: pb}, "hold_outputs": True} if outputs
+            else {"pin": {(role, i): pa, (role, i + 1): pb}})
+        cand = solve_nash(target, nopts, **held)
     else:
         # Price takers: each group valuing only its set (it may still leave some of it).
         restricted = restrict(restrict(target, role, i, pa), role, i + 1, pb)
