@@ -344,3 +344,40 @@ def test_empty_wallet_steady_states_are_named() -> None:
     assert Found(SimpleNamespace(economy=e, profile=idle), ()).empty_wallets == (name,)
     simult = e.replace(market=dataclasses.replace(e.market, settlement="simultaneous"))
     assert Found(SimpleNamespace(economy=simult, profile=idle), ()).empty_wallets == ()
+
+
+def test_which_economies_may_have_split_equilibria(tmp_path: Path) -> None:
+    """A type's agents may act in groups where paying on a post is a discrete choice (a fixed
+    verification cost) or, for Nash, where an increasing-returns producer type has two agents
+    or more (producing on a post or not); otherwise every equilibrium is type-symmetric."""
+    from emgame.equilibria import splits_possible
+
+    def econ(v: float, c: float) -> emgame.Economy:
+        f = tmp_path / f"e-{v}-{c}.toml"
+        f.write_text(TOML.format(v=v, c=c))
+        return emgame.load_economy(f)
+
+    assert splits_possible(econ(0.12, 0.8), "nash")
+    assert splits_possible(econ(0.12, 0.8), "competitive")
+    assert not splits_possible(econ(0.0, 0.8), "nash")
+    assert splits_possible(econ(0.0, 1.3), "nash")
+    assert not splits_possible(econ(0.0, 1.3), "competitive")
+
+
+def test_failed_solve_points_to_the_split_search(tmp_path: Path, monkeypatch) -> None:
+    """`emgame solve` looks for type-symmetric equilibria only: where it finds none and a split
+    one may exist, it says that `--all` searches those; where none can exist it does not."""
+    from emgame.cli import app
+    from emgame.results import Solution, Status
+
+    def failed(economy, concept="nash", **_):  # noqa: ANN001, ANN202
+        return Solution(economy, concept, Status.NO_EQUILIBRIUM, reason="stub: not converged")
+
+    monkeypatch.setattr(emgame, "solve", failed)
+    for v, hinted in ((0.12, True), (0.0, False)):
+        f = tmp_path / f"sym-{v}.toml"
+        f.write_text(TOML.format(v=v, c=C))
+        res = CliRunner().invoke(app, ["solve", str(f)])
+        assert res.exit_code == 1, res.output
+        assert "stub: not converged" in res.stderr
+        assert ("--all` also searches split equilibria" in res.stderr) is hinted, res.stderr

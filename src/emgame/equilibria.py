@@ -479,8 +479,7 @@ def solve_all(economy: Economy | str, concept: Concept = "nash", *, starts: int 
     tried = 0
     default: list[Solution] = []
     # Where a split may be needed, the starts leave a third of the budget to its search.
-    splits = split is not False and (_split_candidates(economy) or (
-        concept == "nash" and _output_types(economy)))
+    splits = split is not False and splits_possible(economy, concept)
     starts_end = t0 + (2.0 / 3.0) * max_seconds if splits else deadline
     for st in plan:
         if time.monotonic() > starts_end:
@@ -541,6 +540,14 @@ def _paid(profile: Profile, role: str, i: int) -> tuple[int, ...]:
 
 def _produces(profile: Profile, i: int) -> tuple[int, ...]:
     return tuple(int(t) + 1 for t in np.flatnonzero(np.asarray(profile.offers[i]) > 0))
+
+
+def splits_possible(economy: Economy, concept: Concept = "nash") -> bool:
+    """Whether the agents of some type may divide into groups that act differently: a
+    participation choice (fixed verification costs), or, for Nash, an increasing-returns
+    producer type of two agents or more (docs/model.md, "Solution concepts"). Only
+    :func:`solve_all` searches such equilibria."""
+    return bool(_split_candidates(economy) or (concept == "nash" and _output_types(economy)))
 
 
 def _output_types(economy: Economy) -> list[int]:

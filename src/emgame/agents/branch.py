@@ -271,19 +271,26 @@ def refine_offers(ag: Agent, i: int, target: float, deadline: float = np.inf,
     one = ag.take(np.array([i]))
     out = Refined(bound=-np.inf)
 
-    def evaluate(lo: np.ndarray, hi: np.ndarray) -> float:
+    def evaluate(lo: np.ndarray, hi: np.ndarray, parent: tuple = (np.inf, None)
+                 ) -> tuple[float, tuple]:
+        """The box's bound (objective units), at most its parent's (a larger set: the
+        multiplier search is local and may do worse in a box), and its multipliers, where its
+        children's searches start."""
         se = base._replace(qlo=base.qlo.copy(), qhi=base.qhi.copy())
         se.qlo[i, 1:] = lo
         se.qhi[i, 1:] = hi
+        if parent[1] is not None:
+            se = _start_at(se, i, parent[1])
         b = ag.bounds(se, np.array([i]))
         out.open_search = out.open_search or not bool(b.exact[0])
-        D = float(one.to_objective(b.D)[0])
+        D = min(float(one.to_objective(b.D)[0]), parent[0])
         if D > target:
             out.candidates.append(_row(b))
-        return D
+        return D, (float(b.lam[0]), float(b.nu[0]))
 
     lo0, hi0 = np.zeros(T), cap.copy()
-    heap = [(-evaluate(lo0, hi0), 0, lo0, hi0)]
+    D0, mult0 = evaluate(lo0, hi0)
+    heap = [(-D0, 0, lo0, hi0, mult0)]
     nodes, serial = 1, 1
     while heap:
         D = -heap[0][0]
@@ -292,7 +299,7 @@ def refine_offers(ag: Agent, i: int, target: float, deadline: float = np.inf,
         if nodes >= MAX_BOXES or clock() > deadline:
             out.cut = True
             break
-        _, _, lo, hi = heapq.heappop(heap)
+        _, _, lo, hi, mult = heapq.heappop(heap)
         gaps = [_secant_gap(lo[t], hi[t], theta, c) for t in range(T)]
         t = int(np.argmax([g for g, _ in gaps]))
         at = gaps[t][1]
@@ -304,7 +311,8 @@ def refine_offers(ag: Agent, i: int, target: float, deadline: float = np.inf,
         for a, b in ((lo[t], at), (at, hi[t])):
             clo, chi = lo.copy(), hi.copy()
             clo[t], chi[t] = a, b
-            heapq.heappush(heap, (-evaluate(clo, chi), serial, clo, chi))
+            Dc, mc = evaluate(clo, chi, (D, mult))
+            heapq.heappush(heap, (-Dc, serial, clo, chi, mc))
             serial += 1
             nodes += 1
         if gains is not None and nodes % CHECK_EVERY < 2 and gains(out.candidates[-CHECK_EVERY:]):

@@ -15,10 +15,15 @@ import emgame
 from emgame.cli import common
 from emgame.cli import sensitivity as sens_cli
 from emgame.cli.common import EXIT_REFUSED, FILE_ARGUMENT, Concept, fail
+from emgame.equilibria import splits_possible
 from emgame.model import EconomyError
+from emgame.results import Status
 
 JSON_TYPES_WARNING = 200_000
 """Above this many types, ``--json`` suggests Parquet (JSON grows to gigabytes)."""
+ALL_TYPES_HINT = 20
+"""Up to this many types, a failed solve where a split equilibrium may exist suggests
+``--all`` (a search over many starts, meant for small economies)."""
 
 
 def solve(
@@ -125,6 +130,11 @@ def solve(
         if not s.ok:
             typer.echo(f"emgame: {s.concept}: {s.status.value}: "
                        f"{common.one_line(s.reason or s.status.message)}", err=True)
+            if s.status is Status.NO_EQUILIBRIUM and not quiet and \
+                    n_types <= ALL_TYPES_HINT and splits_possible(economy, s.concept):
+                typer.echo(f"emgame: hint: `emgame solve {file} --all` also searches split "
+                           "equilibria (the agents of one type acting in groups), which a "
+                           "plain solve does not", err=True)
     raise typer.Exit(max(s.status.exit_code for s in solutions))
 
 
