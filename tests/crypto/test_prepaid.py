@@ -408,3 +408,92 @@ def test_the_gap_of_a_producer_trading_both_ways_vanishes_at_beta_one(tmp_path):
     assert s.status is Status.EQUILIBRIUM, s.reason
     assert ((s.profile.producer_bids[0, 1:] > 0) & (s.profile.offers[0] > 0)).any()
     assert check_nash(e, s.profile).ok
+
+
+# Campaign draw 0-0012 (benchmarks/campaign): exogenous wallets, a CES consumer with r = -2.
+# On Newton's way the electricity prices run far off, that consumer's wallet multiplier with
+# them, to λ = inf; a warm start there used to stay there, so the benchmark "converged" with
+# the consumer buying nothing (1e-103 of each post) and its wallet unspent.
+EXOGENOUS_CES = """
+name = "exogenous wallets, a CES consumer whose multiplier runs off on Newton's way"
+periods = 3
+[market]
+settlement = "prepaid"
+horizon = "short-run"
+goods_settlement_period = 1
+[verification]
+fixed = 0.0
+share = 0.0
+[[consumers]]
+name = "c0"
+count = 5
+kind = "classic"
+endowment = 1.1099
+wallet = 1.4731
+utility = { family = "cobb_douglas", weights = [0.354, 0.004, 0.1953], goods_weight = 0.4467 }
+[[consumers]]
+name = "c1"
+count = 8
+kind = "ai"
+endowment = 2.0743
+wallet = 1.879
+utility = { family = "crra", weights = [0.4115, 0.3292, 0.2593], gamma = 0.5 }
+[[consumers]]
+name = "c2"
+count = 2
+kind = "ai"
+endowment = 2.836
+wallet = 3.8625
+utility = { family = "ces", weights = [0.234, 0.0951, 0.6709], r = -2.0 }
+[[producers]]
+name = "p0"
+count = 1
+kind = "classic"
+productivity = 1.4975
+returns = 0.8
+capacity = 1.4822
+wallet = 1.6099
+utility = { family = "ces", weights = [0.5278, 0.0085, 0.3572], goods_weight = 0.1065, r = 0.5 }
+[[producers]]
+name = "p1"
+count = 1
+kind = "ai"
+productivity = 1.8469
+returns = 1.0
+capacity = 0.3144
+wallet = 1.7042
+utility = { family = "ces", weights = [0.6737, 0.1818, 0.1445], r = -0.5 }
+"""
+
+
+def test_every_consumer_spends_its_exogenous_wallet_at_the_competitive_benchmark(tmp_path):
+    """A price-taking consumer whose utility rises in electricity spends its whole wallet
+    (docs/model.md, The crypto layer: its revenue ``p^0 ω`` does not move with what it does,
+    so nothing is gained by keeping bytecoins). The benchmark found is certified, and the
+    campaign's independent checker (a global best response per type, no code shared with
+    emgame) accepts it."""
+    from benchmarks.campaign.check import check_competitive
+
+    from emgame import load_economy
+
+    f = tmp_path / "exogenous_ces.toml"
+    f.write_text(EXOGENOUS_CES)
+    e = load_economy(f)
+    s = solve(e, "competitive")
+    assert s.status is Status.EQUILIBRIUM, s.reason
+    np.testing.assert_allclose(s.profile.consumer_bids.sum(axis=1), e.consumers.wallet,
+                               rtol=1e-10)
+    assert np.all(s.profile.consumer_bids[2, 1:] > 0.1)
+    assert check_competitive(e, s.profile, s.prices).ok
+    # The candidate the solver used to return: c2 keeps its wallet. No first-order condition
+    # of c2 holds with equality, yet its wallet multiplier is not needed (a price taker's
+    # revenue is fixed): the certificate exhibits the gain and fails it, not "inconclusive".
+    from emgame.certificate import certify
+    from emgame.market import Profile, evaluate
+
+    bids = s.profile.consumer_bids.copy()
+    bids[2] = 0.0
+    idle = Profile(bids, s.profile.producer_bids, s.profile.offers, s.profile.capacity)
+    c = certify(e, idle, outcome=evaluate(e, idle, s.prices), price_taking=True)
+    assert not c.consumer_passed[2] and not c.consumer_inconclusive[2]
+    assert c.consumer_gain[2] > 0.1

@@ -300,7 +300,9 @@ def _wash_trading(economy: Economy, profile: Profile) -> np.ndarray | None:
 def _role(economy, outcome, producers, price_taking, lam_bar, nu_bar, hints, atol, rtol,
           deadline=np.inf, wash=None) -> Verdict:
     m = economy.market
-    undetermined = np.isnan(lam_bar) & m.prepaid
+    # A price-taking consumer's revenue p^0 ω does not move with what it does: βλ̄R is a
+    # constant of its problem, and its regret is the same whatever λ̄ is.
+    undetermined = np.isnan(lam_bar) & m.prepaid & (producers or not price_taking)
     lam_safe = np.where(np.isnan(lam_bar), 0.0, lam_bar)
     ag = agent(economy, outcome, producers=producers, price_taking=price_taking,
                lam_bar=lam_safe, nu_bar=nu_bar, hints=hints)

@@ -96,6 +96,7 @@ def _slopes(lam, tot, mk, ct, part, x, fx, pinned, sl):
     sl.dx_dQ[:] = 0.0
     sl.dx_dl[:] = 0.0
     sl.dl_dY[:] = 0.0
+    sl.dx0_dY[:] = 0.0
     for t in range(T + 1):
         if not (fx[t] > -INF and fx[t] < 0.0):
             continue
@@ -107,8 +108,16 @@ def _slopes(lam, tot, mk, ct, part, x, fx, pinned, sl):
             m, _ = mu_el(x[t], ct.a[t - 1], ct.ge, ct.w, mk.kappa, F)
             sl.dx_dQ[t] = -m * tau * x[t] / (Q[t] * Q[t] * fx[t])
     if pinned:
-        # λ = a0/p0 (price taker, linear goods): goods absorb the rest of income.
+        # λ = a0/p0 (price taker, linear goods): goods absorb the rest of income,
+        # x0 = (income - Σ_t p_t x_t)/p0, whose row is not diagonal in the prices.
         sl.dl_dY[0] = -lam / p[0]
+        exog = ct.wallet == ct.wallet
+        ds_dl = 0.0
+        for t in range(1, T + 1):
+            ds_dl += p[t] * sl.dx_dl[t]
+            sl.dx0_dY[t] = -(x[t] + p[t] * sl.dx_dp[t]) / p[0]
+            sl.dx0_dY[T + t] = -(p[t] * sl.dx_dQ[t]) / p[0]
+        sl.dx0_dY[0] = ((0.0 if exog else ct.omega) - ds_dl * sl.dl_dY[0] - x[0]) / p[0]
         return
     dr_dl = 0.0
     for t in range(T + 1):
@@ -165,6 +174,7 @@ def _respond(tot, mk, ct, part, lam0, x, sl):
     sl.dx_dQ[:] = 0.0
     sl.dx_dl[:] = 0.0
     sl.dl_dY[:] = 0.0
+    sl.dx0_dY[:] = 0.0
     reduced = _affordable(tot, mk, ct, part, income)
     buys = part[0] and ct.a0 > 0.0
     for t in range(1, T + 1):
@@ -187,7 +197,9 @@ def _respond(tot, mk, ct, part, lam0, x, sl):
         part0[0] = False
         return _respond(tot, mk, ct, part0, lam0, x, sl)
     # Newton on y = log λ for spend(λ) = income (spend falls with λ), safeguarded by a bracket.
-    y = math.log(lam0) if lam0 > 0.0 else 0.0
+    # A warm start that ran off to λ = inf at far-off totals would stay there (no step leaves
+    # it): start afresh.
+    y = math.log(lam0) if lam0 > 0.0 and lam0 < INF else 0.0
     lo = -INF
     hi = INF
     status = Response.NOT_CONVERGED
@@ -250,11 +262,14 @@ def consumer_response(tot, mk, ct, lam0, x, sl):
 @njit
 def accumulate(n, x, sl, want_jac, X, JX):
     """Add one type's demand ``x`` (weight ``n``, its count) to ``X`` and, with ``want_jac``,
-    its derivatives ``dx/dY = diag(dx/dp, dx/dQ) + (dx/dλ)(dλ/dY)`` to ``JX``."""
+    its derivatives ``dx/dY = diag(dx/dp, dx/dQ) + (dx/dλ)(dλ/dY)`` (plus ``dx0_dY`` on the
+    goods row) to ``JX``."""
     T = x.size - 1
     for t in range(T + 1):
         X[t] += n * x[t]
     if want_jac:
+        for k in range(sl.dx0_dY.size):
+            JX[0, k] += n * sl.dx0_dY[k]
         for t in range(T + 1):
             JX[t, t] += n * sl.dx_dp[t]
             if t > 0:

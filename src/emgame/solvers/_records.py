@@ -129,12 +129,14 @@ class Producer(NamedTuple):
 
 class Slopes(NamedTuple):
     """One consumer type's implicit derivatives (workspace): ``dx/dp``, ``dx/dQ``, ``dx/dλ``
-    per post and ``dλ/dY`` over ``Y = (p^0..p^T, Q^1..Q^T)``."""
+    per post and ``dλ/dY`` over ``Y = (p^0..p^T, Q^1..Q^T)``; ``dx0_dY``, the whole goods
+    row where goods are what the budget leaves (a price taker with linear goods), else 0."""
 
     dx_dp: np.ndarray
     dx_dQ: np.ndarray
     dx_dl: np.ndarray
     dl_dY: np.ndarray
+    dx0_dY: np.ndarray
 
 
 @njit
@@ -154,7 +156,8 @@ def producer(ps, j):
 @njit
 def slopes(T):
     """A zeroed :class:`Slopes` workspace for ``T`` periods."""
-    return Slopes(np.zeros(T + 1), np.zeros(T + 1), np.zeros(T + 1), np.zeros(2 * T + 1))
+    return Slopes(np.zeros(T + 1), np.zeros(T + 1), np.zeros(T + 1), np.zeros(2 * T + 1),
+                  np.zeros(2 * T + 1))
 
 
 _f = kernel_array

@@ -178,26 +178,31 @@ class _Benchmark:
         y += [1.0] * len(self.long_flat)
         return self._level(np.array(y))
 
-    def _level(self, y: np.ndarray) -> np.ndarray:
+    def _level(self, y: np.ndarray, shifted: slice | None = None,
+               falls: bool = False) -> np.ndarray:
         """Shift every electricity price by a common factor until goods nearly clear.
 
         A start where every producer runs at capacity leaves Newton's goods row flat, and from
         there it can drift to ever higher prices; the goods row is monotone in the level of
         electricity prices, so the level is found first, by bisection on its logarithm.
+        ``shifted`` picks other coordinates to shift instead (the goods price ``log p^0`` under
+        exogenous wallets, :meth:`level_goods`), ``falls`` where the goods row falls as they
+        rise.
         """
         m = len(self.posts)
         if m == 0:
             return y
+        shifted = slice(0, m) if shifted is None else shifted
 
         def goods(shift: float) -> float:
             z = y.copy()
-            z[:m] += shift
+            z[shifted] += shift
             return float(self(z, False)[0][m])
 
         g0 = goods(0.0)
         if not np.isfinite(g0) or abs(g0) < 1e-3:
             return y
-        step = -0.5 if g0 > 0 else 0.5
+        step = -0.5 if (g0 > 0) != falls else 0.5
         lo, hi = 0.0, step
         for _ in range(40):
             g = goods(hi)
@@ -215,8 +220,19 @@ class _Benchmark:
             else:
                 hi = mid
         z = y.copy()
-        z[:m] += 0.5 * (lo + hi)
+        z[shifted] += 0.5 * (lo + hi)
         return z
+
+    def level_goods(self, y: np.ndarray) -> np.ndarray:
+        """Under exogenous wallets, move the goods price ``p^0`` alone (electricity prices
+        fixed) until goods nearly clear. Where consumers spend every bytecoin on electricity
+        and producers buy inputs for full capacity, goods demand does not move with ``p^0``
+        and Newton's goods row is flat: from a start far above the clearing ``p^0`` it never
+        comes down (the nominal level is set by the wallets, and can be far from 1)."""
+        if not self.exogenous:
+            return y
+        m = len(self.posts)
+        return self._level(y, slice(m, m + 1), falls=True)
 
     def _capacities(self, kvars: np.ndarray) -> np.ndarray:
         K = np.where(np.isnan(self.P.Kbar), 0.0, self.P.Kbar).copy()
@@ -559,6 +575,13 @@ def _solve_fixed(bench: _Benchmark, start, opts: CompetitiveOptions,
     if r is None or not r.converged:
         r = newton(bench, bench.initial(), atol=opts.atol, max_iter=opts.max_iter, max_step=0.5,
                    deadline=deadline)
+    if not r.converged and bench.exogenous:
+        # From where goods nearly clear by their own price (then the electricity level).
+        y0 = bench._level(bench.level_goods(bench.initial()))
+        r2 = newton(bench, y0, atol=opts.atol, max_iter=opts.max_iter, max_step=0.5,
+                    deadline=deadline)
+        if r2.converged or r2.residual < r.residual:
+            r = r2
     if r.converged and economy.S > 1 and (np.any(bench.C.ces) or np.any(bench.P.ces)):
         # CES with several states: iterate on each type's state weights U_s^{1-r}.
         for _ in range(100):
