@@ -107,3 +107,68 @@ def test_exogenous_wallets_reach_a_goods_price_far_from_one(tmp_path):
     # Both quasilinear types buy goods there, as the hand count requires.
     assert np.all(s.profile.consumer_bids[[0, 2], 0] > 0)
     assert check_competitive(e, s.profile, s.prices).ok
+
+
+# Campaign draw 0-0038: one period, the long run, a fixed verification cost of 0.02 on every
+# payment (goods included, verified with period-1 electricity). `p1` (c = 0.8) must pay for
+# its inputs, so it must buy at least 0.04 of electricity (0.02 for the goods payment, 0.02
+# for the purchase itself); `p0` (c = 1) earns nothing.
+FIXED_COST_LONG_RUN = """
+name = "long run, every payment verified at a fixed cost"
+periods = 1
+[market]
+settlement = "simultaneous"
+horizon = "long-run"
+goods_settlement_period = 1
+[verification]
+fixed = 0.02
+share = 0.0
+[[consumers]]
+name = "c0"
+count = 7
+kind = "classic"
+endowment = 1.8727
+utility = { family = "ces", weights = [0.024], goods_weight = 0.976, r = 0.25 }
+[[producers]]
+name = "p0"
+count = 1
+kind = "ai"
+productivity = 0.862
+returns = 1.0
+capacity_cost = 0.2743
+utility = { family = "ces", weights = [1.0], r = 0.5 }
+[[producers]]
+name = "p1"
+count = 4
+kind = "ai"
+productivity = 0.8725
+returns = 0.8
+capacity_cost = 0.1314
+utility = { family = "crra", weights = [1.0], gamma = 0.5 }
+"""
+
+
+def test_a_failed_benchmark_says_what_the_types_could_not_do_where_it_ended(tmp_path):
+    """Where Newton fails, the reason says which types could not act at its last iterate, and
+    the diagnosis is true there: by hand, `p1`'s best long-run profit at that price (a price
+    taker choosing K, q = K: max_K p K - (K/θ)^{1/c} - ρK, in goods) buys less electricity than
+    the 0.04 its own payments burn."""
+    import re
+
+    from scipy.optimize import minimize_scalar
+
+    f = tmp_path / "fixed_cost_long_run.toml"
+    f.write_text(FIXED_COST_LONG_RUN)
+    e = load_economy(f)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        s = solve(e, "competitive")
+    if s.status is Status.EQUILIBRIUM:     # a better solver may find one: it must be certified
+        assert s.certificate.passed
+        return
+    assert "['p1'] earn too little to buy the electricity" in s.reason, s.reason
+    price = float(re.search(r"relative prices \[([-0-9.e]+)\]", s.reason).group(1))
+    theta, c, rho = 0.8725, 0.8, 0.1314
+    best = minimize_scalar(lambda K: -(price * K - (K / theta) ** (1 / c) - rho * K),
+                           bounds=(0.0, 100.0), method="bounded", options={"xatol": 1e-12})
+    assert -best.fun < 0.04 * price

@@ -224,8 +224,8 @@ class _Benchmark:
         return z
 
     def level_goods(self, y: np.ndarray) -> np.ndarray:
-        """Under exogenous wallets, move the goods price ``p^0`` alone (electricity prices
-        fixed) until goods nearly clear. Where consumers spend every bytecoin on electricity
+        """Under exogenous wallets, move the goods price ``p^0`` alone (the other unknowns
+        held) until goods nearly clear. Where consumers spend every bytecoin on electricity
         and producers buy inputs for full capacity, goods demand does not move with ``p^0``
         and Newton's goods row is flat: from a start far above the clearing ``p^0`` it never
         comes down (the nominal level is set by the wallets, and can be far from 1)."""
@@ -531,6 +531,7 @@ def solve_competitive(economy: Economy, options: CompetitiveOptions | None = Non
             reason = (f"Newton's method on excess demand: {r.message} "
                       f"(largest relative excess demand {r.residual:.2e})"
                       + (f"; participation rounds: {history}" if history else ""))
+            reason += _last_iterate(economy, bench, r.y)
             big = [economy.producers.names[j] for j in np.flatnonzero(bench.P.c > 1.0)]
             if big:
                 reason = (f"no competitive equilibrium found: producer type(s) {big} have "
@@ -598,6 +599,36 @@ def _solve_fixed(bench: _Benchmark, start, opts: CompetitiveOptions,
             if not r.converged:
                 break
     return r
+
+
+def _last_iterate(economy: Economy, bench: _Benchmark, y: np.ndarray) -> str:
+    """What some types could not do at a failed Newton's last iterate: a diagnosis of where
+    the search ended, not a proof that no benchmark exists."""
+    if not np.all(np.isfinite(y)):
+        return ""
+    with np.errstate(all="ignore"):
+        p, q, K, xc, xp, income = bench.evaluate(y)
+    if not np.all(np.isfinite(p)):
+        return ""
+    notes = []
+    names_c, names_p = economy.consumers.names, economy.producers.names
+    broke_c = np.flatnonzero(bench.st_c == Response.NONE_LEFT)
+    if broke_c.size:
+        notes.append(f"consumer type(s) {[names_c[i] for i in broke_c]} cannot pay the "
+                     "verification of any post they value")
+    operating = inputs(economy.producers, q[:, 1:]).sum(axis=1) > 0
+    broke_p = np.flatnonzero((bench.st_p == Response.NONE_LEFT) & operating & (income > 0))
+    if broke_p.size:
+        notes.append(f"producer type(s) {[names_p[j] for j in broke_p]} earn too little to buy "
+                     "the electricity the fixed verification of their own payments burns "
+                     "(inputs included)")
+    if bench.exogenous and np.any(income < 0):
+        notes.append(f"producer type(s) {[names_p[j] for j in np.flatnonzero(income < 0)]}: "
+                     "the wallet cannot pay for the inputs that maximise profit")
+    if not notes:
+        return ""
+    return (f"; at its last iterate (relative prices {np.round(p[1:] / p[0], 4).tolist()}), "
+            + "; ".join(notes))
 
 
 def _switch_participation(economy: Economy, bench: _Benchmark, cand: Candidate) -> str:
