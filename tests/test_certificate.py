@@ -189,3 +189,83 @@ def test_prepaid_long_run_bound_is_sound_and_tight(kind):
         r = cert.producer_regret[j]
         assert r >= g.gain - 1e-12 * max(1.0, abs(U)), (j, r, g.gain)
         assert g.gain >= 0.99 * r, (j, r, g.gain)
+
+
+# Campaign draw 0-0032 (benchmarks/campaign), and the independent solver's equilibrium of it
+# (prepaid, stationary wallets, β = 1; a classic quasilinear producer).
+PREPAID_QUASILINEAR = """
+name = "prepaid, a quasilinear producer"
+periods = 3
+[market]
+settlement = "prepaid"
+horizon = "short-run"
+goods_settlement_period = 1
+[verification]
+fixed = 0.0
+share = 0.05
+[[consumers]]
+name = "c0"
+count = 5
+kind = "classic"
+endowment = 0.7509
+wallet = "stationary"
+utility = { family = "quasilinear", weights = [0.0407, 0.4135, 0.0291], goods_weight = 0.5167 }
+[[consumers]]
+name = "c1"
+count = 5
+kind = "ai"
+endowment = 1.5479
+wallet = "stationary"
+utility = { family = "cobb_douglas", weights = [0.5971, 0.2389, 0.164] }
+[[consumers]]
+name = "c2"
+count = 7
+kind = "classic"
+endowment = 1.1718
+wallet = "stationary"
+utility = { family = "ces", weights = [0.0277, 0.2514, 0.2132], goods_weight = 0.5077, r = 0.5 }
+[[producers]]
+name = "p0"
+count = 2
+kind = "classic"
+productivity = 0.8298
+returns = 0.6
+capacity = 1000.0
+wallet = "stationary"
+utility = { family = "quasilinear", weights = [0.6001, 0.0916, 0.1275], goods_weight = 0.1808 }
+"""
+INDEPENDENT_PROFILE = Profile(
+    np.array([[2.4843706365791116e-09, 0.06773455153457425, 0.635043575465366,
+               0.04812187052004478],
+              [0.0, 0.92295134340465, 0.37161164430692295, 0.253337012291036],
+              [1.071391061634713, 0.0005313642197550707, 0.05040445177543377,
+               0.04947312236438177]]),
+    np.array([[6.098431278067578, 6.1833802368380635, 1.236751297263444,
+               1.4241487383028189]]),
+    np.array([[1.535724367525154, 0.8127099563440794, 0.6690587726168294]]),
+    np.array([1000.0]))
+
+
+def test_a_far_off_start_for_the_multipliers_changes_no_verdict(tmp_path):
+    """Multipliers given to the certificate only start its searches (docs/model.md, "The
+    certificate"): from the campaign checker's wallet multipliers (twice emgame's for the
+    producer) the search once ran ``ν`` to 1e54 and returned a dual value of ``-inf``, below
+    the producer's own payoff, which weak duality rules out — and the type failed with regret
+    ``-inf``. The verdict must be the one without hints, and no bound below the payoff by
+    more than the pass mark (the searches' own precision)."""
+    from emgame import load_economy
+    from emgame.results import Multipliers
+
+    f = tmp_path / "prepaid_quasilinear.toml"
+    f.write_text(PREPAID_QUASILINEAR)
+    e = load_economy(f)
+    plain = certify(e, INDEPENDENT_PROFILE)
+    hinted = certify(e, INDEPENDENT_PROFILE, multipliers=Multipliers(
+        np.array([0.59852567, 0.61247953, 0.28378282]), np.array([0.24964196]),
+        np.array([0.24964196]), np.zeros((1, 3))))
+    assert plain.passed
+    assert hinted.passed, (hinted.producer_regret, hinted.reasons)
+    for c in (plain, hinted):
+        for regret, U in ((c.consumer_regret, c.consumer_utility),
+                          (c.producer_regret, c.producer_utility)):
+            assert np.all(regret >= -c.tolerance(U))

@@ -330,6 +330,24 @@ def _role(economy, outcome, producers, price_taking, lam_bar, nu_bar, hints, ato
             & (np.asarray(pl.inputs).sum(axis=1) == 0) & (pl.goods == 0) & ~infeasible)
     bound = np.where(idle, U, bound)
     undetermined &= ~idle
+    # Weak duality puts every dual value at or above the objective at the (feasible) profile:
+    # one below it is a numerical failure of the search from where it started (a far-off
+    # hint: ν run off to 1e54 and D = −inf, campaign-0-0032), never a proof. Such types are
+    # searched again from the multipliers recovered from the profile; still below, they are
+    # inconclusive (below), neither passed nor failed.
+    broken = np.isfinite(U) & ~(bound >= U - tol) & ~infeasible & ~idle
+    if np.any(broken) and hints is not None:
+        again = np.flatnonzero(broken)
+        ag2 = agent(economy, outcome, producers=producers, price_taking=price_taking,
+                    lam_bar=lam_safe, nu_bar=nu_bar).take(again)
+        b2 = ag2.bounds(ag2.search(target[again], deadline=deadline))
+        for mine, theirs in zip(b, b2, strict=True):
+            if mine.shape[0] == n:     # (consumers have no offers: an empty q)
+                mine[again] = theirs
+        bound[again] = ag2.to_objective(b2.D)
+        broken = np.isfinite(U) & ~(bound >= U - tol) & ~infeasible & ~idle
+    for i in np.flatnonzero(broken):
+        bound[i] = np.inf   # no bound: the type is decided below by a gain or inconclusive
     for i in np.flatnonzero(~(bound <= target) & ~infeasible):
         idx = np.array([i])
         if np.isneginf(U[i]):
@@ -381,6 +399,9 @@ def _role(economy, outcome, producers, price_taking, lam_bar, nu_bar, hints, ato
         why = [f"its bound exceeds the pass mark by {bound[i] - target[i]:.3g}"
                + (f" while the best deviation found gains {gain[i]:.3g}"
                   if np.isfinite(gain[i]) else "")]
+        if broken[i]:
+            why = ["the search over the dual's multipliers failed numerically (a value below "
+                   "the objective at the profile, which weak duality rules out)"]
         if cut:
             why.append("the search over which posts to pay on was cut off")
         if cut_offers:
