@@ -330,7 +330,18 @@ def _without_hopeless(economy: Economy, concept: Concept, opts: Options, failed:
                       end: float | None = None) -> Solution:
     """The candidate failed where some producer types cannot pay for their verification
     (utility ``-inf``): solve again with those types shut down (playing nothing) and certify the
-    result in the whole economy. It replaces ``failed`` only if its certificate passes."""
+    result in the whole economy. It replaces ``failed`` only if its certificate passes.
+
+    Under stationary prepaid wallets a type shut down has wallet 0 and can pay for nothing, a
+    steady state the certificate cannot fault ("empty wallets", docs/model.md, The
+    certificate): there the result is refused where a shut-down type is shown to gain by
+    entering with what entering would earn — the certificate under simultaneous settlement,
+    whose first-order conditions are those of stationary wallets with ``β = 1`` (with ``β < 1``
+    no such check exists, and no type is shut down). campaign-2-0016: a constant-returns
+    producer was kept out at a price 60 times its cost."""
+    stationary = economy.market.prepaid and economy.stationary_wallets
+    if stationary and economy.market.discount != 1.0:
+        return failed
     cert = failed.certificate
     assert cert is not None
     with np.errstate(invalid="ignore"):
@@ -350,7 +361,25 @@ def _without_hopeless(economy: Economy, concept: Concept, opts: Options, failed:
         return failed
     solution = _certified(economy, _shut_down_in(economy, cand, drop), opts, seconds, started,
                           end)
+    if solution.ok and stationary and _entry_pays(solution, drop):
+        return failed
     return solution if solution.ok else failed
+
+
+def _entry_pays(solution: Solution, drop: np.ndarray) -> bool:
+    """Whether some producer type shut down in ``solution`` (stationary wallets, ``β = 1``)
+    fails the certificate under simultaneous settlement, where its budget is what it earns: a
+    deviation that enters, spending the revenue entering brings, is exhibited and gains. (An
+    undecided type does not count: that is the empty-wallet steady state as the model states
+    it, docs/model.md, The certificate.)"""
+    e = solution.economy
+    sim = replace(e, market=replace(e.market, settlement="simultaneous", discount=1.0))
+    competitive = solution.concept == "competitive"
+    prices = solution.prices if competitive else None
+    cert = certify(sim, solution.profile, outcome=evaluate(sim, solution.profile, prices),
+                   price_taking=competitive)
+    fails = ~cert.producer_passed & ~cert.producer_inconclusive
+    return bool(np.any(fails[drop]))
 
 
 def shut_down_order(economy: Economy, silent: list[str]) -> list[tuple[int, ...]]:

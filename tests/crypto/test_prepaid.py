@@ -497,3 +497,72 @@ def test_every_consumer_spends_its_exogenous_wallet_at_the_competitive_benchmark
     c = certify(e, idle, outcome=evaluate(e, idle, s.prices), price_taking=True)
     assert not c.consumer_passed[2] and not c.consumer_inconclusive[2]
     assert c.consumer_gain[2] > 0.1
+
+
+# Campaign draw 2-0016: stationary wallets, β = 1, two constant-returns producer types. At the
+# benchmark's prices `p1` (CRRA, γ = 3, valuing electricity and goods) earns nothing, so its
+# utility is -inf; the solver once shut it down instead, and under stationary wallets a type
+# shut down has wallet 0 and can pay for nothing: the certificate passed it at a price 60 times
+# its cost, which the independent checker (a deviation may spend its own new revenue) rejects.
+STATIONARY_FLAT = """
+name = "stationary wallets, a zero-profit producer that needs consumption"
+periods = 1
+[market]
+settlement = "prepaid"
+horizon = "short-run"
+goods_settlement_period = 1
+[verification]
+fixed = 0.0
+share = 0.0
+[[consumers]]
+name = "c0"
+count = 7
+kind = "classic"
+endowment = 2.5595
+wallet = "stationary"
+utility = { family = "ces", weights = [0.6772], goods_weight = 0.3228, r = 0.5 }
+[[consumers]]
+name = "c1"
+count = 8
+kind = "ai"
+endowment = 2.3473
+wallet = "stationary"
+utility = { family = "crra", weights = [1.0], gamma = 3.0 }
+[[producers]]
+name = "p0"
+count = 2
+kind = "classic"
+productivity = 0.9379
+returns = 1.0
+capacity = 1.2022
+wallet = "stationary"
+utility = { family = "ces", weights = [0.4862], goods_weight = 0.5138, r = -1.0 }
+[[producers]]
+name = "p1"
+count = 3
+kind = "classic"
+productivity = 0.9421
+returns = 1.0
+capacity = 1000.0
+wallet = "stationary"
+utility = { family = "crra", weights = [0.9424], goods_weight = 0.0576, gamma = 3.0 }
+"""
+
+
+def test_no_producer_is_shut_down_under_stationary_wallets(tmp_path):
+    """Under stationary wallets a type shut down has wallet 0: a steady state, not a choice
+    to stay out (docs/model.md, The certificate, "Empty wallets"), so `solve` never shuts one
+    down to get a benchmark; whatever it reports as one the independent checker accepts."""
+    from benchmarks.campaign.check import check_competitive
+
+    from emgame import load_economy
+
+    f = tmp_path / "stationary_flat.toml"
+    f.write_text(STATIONARY_FLAT)
+    e = load_economy(f)
+    s = solve(e, "competitive")
+    assert "shut_down" not in s.diagnostics, s.diagnostics
+    if s.ok:
+        assert check_competitive(e, s.profile, s.prices).ok
+    else:
+        assert "'p1'" in s.reason
