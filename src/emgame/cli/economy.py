@@ -105,8 +105,7 @@ def solve(
     if as_json:
         from emgame.report.jsonio import dump_bytes
 
-        data = dump_bytes(payload)
-        typer.echo(data.decode("utf-8"))
+        common.echo_bytes(dump_bytes(payload))
     elif not quiet:
         from emgame.report.tables import comparison_tables, render, solution_tables
 
@@ -161,7 +160,7 @@ def _solve_all(file: Path, economy: Any, concept: Concept, as_json: bool, out: P
     from emgame.report.jsonio import dump_bytes
 
     if as_json:
-        typer.echo(dump_bytes(payload).decode("utf-8"))
+        common.echo_bytes(dump_bytes(payload))
     elif not quiet:
         from emgame.report.equilibria_tables import equilibria_tables
         from emgame.report.tables import render
