@@ -15,6 +15,7 @@ revenue at the profile, whatever the deviation earns.
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
 
 import numpy as np
@@ -408,3 +409,10 @@ def solved(name: str, concept: str = "nash"):
 
         _SOLVED[key] = solve(CATALOGUE[name], concept)
     return _SOLVED[key]
+
+
+def from_toml(text: str, source: str = "<test>") -> Economy:
+    """An economy from the text of an economy file (the loader's own validation)."""
+    from emgame.model.files import economy_from_dict
+
+    return economy_from_dict(tomllib.loads(text), source)

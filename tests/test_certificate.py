@@ -18,7 +18,7 @@ import pytest
 
 from emgame.certificate import certify
 from emgame.market import Profile, evaluate
-from oracles import CATALOGUE, deviation_gain, perturbed, solved
+from oracles import CATALOGUE, deviation_gain, from_toml, perturbed, solved
 
 NAMES = list(CATALOGUE)
 
@@ -246,19 +246,16 @@ INDEPENDENT_PROFILE = Profile(
     np.array([1000.0]))
 
 
-def test_a_far_off_start_for_the_multipliers_changes_no_verdict(tmp_path):
+def test_a_far_off_start_for_the_multipliers_changes_no_verdict():
     """Multipliers given to the certificate only start its searches (docs/model.md, "The
     certificate"): from the campaign checker's wallet multipliers (twice emgame's for the
     producer) the search once ran ``ν`` to 1e54 and returned a dual value of ``-inf``, below
     the producer's own payoff, which weak duality rules out — and the type failed with regret
     ``-inf``. The verdict must be the one without hints, and no bound below the payoff by
     more than the pass mark (the searches' own precision)."""
-    from emgame import load_economy
     from emgame.results import Multipliers
 
-    f = tmp_path / "prepaid_quasilinear.toml"
-    f.write_text(PREPAID_QUASILINEAR)
-    e = load_economy(f)
+    e = from_toml(PREPAID_QUASILINEAR)
     plain = certify(e, INDEPENDENT_PROFILE)
     hinted = certify(e, INDEPENDENT_PROFILE, multipliers=Multipliers(
         np.array([0.59852567, 0.61247953, 0.28378282]), np.array([0.24964196]),

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from emgame import ConsumerType, Market, ProducerType, Status, solve
-from oracles import cd, economy
+from oracles import cd, economy, from_toml
 
 from ._lib import edited, example, solved
 
@@ -466,7 +466,7 @@ utility = { family = "ces", weights = [0.6737, 0.1818, 0.1445], r = -0.5 }
 """
 
 
-def test_every_consumer_spends_its_exogenous_wallet_at_the_competitive_benchmark(tmp_path):
+def test_every_consumer_spends_its_exogenous_wallet_at_the_competitive_benchmark():
     """A price-taking consumer whose utility rises in electricity spends its whole wallet
     (docs/model.md, The crypto layer: its revenue ``p^0 ω`` does not move with what it does,
     so nothing is gained by keeping bytecoins). The benchmark found is certified, and the
@@ -474,11 +474,7 @@ def test_every_consumer_spends_its_exogenous_wallet_at_the_competitive_benchmark
     emgame) accepts it."""
     from benchmarks.campaign.check import check_competitive
 
-    from emgame import load_economy
-
-    f = tmp_path / "exogenous_ces.toml"
-    f.write_text(EXOGENOUS_CES)
-    e = load_economy(f)
+    e = from_toml(EXOGENOUS_CES)
     s = solve(e, "competitive")
     assert s.status is Status.EQUILIBRIUM, s.reason
     np.testing.assert_allclose(s.profile.consumer_bids.sum(axis=1), e.consumers.wallet,
@@ -549,17 +545,13 @@ utility = { family = "crra", weights = [0.9424], goods_weight = 0.0576, gamma = 
 """
 
 
-def test_no_producer_is_shut_down_under_stationary_wallets(tmp_path):
+def test_no_producer_is_shut_down_under_stationary_wallets():
     """Under stationary wallets a type shut down has wallet 0: a steady state, not a choice
     to stay out (docs/model.md, The certificate, "Empty wallets"), so `solve` never shuts one
     down to get a benchmark; whatever it reports as one the independent checker accepts."""
     from benchmarks.campaign.check import check_competitive
 
-    from emgame import load_economy
-
-    f = tmp_path / "stationary_flat.toml"
-    f.write_text(STATIONARY_FLAT)
-    e = load_economy(f)
+    e = from_toml(STATIONARY_FLAT)
     s = solve(e, "competitive")
     assert "shut_down" not in s.diagnostics, s.diagnostics
     if s.ok:

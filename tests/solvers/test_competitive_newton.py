@@ -8,9 +8,10 @@ import warnings
 
 import numpy as np
 
-from emgame import Status, load_economy, solve
+from emgame import Status, solve
 from emgame.certificate import clearing
 from emgame.solvers.competitive import _Benchmark
+from oracles import from_toml
 
 # Campaign draw 1-0035 (benchmarks/campaign): one period, exogenous wallets, β < 1. The
 # quasilinear consumers are price takers with linear goods: goods take what their wallet
@@ -62,16 +63,10 @@ utility = { family = "ces", weights = [1.0], r = -0.5 }
 """
 
 
-def _economy(tmp_path):
-    f = tmp_path / "quasilinear_wallets.toml"
-    f.write_text(QUASILINEAR_WALLETS)
-    return load_economy(f)
-
-
-def test_the_jacobian_is_the_derivative_of_excess_demand(tmp_path):
+def test_the_jacobian_is_the_derivative_of_excess_demand():
     """Newton's Jacobian against central differences of the excess demand itself, at points
     where the linear-goods consumers buy goods (their goods row: ``x0 = (W - p x)/p^0``)."""
-    bench = _Benchmark(_economy(tmp_path))
+    bench = _Benchmark(from_toml(QUASILINEAR_WALLETS))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)   # far-off trial prices on the way
         y0 = bench.level_goods(bench.initial())
@@ -89,14 +84,14 @@ def test_the_jacobian_is_the_derivative_of_excess_demand(tmp_path):
         np.testing.assert_allclose(J, fd, rtol=1e-5, atol=1e-6 * np.abs(fd).max())
 
 
-def test_exogenous_wallets_reach_a_goods_price_far_from_one(tmp_path):
+def test_exogenous_wallets_reach_a_goods_price_far_from_one():
     """The benchmark is found and certified; every market clears (electricity and goods, the
     conservation the certificate checks with its own outcome), the goods price is where the
     hand count puts it, and the campaign's independent checker (a global best response per
     type, no code shared with emgame) accepts it."""
     from benchmarks.campaign.check import check_competitive
 
-    e = _economy(tmp_path)
+    e = from_toml(QUASILINEAR_WALLETS)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         s = solve(e, "competitive")
@@ -148,7 +143,7 @@ utility = { family = "crra", weights = [1.0], gamma = 0.5 }
 """
 
 
-def test_a_failed_benchmark_says_what_the_types_could_not_do_where_it_ended(tmp_path):
+def test_a_failed_benchmark_says_what_the_types_could_not_do_where_it_ended():
     """Where Newton fails, the reason says which types could not act at its last iterate, and
     the diagnosis is true there: by hand, `p1`'s best long-run profit at that price (a price
     taker choosing K, q = K: max_K p K - (K/θ)^{1/c} - ρK, in goods) buys less electricity than
@@ -157,9 +152,7 @@ def test_a_failed_benchmark_says_what_the_types_could_not_do_where_it_ended(tmp_
 
     from scipy.optimize import minimize_scalar
 
-    f = tmp_path / "fixed_cost_long_run.toml"
-    f.write_text(FIXED_COST_LONG_RUN)
-    e = load_economy(f)
+    e = from_toml(FIXED_COST_LONG_RUN)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         s = solve(e, "competitive")
