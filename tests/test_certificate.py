@@ -18,6 +18,8 @@ import pytest
 
 from emgame.certificate import certify
 from emgame.market import Profile, evaluate
+from emgame.results import Status
+from emgame.solve import solve
 from oracles import CATALOGUE, deviation_gain, from_toml, perturbed, solved
 
 NAMES = list(CATALOGUE)
@@ -266,3 +268,84 @@ def test_a_far_off_start_for_the_multipliers_changes_no_verdict():
         for regret, U in ((c.consumer_regret, c.consumer_utility),
                           (c.producer_regret, c.producer_utility)):
             assert np.all(regret >= -c.tolerance(U))
+
+
+_OUT_OF_THE_MONEY = """
+name = "a constant-returns producer that cannot profit"
+periods = 2
+[[consumers]]
+name = "c"
+count = 3
+endowment = 1.0
+utility = {{ family = "cobb_douglas", weights = [0.5, 0.5] }}
+[[producers]]
+name = "cheap"
+count = 2
+productivity = 2.0
+returns = 0.8
+capacity = 100.0
+utility = {{ family = "cobb_douglas", weights = [0.5, 0.5] }}
+[[producers]]
+name = "dear"
+count = 2
+productivity = {theta}
+returns = 1.0
+capacity = 100.0
+utility = {{ family = "crra", weights = [0.5, 0.5], gamma = 2.0 }}
+"""
+
+
+def _dear_out(theta):
+    """The economy with producer ``dear`` (c = 1, productivity ``theta``) at the Nash
+    equilibrium of the others, ``dear`` playing nothing."""
+    text = _OUT_OF_THE_MONEY.format(theta=theta)
+    full = from_toml(text)
+    rest = solve(from_toml(text[:text.index('[[producers]]\nname = "dear"')]), "nash")
+    assert rest.status is Status.EQUILIBRIUM, rest.reason
+    z = np.zeros((1, full.periods + 1))
+    prof = Profile(rest.profile.consumer_bids, np.vstack([rest.profile.producer_bids, z]),
+                   np.vstack([rest.profile.offers, z[:, 1:]]),
+                   np.append(rest.profile.capacity, 100.0))
+    return full, prof
+
+
+def _best_profit(e, prof, theta):
+    """What one agent of ``dear`` can earn at most against the others' totals, by scipy over
+    its offers (inputs bought on the goods post at ``B^0 φ/(Ω − φ)``): the oracle."""
+    from scipy.optimize import minimize
+
+    from emgame.market import others_totals
+    _, _, Bp, Qp = others_totals(e, prof)
+    B, Q = Bp[1], Qp[1]
+
+    def minus_profit(q):
+        phi = q.sum() / theta
+        if phi >= Q[0]:
+            return 1e9
+        return -(np.sum(B[1:] * q / (Q[1:] + q)) - B[0] * phi / (Q[0] - phi))
+
+    best = 0.0
+    for q0 in (np.full(2, 1e-3), np.full(2, 0.1), np.array([0.5, 1e-3]), np.array([1e-3, 0.5])):
+        r = minimize(minus_profit, q0, bounds=[(0.0, 100.0)] * 2, method="L-BFGS-B")
+        best = max(best, -r.fun)
+    return best
+
+
+def test_a_nash_producer_that_cannot_profit_passes_out_of_the_market():
+    """docs/model.md, The certificate: a producer with ``c = 1`` whose margins against the
+    others' totals, ``B^t/Q^t − B^0/(θΩ)``, are all negative earns nothing whatever it does
+    (what it sells fetches less than ``B^t/Q^t`` a unit, its inputs cost more than ``B^0/Ω``),
+    so it buys nothing and its utility is ``−inf`` at every deviation: staying out has regret
+    0. Before, its dual bound was ``inf`` and the certificate was inconclusive (the campaign's
+    campaign-2-0007). Oracle: scipy's best profit for it is 0. With productivity high enough
+    to earn a profit, the same profile must fail instead (a deviation that buys electricity)."""
+    e, prof = _dear_out(0.3)
+    assert _best_profit(e, prof, 0.3) <= 1e-12
+    cert = certify(e, prof, outcome=evaluate(e, prof))
+    assert cert.passed and not cert.inconclusive, cert.inconclusive_reasons
+    assert np.isneginf(cert.producer_utility[1]) and cert.producer_regret[1] == 0.0
+    e, prof = _dear_out(3.0)
+    assert _best_profit(e, prof, 3.0) > 1e-3
+    cert = certify(e, prof, outcome=evaluate(e, prof))
+    assert not cert.passed and not cert.inconclusive
+    assert cert.producer_regret[1] == np.inf

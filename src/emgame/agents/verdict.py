@@ -8,7 +8,7 @@ the profile breaks its own budget; otherwise the certificate cannot decide and s
 
 Two bounds are proved in closed form, where a dual value only tends to ``-inf``: an agent
 whose every feasible strategy leaves some good its utility needs at zero (its income cannot
-pay the verification of every such payment; or, a price taker with constant or increasing
+pay the verification of every such payment; or, a producer with constant or increasing
 returns, it can earn no profit at all, checked in exact rational arithmetic) can get no more
 than its utility at zero consumption.
 """
@@ -186,27 +186,44 @@ def _needs_every_valued_good(pop, i: int) -> bool:
 
 
 def _zero_profit(ag: Agent, i: int) -> bool:
-    """A price-taking producer under simultaneous settlement that can earn no profit at these
-    prices whatever it does (margins ``p^t - p^0/θ <= 0`` exactly, with ``c = 1``; or, with
-    ``c > 1``, no offer up to capacity earning more than its inputs)."""
+    """A producer under simultaneous settlement that can earn no profit whatever it does, so
+    can buy nothing: margins ``p^t - p^0/θ <= 0`` exactly with ``c = 1`` (in the long run: its
+    rents cannot pay for capacity); with ``c > 1``, no offer up to capacity earning more than
+    its inputs. A price taker faces the prices; one agent of a Nash type faces the others'
+    totals, and ``B^t/Q^t`` (others' bids over others' supply) bounds what it earns per unit
+    sold from above (``B q/(Q + q) <= (B/Q) q``) and ``B^0/Ω`` what a unit of goods costs
+    from below (buying ``φ`` costs ``B^0 φ/(Ω − φ)``). A bid on its own post pays itself back
+    only the share it sells, so it cannot make money either."""
     e = ag.economy
     pop = ag.pop
-    if not (ag.rules.pt and ag.producers and not e.market.prepaid):
+    if not (ag.producers and not e.market.prepaid):
         return False
-    p = ag.facing.p
+    T = e.periods
+    if ag.rules.pt:
+        p = [Fraction(float(v)) for v in ag.facing.p]
+    else:
+        B, Q = ag.facing.Bm[i], ag.facing.Qm[i]
+        if not (Q[0] > 0 and B[0] > 0):
+            return False     # free inputs: any bid on a post would be profit
+        p = [Fraction(float(B[0])) / Fraction(float(Q[0]))]
+        for t in range(1, T + 1):
+            if Q[t] > 0:
+                p.append(Fraction(float(B[t])) / Fraction(float(Q[t])))
+            elif B[t] > 0:
+                return False     # the only seller on a post others bid on
+            else:
+                p.append(Fraction(0))
     theta, c = float(pop.productivity[i]), float(pop.returns[i])
     if c == 1.0:
-        margins = [Fraction(float(p[t])) - Fraction(float(p[0])) / Fraction(theta)
-                   for t in range(1, e.periods + 1)]
+        margins = [p[t] - p[0] / Fraction(theta) for t in range(1, T + 1)]
         if e.market.long_run:
             rent = sum((mg for mg in margins if mg > 0), Fraction(0))
-            return rent <= Fraction(float(p[0])) * Fraction(float(np.nan_to_num(
-                pop.capacity_cost[i])))
+            return rent <= p[0] * Fraction(float(np.nan_to_num(pop.capacity_cost[i])))
         return all(mg <= 0 for mg in margins)
     if c > 1.0 and not e.market.long_run:
         K = float(pop.capacity[i])
-        cost = p[0] * (K / theta) ** (1.0 / c)
-        return bool(np.all(p[1:] * K < cost * (1.0 - 1e-12)))
+        cost = float(p[0]) * (K / theta) ** (1.0 / c)
+        return all(float(p[t]) * K < cost * (1.0 - 1e-12) for t in range(1, T + 1))
     return False
 
 
