@@ -88,7 +88,8 @@ def emgame_certificate(e, profile, prices=None) -> dict[str, Any]:
         mult = Multipliers(lc, lp, lp * p0, np.zeros((len(e.producers), e.periods)))
     cert = certify(e, profile, multipliers=mult, outcome=out,
                    price_taking=prices is not None)
-    return {"passed": cert.passed, "max_regret": _num(cert.max_regret),
+    return {"passed": cert.passed, "inconclusive": bool(cert.inconclusive),
+            "max_regret": _num(cert.max_regret),
             "max_relative_regret": _num(cert.max_relative_regret), "notes": list(cert.notes)}
 
 

@@ -335,13 +335,14 @@ def _without_hopeless(economy: Economy, concept: Concept, opts: Options, failed:
     Under stationary prepaid wallets a type shut down has wallet 0 and can pay for nothing, a
     steady state the certificate cannot fault ("empty wallets", docs/model.md, The
     certificate): there the result is refused where a shut-down type is shown to gain by
-    entering with what entering would earn — the certificate under simultaneous settlement,
-    whose first-order conditions are those of stationary wallets with ``β = 1`` (with ``β < 1``
-    no such check exists, and no type is shut down). campaign-2-0016: a constant-returns
-    producer was kept out at a price 60 times its cost."""
+    entering for good, spending each period what it earns (its stationary wallet once it has
+    entered) — the certificate under simultaneous settlement, for the shut-down types alone.
+    Whether entering pays is a question of what the type can afford and enjoy in that steady
+    state, which ``β`` does not enter (``β`` weighs revenue against spending in an active
+    type's first-order conditions). campaign-2-0016 (``β = 1``): a constant-returns producer
+    was kept out at a price 60 times its cost, refused; campaign-2-0026 (``β = 0.856``): a
+    producer whose profit cannot pay for its fixed verification, kept."""
     stationary = economy.market.prepaid and economy.stationary_wallets
-    if stationary and economy.market.discount != 1.0:
-        return failed
     cert = failed.certificate
     assert cert is not None
     with np.errstate(invalid="ignore"):
@@ -367,8 +368,8 @@ def _without_hopeless(economy: Economy, concept: Concept, opts: Options, failed:
 
 
 def _entry_pays(solution: Solution, drop: np.ndarray) -> bool:
-    """Whether some producer type shut down in ``solution`` (stationary wallets, ``β = 1``)
-    fails the certificate under simultaneous settlement, where its budget is what it earns: a
+    """Whether some producer type shut down in ``solution`` (stationary wallets) fails the
+    certificate under simultaneous settlement, where its budget is what it earns: a
     deviation that enters, spending the revenue entering brings, is exhibited and gains. (An
     undecided type does not count: that is the empty-wallet steady state as the model states
     it, docs/model.md, The certificate.)"""

@@ -396,3 +396,24 @@ def test_the_report_classifies_by_the_economys_own_reason():
     sole = ("producer type 'p0' is a single agent, the only seller on post 1 ('1'), and values "
             "its electricity: by (4) it gets back every bytecoin it bids there")
     assert neither_cause({"reason": sole}) == "sole seller (MODEL §6)"
+
+
+def test_the_report_compares_near_zero_quantities_against_a_thousandth_of_the_largest():
+    """Two solvers' answers are compared as allocations; a goods residue of 2e-9 where the
+    other has 0 (campaign-2-0023: equilibria equal to 4e-10 in prices) is within the
+    tolerance, a consumption 1e-4 apart is not, and a certificate that could not decide is
+    reported as inconclusive, not as a failure."""
+    from benchmarks.campaign.report import ALLOC_TOL, _verdict, compare
+
+    def alloc(goods, e1):
+        return {"relative_prices": [1.0, 0.5],
+                "consumers": [{"consumption": [e1], "goods": goods, "utility": 0.0}],
+                "producers": [{"consumption": [2.09], "goods": 1.07, "offers": [1.0],
+                               "utility": 0.0}]}
+
+    _, da, _ = compare(alloc(0.0, 0.5), alloc(2.26e-9, 0.5))
+    assert da <= ALLOC_TOL
+    _, da, _ = compare(alloc(0.0, 0.5), alloc(0.0, 0.5 + 1e-4))
+    assert da > ALLOC_TOL
+    assert _verdict({"passed": False, "inconclusive": True, "notes": []}) == "inconclusive"
+    assert _verdict({"passed": False, "inconclusive": False, "notes": []}) == "fail"

@@ -558,3 +558,63 @@ def test_no_producer_is_shut_down_under_stationary_wallets():
         assert check_competitive(e, s.profile, s.prices).ok
     else:
         assert "'p1'" in s.reason
+
+
+# Campaign draw 2-0026: stationary wallets, β = 0.856, a fixed verification cost of 0.02 on
+# every payment. `p1` (c = 0.8, θ = 0.97, CES r = −2: it needs all three periods) earns too
+# little at the benchmark's prices to pay four fixed costs; the benchmark has it shut down,
+# and the independent checker (a deviation may spend its own new revenue) accepts that.
+STATIONARY_POOR = """
+name = "stationary wallets, beta < 1, a producer too poor to pay for verification"
+periods = 3
+[market]
+settlement = "prepaid"
+horizon = "short-run"
+goods_settlement_period = 1
+discount = 0.856
+[verification]
+fixed = 0.02
+share = 0.0
+[[consumers]]
+name = "c0"
+count = 1
+kind = "ai"
+endowment = 2.3664
+wallet = "stationary"
+utility = { family = "crra", weights = [0.4533, 0.2561, 0.2906], gamma = 2.0 }
+[[producers]]
+name = "p0"
+count = 3
+kind = "classic"
+productivity = 1.8159
+returns = 0.6
+capacity = 1000.0
+wallet = "stationary"
+utility = { family = "ces", weights = [0.1296, 0.6458, 0.0], goods_weight = 0.2246, r = -1.0 }
+[[producers]]
+name = "p1"
+count = 3
+kind = "ai"
+productivity = 0.9669
+returns = 0.8
+capacity = 1000.0
+wallet = "stationary"
+utility = { family = "ces", weights = [0.1756, 0.1526, 0.6718], r = -2.0 }
+"""
+
+
+def test_a_producer_too_poor_to_enter_stays_out_also_with_beta_below_one():
+    """docs/model.md, The certificate ("Empty wallets"): under stationary wallets a shut-down
+    producer is kept out only if entering for good, spending what it earns, would not pay —
+    a question `β` does not enter. Here entering cannot pay the fixed verification of the
+    periods `p1` needs, so the benchmark with `p1` out is reported (before, every shut-down
+    with `β < 1` was refused and the benchmark was missed); the independent checker accepts
+    it, and under simultaneous settlement `p1` indeed cannot gain by entering."""
+    from benchmarks.campaign.check import check_competitive
+
+    e = from_toml(STATIONARY_POOR)
+    s = solve(e, "competitive")
+    assert s.status is Status.EQUILIBRIUM, s.reason
+    assert s.diagnostics.get("shut_down") == ["p1"]
+    assert check_competitive(e, s.profile, s.prices).ok
+    assert not np.any(s.profile.producer_bids[1]) and not np.any(s.profile.offers[1])

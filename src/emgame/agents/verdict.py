@@ -264,8 +264,11 @@ def _at_zero(ag: Agent, i: int) -> float:
 
 def _gain(ag: Agent, idx: np.ndarray, rows: list[tuple], U: float) -> float:
     """The gain of the best of the deviations ``rows`` for the one type ``idx`` over its
-    objective now ``U`` (NaN: none feasible; ``inf`` from ``U = -inf`` to a finite one)."""
-    best = max(float(attained(ag, idx, [r])[0]) for r in rows)
+    objective now ``U`` (NaN: none feasible; ``inf`` from ``U = -inf`` to a finite one).
+    The rows are scored together, one market evaluation per step for all of them."""
+    if not rows:
+        return np.nan
+    best = float(np.max(attained(ag, np.full(len(rows), int(idx[0])), rows)))
     if not np.isfinite(best):
         return np.nan
     return np.inf if np.isneginf(U) else best - U
