@@ -349,3 +349,71 @@ def test_a_nash_producer_that_cannot_profit_passes_out_of_the_market():
     cert = certify(e, prof, outcome=evaluate(e, prof))
     assert not cert.passed and not cert.inconclusive
     assert cert.producer_regret[1] == np.inf
+
+
+# Campaign draw 3-0027: `p0` (c = 1, CRRA γ = 0.5: utility 0 at zero consumption, marginal
+# utility infinite there) supplies at its cost, earns nothing and consumes nothing.
+_AT_COST = """
+name = "a constant-returns producer at cost with finite utility at zero"
+periods = 2
+[market]
+goods_settlement_period = 2
+[verification]
+fixed = 0.0
+share = 0.05
+[[consumers]]
+name = "c0"
+count = 1
+kind = "classic"
+endowment = 1.3012
+utility = { family = "quasilinear", weights = [0.2185, 0.6169], goods_weight = 0.1646 }
+[[consumers]]
+name = "c1"
+count = 6
+kind = "classic"
+endowment = 1.3197
+utility = { family = "cobb_douglas", weights = [0.2309, 0.0], goods_weight = 0.7691 }
+[[consumers]]
+name = "c2"
+count = 2
+kind = "ai"
+endowment = 2.8665
+utility = { family = "crra", weights = [0.8498, 0.1502], gamma = 0.5 }
+[[producers]]
+name = "p0"
+count = 3
+productivity = 1.1355
+returns = 1.0
+capacity = 1000.0
+utility = { family = "crra", weights = [0.6787, 0.3213], gamma = 0.5 }
+[[producers]]
+name = "p1"
+count = 2
+productivity = 0.986
+returns = 0.8
+capacity = 1000.0
+utility = { family = "cobb_douglas", weights = [0.3758, 0.6242] }
+"""
+
+
+def test_a_producer_at_cost_with_finite_utility_at_zero_passes():
+    """docs/model.md, The certificate: a producer that can earn no profit buys nothing, so it
+    can get no more than its utility at zero — also where that is finite (CRRA γ < 1). The
+    closed form was applied only where that utility is ``−inf``; here the dual bound, off by
+    the square root of a margin of one part in 1e16 times a capacity of 1000, stayed 9e-8 above
+    the pass mark and the benchmark was inconclusive (campaign-3-0027; the independent solver
+    certifies it). Oracles: every margin ``p^t − p^0/θ`` at the reported prices is ``<= 0`` in
+    exact arithmetic, ``p0`` consumes nothing, and the campaign's independent checker accepts
+    the benchmark."""
+    from fractions import Fraction
+
+    from benchmarks.campaign.check import check_competitive
+
+    e = from_toml(_AT_COST)
+    s = solve(e, "competitive")
+    assert s.status is Status.EQUILIBRIUM, s.reason
+    p = [Fraction(float(v)) for v in s.prices]
+    assert all(pt - p[0] / Fraction(1.1355) <= 0 for pt in p[1:])
+    assert np.all(s.profile.offers[0] > 0) and not np.any(s.profile.producer_bids[0, 1:])
+    assert s.certificate.producer_utility[0] == 0.0
+    assert check_competitive(e, s.profile, s.prices).ok

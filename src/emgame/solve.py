@@ -43,12 +43,13 @@ Concept = Literal["nash", "competitive"]
 class Options:
     """Settings for :func:`solve`: the certificate's tolerances and each solver's options.
 
-    ``small_seconds`` caps the Nash search of a small economy (``T <= 3``, at most five types)
-    so that it ends, with an answer or a reason, within about that time (``None``: only
-    ``nash.max_seconds``). The search's time is measured without the one-off compilation of the
-    kernels (:func:`emgame._numerics.clock`), so a fresh install's first solve has its whole
-    budget; the certificate has its own. On the random campaign (benchmarks/campaign) a 300 s
-    budget found nothing the 30 s one did not.
+    ``small_seconds`` caps the Nash search, or the competitive benchmark, of a small economy
+    (``T <= 3``, at most five types) so that it ends, with an answer or a reason, within about
+    that time (``None``: only ``nash.max_seconds``, ``competitive.max_seconds``). The search's
+    time is measured without the one-off compilation of the kernels
+    (:func:`emgame._numerics.clock`), so a fresh install's first solve has its whole budget;
+    the certificate has its own. On the random campaign (benchmarks/campaign) a 300 s budget
+    found nothing the 30 s one did not.
     ``certificate_seconds`` bounds the certificate's searches (past it, a type whose bound is not
     yet under the pass mark is inconclusive); compilation is not counted against it.
     """
@@ -196,13 +197,21 @@ def _solve(economy: Economy, concept: Concept, opts: Options, start: Solution | 
                 raise SolveError(solution)
             return solution
     else:
-        cand = (solve_competitive_storage(economy, opts.competitive, start=warm) if storage
-                else solve_competitive(economy, opts.competitive, start=warm))
+        # A small economy's benchmark has the same budget as its Nash search: the solve up to
+        # four fifths of it, the certificate until 0.93 of it (a benchmark whose Newton
+        # method ran its 300 steps took 31 s, campaign-2-0035).
+        copts = (replace(opts.competitive, max_seconds=min(opts.competitive.max_seconds,
+                                                           0.8 * budget))
+                 if small else opts.competitive)
+        cand = (solve_competitive_storage(economy, copts, start=warm) if storage
+                else solve_competitive(economy, copts, start=warm))
     seconds["solve"] = time.perf_counter() - started
-    solution = _certified(economy, cand, opts, seconds, started)
+    end = begun + 0.93 * budget if small else None
+    solution = _certified(economy, cand, opts, seconds, started, end)
     if not storage and solution.status is Status.NO_EQUILIBRIUM and \
             solution.certificate is not None:
-        solution = _without_hopeless(economy, concept, opts, solution, started, begun)
+        solution = _without_hopeless(economy, concept, opts, solution, started, begun,
+                                     budget if small else None, end)
     if raise_on_failure and not solution.ok:
         raise SolveError(solution)
     return solution
@@ -357,7 +366,13 @@ def _without_hopeless(economy: Economy, concept: Concept, opts: Options, failed:
             return failed
         cand = solve_nash(smaller, replace(opts.nash, max_seconds=left), starts=[])
     else:
-        cand = solve_competitive(smaller, opts.competitive)
+        copts = opts.competitive
+        if budget is not None:
+            left = budget - (clock() - begun)
+            if left <= 0:
+                return failed
+            copts = replace(copts, max_seconds=min(copts.max_seconds, left))
+        cand = solve_competitive(smaller, copts)
     if not cand.converged or cand.profile is None:
         return failed
     solution = _certified(economy, _shut_down_in(economy, cand, drop), opts, seconds, started,

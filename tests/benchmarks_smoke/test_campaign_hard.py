@@ -307,3 +307,18 @@ def test_the_competitive_start_of_a_small_economy_is_cut_short():
     cand = _quiet(solve_competitive, e, CompetitiveOptions(max_seconds=0.5))
     assert clock() - t0 < 0.5 + 1.0
     assert not cand.converged and "time limit" in cand.reason
+
+
+def test_a_small_economy_benchmark_ends_within_its_budget():
+    """campaign-2-0035 (seed 2; two increasing-returns producer types): the competitive
+    benchmark's Newton method ran its 300 steps for 31 s, past the small economy's 30 s
+    budget, which only the Nash search had. Now the benchmark has it too: with a budget of
+    5 s it ends within it (the old code took the 31 s), not reported as an equilibrium, and
+    the reason says the time limit stopped it."""
+    from emgame._numerics import clock
+
+    e = random_economy(2, 35)
+    t0 = clock()
+    s = _quiet(solve, e, "competitive", options=Options(small_seconds=5.0))
+    assert clock() - t0 < 5.0 + 1.0, s.seconds
+    assert not s.ok and "time limit" in s.reason

@@ -370,14 +370,17 @@ def _role(economy, outcome, producers, price_taking, lam_bar, nu_bar, hints, ato
         bound[i] = np.inf   # no bound: the type is decided below by a gain or inconclusive
     for i in np.flatnonzero(~(bound <= target) & ~infeasible):
         idx = np.array([i])
-        if np.isneginf(U[i]):
-            if _cannot_afford(ag, i):
-                bound[i] = -np.inf
+        if np.isneginf(U[i]) and _cannot_afford(ag, i):
+            bound[i] = -np.inf
+            continue
+        if _zero_profit(ag, i):
+            # It earns nothing whatever it does, so buys nothing: its utility at zero, also
+            # where that is finite (CRRA γ < 1, CES r > 0). There a dual bound would be off
+            # by the square root (say) of a margin of one part in 1e16 times its capacity
+            # (campaign-3-0027, -0021: 9e-8 and 3e-4 above the pass mark).
+            bound[i] = min(bound[i], _at_zero(ag, i))
+            if bound[i] <= target[i]:
                 continue
-            if _zero_profit(ag, i):
-                bound[i] = _at_zero(ag, i)
-                if bound[i] <= U[i]:
-                    continue
         q_i = b.q[i].copy() if b.q.shape[0] else np.zeros(b.x.shape[1])
         rows = [(b.x[i].copy(), q_i, b.paid[i].copy(), float(b.K[i]))]
         # The dual's own maximiser first: where it already gains more than the pass mark the
