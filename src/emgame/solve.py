@@ -183,9 +183,11 @@ def _solve(economy: Economy, concept: Concept, opts: Options, start: Solution | 
             if fast is not None:
                 starts.append(("price-taking", fast))
             elif coarse is None:
-                # Only a start: in a small economy it may take a tenth of the budget.
-                comp = solve_competitive(rest, replace(opts.competitive, max_seconds=0.1 * budget)
-                                         if small else opts.competitive)
+                # Only a start: it may take a tenth of the search's budget (uncapped outside
+                # small economies, a benchmark's 300 Newton steps once took 43 s of a 30 s
+                # budget and left the search none: campaign-3-0010, T = 6).
+                comp = solve_competitive(rest, replace(opts.competitive, max_seconds=min(
+                    opts.competitive.max_seconds, 0.1 * budget)))
                 if comp.totals is not None and comp.converged:
                     starts.append(("competitive", comp.totals))
         seconds["start"] = time.perf_counter() - started

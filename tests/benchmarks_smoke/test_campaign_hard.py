@@ -322,3 +322,22 @@ def test_a_small_economy_benchmark_ends_within_its_budget():
     s = _quiet(solve, e, "competitive", options=Options(small_seconds=5.0))
     assert clock() - t0 < 5.0 + 1.0, s.seconds
     assert not s.ok and "time limit" in s.reason
+
+
+def test_the_competitive_start_takes_a_tenth_of_any_nash_budget():
+    """campaign-3-0010 (seed 3; T = 6, so not a small economy; an increasing-returns
+    producer type): the competitive benchmark, only the Nash search's first start, was capped
+    in small economies alone; here its 300 Newton steps took 43 s of the campaign's 30 s
+    budget and the search was left "time limit of 0 s reached". With a budget of 10 s the
+    start now takes at most a tenth and the search gets the rest: the solve ends within the
+    budget and its certificate (the old code: 43 s before the search began)."""
+    from emgame._numerics import clock
+
+    e = random_economy(3, 10)
+    t0 = clock()
+    s = _quiet(solve, e, "nash", options=Options(nash=NashOptions(max_seconds=10.0),
+                                                 certificate_seconds=10.0))
+    assert clock() - t0 < 10.0 + 10.0 + 2.0, s.seconds
+    assert "time limit of 0 s" not in (s.reason or "")
+    if s.ok:
+        assert _quiet(check_nash, e, s.profile).ok
