@@ -236,9 +236,9 @@ def _nash(economy: Economy, opts: Options, starts: list, seconds: dict[str, floa
     several = len(economy.producers) > 1 and not checks.before_nash(economy)
     # With stationary prepaid wallets a type shut down has revenue 0, hence wallet 0: it can
     # bid nothing, so no certificate can find it a deviation (a "poverty trap", not a choice to
-    # stay out). The search does not shut types down there (solve_all still lists such
-    # equilibria, certified as the model states them).
-    shut = several and not (economy.market.prepaid and economy.stationary_wallets)
+    # stay out). There _shut_down keeps only types shown not to gain by entering for good
+    # (solve_all lists the other steady states too, certified as the model states them).
+    shut = several
     # Where Newton fails from every start, the rest of the budget goes to easier neighbours
     # and, with several producer types, to shutting some of them down: the direct search gets
     # half of it then (more with one producer type).
@@ -251,7 +251,10 @@ def _nash(economy: Economy, opts: Options, starts: list, seconds: dict[str, floa
     order = shut_down_order(economy, silent) if shut else []
     tried: list[str] = []
     undecided: list[Solution] = []   # candidates whose certificate could not decide
-    if hard and silent and order:
+    stationary = economy.market.prepaid and economy.stationary_wallets
+    if hard and silent and order and not stationary:
+        # (Under stationary wallets the easier neighbours come first: a shut-down must also
+        # be shown not to be a trap there, a longer way to an answer.)
         first = [d for d in order if all(economy.producers.names[j] in silent for j in d)]
         found = _shut_down(economy, opts, first, seconds, started, begun + 0.8 * budget, tried,
                            end, undecided)
@@ -384,18 +387,21 @@ def _without_hopeless(economy: Economy, concept: Concept, opts: Options, failed:
     return solution if solution.ok else failed
 
 
-def _entry_pays(solution: Solution, drop: np.ndarray) -> bool:
+def _entry_pays(solution: Solution, drop: np.ndarray, proof: bool = False) -> bool:
     """Whether some producer type shut down in ``solution`` (stationary wallets) fails the
     certificate under simultaneous settlement, where its budget is what it earns: a
     deviation that enters, spending the revenue entering brings, is exhibited and gains. (An
     undecided type does not count: that is the empty-wallet steady state as the model states
-    it, docs/model.md, The certificate.)"""
+    it, docs/model.md, The certificate.) With ``proof``, an undecided type counts too: only
+    types shown to gain nothing by entering stay out."""
     e = solution.economy
     sim = replace(e, market=replace(e.market, settlement="simultaneous", discount=1.0))
     competitive = solution.concept == "competitive"
     prices = solution.prices if competitive else None
     cert = certify(sim, solution.profile, outcome=evaluate(sim, solution.profile, prices),
                    price_taking=competitive)
+    if proof:
+        return not bool(np.all(cert.producer_passed[drop]))
     fails = ~cert.producer_passed & ~cert.producer_inconclusive
     return bool(np.any(fails[drop]))
 
@@ -431,7 +437,11 @@ def _shut_down(economy: Economy, opts: Options, sets: list[tuple[int, ...]],
     type that cannot cover its average cost, may produce nothing), or ``None`` (what was tried
     is added to ``tried``). Each set is removed, the rest solved, and the profile, those types
     playing nothing, certified in the whole economy: only a passed certificate counts (the
-    types kept out then cannot gain by entering); inconclusive ones go to ``undecided``."""
+    types kept out then cannot gain by entering); inconclusive ones go to ``undecided``. Under
+    stationary prepaid wallets a type kept out has wallet 0 and passes whatever entering
+    would bring: there the types kept out must also pass the certificate under simultaneous
+    settlement (entering for good, spending what they earn, does not pay)."""
+    stationary = economy.market.prepaid and economy.stationary_wallets
     for drop in sets:
         if clock() > deadline:
             tried.append("time budget reached")
@@ -455,6 +465,10 @@ def _shut_down(economy: Economy, opts: Options, sets: list[tuple[int, ...]],
         seconds["solve"] = time.perf_counter() - started
         solution = _certified(economy, _shut_down_in(economy, cand, drop), opts, dict(seconds),
                               started, end)
+        if solution.ok and stationary and _entry_pays(solution, np.array(drop), proof=True):
+            tried.append(f"without {names}: an empty-wallet steady state, not shown to stay "
+                         "out by choice (entering for good, spending what it earns, may pay)")
+            continue
         if solution.ok:
             return solution
         if solution.status is Status.INCONCLUSIVE:

@@ -198,9 +198,11 @@ def test_no_poverty_trap_is_reported_under_stationary_wallets():
     was not tuned on: Newton fails from every start, and shutting producer p2 down gave a
     profile the certificate passes only because a type shut down has revenue 0, hence wallet 0,
     and can bid nothing (docs/model.md, The crypto layer). The independent checker, whose
-    deviation may spend its own new revenue, found p2 gaining by entering. The search no
-    longer shuts types down under stationary wallets: whatever the solve reports as an
-    equilibrium passes the independent checker, and no type is shut down by the search."""
+    deviation may spend its own new revenue, found p2 gaining by entering. Under stationary
+    wallets the search keeps a type shut down only where the certificate under simultaneous
+    settlement shows it gains nothing by entering for good: here that is not shown, so no
+    type is shut down, and whatever the solve reports as an equilibrium passes the
+    independent checker."""
     e = random_economy(1, 21)
     assert e.market.prepaid and e.stationary_wallets
     s = _quiet(solve, e, "nash", options=Options(nash=NashOptions(max_seconds=30)))
@@ -341,3 +343,24 @@ def test_the_competitive_start_takes_a_tenth_of_any_nash_budget():
     assert "time limit of 0 s" not in (s.reason or "")
     if s.ok:
         assert _quiet(check_nash, e, s.profile).ok
+
+
+def test_a_type_that_would_not_enter_stays_out_under_stationary_wallets():
+    """campaign-2-0009 (prepaid, stationary wallets, β = 1; seed 2): Newton fails from every
+    start; the independent solver finds an equilibrium with constant-returns `p0` (its
+    capacity 0.79) shut down, which emgame's certificate passes. The Nash search did not shut
+    types down under stationary wallets at all (a type shut down has wallet 0: a steady state
+    the certificate cannot tell from a choice). It now does, keeping the result only where
+    `p0` also passes the certificate under simultaneous settlement — entering for good,
+    spending what it earns, does not pay — and the independent checker accepts it."""
+    from dataclasses import replace
+
+    e = random_economy(2, 9)
+    assert e.market.prepaid and e.stationary_wallets
+    s = _quiet(solve, e, "nash", options=Options(nash=NashOptions(max_seconds=30)))
+    assert s.ok, s.reason
+    assert s.diagnostics.get("shut_down") == ["p0"]
+    assert _quiet(check_nash, e, s.profile).ok
+    sim = replace(e, market=replace(e.market, settlement="simultaneous", discount=1.0))
+    cert = certify(sim, s.profile, outcome=evaluate(sim, s.profile))
+    assert cert.producer_passed[0]
