@@ -382,24 +382,27 @@ def _without_hopeless(economy: Economy, concept: Concept, opts: Options, failed:
         return failed
     solution = _certified(economy, _shut_down_in(economy, cand, drop), opts, seconds, started,
                           end)
-    if solution.ok and stationary and _entry_pays(solution, drop):
+    if solution.ok and stationary and _entry_pays(solution, drop, end=end):
         return failed
     return solution if solution.ok else failed
 
 
-def _entry_pays(solution: Solution, drop: np.ndarray, proof: bool = False) -> bool:
+def _entry_pays(solution: Solution, drop: np.ndarray, proof: bool = False,
+                end: float | None = None) -> bool:
     """Whether some producer type shut down in ``solution`` (stationary wallets) fails the
     certificate under simultaneous settlement, where its budget is what it earns: a
     deviation that enters, spending the revenue entering brings, is exhibited and gains. (An
     undecided type does not count: that is the empty-wallet steady state as the model states
     it, docs/model.md, The certificate.) With ``proof``, an undecided type counts too: only
-    types shown to gain nothing by entering stay out."""
+    types shown to gain nothing by entering stay out. ``end``: a small economy's budget, which
+    bounds this certificate too (at least half a second)."""
     e = solution.economy
     sim = replace(e, market=replace(e.market, settlement="simultaneous", discount=1.0))
     competitive = solution.concept == "competitive"
     prices = solution.prices if competitive else None
+    kw = {} if end is None else {"max_seconds": max(end - clock(), 0.5)}
     cert = certify(sim, solution.profile, outcome=evaluate(sim, solution.profile, prices),
-                   price_taking=competitive)
+                   price_taking=competitive, **kw)
     if proof:
         return not bool(np.all(cert.producer_passed[drop]))
     fails = ~cert.producer_passed & ~cert.producer_inconclusive
@@ -465,7 +468,7 @@ def _shut_down(economy: Economy, opts: Options, sets: list[tuple[int, ...]],
         seconds["solve"] = time.perf_counter() - started
         solution = _certified(economy, _shut_down_in(economy, cand, drop), opts, dict(seconds),
                               started, end)
-        if solution.ok and stationary and _entry_pays(solution, np.array(drop), proof=True):
+        if solution.ok and stationary and _entry_pays(solution, np.array(drop), True, end):
             tried.append(f"without {names}: an empty-wallet steady state, not shown to stay "
                          "out by choice (entering for good, spending what it earns, may pay)")
             continue
