@@ -382,31 +382,30 @@ def _without_hopeless(economy: Economy, concept: Concept, opts: Options, failed:
         return failed
     solution = _certified(economy, _shut_down_in(economy, cand, drop), opts, seconds, started,
                           end)
-    if solution.ok and stationary and _entry_pays(solution, drop, end=end):
-        return failed
+    if solution.ok and stationary:
+        # Refused where a type kept out is shown to gain by entering; an undecided one is
+        # the empty-wallet steady state as the model states it (docs/model.md, The
+        # certificate).
+        sim = _entering(solution, end)
+        if np.any(~sim.producer_passed[drop] & ~sim.producer_inconclusive[drop]):
+            return failed
     return solution if solution.ok else failed
 
 
-def _entry_pays(solution: Solution, drop: np.ndarray, proof: bool = False,
-                end: float | None = None) -> bool:
-    """Whether some producer type shut down in ``solution`` (stationary wallets) fails the
-    certificate under simultaneous settlement, where its budget is what it earns: a
-    deviation that enters, spending the revenue entering brings, is exhibited and gains. (An
-    undecided type does not count: that is the empty-wallet steady state as the model states
-    it, docs/model.md, The certificate.) With ``proof``, an undecided type counts too: only
-    types shown to gain nothing by entering stay out. ``end``: a small economy's budget, which
-    bounds this certificate too (at least half a second)."""
+def _entering(solution: Solution, end: float | None = None) -> Certificate:
+    """The certificate of ``solution`` under simultaneous settlement, where a type's budget is
+    what it earns: for producer types shut down under stationary wallets (wallet 0, so they
+    pass whatever entering would bring), whether entering for good, spending the revenue
+    entering brings, pays — a type that fails gains by it, one that passes is shown not to.
+    ``end``: a small economy's budget, which bounds this certificate too (at least half a
+    second)."""
     e = solution.economy
     sim = replace(e, market=replace(e.market, settlement="simultaneous", discount=1.0))
     competitive = solution.concept == "competitive"
     prices = solution.prices if competitive else None
     kw = {} if end is None else {"max_seconds": max(end - clock(), 0.5)}
-    cert = certify(sim, solution.profile, outcome=evaluate(sim, solution.profile, prices),
+    return certify(sim, solution.profile, outcome=evaluate(sim, solution.profile, prices),
                    price_taking=competitive, **kw)
-    if proof:
-        return not bool(np.all(cert.producer_passed[drop]))
-    fails = ~cert.producer_passed & ~cert.producer_inconclusive
-    return bool(np.any(fails[drop]))
 
 
 def shut_down_order(economy: Economy, silent: list[str]) -> list[tuple[int, ...]]:
@@ -468,7 +467,8 @@ def _shut_down(economy: Economy, opts: Options, sets: list[tuple[int, ...]],
         seconds["solve"] = time.perf_counter() - started
         solution = _certified(economy, _shut_down_in(economy, cand, drop), opts, dict(seconds),
                               started, end)
-        if solution.ok and stationary and _entry_pays(solution, np.array(drop), True, end):
+        if solution.ok and stationary and \
+                not np.all(_entering(solution, end).producer_passed[list(drop)]):
             tried.append(f"without {names}: an empty-wallet steady state, not shown to stay "
                          "out by choice (entering for good, spending what it earns, may pay)")
             continue
