@@ -166,3 +166,52 @@ def test_local_cluster_tasks_carry_the_share(tmp_path, monkeypatch):
     run_sweep(sw, sink, workers=2, chunk_size=1)
     assert len(sink.results) == 2 and all(r.ok for r in sink.results)
     assert made and {t.workers_per_host for t in made} == {2}
+
+
+@pytest.mark.slow
+def test_an_interrupted_local_cluster_stops_without_dask_tracebacks(tmp_path, monkeypatch,
+                                                                    capsys):
+    """Ctrl-C during a sweep: while the cluster stops, the scheduler (in this process) may
+    log the client's closed connection as CRITICAL with a traceback (CI, stop 27: the only
+    failure of a run). The user sees the interrupt, not Dask's shutdown; a sweep that ends
+    normally leaves Dask's loggers as they were."""
+    import logging
+
+    import distributed
+
+    from emgame.cli.common import log_to_stderr
+
+    real_close = distributed.Client.close
+
+    def close(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        try:
+            raise distributed.comm.core.CommClosedError("Comm already closed.")
+        except distributed.comm.core.CommClosedError:
+            logging.getLogger("distributed.scheduler").critical(
+                "Closed comm while trying to write", exc_info=True)
+        return real_close(self, *args, **kwargs)
+
+    class Interrupted(ListSink):
+        def write(self, results):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(distributed.Client, "close", close)
+    root = logging.getLogger()
+    before = list(root.handlers)
+    level = logging.getLogger("distributed").level
+    log_to_stderr()   # the CLI's handler, writing to the captured stderr
+    try:
+        sw = load_sweep(grid_sweep(tmp_path, 1, 2, concept="nash"))
+        with pytest.raises(KeyboardInterrupt):
+            run_sweep(sw, Interrupted(), workers=2, chunk_size=1)
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and "CRITICAL" not in err, err
+        logging.getLogger("distributed").setLevel(level)
+        run_sweep(sw, ListSink(), workers=2, chunk_size=1)
+        assert logging.getLogger("distributed").level == level
+        assert "Closed comm" not in capsys.readouterr().err
+    finally:
+        for h in root.handlers[:]:
+            if h not in before:
+                root.removeHandler(h)
+        logging.getLogger("distributed").setLevel(level)

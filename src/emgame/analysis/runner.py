@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -210,6 +211,22 @@ def _sigint_ignored() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+@contextlib.contextmanager
+def _quiet(*names: str, keep: bool = False) -> Iterator[None]:
+    """The loggers ``names`` (and those under them) silent for the duration; still silent
+    after it when ``keep``."""
+    logs = [logging.getLogger(name) for name in names]
+    levels = [log.level for log in logs]
+    for log in logs:
+        log.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        if not keep:
+            for log, level in zip(logs, levels, strict=True):
+                log.setLevel(level)
+
+
 def _ignore_interrupts() -> Any:
     """A Dask worker plugin: the worker process ignores SIGINT (its client stops it)."""
     from distributed.diagnostics.plugin import WorkerPlugin
@@ -315,7 +332,12 @@ def _run_dask(run: _Run, scheduler: str | None, workers: int | None,
                 run.store(finished)
         return run.report(executor, len(work), startup)
     finally:
-        if client is not None:
-            client.close(timeout=5)
-        if cluster is not None:
-            cluster.close(timeout=5)
+        # The sweep's results are stored; what Dask says while it stops is noise. Interrupted,
+        # the scheduler (in this process) may still try to tell the closed client of tasks lost
+        # with the workers, and logs that as CRITICAL with a traceback: the user pressed Ctrl-C
+        # and must see one line. Its loggers stay quiet if the process is on its way out.
+        with _quiet("distributed", "tornado", "asyncio", keep=sys.exc_info()[0] is not None):
+            if client is not None:
+                client.close(timeout=5)
+            if cluster is not None:
+                cluster.close(timeout=5)
