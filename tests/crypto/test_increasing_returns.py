@@ -247,11 +247,56 @@ def test_boxes_inside_settled_payments_still_bound_every_offer():
     deadline = clock() + 3.0
     settled = []
 
-    def boxes(force):
+    def boxes(force, types=None):
         settled.append(force.copy())
-        return refine_offers(ag, 0, target, deadline=deadline, force=force)
+        return refine_offers(ag, 0, target, deadline=deadline, force=force, types=types)
 
     bound = refine(ag, 0, target, deadline=deadline, boxes=boxes).bound
     assert settled and all(np.all(f[1:] >= 0) for f in settled)
     best, q, _, _ = _producer_search(s)
     assert bound >= max(best, U) - 1e-12 * abs(U), (bound, best, U, q)
+
+
+def test_boxes_bound_every_offer_for_ces_outside_its_separable_form():
+    """CES with states whose fixed costs differ is bounded through linear forms (its
+    supergradient), not its separable form. With increasing returns the boxes of offers apply
+    to it too, each box with the linear form at the box's own best response (docs/model.md,
+    The certificate). Soundness, with a target no bound can reach (3 s of boxes): the boxes
+    are used with a linear form, and the bound stays at least the best payoff scipy's
+    multi-start search over bids and offers finds (market rules)."""
+    from emgame import solve
+    from emgame._numerics import clock
+    from emgame.agents.branch import refine, refine_offers
+    from emgame.agents.multipliers import producer_multipliers
+    from emgame.agents.problem import agent
+    from emgame.market import evaluate
+
+    def fixed(d):
+        d["verification"] = {"fixed": [0.0, 0.002, 0.002], "share": 0.0}
+
+    def ces_states(d):
+        del d["verification"]
+        d["states"] = [{"probability": 0.4, "verification": {"fixed": 0.001, "share": 0.0}},
+                       {"probability": 0.6, "verification": {"fixed": 0.003, "share": 0.0}}]
+        d["producers"][0]["utility"] = {"family": "ces", "weights": [0.5, 0.5], "r": -1.0}
+
+    s = solve(edited(solved(NAME, "nash").economy, fixed), "nash")
+    assert s.status is Status.EQUILIBRIUM, s.reason
+    e = edited(s.economy, ces_states)
+    out = evaluate(e, s.profile)
+    lam, nu = producer_multipliers(e, s.profile, out, False)
+    ag = agent(e, out, producers=True, price_taking=False, lam_bar=lam, nu_bar=nu)
+    assert ag.lin[0]
+    U = float(ag.U[0])
+    target = U - 1e-3 * abs(U)
+    deadline = clock() + 3.0
+    forms = []
+
+    def boxes(force, types=None):
+        forms.append(types)
+        return refine_offers(ag, 0, target, deadline=deadline, force=force, types=types)
+
+    bound = refine(ag, 0, target, deadline=deadline, boxes=boxes).bound
+    assert forms and all(f is not None for f in forms)
+    best = deviation_gain(e, s.profile, "producers", 0, starts=8).best
+    assert bound >= max(best, U) - 1e-12 * abs(U), (bound, best, U)

@@ -76,29 +76,33 @@ def _ces_types(ag: Agent, i: int, W: np.ndarray) -> Types:
     return ty._replace(lin=np.zeros(1, np.bool_), w=np.ascontiguousarray(W[None, :]))
 
 
-def ces_response(ag: Agent, i: int, force: np.ndarray, deadline: float = np.inf
-                 ) -> tuple[Types, tuple | None, tuple | None]:
+def ces_response(ag: Agent, i: int, force: np.ndarray, deadline: float = np.inf,
+                 se=None, start: tuple | None = None,  # noqa: ANN001
+                 updates: int = MAX_PRIMAL) -> tuple[Types, tuple | None, tuple | None]:
     """A best response of CES type ``i`` on the posts ``force`` allows (state-weight fixed
     point), and the linear form at it: ``(types for the bound, the response's row, its
     multipliers (λ, ν))`` (the multipliers are those of the linear form's dual too: the two
     forms have the same gradient at the response). The fixed point stops when the weights
     settle (:data:`SETTLED`), stop moving closer, or at ``deadline``: the linear form at any
-    point is still a bound."""
+    point is still a bound. ``se`` (the searches' settings, with ``force`` and a box of offers
+    set) restricts it further; it starts from the consumption ``start = (E, goods)``, by
+    default the profile's, and stops after ``updates`` updates of the weights."""
     e = ag.economy
     pop = ag.pop.select([i])
+    states = ag.pop.select([i] * e.S)   # one row per state: every u_s in one call
     pi = e.probabilities
     r = float(ag.pop.r[i])
-    E = ag.play.consumption[i]
-    goods = float(max(ag.play.goods[i], 0.0))
-    se = ag.search(np.full(len(ag), -np.inf), deadline=deadline)
-    se.force[i] = force
+    E, goods = start if start is not None else (ag.play.consumption[i], ag.play.goods[i])
+    goods = float(max(goods, 0.0))
+    if se is None:
+        se = ag.search(np.full(len(ag), -np.inf), deadline=deadline)
+        se.force[i] = force
     row = mult = None
     W_old = None
     moved = np.inf
-    for _ in range(MAX_PRIMAL):
+    for _ in range(updates + 1):
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            Us = np.array([utility(pop, E[None, s:s + 1], np.array([goods]), np.ones(1))[0]
-                           for s in range(e.S)])
+            Us = utility(states, E[:, None, :], np.full(e.S, goods), np.ones(1))
             W = pi * Us ** (1.0 - r)
         W = np.where(np.isfinite(W) & (W > 0), W, pi)
         if W_old is not None:
@@ -155,9 +159,10 @@ def refine(ag: Agent, i: int, target: float, force: np.ndarray | None = None,
     the type cannot pass, and the bound includes the branches left unexplored); see the
     module notes. ``force`` (-1 free, 0 not paying, 1 paying, per post) restricts every
     branch. Past ``deadline`` (``time.monotonic()``) the branching is cut off like at
-    :data:`MAX_NODES`. ``boxes(force)`` (increasing returns: :func:`refine_offers` with the
-    payments ``force``) refines a branch whose payments are all settled and whose bound stays
-    above the target."""
+    :data:`MAX_NODES`. ``boxes(force, types)`` (increasing returns: :func:`refine_offers` with
+    the payments ``force`` and, for CES outside its separable form, the branch's linear form
+    ``types``) refines a branch whose payments are all settled and whose bound stays above
+    the target."""
     e = ag.economy
     T = e.periods
     fixed = (e.fixed_costs > 0).any(axis=0)
@@ -177,7 +182,15 @@ def refine(ag: Agent, i: int, target: float, force: np.ndarray | None = None,
         nodes += 1
         types = own
         start = None
-        if lin:
+        if lin and boxes is not None:
+            # Increasing returns: the fixed point's searches without a box of offers take
+            # about half a second each (non-concave), dozens per branch; the boxes take the
+            # linear form to each box's own response instead. Here the profile's form (exact
+            # at the profile), with no weight where the branch pays nothing.
+            lw = own.lw.copy()
+            lw[0][:, force[1:] == 0] = 0.0
+            types = own._replace(lw=lw)
+        elif lin:
             types, row, start = ces_response(ag, i, force, deadline)
             if row is not None:
                 out.candidates.append(row)
@@ -202,7 +215,7 @@ def refine(ag: Agent, i: int, target: float, force: np.ndarray | None = None,
         if choose.size == 0:
             if boxes is not None:
                 # Payments settled, the gap left is over the offers (increasing returns).
-                sub = boxes(force)
+                sub = boxes(force, types if lin else None)
                 out.candidates += sub.candidates
                 out.open_search = out.open_search or sub.open_search
                 if sub.bound <= target:
@@ -227,6 +240,9 @@ def refine(ag: Agent, i: int, target: float, force: np.ndarray | None = None,
 
 MAX_BOXES = 3000
 """Boxes of offers one increasing-returns type may evaluate before its bound stands as it is."""
+BOX_PRIMAL = 1
+"""Updates of the CES state weights per box of offers, from its parent's best response (more
+settle each box's form better but cost a search each; the boxes below continue the fixed point)."""
 CHECK_EVERY = 16
 """Boxes between two scorings of their maximisers (:func:`refine_offers`)."""
 
@@ -247,7 +263,7 @@ def _secant_gap(lo: float, hi: float, theta: float, c: float) -> tuple[float, fl
 
 def refine_offers(ag: Agent, i: int, target: float, deadline: float = np.inf,
                   gains: Callable[[list], bool] | None = None,
-                  force: np.ndarray | None = None) -> Refined:
+                  force: np.ndarray | None = None, types: Types | None = None) -> Refined:
     """Branch and bound over the offers of producer type ``i`` with increasing returns
     (``c > 1``), until its bound is at or below ``target`` (objective units).
 
@@ -259,7 +275,9 @@ def refine_offers(ag: Agent, i: int, target: float, deadline: float = np.inf,
     furthest from ``φ``; the type's bound is the largest over boxes left (best first).
     ``gains(rows)`` says whether one of the boxes' maximisers gains more than the pass mark
     (asked every :data:`CHECK_EVERY` boxes): then the type fails and the search stops.
-    ``force`` (-1 free, 0 not paying, 1 paying, per post) restricts every box's payments."""
+    ``force`` (-1 free, 0 not paying, 1 paying, per post) restricts every box's payments;
+    ``types`` (type ``i``'s row, for CES outside its separable form: a linear form, which
+    bounds the utility everywhere) replaces its own in every box's dual."""
     T = ag.economy.periods
     theta, c = float(ag.types.theta[i]), float(ag.types.c[i])
     # No post can take more than all goods make, θ Ω^c (the largest useful offer, Khi).
@@ -271,26 +289,43 @@ def refine_offers(ag: Agent, i: int, target: float, deadline: float = np.inf,
     one = ag.take(np.array([i]))
     out = Refined(bound=-np.inf)
 
-    def evaluate(lo: np.ndarray, hi: np.ndarray, parent: tuple = (np.inf, None)
-                 ) -> tuple[float, tuple]:
-        """The box's bound (objective units), at most its parent's (a larger set: the
-        multiplier search is local and may do worse in a box), and its multipliers, where its
-        children's searches start."""
+    def box(lo: np.ndarray, hi: np.ndarray, mult: tuple | None):  # noqa: ANN202
         se = base._replace(qlo=base.qlo.copy(), qhi=base.qhi.copy())
         se.qlo[i, 1:] = lo
         se.qhi[i, 1:] = hi
-        if parent[1] is not None:
-            se = _start_at(se, i, parent[1])
-        b = ag.bounds(se, np.array([i]))
+        return se if mult is None else _start_at(se, i, mult)
+
+    def evaluate(lo: np.ndarray, hi: np.ndarray, parent: tuple = (np.inf, None),
+                 form: Types | None = types) -> tuple[float, tuple, Bounds]:
+        """The box's bound (objective units), at most its parent's (a larger set: the
+        multiplier search is local and may do worse in a box), its multipliers, where its
+        children's searches start, and the dual's maximiser."""
+        b = ag.bounds(box(lo, hi, parent[1]), np.array([i]), form)
         out.open_search = out.open_search or not bool(b.exact[0])
         D = min(float(one.to_objective(b.D)[0]), parent[0])
         if D > target:
             out.candidates.append(_row(b))
-        return D, (float(b.lam[0]), float(b.nu[0]))
+        return D, (float(b.lam[0]), float(b.nu[0])), b
+
+    def tighten(lo: np.ndarray, hi: np.ndarray, D: float, mult: tuple, start: tuple | None
+                ) -> tuple[float, tuple, Types, tuple | None]:
+        """CES outside its separable form: the linear form at the box's own best response
+        (state-weight fixed point, from its parent's, :data:`BOX_PRIMAL` updates), exact for
+        the box once settled (it is concave with the secants), where the form it inherited,
+        taken elsewhere, may lie far above the utility. Also the response's consumption."""
+        form, row, m = ces_response(ag, i, base.force[i], deadline, se=box(lo, hi, mult),
+                                    start=start, updates=BOX_PRIMAL)
+        if row is None:
+            return D, mult, types, start
+        out.candidates.append(row)
+        Dt, mt, _ = evaluate(lo, hi, (D, m), form)
+        return Dt, mt, form, consumption(ag, i, row[0], row[1], row[2])
 
     lo0, hi0 = np.zeros(T), cap.copy()
-    D0, mult0 = evaluate(lo0, hi0)
-    heap = [(-D0, 0, lo0, hi0, mult0)]
+    D0, mult0, _ = evaluate(lo0, hi0)
+    # A box is (-bound, serial, lo, hi, multipliers, the linear form, whether the form is the
+    # box's own, the best response its form is taken at).
+    heap = [(-D0, 0, lo0, hi0, mult0, types, types is None, None)]
     nodes, serial = 1, 1
     while heap:
         D = -heap[0][0]
@@ -299,7 +334,13 @@ def refine_offers(ag: Agent, i: int, target: float, deadline: float = np.inf,
         if nodes >= MAX_BOXES or clock() > deadline:
             out.cut = True
             break
-        _, _, lo, hi, mult = heapq.heappop(heap)
+        _, _, lo, hi, mult, form, own, start = heapq.heappop(heap)
+        if not own:
+            Dt, mt, form, start = tighten(lo, hi, D, mult, start)
+            heapq.heappush(heap, (-Dt, serial, lo, hi, mt, form, True, start))
+            serial += 1
+            nodes += 1
+            continue
         gaps = [_secant_gap(lo[t], hi[t], theta, c) for t in range(T)]
         t = int(np.argmax([g for g, _ in gaps]))
         at = gaps[t][1]
@@ -308,11 +349,11 @@ def refine_offers(ag: Agent, i: int, target: float, deadline: float = np.inf,
             # type cannot pass (the boxes left still bound the rest).
             out.bound = max(out.bound, D)
             break
-        for a, b in ((lo[t], at), (at, hi[t])):
+        for a, z in ((lo[t], at), (at, hi[t])):
             clo, chi = lo.copy(), hi.copy()
-            clo[t], chi[t] = a, b
-            Dc, mc = evaluate(clo, chi, (D, mult))
-            heapq.heappush(heap, (-Dc, serial, clo, chi, mc))
+            clo[t], chi[t] = a, z
+            Dc, mc, _ = evaluate(clo, chi, (D, mult), form)
+            heapq.heappush(heap, (-Dc, serial, clo, chi, mc, form, form is None, start))
             serial += 1
             nodes += 1
         if gains is not None and nodes % CHECK_EVERY < 2 and gains(out.candidates[-CHECK_EVERY:]):

@@ -392,11 +392,12 @@ def _role(economy, outcome, producers, price_taking, lam_bar, nu_bar, hints, ato
         cut = open_search = cut_offers = boxes = False
         # Increasing returns: the dual's gap over offers, closed by boxes of offers (within
         # each settled set of payments where there are fixed costs).
-        offers_gap = producers and ag.types.c[i] > 1.0 and not ag.lin[i]
+        offers_gap = producers and ag.types.c[i] > 1.0
 
-        def by_boxes(force=None, i=i, idx=idx):  # noqa: ANN001, ANN202
+        def by_boxes(force=None, types=None, i=i, idx=idx):  # noqa: ANN001, ANN202
             return refine_offers(ag, i, float(target[i]), deadline=deadline, force=force,
-                                 gains=lambda r: bool(r and _gain(ag, idx, r, U[i]) > tol[i]))
+                                 gains=lambda r: bool(r and _gain(ag, idx, r, U[i]) > tol[i]),
+                                 types=types)
 
         if np.any(economy.fixed_costs > 0) or ag.lin[i]:
             ref = refine(ag, i, float(target[i]), deadline=deadline,
