@@ -296,33 +296,33 @@ def refine_offers(ag: Agent, i: int, target: float, deadline: float = np.inf,
         return se if mult is None else _start_at(se, i, mult)
 
     def evaluate(lo: np.ndarray, hi: np.ndarray, parent: tuple = (np.inf, None),
-                 form: Types | None = types) -> tuple[float, tuple, Bounds]:
-        """The box's bound (objective units), at most its parent's (a larger set: the
-        multiplier search is local and may do worse in a box), its multipliers, where its
-        children's searches start, and the dual's maximiser."""
+                 form: Types | None = types) -> tuple[float, tuple]:
+        """The box's bound (objective units) with the linear form ``form`` where given, at
+        most its parent's (a larger set: the multiplier search is local and may do worse in a
+        box), and its multipliers, where its children's searches start."""
         b = ag.bounds(box(lo, hi, parent[1]), np.array([i]), form)
         out.open_search = out.open_search or not bool(b.exact[0])
         D = min(float(one.to_objective(b.D)[0]), parent[0])
         if D > target:
             out.candidates.append(_row(b))
-        return D, (float(b.lam[0]), float(b.nu[0])), b
+        return D, (float(b.lam[0]), float(b.nu[0]))
 
-    def tighten(lo: np.ndarray, hi: np.ndarray, D: float, mult: tuple, start: tuple | None
-                ) -> tuple[float, tuple, Types, tuple | None]:
+    def tighten(lo: np.ndarray, hi: np.ndarray, D: float, mult: tuple, form: Types,
+                start: tuple | None) -> tuple[float, tuple, Types, tuple | None]:
         """CES outside its separable form: the linear form at the box's own best response
         (state-weight fixed point, from its parent's, :data:`BOX_PRIMAL` updates), exact for
         the box once settled (it is concave with the secants), where the form it inherited,
         taken elsewhere, may lie far above the utility. Also the response's consumption."""
-        form, row, m = ces_response(ag, i, base.force[i], deadline, se=box(lo, hi, mult),
-                                    start=start, updates=BOX_PRIMAL)
+        own, row, m = ces_response(ag, i, base.force[i], deadline, se=box(lo, hi, mult),
+                                   start=start, updates=BOX_PRIMAL)
         if row is None:
-            return D, mult, types, start
+            return D, mult, form, start
         out.candidates.append(row)
-        Dt, mt, _ = evaluate(lo, hi, (D, m), form)
-        return Dt, mt, form, consumption(ag, i, row[0], row[1], row[2])
+        Dt, mt = evaluate(lo, hi, (D, m), own)
+        return Dt, mt, own, consumption(ag, i, row[0], row[1], row[2])
 
     lo0, hi0 = np.zeros(T), cap.copy()
-    D0, mult0, _ = evaluate(lo0, hi0)
+    D0, mult0 = evaluate(lo0, hi0)
     # A box is (-bound, serial, lo, hi, multipliers, the linear form, whether the form is the
     # box's own, the best response its form is taken at).
     heap = [(-D0, 0, lo0, hi0, mult0, types, types is None, None)]
@@ -336,7 +336,7 @@ def refine_offers(ag: Agent, i: int, target: float, deadline: float = np.inf,
             break
         _, _, lo, hi, mult, form, own, start = heapq.heappop(heap)
         if not own:
-            Dt, mt, form, start = tighten(lo, hi, D, mult, start)
+            Dt, mt, form, start = tighten(lo, hi, D, mult, form, start)
             heapq.heappush(heap, (-Dt, serial, lo, hi, mt, form, True, start))
             serial += 1
             nodes += 1
@@ -352,7 +352,7 @@ def refine_offers(ag: Agent, i: int, target: float, deadline: float = np.inf,
         for a, z in ((lo[t], at), (at, hi[t])):
             clo, chi = lo.copy(), hi.copy()
             clo[t], chi[t] = a, z
-            Dc, mc, _ = evaluate(clo, chi, (D, mult), form)
+            Dc, mc = evaluate(clo, chi, (D, mult), form)
             heapq.heappush(heap, (-Dc, serial, clo, chi, mc, form, form is None, start))
             serial += 1
             nodes += 1
