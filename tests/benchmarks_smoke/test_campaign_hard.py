@@ -27,6 +27,7 @@ from benchmarks.campaign.generator import random_economy  # noqa: E402
 from emgame import solve  # noqa: E402
 from emgame.certificate import certify  # noqa: E402
 from emgame.market import Profile, evaluate  # noqa: E402
+from emgame.market.utility import CES  # noqa: E402
 from emgame.results import Status  # noqa: E402
 from emgame.solve import Options  # noqa: E402
 from emgame.solvers._records import Response  # noqa: E402
@@ -364,3 +365,19 @@ def test_a_type_that_would_not_enter_stays_out_under_stationary_wallets():
     sim = replace(e, market=replace(e.market, settlement="simultaneous", discount=1.0))
     cert = certify(sim, s.profile, outcome=evaluate(sim, s.profile))
     assert cert.producer_passed[0]
+
+
+@pytest.mark.slow
+def test_increasing_returns_with_a_ces_linear_form_is_certified():
+    """campaign-2-0034 (seed 2; two states with different fixed costs, CES producer `r = -2`,
+    `c = 1.3`): the producer's CES is bounded through linear forms, and with increasing
+    returns the certificate stopped at the branches over payments, `inconclusive` 3.17 above
+    the mark. Boxes of offers now apply, each with the linear form at its own best response;
+    the candidate is certified within the small economy's budget and the independent checker
+    accepts it (every type's global best response by its own search)."""
+    e = random_economy(2, 34)
+    assert e.S == 2 and np.ptp(e.fixed_costs[:, 1:]) > 0
+    assert e.producers.returns[0] > 1 and e.producers.family[0] == CES
+    s = _quiet(solve, e, "nash", options=Options(nash=NashOptions(max_seconds=30)))
+    assert s.ok, s.reason
+    assert _quiet(check_nash, e, s.profile).ok

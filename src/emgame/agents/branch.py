@@ -289,8 +289,11 @@ def refine_offers(ag: Agent, i: int, target: float, deadline: float = np.inf,
     one = ag.take(np.array([i]))
     out = Refined(bound=-np.inf)
 
-    def box(lo: np.ndarray, hi: np.ndarray, mult: tuple | None):  # noqa: ANN202
-        se = base._replace(qlo=base.qlo.copy(), qhi=base.qhi.copy())
+    # A best response needs the searches to the end: those for a bound stop at the target.
+    whole = base._replace(target=np.full_like(base.target, -np.inf))
+
+    def box(lo: np.ndarray, hi: np.ndarray, mult: tuple | None, of=base):  # noqa: ANN001, ANN202
+        se = of._replace(qlo=of.qlo.copy(), qhi=of.qhi.copy())
         se.qlo[i, 1:] = lo
         se.qhi[i, 1:] = hi
         return se if mult is None else _start_at(se, i, mult)
@@ -313,7 +316,7 @@ def refine_offers(ag: Agent, i: int, target: float, deadline: float = np.inf,
         (state-weight fixed point, from its parent's, :data:`BOX_PRIMAL` updates), exact for
         the box once settled (it is concave with the secants), where the form it inherited,
         taken elsewhere, may lie far above the utility. Also the response's consumption."""
-        own, row, m = ces_response(ag, i, base.force[i], deadline, se=box(lo, hi, mult),
+        own, row, m = ces_response(ag, i, base.force[i], deadline, se=box(lo, hi, mult, whole),
                                    start=start, updates=BOX_PRIMAL)
         if row is None:
             return D, mult, form, start
