@@ -349,8 +349,9 @@ def refine_offers(ag: Agent, i: int, target: float, deadline: float = np.inf,
         t = int(np.argmax([g for g, _ in gaps]))
         at = gaps[t][1]
         if not (lo[t] < at < hi[t]) or gaps[t][0] <= 0.0:
-            # Nothing left to split, the box's bound exact for it and above the target: the
-            # type cannot pass (the boxes left still bound the rest).
+            # Nothing left to split, the box's bound exact for it (with a linear form: once
+            # its fixed point has settled) and above the target: the type cannot pass (the
+            # boxes left still bound the rest; the verdict fails it only on a gain exhibited).
             out.bound = max(out.bound, D)
             break
         for a, z in ((lo[t], at), (at, hi[t])):
