@@ -48,6 +48,7 @@ from emgame.results import Solution, Status
 from emgame.solve import (
     Options,
     _certified,
+    _empty_wallet_traps,
     idle_patterns,
     insert_producer,
     solve,
@@ -123,7 +124,7 @@ class Found:
         their revenue, 0, so they can make no payment (docs/model.md, "The certificate"): a
         steady state the model certifies, not a choice to stay out."""
         e, prof = self.solution.economy, self.solution.profile
-        if prof is None or not (e.market.prepaid and e.stationary_wallets):
+        if prof is None or not _empty_wallet_traps(e):
             return ()
         idle = (np.all(prof.producer_bids == 0, axis=1) & np.all(prof.offers == 0, axis=1))
         return tuple(e.producers.names[j] for j in np.flatnonzero(idle))

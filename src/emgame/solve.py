@@ -234,11 +234,6 @@ def _nash(economy: Economy, opts: Options, starts: list, seconds: dict[str, floa
     # diagnosis of a failed candidate) must fit too.
     end = deadline - 0.05 * budget if small else None
     several = len(economy.producers) > 1 and not checks.before_nash(economy)
-    # With stationary prepaid wallets a type shut down has revenue 0, hence wallet 0: it can
-    # bid nothing, so no certificate can find it a deviation (a "poverty trap", not a choice to
-    # stay out). There _shut_down keeps only types shown not to gain by entering for good
-    # (solve_all lists the other steady states too, certified as the model states them).
-    shut = several
     # Where Newton fails from every start, the rest of the budget goes to easier neighbours
     # and, with several producer types, to shutting some of them down: the direct search gets
     # half of it then (more with one producer type).
@@ -248,13 +243,12 @@ def _nash(economy: Economy, opts: Options, starts: list, seconds: dict[str, floa
     hard = not cand.converged and cand.status is Status.NO_EQUILIBRIUM and \
         "did not converge" in cand.reason
     silent = list(cand.diagnostics.get("no_response", []))
-    order = shut_down_order(economy, silent) if shut else []
+    order = shut_down_order(economy, silent) if several else []
     tried: list[str] = []
     undecided: list[Solution] = []   # candidates whose certificate could not decide
-    stationary = economy.market.prepaid and economy.stationary_wallets
-    if hard and silent and order and not stationary:
-        # (Under stationary wallets the easier neighbours come first: a shut-down must also
-        # be shown not to be a trap there, a longer way to an answer.)
+    if hard and silent and order and not _empty_wallet_traps(economy):
+        # (Where a type shut down may be trapped by its empty wallet, the easier neighbours
+        # come first: a shut-down must also be shown not to be a trap, a longer way.)
         first = [d for d in order if all(economy.producers.names[j] in silent for j in d)]
         found = _shut_down(economy, opts, first, seconds, started, begun + 0.8 * budget, tried,
                            end, undecided)
@@ -356,7 +350,6 @@ def _without_hopeless(economy: Economy, concept: Concept, opts: Options, failed:
     type's first-order conditions). campaign-2-0016 (``β = 1``): a constant-returns producer
     was kept out at a price 60 times its cost, refused; campaign-2-0026 (``β = 0.856``): a
     producer whose profit cannot pay for its fixed verification, kept."""
-    stationary = economy.market.prepaid and economy.stationary_wallets
     cert = failed.certificate
     assert cert is not None
     with np.errstate(invalid="ignore"):
@@ -382,7 +375,7 @@ def _without_hopeless(economy: Economy, concept: Concept, opts: Options, failed:
         return failed
     solution = _certified(economy, _shut_down_in(economy, cand, drop), opts, seconds, started,
                           end)
-    if solution.ok and stationary:
+    if solution.ok and _empty_wallet_traps(economy):
         # Refused where a type kept out is shown to gain by entering; an undecided one is
         # the empty-wallet steady state as the model states it (docs/model.md, The
         # certificate).
@@ -390,6 +383,16 @@ def _without_hopeless(economy: Economy, concept: Concept, opts: Options, failed:
         if np.any(~sim.producer_passed[drop] & ~sim.producer_inconclusive[drop]):
             return failed
     return solution if solution.ok else failed
+
+
+def _empty_wallet_traps(economy: Economy) -> bool:
+    """Whether a producer type shut down is stuck there: under stationary prepaid wallets its
+    revenue, 0, is its wallet, so it can bid nothing and no certificate finds it a deviation
+    (a "poverty trap", not a choice to stay out). The Nash search and the retry after a
+    candidate failed keep such a type out only where :func:`_entering` shows it would not
+    gain by entering for good; ``solve_all`` lists the other steady states too, certified as
+    the model states them."""
+    return economy.market.prepaid and economy.stationary_wallets
 
 
 def _entering(solution: Solution, end: float | None = None) -> Certificate:
@@ -443,7 +446,6 @@ def _shut_down(economy: Economy, opts: Options, sets: list[tuple[int, ...]],
     stationary prepaid wallets a type kept out has wallet 0 and passes whatever entering
     would bring: there the types kept out must also pass the certificate under simultaneous
     settlement (entering for good, spending what they earn, does not pay)."""
-    stationary = economy.market.prepaid and economy.stationary_wallets
     for drop in sets:
         if clock() > deadline:
             tried.append("time budget reached")
@@ -467,7 +469,7 @@ def _shut_down(economy: Economy, opts: Options, sets: list[tuple[int, ...]],
         seconds["solve"] = time.perf_counter() - started
         solution = _certified(economy, _shut_down_in(economy, cand, drop), opts, dict(seconds),
                               started, end)
-        if solution.ok and stationary and \
+        if solution.ok and _empty_wallet_traps(economy) and \
                 not np.all(_entering(solution, end).producer_passed[list(drop)]):
             tried.append(f"without {names}: an empty-wallet steady state, not shown to stay "
                          "out by choice (entering for good, spending what it earns, may pay)")

@@ -117,11 +117,18 @@ def ces_response(ag: Agent, i: int, force: np.ndarray, deadline: float = np.inf,
         se = _start_at(se, i, mult)   # the next update starts where this one ended
         E, goods = consumption(ag, i, row[0], row[1], row[2])
     lw, lw0 = linear_weights(e, pop, E[None], np.array([goods]))
-    off = force == 0
-    lw[0][:, off[1:]] = 0.0   # posts not paid on: E = 0 there, the weight never applies
     ty = _rows(ag.types, np.array([i]))
-    return ty._replace(lw=np.ascontiguousarray(np.where(np.isfinite(lw), lw, np.inf)),
-                       lw0=np.ascontiguousarray(lw0)), row, mult
+    return _paid_only(ty._replace(lw=np.where(np.isfinite(lw), lw, np.inf),
+                                  lw0=np.ascontiguousarray(lw0)), force), row, mult
+
+
+def _paid_only(ty: Types, force: np.ndarray) -> Types:
+    """The linear form ``ty`` (one type's row) with no weight on the posts ``force`` does not
+    pay on: consumption is 0 there, and the weight (``inf`` where the form was taken at zero
+    consumption) never applies."""
+    lw = ty.lw.copy()
+    lw[0][:, force[1:] == 0] = 0.0
+    return ty._replace(lw=np.ascontiguousarray(lw))
 
 
 def _start_at(se, i: int, mult: tuple):  # noqa: ANN001, ANN202
@@ -186,10 +193,8 @@ def refine(ag: Agent, i: int, target: float, force: np.ndarray | None = None,
             # Increasing returns: the fixed point's searches without a box of offers take
             # about half a second each (non-concave), dozens per branch; the boxes take the
             # linear form to each box's own response instead. Here the profile's form (exact
-            # at the profile), with no weight where the branch pays nothing.
-            lw = own.lw.copy()
-            lw[0][:, force[1:] == 0] = 0.0
-            types = own._replace(lw=lw)
+            # at the profile).
+            types = _paid_only(own, force)
         elif lin:
             types, row, start = ces_response(ag, i, force, deadline)
             if row is not None:
