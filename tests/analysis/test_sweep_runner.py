@@ -209,6 +209,7 @@ def test_an_interrupted_local_cluster_stops_without_dask_tracebacks(tmp_path, mo
     root = logging.getLogger()
     before = list(root.handlers)
     level = logging.getLogger("distributed").level
+    others = {n: logging.getLogger(n).level for n in ("tornado", "asyncio")}
     log_to_stderr()   # the CLI's handler, writing to the captured stderr
     try:
         sw = load_sweep(grid_sweep(tmp_path, 1, 2, concept="nash"))
@@ -225,3 +226,33 @@ def test_an_interrupted_local_cluster_stops_without_dask_tracebacks(tmp_path, mo
             if h not in before:
                 root.removeHandler(h)
         logging.getLogger("distributed").setLevel(level)
+        for n, lv in others.items():
+            logging.getLogger(n).setLevel(lv)
+
+
+def test_ctrl_c_quiets_dask_before_the_interrupt_is_raised():
+    """Ctrl-C during a sweep: Dask's loggers are silenced in the signal handler, before
+    ``KeyboardInterrupt`` reaches the client, whose event loop (another thread) logs a
+    cancelled wait at once with a traceback (a fresh clone's run of the Ctrl-C test, stop 28:
+    tornado's "Exception in callback ... sync.<locals>.cancel", before any ``finally`` ran).
+    The previous SIGINT handler is back afterwards."""
+    import logging
+    import os
+    import signal
+    import time
+
+    from emgame.analysis.runner import DASK_LOGGERS, _quiet_on_interrupt
+
+    levels = {n: logging.getLogger(n).level for n in DASK_LOGGERS}
+    before = signal.getsignal(signal.SIGINT)
+    try:
+        for n in DASK_LOGGERS:   # (an earlier interrupted sweep in this process may have
+            logging.getLogger(n).setLevel(logging.WARNING)   # left them silent)
+        with pytest.raises(KeyboardInterrupt), _quiet_on_interrupt(*DASK_LOGGERS):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)   # the handler raises in this thread at once
+        assert all(logging.getLogger(n).level > logging.CRITICAL for n in DASK_LOGGERS)
+        assert signal.getsignal(signal.SIGINT) is before
+    finally:
+        for n, level in levels.items():
+            logging.getLogger(n).setLevel(level)

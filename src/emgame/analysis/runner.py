@@ -154,7 +154,8 @@ def run_sweep(sweep: Sweep, sink: Sink, *, scheduler: str | None = None,
         for task in work:
             run.store(solve_task(task))
         return run.report("one process (serial, no Dask)", len(work), 0.0)
-    return _run_dask(run, scheduler, workers, chunk_size)
+    with _quiet_on_interrupt(*DASK_LOGGERS):
+        return _run_dask(run, scheduler, workers, chunk_size)
 
 
 class _Run:
@@ -225,6 +226,33 @@ def _quiet(*names: str, keep: bool = False) -> Iterator[None]:
         if not keep:
             for log, level in zip(logs, levels, strict=True):
                 log.setLevel(level)
+
+
+DASK_LOGGERS = ("distributed", "tornado", "asyncio")
+"""Where Dask and its event loop log: what they say while a sweep stops is noise."""
+
+
+@contextlib.contextmanager
+def _quiet_on_interrupt(*names: str) -> Iterator[None]:
+    """Ctrl-C silences the loggers ``names`` before ``KeyboardInterrupt`` is raised: the
+    client's event loop reacts at once, in its own thread (a cancelled wait logs an error
+    with a traceback), before any ``finally`` here could quiet it. A no-op outside the main
+    thread or where SIGINT is not Python's to handle."""
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or not callable(previous):
+        yield
+        return
+
+    def interrupted(signum: int, frame: Any) -> None:
+        for name in names:
+            logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+        previous(signum, frame)
+
+    signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _ignore_interrupts() -> Any:
@@ -336,7 +364,7 @@ def _run_dask(run: _Run, scheduler: str | None, workers: int | None,
         # the scheduler (in this process) may still try to tell the closed client of tasks lost
         # with the workers, and logs that as CRITICAL with a traceback: the user pressed Ctrl-C
         # and must see one line. Its loggers stay quiet if the process is on its way out.
-        with _quiet("distributed", "tornado", "asyncio", keep=sys.exc_info()[0] is not None):
+        with _quiet(*DASK_LOGGERS, keep=sys.exc_info()[0] is not None):
             if client is not None:
                 client.close(timeout=5)
             if cluster is not None:
