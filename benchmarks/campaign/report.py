@@ -80,13 +80,28 @@ def _own_reason(em: dict) -> str:
     return reason.split(head, 1)[1] if head in reason else reason
 
 
-def miss_cause(em: dict, feat: dict) -> str:
+def _kept_out(ind: dict) -> bool:
+    """Whether the independent equilibrium has some producer type play nothing at all."""
+    prof = ind.get("profile") or {}
+    bids, offers = prof.get("producer_bids") or [], prof.get("offers") or []
+    return any(not any(b) and not any(q) for b, q in zip(bids, offers, strict=False))
+
+
+def miss_cause(em: dict, feat: dict, ind: dict | None = None) -> str:
     """Why emgame did not certify an equilibrium the independent solver found (the groups of
     issue 10's to-do list, sharpened by the independent check of emgame's candidate)."""
     reason = _own_reason(em)
     st = em.get("status")
     if st in ("killed", "crashed"):
         return f"emgame {st}"
+    if ind and _kept_out(ind) and "empty-wallet steady state, not shown to stay out by " \
+            "choice" in (em.get("reason") or ""):
+        # Stationary prepaid wallets: a type that plays nothing has wallet 0 and cannot
+        # deviate, so the independent checker accepts it; emgame reports such a profile only
+        # where the type would also stay out with money to spend (docs/model.md, Solution
+        # concepts: an empty-wallet steady state is reported only by `solve_all`).
+        return ("independent's keeps a type out by its empty wallet: solve declines such "
+                "steady states, solve --all lists them")
     cand_ok = bool(em.get("check") and em["check"].get("ok"))
     notes = " ".join((em.get("certificate") or {}).get("notes") or [])
     ces_pos = any(float(r) > 0 for r in feat.get("ces_r") or [])
@@ -182,7 +197,7 @@ def classify(em: dict, ind: dict, feat: dict | None = None) -> dict[str, Any]:
         rec["cause"] = "independent: " + (ind.get("reason", "") or "")[:80]
     elif ind_ok:
         rec["class"] = "emgame miss"
-        rec["cause"] = miss_cause(em, feat or {})
+        rec["cause"] = miss_cause(em, feat or {}, ind)
         if em.get("allocation") and ind.get("allocation"):
             # How far emgame's declined candidate is from the equilibrium found.
             dp, da, _ = compare(em["allocation"], ind["allocation"])

@@ -239,7 +239,7 @@ def _nash(economy: Economy, opts: Options, starts: list, seconds: dict[str, floa
     # half of it then (more with one producer type).
     share = 0.5 if several else 0.7
     nopts = replace(opts.nash, max_seconds=max(begun + share * budget - clock(), 0.0))
-    cand = solve_nash(economy, nopts, starts=starts)
+    cand = solve_nash(economy, replace(nopts, dynamics=True), starts=starts)
     hard = not cand.converged and cand.status is Status.NO_EQUILIBRIUM and \
         "did not converge" in cand.reason
     silent = list(cand.diagnostics.get("no_response", []))

@@ -10,6 +10,7 @@ constant-returns type kept out is priced below its unit cost).
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import warnings
 from pathlib import Path
@@ -381,3 +382,46 @@ def test_increasing_returns_with_a_ces_linear_form_is_certified():
     s = _quiet(solve, e, "nash", options=Options(nash=NashOptions(max_seconds=30)))
     assert s.ok, s.reason
     assert _quiet(check_nash, e, s.profile).ok
+
+
+# campaign-3-0028's independent equilibrium prices p^t/p^0 (seed 3; its own checker accepted
+# it): consumers value periods 1 and 3 only, the producers (c = 1.3) buy back on post 2 the
+# electricity they offer there.
+INDEPENDENT_3_0028 = [0.8136208610299985, 0.9504391707364689, 0.8564473638372075]
+
+
+@pytest.mark.slow
+def test_increasing_returns_alone_on_a_post_is_found_by_best_response_dynamics():
+    """campaign-3-0028 (seed 3, simultaneous): no consumer values period 2, so the three
+    increasing-returns producers are the only buyers and sellers there. Newton on the totals
+    failed from every start (the producer has no replacement response to most totals near the
+    equilibrium) and the solve ran out of its 30 s. Damped best responses in strategies
+    now bring Newton into its basin: the candidate is certified, the independent checker
+    accepts it, and its prices are the independent solver's."""
+    e = random_economy(3, 28)
+    assert not e.market.prepaid and e.producers.returns[0] > 1
+    assert np.all(e.consumers.weights[:, 1] == 0) and e.producers.weights[0, 1] > 0
+    s = _quiet(solve, e, "nash")
+    assert s.ok, s.reason
+    assert any("best-response dynamics start: converged" in t
+               for t in s.diagnostics.get("starts", [])), s.diagnostics.get("starts")
+    assert _quiet(check_nash, e, s.profile).ok
+    np.testing.assert_allclose(s.outcome.relative_prices, INDEPENDENT_3_0028, rtol=1e-7)
+
+
+@pytest.mark.slow
+def test_prepaid_twin_with_stationary_wallets_is_found_through_simultaneous_dynamics():
+    """campaign-3-0028 under prepaid settlement with stationary wallets and `β = 1`: its
+    first-order conditions are those of simultaneous settlement, so its equilibrium is the
+    independent solver's simultaneous one. Best-response dynamics cannot run under prepaid
+    settlement (a best response there depends on the wallet multiplier), so the solver runs
+    them on the simultaneous twin and starts Newton on the prepaid economy from there."""
+    sim = random_economy(3, 28)
+    e = dataclasses.replace(sim, market=dataclasses.replace(sim.market, settlement="prepaid",
+                                                            discount=1.0))
+    assert e.market.prepaid and e.stationary_wallets
+    s = _quiet(solve, e, "nash")
+    assert s.ok, s.reason
+    assert any("best-response dynamics start: converged" in t
+               for t in s.diagnostics.get("starts", [])), s.diagnostics.get("starts")
+    np.testing.assert_allclose(s.outcome.relative_prices, INDEPENDENT_3_0028, rtol=1e-7)

@@ -279,10 +279,12 @@ def _gain(ag: Agent, idx: np.ndarray, rows: list[tuple], U: float) -> float:
 
 def verdicts(economy: Economy, profile: Profile, outcome: Outcome, *, price_taking: bool,
              atol: float, rtol: float, hints: tuple | None = None,
-             deadline: float = np.inf) -> tuple[Verdict, Verdict]:
+             deadline: float = np.inf, settle: bool = True) -> tuple[Verdict, Verdict]:
     """Every type's verdict: ``(consumers, producers)``. ``hints = (λ_c, λ_p, ν_p)`` (a
     solver's multipliers, utility units) only start the searches; they stop at ``deadline``
-    (:func:`emgame._numerics.clock`, which leaves out compilation)."""
+    (:func:`emgame._numerics.clock`, which leaves out compilation). Without ``settle`` the
+    dual's bound is returned as it is, no type's verdict settled by a deviation or a branch
+    (a valid upper bound, and its maximiser, for best-response dynamics)."""
     out = []
     for producers in (False, True):
         if producers:
@@ -302,7 +304,7 @@ def verdicts(economy: Economy, profile: Profile, outcome: Outcome, *, price_taki
         out.append(_role(economy, outcome, producers, price_taking, lam_bar, nu_bar, h,
                          atol, rtol, deadline,
                          _wash_trading(economy, profile) if producers and not price_taking
-                         else None))
+                         else None, settle))
     return out[0], out[1]
 
 
@@ -318,7 +320,7 @@ def _wash_trading(economy: Economy, profile: Profile) -> np.ndarray | None:
 
 
 def _role(economy, outcome, producers, price_taking, lam_bar, nu_bar, hints, atol, rtol,
-          deadline=np.inf, wash=None) -> Verdict:
+          deadline=np.inf, wash=None, settle=True) -> Verdict:
     m = economy.market
     # A price-taking consumer's revenue p^0 ω does not move with what it does: βλ̄R is a
     # constant of its problem, and its regret is the same whatever λ̄ is.
@@ -368,7 +370,7 @@ def _role(economy, outcome, producers, price_taking, lam_bar, nu_bar, hints, ato
         broken = np.isfinite(U) & ~(bound >= U - tol) & ~infeasible & ~idle
     for i in np.flatnonzero(broken):
         bound[i] = np.inf   # no bound: the type is decided below by a gain or inconclusive
-    for i in np.flatnonzero(~(bound <= target) & ~infeasible):
+    for i in np.flatnonzero(~(bound <= target) & ~infeasible & settle):
         idx = np.array([i])
         if np.isneginf(U[i]) and _cannot_afford(ag, i):
             bound[i] = -np.inf
@@ -462,18 +464,20 @@ def _role(economy, outcome, producers, price_taking, lam_bar, nu_bar, hints, ato
                    b.lam, b.nu, dev)
 
 
-def deviations(economy: Economy, profile: Profile, *, atol: float = 1e-8, rtol: float = 1e-8
-               ) -> tuple[RoleDeviations, RoleDeviations]:
+def deviations(economy: Economy, profile: Profile, *, atol: float = 1e-8, rtol: float = 1e-8,
+               settle: bool = True) -> tuple[RoleDeviations, RoleDeviations]:
     """Every type's best unilateral deviation from ``profile`` in the game (others' totals
     fixed): ``(consumers, producers)``, each with the dual's maximiser and the certificate's
-    bound and regret (for best-response dynamics, :mod:`emgame.learning`)."""
+    bound and regret (for best-response dynamics). Without ``settle``, the dual's bound as it
+    is, without the branches that tighten it (the maximiser is the same)."""
     from emgame.market.game import evaluate, others_totals
 
     out = evaluate(economy, profile)
     if out.others is None:
         out = Outcome(out.bids_total, out.offers_total, out.prices, out.active, out.consumers,
                       out.producers, others_totals(economy, profile))
-    cons, prod = verdicts(economy, profile, out, price_taking=False, atol=atol, rtol=rtol)
+    cons, prod = verdicts(economy, profile, out, price_taking=False, atol=atol, rtol=rtol,
+                          settle=settle)
     return tuple(RoleDeviations(v.maximiser, v.bound, v.objective, v.regret)  # type: ignore
                  for v in (cons, prod))
 

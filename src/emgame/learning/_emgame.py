@@ -18,15 +18,17 @@ from emgame.agents.verdict import deviations as _deviations
 from emgame.certificate import certify as _certify
 from emgame.market.game import Profile, evaluate
 from emgame.market.utility import utility as _utility
+from emgame.solvers.dynamics import best_response, fit_budgets, mix, normalise
 
 Economy = emgame.Economy
 EconomyFileError = emgame.EconomyFileError
 EconomyError = emgame.EconomyError
 Solution = emgame.Solution
 
-__all__ = ["Economy", "EconomyError", "EconomyFileError", "Profile", "Solution", "certify",
-           "deviations", "economy_from_dict", "economy_to_dict", "evaluate", "load_economy",
-           "solve", "state_utility"]
+__all__ = ["Economy", "EconomyError", "EconomyFileError", "Profile", "Solution",
+           "best_response", "certify", "deviations", "economy_from_dict", "economy_to_dict",
+           "evaluate", "fit_budgets", "load_economy", "mix", "normalise", "solve",
+           "state_utility"]
 
 
 def load_economy(path: Any) -> Economy:

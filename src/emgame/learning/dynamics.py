@@ -51,94 +51,11 @@ class DynamicsResult:
                 "price_gap_to_nash": self.price_gap_to_nash, "notes": list(self.notes)}
 
 
-def _normalise(economy: Any, p: Any) -> Any:
-    B0 = economy.consumers.count @ p.consumer_bids[:, 0] + \
-        economy.producers.count @ p.producer_bids[:, 0]
-    if B0 <= 0:
-        return p
-    return p.scaled(economy.goods_supply / B0)
-
-
-def fit_budgets(economy: Any, p: Any, passes: int = 100, rtol: float = 1e-10) -> Any:
-    """Make a profile feasible at its own prices (simultaneous settlement): scale down the bids
-    of every type that spends more than its budget, and the offers of every producer whose
-    goods bid no longer buys its inputs (``x^0 < 0``), renormalising to ``p^0 = 1``, until
-    neither happens (to ``rtol``, below the certificate's 1e-9).
-
-    Bytecoins are conserved (every bid is some seller's revenue), so overspenders are matched by
-    underspenders; a convex mix of best responses made against different totals can leave some
-    agents over budget or short of inputs, which no strategy profile may (docs/model.md, Prices and
-    allocations to Budgets).
-    """
-    pr = economy.producers
-    for _ in range(passes):
-        out = E.evaluate(economy, p)
-        cb, pb = p.consumer_bids.copy(), p.producer_bids.copy()
-        offers = p.offers.copy()
-        changed = False
-        for play, bids in ((out.consumers, cb), (out.producers, pb)):
-            over = play.slack < -rtol * np.maximum(play.revenue, 1e-300)
-            if np.any(over):
-                f = np.where(over, play.revenue / np.maximum(play.spending, 1e-300), 1.0)
-                # Slightly under the budget: the next pass's prices move with the scaling.
-                bids *= (np.minimum(f, 1.0) * np.where(over, 1 - 2 * rtol, 1.0))[:, None]
-                changed = True
-        play = out.producers
-        inputs = play.inputs.sum(axis=1)
-        short = play.goods < -rtol * np.maximum(play.goods_received, 1e-300)
-        if np.any(short):
-            # φ(f q) = f^{1/c} φ(q): the offers whose inputs the goods received still buy.
-            ratio = np.where(short, np.maximum(play.goods_received, 0.0)
-                             / np.maximum(inputs, 1e-300), 1.0)
-            f = np.where(short, ratio ** pr.returns * (1 - 2 * rtol), 1.0)
-            offers *= f[:, None]
-            changed = True
-        if not changed:
-            return p
-        p = _normalise(economy, E.Profile(cb, pb, offers, p.capacity))
-    return p
-
-
-def best_response(economy: Any, profile: Any) -> tuple[Any, float, np.ndarray]:
-    """Every type's best response to ``profile`` as a profile; ``(profile, max regret,
-    [regret per type, objective per type])``."""
-    c, pr = economy.consumers, economy.producers
-    cons, prod = E.deviations(economy, profile)
-    T = economy.periods
-    B = c.count @ profile.consumer_bids + pr.count @ profile.producer_bids
-    Q = np.concatenate([[economy.goods_supply], pr.count @ profile.offers])
-
-    def bids(x: np.ndarray, paid: np.ndarray, own_bids: np.ndarray, supply: np.ndarray
-             ) -> np.ndarray:
-        Bm = np.maximum(B[None, :] - own_bids, 0.0)
-        room = supply - x
-        with np.errstate(divide="ignore", invalid="ignore"):
-            b = np.where(paid & (x > 0) & (room > 0), x * Bm / np.where(room > 0, room, 1.0),
-                         0.0)
-        return np.nan_to_num(b, nan=0.0, posinf=0.0)
-
-    dc = cons.deviation
-    supply_c = np.broadcast_to(Q, (len(c), T + 1)).copy()
-    new_cb = bids(dc.received, dc.paid, profile.consumer_bids, supply_c)
-    dp = prod.deviation
-    offers = np.clip(dp.offers[:, 1:], 0.0, None)
-    if not economy.market.long_run:
-        offers = np.minimum(offers, pr.capacity[:, None])
-    supply_p = np.empty((len(pr), T + 1))
-    supply_p[:, 0] = economy.goods_supply
-    supply_p[:, 1:] = Q[None, 1:] - profile.offers + offers
-    new_pb = bids(dp.received, dp.paid, profile.producer_bids, supply_p)
-    cap = profile.capacity if not economy.market.long_run else dp.capacity
-    new = E.Profile(new_cb, new_pb, offers, cap)
-    regret = np.concatenate([cons.regret, prod.regret])
-    U = np.concatenate([cons.objective, prod.objective])
-    return new, float(np.max(regret)) if regret.size else 0.0, np.stack([regret, U])
-
-
-def _mix(a: Any, b: Any, w: float) -> Any:
-    return E.Profile((1 - w) * a.consumer_bids + w * b.consumer_bids,
-                     (1 - w) * a.producer_bids + w * b.producer_bids,
-                     (1 - w) * a.offers + w * b.offers, (1 - w) * a.capacity + w * b.capacity)
+# The best responses and the budget fit are the Nash solver's (emgame.solvers.dynamics).
+best_response = E.best_response
+fit_budgets = E.fit_budgets
+_normalise = E.normalise
+_mix = E.mix
 
 
 def run_dynamics(economy: Any, start: Any, *, method: str = "best-response",

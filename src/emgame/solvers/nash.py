@@ -41,6 +41,7 @@ from emgame.solvers._aggregate import (
 from emgame.solvers._newton import newton
 from emgame.solvers._records import Response
 from emgame.solvers.candidate import Candidate
+from emgame.solvers.dynamics import approach
 from emgame.solvers.regimes import consumer_regimes, producer_regimes
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,11 @@ class NashOptions:
     ``tau0`` is where the market-power continuation starts when a direct solve fails.
     From ``joint_from`` consumer types on, consumers' budgets are solved jointly with the totals
     (:meth:`Aggregate.joint_newton`) rather than exactly at every trial. The search gives up
-    (no equilibrium found, saying so) after ``max_seconds``.
+    (no equilibrium found, saying so) after ``max_seconds``. With ``dynamics``, where Newton
+    fails from every start of the first round, damped best responses in strategies
+    (:mod:`emgame.solvers.dynamics`; simultaneous settlement, or prepaid with stationary
+    wallets and ``β = 1``, which has the same equilibria) give one more start before the
+    costlier paths.
     """
 
     atol: float = 1e-12
@@ -70,6 +75,7 @@ class NashOptions:
     max_seconds: float = 300.0
     deadline: float = float("inf")  # set by solve_nash from max_seconds
     storage: tuple | None = None     # storage operators' fixed flows (solvers.storage)
+    dynamics: bool = False
 
 
 def rough_start(economy: Economy) -> tuple[np.ndarray, np.ndarray]:
@@ -151,7 +157,8 @@ def solve_nash(economy: Economy, options: NashOptions | None = None,
         if clock() > opts.deadline and cand is not None:
             history.append(f"time limit of {opts.max_seconds:g} s reached")
             break
-        cand = _solve_regimes(economy, regimes, opts, given)
+        cand = _solve_regimes(economy, regimes, opts, given,
+                              dynamics=opts.dynamics and round_ == 0)
         cand.diagnostics["regime_rounds"] = round_ + 1
         if not cand.converged or cand.profile is None:
             if history:
@@ -291,8 +298,11 @@ def _describe(economy: Economy, old, new) -> str:
 
 
 def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
-                   given: list[tuple[str, tuple[np.ndarray, np.ndarray]]]) -> Candidate:
-    """Newton on the aggregate system for fixed regimes, from each start in turn."""
+                   given: list[tuple[str, tuple[np.ndarray, np.ndarray]]],
+                   dynamics: bool = False) -> Candidate:
+    """Newton on the aggregate system for fixed regimes, from each start in turn (with
+    ``dynamics``, then from where damped best responses in strategies settle), then the costlier
+    paths from each start."""
     # Market power raises prices above the benchmark's: where producers earn nothing at the
     # benchmark (constant returns), responses exist only above it. Try plain and marked-up
     # starts; the markup is the Cournot one for N sellers, (N/(N-1))².
@@ -389,6 +399,33 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
         if (done := settled(agg, r)) is not None:
             return _candidate(economy, agg, done.y, done, tried)
         later.append((name, p0, Q0))
+    m = economy.market
+    # Under prepaid settlement a best response depends on the wallet multiplier, undefined away
+    # from equilibrium; with stationary wallets and β = 1 the equilibria are those of
+    # simultaneous settlement (docs/model.md, The crypto layer), where the dynamics run.
+    twin = economy if not m.prepaid else replace(
+        economy, market=replace(m, settlement="simultaneous")) if (
+        economy.stationary_wallets and m.discount == 1.0) else None
+    if dynamics and later and twin is not None and opts.storage is None and \
+            clock() < opts.deadline:
+        # A best response to the others' strategies exists where a replacement response to
+        # the totals does not (an increasing-returns producer that is the only buyer of its
+        # own output on a post, campaign-3-0028); a third of the time left at most.
+        steps: list[str] = []
+        totals = approach(twin, clock() + (opts.deadline - clock()) / 3.0, log=steps)
+        tried.extend(steps)
+        if totals is not None:
+            agg, y0 = fresh_at(*totals)
+            agg(y0, False)
+            if agg.responded:
+                r = newton(agg, y0, atol=opts.atol, max_iter=opts.max_iter,
+                           deadline=opts.deadline, max_undefined=UNDEFINED)
+                tried.append(f"best-response dynamics start: {r.message} (residual "
+                             f"{r.residual:.2e})")
+                if (done := settled(agg, r)) is not None:
+                    return _candidate(economy, agg, done.y, done, tried)
+            else:
+                tried.append("best-response dynamics start: some type has no response there")
     for name, p0, Q0 in later:
         if clock() > opts.deadline:
             tried.append(f"time limit of {opts.max_seconds:g} s reached")
