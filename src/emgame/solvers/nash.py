@@ -410,9 +410,9 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
             clock() < opts.deadline:
         # A best response to the others' strategies exists where a replacement response to
         # the totals does not (an increasing-returns producer that is the only buyer of its
-        # own output on a post, campaign-3-0028); a third of the time left at most.
+        # own output on a post, campaign-3-0028); half the time left at most.
         steps: list[str] = []
-        totals = approach(twin, clock() + (opts.deadline - clock()) / 3.0, log=steps)
+        totals = approach(twin, clock() + (opts.deadline - clock()) / 2.0, log=steps)
         tried.extend(steps)
         if totals is not None:
             agg, y0 = fresh_at(*totals)
