@@ -142,7 +142,6 @@ def uniform_start(economy: Economy) -> Profile:
     post, where it buys its inputs), producers offering half their capacity (in the long run,
     of the capacity their share of the goods makes) on every valued period."""
     c, pr = economy.consumers, economy.producers
-    T = economy.periods
     valued = np.concatenate([[True], np.asarray(economy.valued_periods, dtype=bool)])
 
     def spread(weights: np.ndarray, goods: np.ndarray) -> np.ndarray:
