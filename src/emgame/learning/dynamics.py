@@ -2,7 +2,8 @@
 
 A type-symmetric profile ``s_k`` (every agent of a type plays the same) is updated by every
 type's best response to it, one agent deviating alone against the others' totals (the
-Lagrangian maximiser of :func:`emgame.agents.problem.deviations`, exact in concave cases):
+Lagrangian maximiser of :func:`emgame.agents.verdict.deviations`, exact in concave cases;
+:func:`emgame.solvers.dynamics.best_response`, which the Nash solver uses too):
 
 * best-response dynamics: ``s_{k+1} = (1 - w) s_k + w BR(s_k)`` (``w = 1``: plain Jacobi;
   ``w < 1`` damped);
