@@ -149,7 +149,8 @@ def uniform_start(economy: Economy) -> Profile:
         return wants / np.maximum(wants.sum(axis=1, keepdims=True), 1)
 
     cb = c.endowment[:, None] * spread(c.weights, c.classic & (c.goods_weight > 0))
-    pb = float(np.mean(c.endowment)) * spread(pr.weights, np.ones(len(pr), dtype=bool))
+    each = float(np.mean(c.endowment)) if len(c) else economy.goods_supply / max(pr.agents, 1.0)
+    pb = each * spread(pr.weights, np.ones(len(pr), dtype=bool))
     if economy.market.long_run:
         per_agent = economy.goods_supply / max(int(valued.sum()) - 1, 1) / max(pr.agents, 1.0)
         cap = pr.productivity * per_agent ** pr.returns
