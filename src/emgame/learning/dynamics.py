@@ -55,8 +55,6 @@ class DynamicsResult:
 # The best responses and the budget fit are the Nash solver's (emgame.solvers.dynamics).
 best_response = E.best_response
 fit_budgets = E.fit_budgets
-_normalise = E.normalise
-_mix = E.mix
 
 
 def run_dynamics(economy: Any, start: Any, *, method: str = "best-response",
@@ -67,7 +65,7 @@ def run_dynamics(economy: Any, start: Any, *, method: str = "best-response",
     if economy.market.prepaid:
         raise ValueError("best-response dynamics need simultaneous settlement (under prepaid "
                          "settlement a best response depends on the wallet multiplier)")
-    p = fit_budgets(economy, _normalise(economy, start))
+    p = fit_budgets(economy, E.normalise(economy, start))
     history = []
     valued = np.concatenate([[True], np.asarray(economy.valued_periods, dtype=bool)])
     notes: list[str] = []
@@ -87,7 +85,7 @@ def run_dynamics(economy: Any, start: Any, *, method: str = "best-response",
             converged = True
             break
         w = weight if method == "best-response" else 1.0 / (k + 2)
-        p = fit_budgets(economy, _normalise(economy, _mix(p, br, w)))
+        p = fit_budgets(economy, E.normalise(economy, E.mix(p, br, w)))
     out = E.evaluate(economy, p)
     cert = E.certify(economy, p)
     gap = None

@@ -371,10 +371,10 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
         no_response.update(economy.producers.names[j] for j in agg.silent)
         return r if r is not None and r.converged else None
 
-    for name, (p0, Q0) in starts():
-        if clock() > opts.deadline:
-            tried.append(f"time limit of {opts.max_seconds:g} s reached")
-            break
+    def plain(name: str, p0: np.ndarray, Q0: np.ndarray) -> tuple[Candidate | None, bool]:
+        """Newton from one start: ``(candidate, whether Newton ran)``; it does not run where
+        some type has no response at the start."""
+        nonlocal evaluations, agg
         agg, y0 = fresh_at(p0, Q0)
         joint = len(agg.C) >= opts.joint_from and agg.joint_ready
         if joint:
@@ -388,7 +388,7 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
             tried.append(f"{name} start: some type has no response at these totals"
                          + (f" (producer type(s) {silent})" if silent else "") + "; skipped")
             evaluations += agg.evaluations
-            continue
+            return None, False
         if joint:
             r = agg.joint_newton(y0, atol=opts.atol, max_iter=opts.max_iter,
                                  deadline=opts.deadline)
@@ -396,36 +396,28 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
             r = newton(agg, y0, atol=opts.atol, max_iter=opts.max_iter,
                        deadline=opts.deadline, max_undefined=UNDEFINED)
         tried.append(f"{name} start: {r.message} (residual {r.residual:.2e})")
-        if (done := settled(agg, r)) is not None:
-            return _candidate(economy, agg, done.y, done, tried)
-        later.append((name, p0, Q0))
-    m = economy.market
-    # Under prepaid settlement a best response depends on the wallet multiplier, undefined away
-    # from equilibrium; with stationary wallets and β = 1 the equilibria are those of
-    # simultaneous settlement (docs/model.md, The crypto layer), where the dynamics run.
-    twin = economy if not m.prepaid else replace(
-        economy, market=replace(m, settlement="simultaneous")) if (
-        economy.stationary_wallets and m.discount == 1.0) else None
-    if dynamics and later and twin is not None and opts.storage is None and \
-            clock() < opts.deadline:
+        done = settled(agg, r)
+        return (None if done is None else _candidate(economy, agg, done.y, done, tried)), True
+
+    for name, (p0, Q0) in starts():
+        if clock() > opts.deadline:
+            tried.append(f"time limit of {opts.max_seconds:g} s reached")
+            break
+        cand, ran = plain(name, p0, Q0)
+        if cand is not None:
+            return cand
+        if ran:
+            later.append((name, p0, Q0))
+    twin = _dynamics_economy(economy) if dynamics and opts.storage is None else None
+    if twin is not None and later and clock() < opts.deadline:
         # A best response to the others' strategies exists where a replacement response to
         # the totals does not (an increasing-returns producer that is the only buyer of its
         # own output on a post, campaign-3-0028); half the time left at most.
         steps: list[str] = []
         totals = approach(twin, clock() + (opts.deadline - clock()) / 2.0, log=steps)
         tried.extend(steps)
-        if totals is not None:
-            agg, y0 = fresh_at(*totals)
-            agg(y0, False)
-            if agg.responded:
-                r = newton(agg, y0, atol=opts.atol, max_iter=opts.max_iter,
-                           deadline=opts.deadline, max_undefined=UNDEFINED)
-                tried.append(f"best-response dynamics start: {r.message} (residual "
-                             f"{r.residual:.2e})")
-                if (done := settled(agg, r)) is not None:
-                    return _candidate(economy, agg, done.y, done, tried)
-            else:
-                tried.append("best-response dynamics start: some type has no response there")
+        if totals is not None and (cand := plain("best-response dynamics", *totals)[0]):
+            return cand
     for name, p0, Q0 in later:
         if clock() > opts.deadline:
             tried.append(f"time limit of {opts.max_seconds:g} s reached")
@@ -447,6 +439,19 @@ def _solve_regimes(economy: Economy, regimes, opts: NashOptions,
     return Candidate("nash", False, Status.NO_EQUILIBRIUM, reason,
                      diagnostics={"starts": tried, "no_response": sorted(no_response)},
                      evaluations=evaluations)
+
+
+def _dynamics_economy(economy: Economy) -> Economy | None:
+    """The economy best-response dynamics run on (:mod:`emgame.solvers.dynamics`): itself under
+    simultaneous settlement; under prepaid settlement, where a best response depends on the
+    wallet multiplier (undefined away from equilibrium), its simultaneous twin when wallets are
+    stationary and ``β = 1`` (the same equilibria: docs/model.md, The crypto layer), else none."""
+    m = economy.market
+    if not m.prepaid:
+        return economy
+    if economy.stationary_wallets and m.discount == 1.0:
+        return replace(economy, market=replace(m, settlement="simultaneous"))
+    return None
 
 
 def _tatonnement_step(agg: Aggregate, F: np.ndarray) -> np.ndarray:
