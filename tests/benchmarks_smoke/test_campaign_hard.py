@@ -425,3 +425,52 @@ def test_prepaid_twin_with_stationary_wallets_is_found_through_simultaneous_dyna
     assert any("best-response dynamics start: converged" in t
                for t in s.diagnostics.get("starts", [])), s.diagnostics.get("starts")
     np.testing.assert_allclose(s.outcome.relative_prices, INDEPENDENT_3_0028, rtol=1e-7)
+
+
+# The independent solver's equilibria of campaign-3-0025 and -0029 (seed 3; its own checker
+# accepted each), copied from its run.
+PROFILE_3_0025 = Profile(
+    np.array([[0.0, 0.26206979466744573, 0.0721023399070587, 0.24132786542549559],
+              [0.0, 0.5667534811146955, 0.30391426541461275, 1.3811322534706916]]),
+    np.array([[0.0, 0.0, 0.0, 0.0],
+              [1.4262000000000001, 0.08196464294350453, 0.28420436858760545, 0.0]]),
+    np.array([[0.0, 0.0, 0.0], [0.7140966470609685, 0.7026853680980601, 0.7140966470609685]]),
+    np.array([0.0, 0.7140966470609685]))
+PROFILE_3_0029 = Profile(
+    np.array([[0.0, 0.8552000000000002]]),
+    np.array([[0.6438660505373088, 0.3369846208965982],
+              [0.8519119326169214, 0.07800286532688618]]),
+    np.array([[0.961532908411737], [0.9116002122268749]]),
+    np.array([0.961532908411737, 0.9116002122268749]))
+INDEPENDENT_3_0029 = [1.0200905895712704]
+
+
+def test_an_idle_increasing_returns_producer_in_the_long_run_is_proved_to_earn_nothing():
+    """campaign-3-0025 (seed 3): producer p0 (AI, Cobb–Douglas, `c = 1.3`, long run) stays out
+    at the independent equilibrium, its utility `-inf`. No dual value reaches `-inf`, and the
+    closed form that proves "no profit whatever it does" covered only the short run: the
+    certificate said inconclusive ("exceeds the pass mark by inf") on both solvers' answers.
+    Now it proves that no capacity and offers pay at the others' totals (each post's best
+    margin per unit below its share of the capacity cost): the independent profile passes,
+    p0's bound is its utility at zero."""
+    e = random_economy(3, 25)
+    assert e.market.long_run and e.producers.returns[0] > 1
+    c = _quiet(certify, e, PROFILE_3_0025)
+    assert c.passed, c.reasons
+    assert np.isneginf(c.details["producers"]["bound"][0])
+
+
+@pytest.mark.slow
+def test_boxes_of_offers_cap_the_capacity_search_under_prepaid_settlement():
+    """campaign-3-0029 (seed 3, prepaid, long run; producer p1 with `c = 1.3`): inside a box of
+    offers the capacity search let offers run past the box's top, so the capacity it found
+    was bought for nothing, its price dropped out of the proof and every box's bound stayed
+    above the whole range's; after 3,000 boxes the certificate was inconclusive 0.065 above
+    the pass mark, on both solvers' answers. With offers capped at the box, the independent
+    profile passes and the solve is certified at the independent solver's prices."""
+    e = random_economy(3, 29)
+    assert e.market.prepaid and e.market.long_run and e.producers.returns[1] > 1
+    assert _quiet(certify, e, PROFILE_3_0029).passed
+    s = _quiet(solve, e, "nash")
+    assert s.ok, s.reason
+    np.testing.assert_allclose(s.outcome.relative_prices, INDEPENDENT_3_0029, rtol=1e-7)

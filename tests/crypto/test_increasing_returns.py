@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from emgame import Status
 from oracles import deviation_gain
@@ -219,6 +221,49 @@ def test_a_box_of_offers_bounds_every_offer_in_it(seed, horizon):
     assert bound >= best - 1e-12 * max(1.0, abs(best)), (lo, hi, bound, best)
 
 
+@pytest.mark.parametrize("horizon", ["short-run", "long-run"])
+@pytest.mark.parametrize("seed", range(3))
+def test_a_box_search_gives_up_only_on_targets_out_of_reach(seed, horizon):
+    """A box of offers whose dual cannot get under the target is split whatever its least
+    value, so its multiplier search stops once the tangents at its bracket's ends (the dual is
+    convex in ``λ``) put that least value above the target (docs/model.md, The certificate).
+    That stop must never fire on a target the dual can reach: on a random box, with the least
+    value ``D*`` searched to the end (no target), a target ``δ`` above it is always reached
+    (``δ`` from 1e-9 to 1e-2 relative), and below it the value returned still bounds
+    (``>= D*``)."""
+    from emgame.agents.multipliers import producer_multipliers
+    from emgame.agents.problem import agent
+    from emgame.market import Profile, evaluate
+
+    s = _nash()
+    e, prof = s.economy, s.profile
+    K = float(e.producers.capacity[0])
+    if horizon == "long-run":
+        e = edited(e, _long_run)
+        prof = Profile(prof.consumer_bids, prof.producer_bids, prof.offers,
+                       prof.offers.max(axis=1))
+    rng = np.random.default_rng(100 + seed)
+    lo = rng.uniform(0.0, 0.8 * K, e.periods)
+    hi = lo + rng.uniform(0.05, 1.0, e.periods) * (K - lo)
+    out = evaluate(e, prof)
+    lam, nu = producer_multipliers(e, prof, out, False)
+    ag = agent(e, out, producers=True, price_taking=False, lam_bar=lam, nu_bar=nu)
+
+    def bound(target: float) -> float:
+        se = ag.search(np.full(len(ag), target))
+        se.qlo[0, 1:] = lo
+        se.qhi[0, 1:] = hi
+        return float(ag.to_objective(ag.bounds(se, np.array([0])).D)[0])
+
+    least = bound(-np.inf)
+    assert np.isfinite(least)
+    scale = max(1.0, abs(least))
+    for rel in (1e-9, 1e-6, 1e-2):
+        target = least + rel * scale
+        assert bound(target) <= target, (rel, least)
+        assert bound(least - rel * scale) >= least - 1e-12 * scale, (rel, least)
+
+
 def test_boxes_inside_settled_payments_still_bound_every_offer():
     """With fixed verification costs the certificate first branches over payments; where a
     branch with every payment settled stays above the target, increasing returns leave the
@@ -300,3 +345,65 @@ def test_boxes_bound_every_offer_for_ces_outside_its_separable_form():
     assert forms and all(f is not None for f in forms)
     best = deviation_gain(e, s.profile, "producers", 0, starts=8).best
     assert bound >= max(best, U) - 1e-12 * abs(U), (bound, best, U)
+
+
+def _grid_profit(B, Q, p0, theta, c, rho, s) -> float:
+    """The largest profit of one producer choosing capacity ``K`` and offers ``q_t <= s^t K``
+    (revenue ``B q/(Q+q)``, goods at ``p0``), on a log grid of 4,000 points (an attained
+    value, so at most the true largest)."""
+    g = np.concatenate(([0.0], np.geomspace(1e-10, 1e8, 4000)))
+    total = -p0 * rho * g
+    for t in range(len(B)):
+        v = B[t] * g / (Q[t] + g) - p0 * (g / theta) ** (1.0 / c)
+        best = np.maximum.accumulate(v)          # the best offer up to each cap
+        k = np.searchsorted(g, s[t] * g, side="right") - 1
+        total = total + best[k]
+    return float(total.max())
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 3), st.floats(0.05, 2.0), st.floats(0.5, 2.0), st.floats(1.05, 2.0),
+       st.floats(0.01, 2.0), st.randoms(use_true_random=False))
+def test_no_profit_at_any_scale_is_never_claimed_where_a_scale_pays(T, p0, theta, c, rho, rnd):
+    """The closed-form bound for an idle increasing-returns producer in the long run
+    (docs/model.md, The certificate): where it says no capacity and offers earn a profit, a
+    grid search over capacity and offers (each post's best offer up to its cap ``s^t K``,
+    revenue ``B q/(Q+q)``) finds none either."""
+    from emgame.agents.verdict import no_profit_at_any_scale
+
+    B = np.array([rnd.uniform(0.0, 2.0) for _ in range(T)])
+    Q = np.array([rnd.uniform(0.01, 3.0) for _ in range(T)])
+    s = np.array([rnd.choice([0.0, 0.5, 1.0]) for _ in range(T)])
+    if no_profit_at_any_scale(B, Q, p0, theta, c, rho, s):
+        assert _grid_profit(B, Q, p0, theta, c, rho, s) <= 1e-9 * max(1.0, B.sum())
+
+
+@pytest.mark.parametrize("B, Q, theta, c", [(1.0, 1.0, 1.0, 2.0), (0.7, 0.3, 1.6, 1.3),
+                                            (2.0, 5.0, 0.8, 1.1)])
+def test_one_post_earns_nothing_exactly_when_capacity_costs_more_than_its_best_margin(B, Q,
+                                                                                      theta, c):
+    """With one post the bound is exact: no profit at any scale iff the capacity cost
+    ``p0 ρ`` per unit is at least the post's largest margin ``sup_q B/(Q+q) - p0 θ^{-1/c}
+    q^{1/c-1}`` (found here by scipy on ``log q``); checked just above and just below that
+    threshold, with goods at ``p0 = 0.2``."""
+    from scipy.optimize import minimize_scalar
+
+    from emgame.agents.verdict import no_profit_at_any_scale
+
+    p0 = 0.2
+    a = p0 * theta ** (-1.0 / c)
+
+    def margin(z):
+        q = np.exp(z)
+        return -(B / (Q + q) - a * q ** (1.0 / c - 1.0))
+
+    zs = np.linspace(-30, 30, 6001)
+    z0 = zs[np.argmin([margin(z) for z in zs])]
+    m = -minimize_scalar(margin, bracket=(z0 - 0.01, z0, z0 + 0.01), tol=1e-14).fun
+    assert m > 0
+    rho = m / p0
+    one = (np.array([B]), np.array([Q]), p0, theta, c)
+    assert no_profit_at_any_scale(*one, rho * (1 + 1e-6), np.ones(1))
+    assert not no_profit_at_any_scale(*one, rho * (1 - 1e-6), np.ones(1))
+    assert _grid_profit(np.array([B]), np.array([Q]), p0, theta, c, rho * (1 - 1e-3),
+                        np.ones(1)) > 0

@@ -500,7 +500,8 @@ def _capacity_table(ty, ru, fa, se, i, mult, pays_goods, KhiK):
     allowed = np.zeros((T + 1, 2), dtype=np.bool_)
     for t in range(1, T + 1):
         base = _offer_record(ty, ru, fa, se, i, t, lam, nu, thR, pays_goods, S)
-        qmax = KhiK * ty.s[i, t]
+        # Inside a box of offers (:func:`_secant`) no offer goes past its top.
+        qmax = min(KhiK * ty.s[i, t], _secant(ty, se, i, t)[3])
         g = _offer_grid(qmax)
         for o in range(2):
             force = se.force[i, t]

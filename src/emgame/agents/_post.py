@@ -312,35 +312,51 @@ def offer_slope(q, x, off):
 
 @njit
 def _concave_offer(off, qmax):
-    """Bisection on the slope for a concave ``g - νφ`` (simultaneous settlement, ``c <= 1``):
-    ``(upper bound, value, q, x)``."""
+    """The best offer for a concave ``g - νφ`` (simultaneous settlement, ``c <= 1``), a root
+    of its slope: geometric steps while the bracket spans decades, then regula falsi with the
+    Illinois safeguard (an end kept twice has its slope halved): ``(upper bound, value, q,
+    x)``."""
     ub0, v0, x0 = offer_value(0.0, off)
-    if offer_slope(0.0, x0, off) <= 0.0:
+    s0 = offer_slope(0.0, x0, off)
+    if s0 <= 0.0:
         return ub0, v0, 0.0, x0
     ubK, vK, xK = offer_value(qmax, off)
-    if offer_slope(qmax, xK, off) >= 0.0:
+    sK = offer_slope(qmax, xK, off)
+    if sK >= 0.0:
         return ubK, vK, qmax, xK
     lo, hi = 0.0, qmax
-    s_lo = INF
-    s_hi = -INF
+    s_lo, s_hi = s0, sK
+    g_lo, g_hi = s0, sK   # the (possibly halved) slopes used to interpolate
+    side = 0
     q = 0.5 * qmax
     x = x0
     for _ in range(200):
-        _, _, x = offer_value(q, off)
-        s = offer_slope(q, x, off)
-        if s > 0.0:
-            lo, s_lo = q, s
-        else:
-            hi, s_hi = q, s
         if hi - lo <= 1e-15 * hi:
             break
-        # Geometric while the bracket spans decades.
         if lo > 0.0 and hi > 8.0 * lo:
             q = math.sqrt(lo * hi)
-        elif lo == 0.0 and hi > 1e-9 * qmax and q < 0.25 * hi:
+        elif lo == 0.0 and hi > 1e-9 * qmax:
             q = 0.25 * hi
         else:
-            q = 0.5 * (lo + hi)
+            q = (lo * g_hi - hi * g_lo) / (g_hi - g_lo) if math.isfinite(g_lo - g_hi) else lo
+            if not (q > lo and q < hi):
+                q = 0.5 * (lo + hi)
+        _, _, x = offer_value(q, off)
+        s = offer_slope(q, x, off)
+        if s == 0.0:
+            lo = hi = q
+            s_lo = s_hi = 0.0
+            break
+        if s > 0.0:
+            lo, s_lo, g_lo = q, s, s
+            if side == 1:
+                g_hi *= 0.5
+            side = 1
+        else:
+            hi, s_hi, g_hi = q, s, s
+            if side == -1:
+                g_lo *= 0.5
+            side = -1
     q = 0.5 * (lo + hi)
     ub_q, v, x = offer_value(q, off)
     # The maximum lies in [lo, hi], below the tangents at both ends (concavity).

@@ -4,9 +4,10 @@ Any multiplier gives a bound; minimising only tightens it. The dual is convex in
 its minimum is where its Danskin derivatives (the budget and goods slacks) change sign: the
 searches bracket that change in ``log λ`` (and, inside, ``log ν``) and close it by the Illinois
 method (:mod:`emgame._numerics`), keeping the least value found. A search stops as soon as
-the value is at or below the type's target (it cannot gain), and never extrapolates: where the
-multiplier runs past ``e^±700`` the least value found is the bound, and nothing more is
-claimed.
+the value is at or below the type's target (it cannot gain), or, in a box of offers (which is
+split unless under the target), as soon as its least value is surely above it; it never
+extrapolates: where the multiplier runs past ``e^±700`` the least value found is the bound,
+and nothing more is claimed.
 
 Non-concave one-dimensional pieces are searched quickly while the multipliers are searched;
 at the best multipliers found the dual is evaluated once more with every such piece bounded by
@@ -31,8 +32,8 @@ LIMIT = 700.0
 
 class Best(NamedTuple):
     """The search's state for one type: ``val = [least D, its log λ, its log ν, K, last log ν,
-    evaluations, 1 if stopped by the deadline]`` and the maximiser at the least value (``x``,
-    ``q``, ``paid``)."""
+    evaluations, 1 if stopped by the deadline, then (log λ, D, slope) at the bracket's left
+    and right ends]`` and the maximiser at the least value (``x``, ``q``, ``paid``)."""
 
     val: np.ndarray
     x: np.ndarray
@@ -52,8 +53,29 @@ def _out_of_time(best, se, i):
 
 @njit
 def _new_best(T):
-    return Best(np.array([INF, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]), np.zeros(T + 1), np.zeros(T + 1),
-                np.zeros(T + 1, dtype=np.bool_))
+    return Best(np.array([INF, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -INF, INF, 0.0, INF, INF, 0.0]),
+                np.zeros(T + 1), np.zeros(T + 1), np.zeros(T + 1, dtype=np.bool_))
+
+
+@njit
+def _out_of_reach(b, y, D, g, target):
+    """Whether the least ``D`` over ``λ`` is surely above ``target``, from the bracket's ends
+    (``g = dD/d log λ``): ``D`` is convex in ``λ``, so above the tangents at both ends. A box
+    of offers so bounded is split whatever its exact least value: its search stops there (the
+    least value found is still a bound)."""
+    if not (D < INF) or target == -INF:
+        return False
+    if g < 0.0 and y > b.val[7]:
+        b.val[7], b.val[8], b.val[9] = y, D, g
+    elif g > 0.0 and y < b.val[10]:
+        b.val[10], b.val[11], b.val[12] = y, D, g
+    if b.val[7] == -INF or b.val[10] == INF:
+        return False
+    lam_l, lam_r = math.exp(b.val[7]), math.exp(b.val[10])
+    s_l, s_r = b.val[9] / lam_l, b.val[12] / lam_r   # dD/dλ
+    at = (b.val[11] - b.val[8] + s_l * lam_l - s_r * lam_r) / (s_l - s_r)
+    low = b.val[8] + s_l * (at - lam_l)
+    return low > target + 1e-12 * abs(target)
 
 
 # --------------------------------------------------------------------------------------------
@@ -241,7 +263,12 @@ def _lam_slope(y, ls):
     if D == INF:
         return -1.0
     g = math.exp(y) * d_lam
-    return g if g == g else -1.0
+    if g != g:
+        return -1.0
+    boxed = ls.se.qhi[ls.i, 1] == ls.se.qhi[ls.i, 1]   # (a box of offers: qhi not NaN)
+    if boxed and _out_of_reach(b, y, D, g, ls.se.target[ls.i]):
+        return 0.0
+    return g
 
 
 @njit

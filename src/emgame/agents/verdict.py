@@ -9,16 +9,19 @@ the profile breaks its own budget; otherwise the certificate cannot decide and s
 Two bounds are proved in closed form, where a dual value only tends to ``-inf``: an agent
 whose every feasible strategy leaves some good its utility needs at zero (its income cannot
 pay the verification of every such payment; or, a producer with constant or increasing
-returns, it can earn no profit at all, checked in exact rational arithmetic) can get no more
+returns, it can earn no profit at all, checked in exact rational arithmetic where margins are
+linear) can get no more
 than its utility at zero consumption.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
+from scipy.optimize import brentq
 
 from emgame.agents.branch import refine, refine_offers
 from emgame.agents.multipliers import consumer_multipliers, producer_multipliers
@@ -189,11 +192,12 @@ def _zero_profit(ag: Agent, i: int) -> bool:
     """A producer under simultaneous settlement that can earn no profit whatever it does, so
     can buy nothing: margins ``p^t - p^0/θ <= 0`` exactly with ``c = 1`` (in the long run: its
     rents cannot pay for capacity); with ``c > 1``, no offer up to capacity earning more than
-    its inputs. A price taker faces the prices; one agent of a Nash type faces the others'
-    totals, and ``B^t/Q^t`` (others' bids over others' supply) bounds what it earns per unit
-    sold from above (``B q/(Q + q) <= (B/Q) q``) and ``B^0/Ω`` what a unit of goods costs
-    from below (buying ``φ`` costs ``B^0 φ/(Ω − φ)``). A bid on its own post pays itself back
-    only the share it sells, so it cannot make money either."""
+    its inputs (in the long run, at no capacity: :func:`no_profit_at_any_scale`). A price
+    taker faces the prices; one agent of a Nash type faces the others' totals, and
+    ``B^t/Q^t`` (others' bids over others' supply) bounds what it earns per unit sold from
+    above (``B q/(Q + q) <= (B/Q) q``) and ``B^0/Ω`` what a unit of goods costs from below
+    (buying ``φ`` costs ``B^0 φ/(Ω − φ)``). A bid on its own post pays itself back only the
+    share it sells, so it cannot make money either."""
     e = ag.economy
     pop = ag.pop
     if not (ag.producers and not e.market.prepaid):
@@ -224,7 +228,60 @@ def _zero_profit(ag: Agent, i: int) -> bool:
         K = float(pop.capacity[i])
         cost = float(p[0]) * (K / theta) ** (1.0 / c)
         return all(float(p[t]) * K < cost * (1.0 - 1e-12) for t in range(1, T + 1))
+    if c > 1.0:
+        s = ag.types.s[i, 1:]
+        rho = Fraction(float(pop.capacity_cost[i]))
+        if ag.rules.pt:
+            # Capacity K lets it sell s^t K on every post, and costs p^0 ρ K; its inputs only add.
+            return sum((max(p[t + 1], Fraction(0)) * Fraction(float(s[t])) for t in range(T)),
+                       Fraction(0)) <= p[0] * rho
+        return no_profit_at_any_scale(B[1:], Q[1:], float(p[0]), theta, c, float(rho), s)
     return False
+
+
+def no_profit_at_any_scale(B: np.ndarray, Q: np.ndarray, p0: float, theta: float, c: float,
+                           rho: float, s: np.ndarray) -> bool:
+    """Whether one producer with increasing returns (``c > 1``) choosing its capacity ``K``
+    can earn no profit selling ``q_t <= s^t K`` on posts where others bid ``B`` and offer
+    ``Q``: revenue at most ``B q/(Q+q)`` per post, goods at least ``p0`` each for its inputs
+    ``Σ_t (q_t/θ)^{1/c} + ρK``. Since ``K >= Σ_t w_t q_t/s^t`` for weights summing to 1, it
+    suffices that each post, charged ``p0 ρ w_t/s^t`` per unit for capacity, loses at every
+    scale: with ``m_t`` its largest margin per unit (:func:`_scale_margin`), that the
+    ``w_t = s^t m_t/(p0 ρ)`` sum to at most 1 (floats, with a relative margin of 1e-9)."""
+    a = p0 * theta ** (-1.0 / c)   # least goods cost of φ(q) = (q/θ)^{1/c}, per q^{1/c}
+    need = 0.0
+    for t in range(len(B)):
+        if s[t] > 0:
+            need += float(s[t]) * _scale_margin(float(B[t]), float(Q[t]), a, 1.0 / c)
+    return need <= p0 * rho * (1.0 - 1e-9)
+
+
+def _scale_margin(B: float, Q: float, a: float, alpha: float) -> float:
+    """An upper bound on ``m = sup_{q>0} f(q)``, ``f = B/(Q+q) - a q^{α-1}``: what a unit of
+    offer on a post fetches (at most ``B/(Q+q)``) beyond its least input cost per unit
+    (``a q^{α-1}``, falling with ``q``: increasing returns), the capacity cost per unit a post
+    can bear without profit at any scale. ``f`` rises from ``-inf`` where
+    ``g(q) = a(1-α) q^{α-2} (Q+q)^2 > B`` and falls where ``g < B``; ``log g`` falls, then
+    rises (least at ``q_m = (2-α)Q/α``), so ``f`` rises, may fall between the two roots of
+    ``g = B``, and rises again towards its limit 0: ``m`` is ``f`` at the first root, or 0.
+    A margin of 1e-12 ``B/Q`` covers rounding. ``inf`` where no other agent offers."""
+    if B <= 0.0:
+        return 0.0
+    if not Q > 0.0:
+        return np.inf
+
+    def log_g(q: float) -> float:
+        return (math.log(a * (1.0 - alpha)) + (alpha - 2.0) * math.log(q)
+                + 2.0 * math.log(Q + q) - math.log(B))
+
+    qm = (2.0 - alpha) * Q / alpha
+    if log_g(qm) >= 0.0:
+        return 1e-12 * B / Q
+    lo = qm
+    while log_g(lo) < 0.0:      # (log g grows without bound as q falls to 0)
+        lo *= 0.5
+    q = brentq(log_g, lo, qm, xtol=1e-300, rtol=4 * np.finfo(float).eps)
+    return max(B / (Q + q) - a * q ** (alpha - 1.0), 0.0) + 1e-12 * B / Q
 
 
 def _cannot_afford(ag: Agent, i: int) -> bool:
