@@ -179,17 +179,9 @@ def _long_run(d):
     d["producers"][0]["capacity_cost"] = 0.05
 
 
-@pytest.mark.parametrize("horizon", ["short-run", "long-run"])
-@pytest.mark.parametrize("seed", range(3))
-def test_a_box_of_offers_bounds_every_offer_in_it(seed, horizon):
-    """With ``c > 1`` the certificate closes its gap over offers by boxes (docs/model.md, The
-    certificate): inside ``[lo, hi]`` on each post the concave input ``φ`` is at least its
-    secant, so the box's dual bounds every offer in it (in the long run with the capacity
-    chosen too). Checked at the example's equilibrium profile (in the long run: the same
-    profile, its capacity the largest offer) on a random box: the bound is at least the best
-    payoff over a 15×15 grid of offers in the box, bids re-spent exactly, the least capacity
-    bought in the long run, every payoff scored by the market rules (an independent route:
-    it never calls the certificate's kernels)."""
+def _random_box(seed: int, horizon: str):
+    """The example's equilibrium (in the long run: the same profile, its capacity the largest
+    offer), its producer's problem there, and a random box ``[lo, hi]`` of offers."""
     from emgame.agents.multipliers import producer_multipliers
     from emgame.agents.problem import agent
     from emgame.market import Profile, evaluate
@@ -207,10 +199,31 @@ def test_a_box_of_offers_bounds_every_offer_in_it(seed, horizon):
     out = evaluate(e, prof)
     lam, nu = producer_multipliers(e, prof, out, False)
     ag = agent(e, out, producers=True, price_taking=False, lam_bar=lam, nu_bar=nu)
-    se = ag.search(np.full(len(ag), -np.inf))
+    return e, prof, ag, lo, hi
+
+
+def _box_bound(ag, lo: np.ndarray, hi: np.ndarray, target: float = -np.inf) -> float:
+    """The producer's dual bound over the box ``[lo, hi]`` (objective units), its search
+    stopping at ``target``."""
+    se = ag.search(np.full(len(ag), target))
     se.qlo[0, 1:] = lo
     se.qhi[0, 1:] = hi
-    bound = float(ag.to_objective(ag.bounds(se, np.array([0])).D)[0])
+    return float(ag.to_objective(ag.bounds(se, np.array([0])).D)[0])
+
+
+@pytest.mark.parametrize("horizon", ["short-run", "long-run"])
+@pytest.mark.parametrize("seed", range(3))
+def test_a_box_of_offers_bounds_every_offer_in_it(seed, horizon):
+    """With ``c > 1`` the certificate closes its gap over offers by boxes (docs/model.md, The
+    certificate): inside ``[lo, hi]`` on each post the concave input ``φ`` is at least its
+    secant, so the box's dual bounds every offer in it (in the long run with the capacity
+    chosen too). Checked at the example's equilibrium profile (in the long run: the same
+    profile, its capacity the largest offer) on a random box: the bound is at least the best
+    payoff over a 15×15 grid of offers in the box, bids re-spent exactly, the least capacity
+    bought in the long run, every payoff scored by the market rules (an independent route:
+    it never calls the certificate's kernels)."""
+    e, prof, ag, lo, hi = _random_box(seed, horizon)
+    bound = _box_bound(ag, lo, hi)
     f = Facing.of(e, prof, "producers", 0)
     g = [np.linspace(lo[t], hi[t], 15) for t in range(e.periods)]
     Q = np.stack(np.meshgrid(*g, indexing="ij"), -1).reshape(-1, e.periods)
@@ -231,37 +244,14 @@ def test_a_box_search_gives_up_only_on_targets_out_of_reach(seed, horizon):
     value ``D*`` searched to the end (no target), a target ``δ`` above it is always reached
     (``δ`` from 1e-9 to 1e-2 relative), and below it the value returned still bounds
     (``>= D*``)."""
-    from emgame.agents.multipliers import producer_multipliers
-    from emgame.agents.problem import agent
-    from emgame.market import Profile, evaluate
-
-    s = _nash()
-    e, prof = s.economy, s.profile
-    K = float(e.producers.capacity[0])
-    if horizon == "long-run":
-        e = edited(e, _long_run)
-        prof = Profile(prof.consumer_bids, prof.producer_bids, prof.offers,
-                       prof.offers.max(axis=1))
-    rng = np.random.default_rng(100 + seed)
-    lo = rng.uniform(0.0, 0.8 * K, e.periods)
-    hi = lo + rng.uniform(0.05, 1.0, e.periods) * (K - lo)
-    out = evaluate(e, prof)
-    lam, nu = producer_multipliers(e, prof, out, False)
-    ag = agent(e, out, producers=True, price_taking=False, lam_bar=lam, nu_bar=nu)
-
-    def bound(target: float) -> float:
-        se = ag.search(np.full(len(ag), target))
-        se.qlo[0, 1:] = lo
-        se.qhi[0, 1:] = hi
-        return float(ag.to_objective(ag.bounds(se, np.array([0])).D)[0])
-
-    least = bound(-np.inf)
+    _, _, ag, lo, hi = _random_box(100 + seed, horizon)
+    least = _box_bound(ag, lo, hi)
     assert np.isfinite(least)
     scale = max(1.0, abs(least))
     for rel in (1e-9, 1e-6, 1e-2):
         target = least + rel * scale
-        assert bound(target) <= target, (rel, least)
-        assert bound(least - rel * scale) >= least - 1e-12 * scale, (rel, least)
+        assert _box_bound(ag, lo, hi, target) <= target, (rel, least)
+        assert _box_bound(ag, lo, hi, least - rel * scale) >= least - 1e-12 * scale, (rel, least)
 
 
 def test_boxes_inside_settled_payments_still_bound_every_offer():
