@@ -24,7 +24,9 @@ the profile
 by the first-order condition of a positive bid on a valued post,
 ``λ = (∂u/∂b^t) / (1 - β ∂R/∂b^t)`` (own derivatives of :mod:`agent`, not emgame's); where no
 such bid exists, the checker uses the budget ``W + β(R - R̄) - spending``, which has the same
-first-order conditions (noted in the result).
+first-order conditions (noted in the result) — except for a type whose utility is ``-inf`` with
+a positive wallet: for every finite ``λ`` a deviation within ``W`` that buys what its utility
+needs gains ``+inf`` against a finite loss of revenue, so its regret is measured within ``W``.
 
 Any regret above tolerance, or any violated identity or constraint, makes the profile *not an
 equilibrium*; if emgame certified it, that is a FALSE CERTIFICATE.
@@ -242,7 +244,16 @@ def _agents(e: Economy, profile: Profile, out, *, prices=None):
             if e.market.prepaid:
                 probe = Agent(e, role, i, W=W, Rbar=R, beta=beta, money=money, supply=el, **kw)
                 lam, spread = wallet_multiplier(probe, bids[i], q, K)
-                if lam is None:
+                if lam is None and W > 0 and np.isneginf(probe.score(bids[i], q, K,
+                                                                     tol=CONS_TOL)):
+                    # Nothing bought with a wallet to spend: for every finite λ, a
+                    # deviation within W that buys what the utility needs gains +inf
+                    # against a finite loss of revenue (the wallet is not credit).
+                    a = Agent(e, role, i, W=W, Rbar=R, beta=beta, credit=False,
+                              revenue_weight=0.0, money=money, supply=el, **kw)
+                    note = (f"{role} '{pop.names[i]}': utility -inf with a wallet of {W:.3g} "
+                            "to spend; regret measured within the wallet, for any finite λ")
+                elif lam is None:
                     a = probe
                     note = (f"{role} '{pop.names[i]}': wallet multiplier not identified by a "
                             "first-order condition; regret measured with the budget "

@@ -210,10 +210,14 @@ def _solve(economy: Economy, concept: Concept, opts: Options, start: Solution | 
     seconds["solve"] = time.perf_counter() - started
     end = begun + 0.93 * budget if small else None
     solution = _certified(economy, cand, opts, seconds, started, end)
-    if not storage and solution.status is Status.NO_EQUILIBRIUM and \
-            solution.certificate is not None:
+    broke = cand.diagnostics.get("cannot_pay_verification") if cand.diagnostics else None
+    if not storage and solution.status is Status.NO_EQUILIBRIUM and (
+            solution.certificate is not None or broke):
+        # (Also where Newton failed at prices at which some producer types' profit cannot
+        # pay the verification of their own payments: campaign-4-0010.)
         solution = _without_hopeless(economy, concept, opts, solution, started, begun,
-                                     budget if small else None, end)
+                                     budget if small else None, end,
+                                     drop=None if solution.certificate is not None else broke)
     if raise_on_failure and not solution.ok:
         raise SolveError(solution)
     return solution
@@ -335,10 +339,12 @@ def _shut_down_in(economy: Economy, cand: Candidate, drop: Sequence[int] | np.nd
 
 def _without_hopeless(economy: Economy, concept: Concept, opts: Options, failed: Solution,
                       started: float, begun: float, budget: float | None = None,
-                      end: float | None = None) -> Solution:
+                      end: float | None = None, drop: Sequence[int] | None = None
+                      ) -> Solution:
     """The candidate failed where some producer types cannot pay for their verification
-    (utility ``-inf``): solve again with those types shut down (playing nothing) and certify the
-    result in the whole economy. It replaces ``failed`` only if its certificate passes.
+    (utility ``-inf``), or the benchmark's search ended where the types ``drop`` could not:
+    solve again with those types shut down (playing nothing) and certify the result in the
+    whole economy. It replaces ``failed`` only if its certificate passes.
 
     Under stationary prepaid wallets a type shut down has wallet 0 and can pay for nothing, a
     steady state the certificate cannot fault ("empty wallets", docs/model.md, The
@@ -350,10 +356,12 @@ def _without_hopeless(economy: Economy, concept: Concept, opts: Options, failed:
     type's first-order conditions). campaign-2-0016 (``β = 1``): a constant-returns producer
     was kept out at a price 60 times its cost, refused; campaign-2-0026 (``β = 0.856``): a
     producer whose profit cannot pay for its fixed verification, kept."""
-    cert = failed.certificate
-    assert cert is not None
-    with np.errstate(invalid="ignore"):
-        drop = np.flatnonzero(np.isneginf(cert.producer_utility) & ~cert.producer_passed)
+    if drop is None:
+        cert = failed.certificate
+        assert cert is not None
+        with np.errstate(invalid="ignore"):
+            drop = np.flatnonzero(np.isneginf(cert.producer_utility) & ~cert.producer_passed)
+    drop = np.asarray(drop, int)
     if drop.size == 0 or drop.size == len(economy.producers):
         return failed
     smaller = without_producers(economy, drop)
@@ -630,8 +638,12 @@ def _verdict(economy: Economy, cert: Certificate) -> tuple[Status, str]:
         hopeless = _hopeless(economy, cert)
         if hopeless:
             reason += (f"; at the candidate the utility of {hopeless} is -inf: the income "
-                       "left (after inputs, for a producer) cannot pay the verification of "
-                       "every period the utility needs, while a deviation gets a finite one")
+                       "left (after inputs, for a producer) buys none of a good the utility "
+                       "needs, or cannot pay its verification, while a deviation gets a "
+                       "finite one" + (" (under prepaid settlement the wallet is no credit: "
+                                       "a type that spends it all on inputs earning nothing "
+                                       "could buy with it instead)"
+                                       if economy.market.prepaid else ""))
         return Status.NO_EQUILIBRIUM, reason
     parts = []
     for role, pop, mask in (("consumer", economy.consumers, inc_c),

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.campaign.check import check_nash  # noqa: E402
+from benchmarks.campaign.check import check_competitive, check_nash  # noqa: E402
 from benchmarks.campaign.generator import random_economy  # noqa: E402
 
 from emgame import solve  # noqa: E402
@@ -474,3 +474,133 @@ def test_boxes_of_offers_cap_the_capacity_search_under_prepaid_settlement():
     s = _quiet(solve, e, "nash")
     assert s.ok, s.reason
     np.testing.assert_allclose(s.outcome.relative_prices, INDEPENDENT_3_0029, rtol=1e-7)
+
+
+# campaign-2-0016's competitive benchmark by the independent solver (seed 2; prepaid,
+# stationary wallets, β = 1), copied from its run, before its checker measured the regret of a
+# type at utility -inf within its wallet: p1 (constant returns, capacity 1,000) produces at
+# prices equal to its unit cost and spends its whole wallet on inputs.
+PROFILE_2_0016 = Profile(
+    np.array([[0.4973447220818508, 2.062155277918149], [0.0, 2.3473]]),
+    np.array([[1.1213989013635814e-15, 0.0], [11.071162315142349, 0.0]]),
+    np.array([[1.051760029588903e-15], [10.430142017095607]]),
+    np.array([1.2022, 1000.0]))
+PRICES_2_0016 = np.array([1.0, 1.0614584439019212])
+
+
+def test_a_producer_earning_nothing_is_no_equilibrium_with_a_prepaid_wallet():
+    """campaign-2-0016: a classic producer with CRRA `γ = 3` utility over electricity and
+    goods, constant returns, priced at its unit cost earns nothing, so under simultaneous
+    settlement it can buy nothing whatever it does (utility `-inf` for every plan: a tie, and
+    the twin's benchmark is certified). Under prepaid settlement its wallet `W` (its revenue,
+    11.07) is held fixed with its multiplier `λ` (docs/model.md, The crypto layer): spending
+    `W` on goods and electricity instead of inputs gives a finite utility at a finite loss of
+    revenue, a gain of `+inf` for every finite `λ`. So the prepaid benchmark is not an
+    equilibrium: the certificate fails `p1` with a deviation, and the independent checker
+    agrees (it used to measure this type with a budget on credit and accepted it)."""
+    e = random_economy(2, 16)
+    assert e.market.prepaid and e.stationary_wallets and e.market.discount == 1.0
+    out = evaluate(e, PROFILE_2_0016, PRICES_2_0016)
+    W, p, theta = float(out.producers.revenue[1]), out.prices, e.producers.productivity[1]
+    assert np.isneginf(out.producers.utility[1]) and W > 11
+    # By hand: half the wallet on goods, half on electricity (no verification here).
+    assert not np.any(e.fixed_costs) and not np.any(e.shares)
+    g, x = 0.5 * W / p[0], 0.5 * W / p[1]
+    w, gamma = e.producers.weights[1, 0], e.producers.gamma[1]
+    a0 = e.producers.goods_weight[1]
+    u = (w * x ** (1 - gamma) + a0 * g ** (1 - gamma)) / (1 - gamma)
+    assert np.isfinite(u)
+    np.testing.assert_allclose(p[1] * theta, p[0], rtol=1e-15)   # zero margin
+    c = _quiet(certify, e, PROFILE_2_0016, outcome=out, price_taking=True)
+    assert not c.producer_passed[1] and not c.producer_inconclusive[1]
+    assert np.isposinf(c.producer_regret[1])
+    chk = _quiet(check_competitive, e, PROFILE_2_0016, PRICES_2_0016)
+    assert not chk.ok and any("'p1'" in v for v in chk.violations)
+    assert not _quiet(solve, e, "competitive").ok
+    sim = dataclasses.replace(e, market=dataclasses.replace(e.market, settlement="simultaneous"))
+    s = _quiet(solve, sim, "competitive")
+    assert s.ok, s.reason
+    np.testing.assert_allclose(s.outcome.prices[1] * theta, s.outcome.prices[0], rtol=1e-12)
+    assert np.isneginf(s.outcome.producers.utility[1])
+
+
+# campaign-4-0039's competitive benchmark by the independent solver (seed 4, never tuned on;
+# prepaid, stationary wallets, β = 1, long run, three states), copied from its run.
+PROFILE_4_0039 = Profile(
+    np.array([[0.0, 1.4887], [0.4369100784319197, 0.5536899215680804]]),
+    np.array([[0.43730305043428447, 0.2737422913761053],
+              [0.3590915511055819, 0.16047762371133475], [11.618789010518926, 0.0]]),
+    np.array([[0.6206886830262297], [0.45354450397923246], [10.142322050710677]]),
+    np.array([0.6206886830262297, 0.4535445039792325, 10.142322050710677]))
+PRICES_4_0039 = np.array([1.0, 1.1455748449345278])
+
+
+def test_a_wallet_multiplier_no_condition_pins_down_is_taken_at_its_least():
+    """campaign-4-0039: producer p2 (AI, constant returns, long run, CES `r = -0.5` over one
+    good, so `u = E`) is priced at its unit cost with capacity, `p^1 = p^0 (1/θ + ρ)`, spends
+    its whole wallet on inputs and buys no electricity. No first-order condition pins its
+    wallet multiplier `λ̄` down (each bytecoin of inputs earns one back whatever `λ̄`); every
+    `λ̄` at or above the worth of a first purchase, `(1 - Σ_s π_s κ_s)/p^1`, is the multiplier
+    of its wallet (docs/model.md, The certificate). The certificate was inconclusive; at that
+    least `λ̄` it passes the independent solver's benchmark and `solve` certifies it."""
+    from emgame.agents.multipliers import least_wallet_multipliers
+
+    e = random_economy(4, 39)
+    assert e.market.prepaid and e.market.long_run and e.market.discount == 1.0
+    theta, rho = e.producers.productivity[2], e.producers.capacity_cost[2]
+    np.testing.assert_allclose(PRICES_4_0039[1], PRICES_4_0039[0] * (1 / theta + rho),
+                               rtol=1e-12)
+    out = evaluate(e, PROFILE_4_0039, PRICES_4_0039)
+    least = least_wallet_multipliers(e, PROFILE_4_0039, out)
+    kappa = e.probabilities @ e.shares
+    np.testing.assert_allclose(least[2], (1 - kappa) / PRICES_4_0039[1], rtol=1e-12)
+    assert np.isnan(least[:2]).all()       # p0, p1: c < 1, their λ̄ pinned by purchases
+    c = _quiet(certify, e, PROFILE_4_0039, outcome=out, price_taking=True)
+    assert c.passed, c.reasons
+    assert _quiet(check_competitive, e, PROFILE_4_0039, PRICES_4_0039).ok
+    s = _quiet(solve, e, "competitive")
+    assert s.ok, s.reason
+    np.testing.assert_allclose(s.outcome.prices, PRICES_4_0039, rtol=1e-9)
+
+
+# campaign-4-0010's competitive benchmark by the independent solver (seed 4; simultaneous
+# settlement, a fixed verification cost of 0.02 on every payment), copied from its run.
+PROFILE_4_0010 = Profile(
+    np.array([[1.9724756921539095, 0.06442430784609054],
+              [0.5929938303074254, 2.1659061696925748],
+              [0.6075381702118949, 0.27306182978810517]]),
+    np.array([[0.0, 0.0], [3.8271950680381175, 0.5701513744661559]]),
+    np.array([[0.0], [5.026066699891969]]),
+    np.array([0.5771, 1000.0]))
+PRICES_4_0010 = np.array([1.0, 0.8749080951509837])
+
+
+def test_a_producer_whose_best_profit_cannot_pay_its_verification_stays_out():
+    """campaign-4-0010: producer p0 (AI, CRRA `γ = 3`, `c = 0.8`, capacity 0.577) earns at
+    most (scipy's maximisation of its profit over its capacity) less than the electricity
+    that verifying its goods payment and its electricity payment burns (0.02 each, bought at
+    `p^1`), so whatever it does it consumes nothing: utility `-inf` for every plan, and the
+    benchmark keeps it out. The certificate was inconclusive (no dual bound reaches `-inf`)
+    and the benchmark's Newton method failed with every type in; now the certificate proves
+    it and `solve` retries without the types its last iterate names."""
+    from scipy.optimize import minimize_scalar
+
+    e = random_economy(4, 10)
+    assert not e.market.prepaid and not e.market.long_run
+    p = PRICES_4_0010
+    theta, c, K = (e.producers.productivity[0], e.producers.returns[0],
+                   e.producers.capacity[0])
+    best = minimize_scalar(lambda q: -(p[1] * q - p[0] * (q / theta) ** (1 / c)),
+                           bounds=(0.0, K), method="bounded", options={"xatol": 1e-12})
+    need = p[1] * (e.fixed_costs[0, 1] + e.fixed_costs[0, 0])   # period 1 pays both burns
+    assert e.market.goods_settlement_period == 1 and not np.any(e.shares)
+    assert 0 < -best.fun < 0.95 * need
+    out = evaluate(e, PROFILE_4_0010, p)
+    assert np.isneginf(out.producers.utility[0])
+    c_ = _quiet(certify, e, PROFILE_4_0010, outcome=out, price_taking=True)
+    assert c_.passed, c_.reasons
+    s = _quiet(solve, e, "competitive")
+    assert s.ok, s.reason
+    assert s.diagnostics.get("shut_down") == ["p0"]
+    np.testing.assert_allclose(s.outcome.prices, p, rtol=1e-9)
+    assert _quiet(check_competitive, e, s.profile, s.outcome.prices).ok

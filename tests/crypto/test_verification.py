@@ -376,3 +376,31 @@ def test_price_taking_producer_without_goods_still_verifies_its_input_payment():
     assert s.status is Status.EQUILIBRIUM, s.reason
     assert s.outcome.producers.goods[0] == 0.0  # the goods corner: no goods consumed
     assert s.profile.producer_bids[0, 0] > 0.0  # yet it pays on the goods post, for inputs
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(0.05, 3.0), min_size=2, max_size=4), st.floats(0.3, 2.0),
+       st.floats(0.3, 1.0), st.lists(st.floats(0.0, 5.0), min_size=3, max_size=3))
+def test_a_price_takers_largest_profit_is_never_below_a_profit_it_can_make(p, theta, c, caps):
+    """The certificate proves that a producer's profit cannot pay its verification burn from
+    ``largest_profit``'s closed form (docs/model.md, The certificate): were it below some
+    profit the producer can make, the proof would be false. scipy's bounded maximisation of
+    each post's profit ``p^t q − p^0 (q/θ)^{1/c}`` over ``[0, cap]`` (a feasible value) never
+    exceeds it, and comes within 1e-7 of it (the closed form is the maximum)."""
+    from scipy.optimize import minimize_scalar
+
+    from emgame.agents.verdict import largest_profit
+
+    p = np.asarray(p)
+    caps = np.asarray(caps[: len(p) - 1])
+    closed = largest_profit(p, theta, c, caps)
+    found = 0.0
+    for t, cap in enumerate(caps):
+        if cap <= 0:
+            continue
+        r = minimize_scalar(lambda q, t=t: -(p[t + 1] * q - p[0] * (q / theta) ** (1 / c)),
+                            bounds=(0.0, cap), method="bounded", options={"xatol": 1e-12})
+        ends = [p[t + 1] * q - p[0] * (q / theta) ** (1 / c) for q in (0.0, cap)]
+        found += max(-r.fun, *ends)
+    assert found <= closed + 1e-12 * max(1.0, abs(closed))
+    assert closed <= found + 1e-7 * max(1.0, abs(closed))

@@ -186,3 +186,44 @@ def producer_multipliers(economy: Economy, profile: Profile, outcome: Outcome,
         if not corner:
             nu[j] = nu_known
     return lam, nu
+
+
+def least_wallet_multipliers(economy: Economy, profile: Profile, outcome: Outcome
+                             ) -> np.ndarray:
+    """Price-taking producers under prepaid settlement with ``β = 1`` whose ``λ̄`` no
+    first-order condition pins down: constant returns at zero profit (their wallet, their
+    revenue, spent whole on inputs, each bytecoin of which earns one back), buying nothing for
+    themselves. Every ``λ̄`` at or above what a first purchase is worth per bytecoin,
+    ``max_t u_t(0) (1-κ) / p^t`` over what they value (goods too, for a classic type), is then
+    the multiplier of their wallet: the least such ``λ̄`` per type, NaN for other types and
+    where it is infinite (an Inada utility: no finite ``λ̄`` leaves the first purchase unmade)
+    or where a fixed verification cost makes a first purchase more than marginal."""
+    pop = economy.producers
+    n = len(pop)
+    lam = np.full(n, np.nan)
+    m = economy.market
+    if n == 0 or not m.prepaid or m.discount != 1.0:
+        return lam
+    play = outcome.producers
+    p = outcome.prices
+    bids = profile.producer_bids
+    ut, u0 = _expected(economy, pop, play)
+    spent = bids.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        zero_profit = np.abs(play.revenue - spent) <= 1e-9 * np.maximum(play.revenue, 1e-300)
+    free = ~np.any(economy.fixed_costs[:, 1:] > 0, axis=0)          # (T,)
+    for j in range(n):
+        if not (pop.returns[j] == 1.0 and zero_profit[j] and bids[j, 0] > 0
+                and np.all(bids[j, 1:] == 0) and play.goods[j] <= 0
+                and np.any(profile.offers[j] > 0)):
+            continue
+        valued = pop.weights[j] > 0
+        if np.any(valued & ~free):
+            continue
+        worth = [ut[j, t] / p[t + 1] for t in np.flatnonzero(valued) if p[t + 1] > 0]
+        if pop.classic[j] and pop.goods_weight[j] > 0:
+            worth.append(u0[j] / p[0])
+        top = max(worth, default=np.nan)
+        if np.isfinite(top) and top > 0:
+            lam[j] = top
+    return lam

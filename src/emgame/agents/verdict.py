@@ -24,7 +24,11 @@ import numpy as np
 from scipy.optimize import brentq
 
 from emgame.agents.branch import refine, refine_offers
-from emgame.agents.multipliers import consumer_multipliers, producer_multipliers
+from emgame.agents.multipliers import (
+    consumer_multipliers,
+    least_wallet_multipliers,
+    producer_multipliers,
+)
 from emgame.agents.problem import Agent, agent
 from emgame.market.game import Outcome, Profile, play
 from emgame.market.utility import utility
@@ -286,10 +290,13 @@ def _scale_margin(B: float, Q: float, a: float, alpha: float) -> float:
 
 def _cannot_afford(ag: Agent, i: int) -> bool:
     """A consumer whose income cannot buy, beyond its verification, some electricity in every
-    period its utility needs (``E > 0``): every feasible strategy has utility ``-inf``."""
+    period its utility needs (``E > 0``): every feasible strategy has utility ``-inf``. A
+    producer likewise (:func:`_profit_cannot_afford`)."""
     e = ag.economy
-    if ag.producers or not _needs_every_valued_good(ag.pop, i):
+    if not _needs_every_valued_good(ag.pop, i):
         return False
+    if ag.producers:
+        return _profit_cannot_afford(ag, i)
     pop, fa = ag.pop, ag.facing
     v, kappa = e.fixed_costs, e.shares
     need = np.flatnonzero(pop.weights[i] > 0) + 1
@@ -310,6 +317,49 @@ def _cannot_afford(ag: Agent, i: int) -> bool:
     else:
         income = fa.Bm[i, 0] * pop.endowment[i] / (fa.Qm[i, 0] + pop.endowment[i])
     return spend >= income
+
+
+def _profit_cannot_afford(ag: Agent, i: int) -> bool:
+    """A price-taking producer under simultaneous settlement in the short run, ``c <= 1``,
+    whose largest profit, ``Σ_t max_{0<=q<=s^t K} (p^t q - p^0 (q/θ)^{1/c})``, buys no more
+    than the electricity the fixed verification of its own payments burns in the periods its
+    utility needs (the goods payment's in period ``t0`` too, bought there; margin 1e-9):
+    producing or not, some ``E`` it needs is 0 (campaign-4-0010)."""
+    e = ag.economy
+    m = e.market
+    if not ag.rules.pt or m.prepaid or m.long_run or e.fixed_costs.max(initial=0.0) <= 0:
+        return False
+    pop = ag.pop
+    theta, c, K = float(pop.productivity[i]), float(pop.returns[i]), float(pop.capacity[i])
+    if c > 1.0 or not np.isfinite(K):
+        return False
+    p = np.asarray(ag.facing.p, float)
+    profit = largest_profit(p, theta, c, ag.types.s[i, 1:] * K)
+    v, kappa, t0 = e.fixed_costs, e.shares, m.goods_settlement_period
+    need = set((np.flatnonzero(pop.weights[i] > 0) + 1).tolist()) | {t0}
+    spend = 0.0
+    for t in need:
+        burn = v[:, t] + (v[:, 0] if t == t0 else 0.0)
+        spend += p[t] * float(np.max(burn / (1.0 - kappa)))
+    return profit <= spend * (1.0 - 1e-9)
+
+
+def largest_profit(p: np.ndarray, theta: float, c: float, caps: np.ndarray) -> float:
+    """A price taker's largest profit with ``c <= 1``, ``Σ_t max_{0<=q<=caps_t} (p^t q -
+    p^0 (q/θ)^{1/c})`` (``p`` goods first): each post's is concave, its maximiser
+    ``p^t = p^0 φ'(q)``, ``q = θ (c θ p^t/p^0)^{c/(1-c)}``, capped (``c = 1``: all or nothing)."""
+    profit = 0.0
+    for t in range(len(caps)):
+        top = float(caps[t])
+        if not (p[t + 1] > 0 and top > 0):
+            continue
+        if c == 1.0:
+            q = top if p[t + 1] * theta > p[0] else 0.0
+        else:
+            log_q = math.log(theta) + c / (1.0 - c) * math.log(c * theta * p[t + 1] / p[0])
+            q = top if log_q >= math.log(top) else math.exp(log_q)
+        profit += max(p[t + 1] * q - p[0] * (q / theta) ** (1.0 / c), 0.0)
+    return profit
 
 
 def _at_zero(ag: Agent, i: int) -> float:
@@ -344,8 +394,16 @@ def verdicts(economy: Economy, profile: Profile, outcome: Outcome, *, price_taki
     (a valid upper bound, and its maximiser, for best-response dynamics)."""
     out = []
     for producers in (False, True):
+        least = None
         if producers:
             lam_bar, nu_bar = producer_multipliers(economy, profile, outcome, price_taking)
+            if price_taking:
+                # Where no condition pins λ̄ down, the least multiplier of the wallet that
+                # leaves every first purchase unmade (a pass there proves the type).
+                low = least_wallet_multipliers(economy, profile, outcome)
+                least = np.isnan(lam_bar) & np.isfinite(low)
+                lam_bar = np.where(least, low, lam_bar)
+                nu_bar = np.where(least, low * outcome.prices[0], nu_bar)
         elif hints is not None and not economy.market.prepaid and \
                 np.all(np.isfinite(hints[0]) & (hints[0] > 0)):
             # Under simultaneous settlement λ̄ only starts the search, and the hints replace
@@ -361,7 +419,7 @@ def verdicts(economy: Economy, profile: Profile, outcome: Outcome, *, price_taki
         out.append(_role(economy, outcome, producers, price_taking, lam_bar, nu_bar, h,
                          atol, rtol, deadline,
                          _wash_trading(economy, profile) if producers and not price_taking
-                         else None, settle))
+                         else None, settle, least))
     return out[0], out[1]
 
 
@@ -377,7 +435,7 @@ def _wash_trading(economy: Economy, profile: Profile) -> np.ndarray | None:
 
 
 def _role(economy, outcome, producers, price_taking, lam_bar, nu_bar, hints, atol, rtol,
-          deadline=np.inf, wash=None, settle=True) -> Verdict:
+          deadline=np.inf, wash=None, settle=True, least=None) -> Verdict:
     m = economy.market
     # A price-taking consumer's revenue p^0 ω does not move with what it does: βλ̄R is a
     # constant of its problem, and its regret is the same whatever λ̄ is.
@@ -504,6 +562,16 @@ def _role(economy, outcome, producers, price_taking, lam_bar, nu_bar, hints, ato
                        "(a non-concave objective), or a best deviation the maximisers tried "
                        "do not reach")
         reasons[i] = "; ".join(why)
+    with np.errstate(invalid="ignore"):
+        regret0 = np.where(np.isneginf(U) & np.isneginf(bound), 0.0, bound - U)
+    for i in np.flatnonzero(np.zeros(n, bool) if least is None else least):
+        if not (regret0[i] <= tol[i]) and not infeasible[i]:
+            # A larger λ̄ (also the wallet's multiplier) values revenue more and may pass.
+            inconclusive[i] = True
+            reasons[i] = ("no first-order condition pins its wallet multiplier λ̄ down "
+                          "(constant returns at zero profit, buying nothing for itself); at "
+                          f"the least λ̄ that leaves every first purchase unmade ({lam_bar[i]:.6g})"
+                          " it does not pass, and a larger one is not tried")
     for i in np.flatnonzero(undetermined):
         inconclusive[i] = True
         reasons[i] = ("no first-order condition holds with equality (no positive bid), so the "

@@ -531,7 +531,8 @@ def solve_competitive(economy: Economy, options: CompetitiveOptions | None = Non
             reason = (f"Newton's method on excess demand: {r.message} "
                       f"(largest relative excess demand {r.residual:.2e})"
                       + (f"; participation rounds: {history}" if history else ""))
-            reason += _last_iterate(economy, bench, r.y)
+            note, broke = _last_iterate(economy, bench, r.y)
+            reason += note
             big = [economy.producers.names[j] for j in np.flatnonzero(bench.P.c > 1.0)]
             if big:
                 reason = (f"no competitive equilibrium found: producer type(s) {big} have "
@@ -539,7 +540,8 @@ def solve_competitive(economy: Economy, options: CompetitiveOptions | None = Non
                           "nothing to capacity at its average cost and demand may fall in the "
                           "gap; " + reason)
             return Candidate("competitive", False, Status.NO_EQUILIBRIUM, reason,
-                             iterations=r.iterations, evaluations=bench.evaluations)
+                             iterations=r.iterations, evaluations=bench.evaluations,
+                             diagnostics={"cannot_pay_verification": broke})
         p, q, K, xc, xp, income = bench.evaluate(r.y)
         cand = _candidate(economy, bench, r, p, q, K, xc, xp, income)
         cand.diagnostics["participation_rounds"] = round_ + 1
@@ -601,15 +603,17 @@ def _solve_fixed(bench: _Benchmark, start, opts: CompetitiveOptions,
     return r
 
 
-def _last_iterate(economy: Economy, bench: _Benchmark, y: np.ndarray) -> str:
+def _last_iterate(economy: Economy, bench: _Benchmark, y: np.ndarray) -> tuple[str, list[int]]:
     """What some types could not do at a failed Newton's last iterate: a diagnosis of where
-    the search ended, not a proof that no benchmark exists."""
+    the search ended, not a proof that no benchmark exists; and the producer types whose
+    profit there cannot pay the verification of their own payments (``solve`` tries the
+    benchmark without them)."""
     if not np.all(np.isfinite(y)):
-        return ""
+        return "", []
     with np.errstate(all="ignore"):
         p, q, K, xc, xp, income = bench.evaluate(y)
     if not np.all(np.isfinite(p)):
-        return ""
+        return "", []
     notes = []
     names_c, names_p = economy.consumers.names, economy.producers.names
     broke_c = np.flatnonzero(bench.st_c == Response.NONE_LEFT)
@@ -626,9 +630,9 @@ def _last_iterate(economy: Economy, bench: _Benchmark, y: np.ndarray) -> str:
         notes.append(f"producer type(s) {[names_p[j] for j in np.flatnonzero(income < 0)]}: "
                      "the wallet cannot pay for the inputs that maximise profit")
     if not notes:
-        return ""
+        return "", []
     return (f"; at its last iterate (relative prices {np.round(p[1:] / p[0], 4).tolist()}), "
-            + "; ".join(notes))
+            + "; ".join(notes)), [int(j) for j in broke_p]
 
 
 def _switch_participation(economy: Economy, bench: _Benchmark, cand: Candidate) -> str:
