@@ -217,7 +217,8 @@ def _solve(economy: Economy, concept: Concept, opts: Options, start: Solution | 
         # pay the verification of their own payments: campaign-4-0010.)
         solution = _without_hopeless(economy, concept, opts, solution, started, begun,
                                      budget if small else None, end,
-                                     drop=None if solution.certificate is not None else broke)
+                                     drop=None if solution.certificate is not None else
+                                     [list(economy.producers.names).index(n) for n in broke])
     if raise_on_failure and not solution.ok:
         raise SolveError(solution)
     return solution

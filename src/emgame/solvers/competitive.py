@@ -541,7 +541,8 @@ def solve_competitive(economy: Economy, options: CompetitiveOptions | None = Non
                           "gap; " + reason)
             return Candidate("competitive", False, Status.NO_EQUILIBRIUM, reason,
                              iterations=r.iterations, evaluations=bench.evaluations,
-                             diagnostics={"cannot_pay_verification": broke})
+                             diagnostics={"cannot_pay_verification": [
+                                 economy.producers.names[j] for j in broke]})
         p, q, K, xc, xp, income = bench.evaluate(r.y)
         cand = _candidate(economy, bench, r, p, q, K, xc, xp, income)
         cand.diagnostics["participation_rounds"] = round_ + 1
@@ -606,8 +607,9 @@ def _solve_fixed(bench: _Benchmark, start, opts: CompetitiveOptions,
 def _last_iterate(economy: Economy, bench: _Benchmark, y: np.ndarray) -> tuple[str, list[int]]:
     """What some types could not do at a failed Newton's last iterate: a diagnosis of where
     the search ended, not a proof that no benchmark exists; and the producer types whose
-    profit there cannot pay the verification of their own payments (``solve`` tries the
-    benchmark without them)."""
+    profit there cannot pay the verification of their own payments (named in the failed
+    candidate's ``diagnostics["cannot_pay_verification"]``; ``solve`` tries the benchmark
+    without them)."""
     if not np.all(np.isfinite(y)):
         return "", []
     with np.errstate(all="ignore"):
