@@ -604,3 +604,29 @@ def test_a_producer_whose_best_profit_cannot_pay_its_verification_stays_out():
     assert s.diagnostics.get("shut_down") == ["p0"]
     np.testing.assert_allclose(s.outcome.prices, p, rtol=1e-9)
     assert _quiet(check_competitive, e, s.profile, s.outcome.prices).ok
+
+
+def test_a_type_at_minus_infinity_with_a_wallet_fails_whatever_its_multiplier():
+    """campaign-4-0039 with producer p2's utility made CRRA `γ = 3` (infinite slope at zero):
+    no finite `λ̄` leaves its first purchase unmade, so the least-multiplier rule does not
+    apply, and no first-order condition pins `λ̄` down. Its utility is `-inf` and its wallet
+    (its revenue, 11.6) can buy electricity: by hand, the whole wallet at `p^1` buys
+    `W/p^1` units, of which `Σ_s π_s κ_s` burn on average, a finite CRRA utility; against a
+    finite change of revenue that gains `+inf` whatever `λ̄` is. The certificate used to call
+    the type inconclusive (`λ̄` not recovered); it fails it."""
+    from emgame.market.utility import CRRA
+
+    e = random_economy(4, 39)
+    pr = e.producers
+    family, gamma = pr.family.copy(), pr.gamma.copy()
+    family[2], gamma[2] = CRRA, 3.0
+    e = dataclasses.replace(e, producers=dataclasses.replace(pr, family=family, gamma=gamma))
+    out = evaluate(e, PROFILE_4_0039, PRICES_4_0039)
+    W = float(out.producers.revenue[2])
+    assert np.isneginf(out.producers.utility[2]) and W > 11
+    E = (1 - e.shares) * W / PRICES_4_0039[1]              # per state, no fixed cost
+    assert np.isfinite(e.probabilities @ (E ** (1 - 3.0) / (1 - 3.0)))
+    c = _quiet(certify, e, PROFILE_4_0039, outcome=out, price_taking=True)
+    assert not c.producer_passed[2] and not c.producer_inconclusive[2]
+    assert np.isposinf(c.producer_regret[2])
+    assert c.producer_passed[:2].all()

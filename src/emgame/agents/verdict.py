@@ -573,6 +573,10 @@ def _role(economy, outcome, producers, price_taking, lam_bar, nu_bar, hints, ato
                           f"the least λ̄ that leaves every first purchase unmade ({lam_bar[i]:.6g})"
                           " it does not pass, and a larger one is not tried")
     for i in np.flatnonzero(undetermined):
+        if np.isneginf(U[i]) and np.isposinf(gain[i]):
+            # A deviation with a finite utility found (at λ̄ = 0): it gains +inf against a
+            # finite change of revenue whatever λ̄ is, so the type fails (campaign-2-0016).
+            continue
         inconclusive[i] = True
         reasons[i] = ("no first-order condition holds with equality (no positive bid), so the "
                       "wallet multiplier λ̄ of its objective u + βλ̄R cannot be recovered from "
