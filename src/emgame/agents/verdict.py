@@ -562,16 +562,6 @@ def _role(economy, outcome, producers, price_taking, lam_bar, nu_bar, hints, ato
                        "(a non-concave objective), or a best deviation the maximisers tried "
                        "do not reach")
         reasons[i] = "; ".join(why)
-    with np.errstate(invalid="ignore"):
-        regret0 = np.where(np.isneginf(U) & np.isneginf(bound), 0.0, bound - U)
-    for i in np.flatnonzero(np.zeros(n, bool) if least is None else least):
-        if not (regret0[i] <= tol[i]) and not infeasible[i]:
-            # A larger λ̄ (also the wallet's multiplier) values revenue more and may pass.
-            inconclusive[i] = True
-            reasons[i] = ("no first-order condition pins its wallet multiplier λ̄ down "
-                          "(constant returns at zero profit, buying nothing for itself); at "
-                          f"the least λ̄ that leaves every first purchase unmade ({lam_bar[i]:.6g})"
-                          " it does not pass, and a larger one is not tried")
     for i in np.flatnonzero(undetermined):
         if np.isneginf(U[i]) and np.isposinf(gain[i]):
             # A deviation with a finite utility found (at λ̄ = 0): it gains +inf against a
@@ -585,6 +575,15 @@ def _role(economy, outcome, producers, price_taking, lam_bar, nu_bar, hints, ato
         regret = np.where(np.isneginf(U) & np.isneginf(bound), 0.0, bound - U)
     regret = np.where(np.isnan(regret), np.inf, regret)
     regret = np.where(infeasible, np.inf, regret)
+    # At the least λ̄ a gain is no failure: a larger λ̄ (also the wallet's multiplier) values
+    # revenue more and may pass.
+    for i in np.flatnonzero(least & ~(regret <= tol) & ~infeasible if least is not None
+                            else []):
+        inconclusive[i] = True
+        reasons[i] = ("no first-order condition pins its wallet multiplier λ̄ down (constant "
+                      "returns at zero profit, buying nothing for itself); at the least λ̄ that "
+                      f"leaves every first purchase unmade ({lam_bar[i]:.6g}) it does not pass, "
+                      "and a larger one is not tried")
     inconclusive &= ~infeasible
     passed = (regret <= tol) & ~inconclusive & ~infeasible
     offers = b.q if producers else np.zeros_like(b.x)
